@@ -1,0 +1,35 @@
+# Quick start: `make demo` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+CONSTRAINTS := $(VENV)/torch-constraints.txt
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test test-full bench clean
+
+setup: $(STAMP)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml .ci/torch-constraints.sh | $(PY)
+	bash .ci/torch-constraints.sh $(PY) > $(CONSTRAINTS)
+	@echo "torch constraint: $$(cat $(CONSTRAINTS))"
+	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e '.[all]'
+	touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/titans-kernels run titans_mlp2 --backend torch --seq 4096 --batch 2 --heads 4 --dim 64
+
+test: setup
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+test-full: setup
+	$(PY) -m pytest -q -m "slow or not slow" $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) -m pytest benchmarks/ --benchmark-only --benchmark-columns=min,median,max,rounds $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .benchmarks

@@ -1,0 +1,1 @@
+"""Per-architecture autotuning of compiled memory kernels."""

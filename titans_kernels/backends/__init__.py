@@ -1,0 +1,6 @@
+"""Backends. Importing this package registers every backend with `base.register`."""
+from . import reference, torch_dual  # noqa: F401  (registration side effect)
+from .base import CompiledRule, backend_names
+from .state import MemoryState
+
+__all__ = ["CompiledRule", "MemoryState", "backend_names"]

@@ -1,0 +1,164 @@
+"""CompiledRule: the call contract every backend shares, with input validation."""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import torch
+from torch import Tensor
+
+from ..errors import InputError
+from ..ir import GateMode, MemoryIR
+from .state import MemoryState
+
+FLOAT_DTYPES = (torch.float32, torch.bfloat16, torch.float16, torch.float64)
+GATE_MEANING = {"lr": "learning rate theta", "momentum": "momentum eta", "decay": "forgetting alpha"}
+
+
+def _fmt(shape) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ")"
+
+
+class CompiledRule:
+    """A memory update rule compiled for one backend.
+
+    Call: ``out, state = rule(q, k, v, lr, momentum, decay, state=None, chunk_size=None)`` with
+    q, k, v (B, H, T, D); each gate (B, H, T), or (B, H, ceil(T / chunk)) for per_chunk gates,
+    or None where the spec declares it `none`. out is (B, H, T, D) in q's dtype.
+    """
+
+    backend: str = "?"
+
+    def __init__(self, ir: MemoryIR):
+        self.ir = ir
+
+    # -- public -------------------------------------------------------------------------
+    def __call__(self, q: Tensor, k: Tensor, v: Tensor, lr: Tensor | None = None,
+                 momentum: Tensor | None = None, decay: Tensor | None = None, *,
+                 state: MemoryState | None = None, chunk_size: int | None = None):
+        chunk = self._check_chunk(chunk_size)
+        self._check_qkv(q, k, v)
+        B, H, T, D = q.shape
+        gates = {}
+        for name, value in (("lr", lr), ("momentum", momentum), ("decay", decay)):
+            gates[name] = self._check_gate(name, value, q, chunk)
+        state = self._check_state(state, B, H, D, q)
+        return self._run(q, k, v, gates["lr"], gates["momentum"], gates["decay"], state, chunk)
+
+    def init_state(self, B: int, H: int, D: int, dtype: torch.dtype = torch.float32,
+                   device: torch.device | str | None = None,
+                   generator: torch.Generator | None = None) -> MemoryState:
+        """Random weights (nn.Linear's uniform +-1/sqrt(in) init), zero momentum."""
+        weights = []
+        for out_f, in_f in self.ir.layer_shapes(D):
+            bound = 1.0 / math.sqrt(in_f)
+            w = torch.rand(B, H, out_f, in_f, generator=generator, dtype=torch.float64)
+            weights.append(((2 * w - 1) * bound).to(dtype=dtype, device=device))
+        momentum = [torch.zeros_like(w) for w in weights] if self.ir.gates.has_momentum else None
+        return MemoryState(weights, momentum)
+
+    def zero_state(self, B: int, H: int, D: int, dtype: torch.dtype = torch.float32,
+                   device: torch.device | str | None = None) -> MemoryState:
+        weights = [torch.zeros(B, H, o, i, dtype=dtype, device=device) for o, i in self.ir.layer_shapes(D)]
+        momentum = [torch.zeros_like(w) for w in weights] if self.ir.gates.has_momentum else None
+        return MemoryState(weights, momentum)
+
+    def __repr__(self) -> str:
+        return f"CompiledRule(spec={self.ir.name!r}, backend={self.backend!r})"
+
+    # -- backend hook -------------------------------------------------------------------
+    def _run(self, q, k, v, theta, eta, alpha, state: MemoryState, chunk: int):
+        raise NotImplementedError
+
+    # -- validation ---------------------------------------------------------------------
+    def _check_chunk(self, chunk_size: int | None) -> int:
+        chunk = self.ir.chunk_size if chunk_size is None else chunk_size
+        if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+            raise InputError(f"chunk_size={chunk_size!r}: expected a positive integer")
+        return chunk
+
+    @staticmethod
+    def _check_qkv(q: Tensor, k: Tensor, v: Tensor) -> None:
+        for name, x in (("q", q), ("k", k), ("v", v)):
+            if not isinstance(x, Tensor):
+                raise InputError(f"{name}: expected a torch.Tensor of shape (B, H, T, D), got {type(x).__name__}")
+            if x.dim() != 4:
+                raise InputError(f"{name}: expected shape (B, H, T, D), got {_fmt(x.shape)}")
+            if x.dtype not in FLOAT_DTYPES:
+                raise InputError(f"{name}: dtype {x.dtype} not supported; use float32, bfloat16, float16 or float64")
+        for name, x in (("k", k), ("v", v)):
+            if x.shape != q.shape:
+                raise InputError(f"{name}: shape {_fmt(x.shape)} differs from q's {_fmt(q.shape)}; q, k, v must match")
+            if x.device != q.device:
+                raise InputError(f"{name}: on {x.device} but q is on {q.device}; move all inputs to one device")
+        if q.shape[2] == 0:
+            raise InputError("q: sequence length T is 0; pass at least one token")
+
+    def _check_gate(self, name: str, value: Tensor | None, q: Tensor, chunk: int) -> Tensor | None:
+        mode = getattr(self.ir.gates, name)
+        B, H, T, _ = q.shape
+        if mode is GateMode.NONE:
+            if value is not None:
+                raise InputError(f"{name}: spec '{self.ir.name}' declares {name}: none; pass None")
+            return None
+        if value is None:
+            raise InputError(f"{name}: spec '{self.ir.name}' needs the {GATE_MEANING[name]} gate "
+                             f"({mode.value}); got None")
+        if not isinstance(value, Tensor) or value.dtype not in FLOAT_DTYPES:
+            raise InputError(f"{name}: expected a floating-point torch.Tensor")
+        n_chunks = math.ceil(T / chunk)
+        want = (B, H, T) if mode is GateMode.PER_TOKEN else (B, H, n_chunks)
+        if tuple(value.shape) != want:
+            what = "one value per token" if mode is GateMode.PER_TOKEN else f"one value per chunk of {chunk}"
+            raise InputError(f"{name}: expected shape {_fmt(want)} ({mode.value}: {what}), "
+                             f"got {_fmt(value.shape)}")
+        if value.device != q.device:
+            raise InputError(f"{name}: on {value.device} but q is on {q.device}")
+        if mode is GateMode.PER_CHUNK:
+            value = value.repeat_interleave(chunk, dim=-1)[..., :T]
+        return value
+
+    def _check_state(self, state: MemoryState | None, B: int, H: int, D: int, q: Tensor) -> MemoryState:
+        if state is None:
+            cdt = torch.float64 if q.dtype == torch.float64 else torch.float32
+            return self.zero_state(B, H, D, dtype=cdt, device=q.device)
+        if not isinstance(state, MemoryState):
+            raise InputError(f"state: expected titans_kernels.MemoryState, got {type(state).__name__}")
+        shapes = self.ir.layer_shapes(D)
+        if len(state.weights) != len(shapes):
+            raise InputError(f"state.weights: {len(state.weights)} tensors, spec '{self.ir.name}' has "
+                             f"depth {len(shapes)}")
+        groups = [("weights", state.weights)]
+        if self.ir.gates.has_momentum:
+            if state.momentum is None or len(state.momentum) != len(shapes):
+                raise InputError(f"state.momentum: spec '{self.ir.name}' has momentum; pass one tensor "
+                                 f"per layer (zeros to start)")
+            groups.append(("momentum", state.momentum))
+        elif state.momentum:
+            raise InputError(f"state.momentum: spec '{self.ir.name}' has no momentum; pass momentum=None")
+        for gname, tensors in groups:
+            for l, (t, (o, i)) in enumerate(zip(tensors, shapes)):
+                if tuple(t.shape) != (B, H, o, i):
+                    raise InputError(f"state.{gname}[{l}]: expected shape {_fmt((B, H, o, i))}, "
+                                     f"got {_fmt(t.shape)}")
+                if t.dtype not in FLOAT_DTYPES or t.device != q.device:
+                    raise InputError(f"state.{gname}[{l}]: expected a float tensor on {q.device}")
+        return state
+
+
+_BACKENDS: dict[str, Callable[[MemoryIR], CompiledRule]] = {}
+
+
+def register(name: str):
+    def deco(factory):
+        _BACKENDS[name] = factory
+        return factory
+    return deco
+
+
+def backend_names() -> list[str]:
+    return list(_BACKENDS)
+
+
+def backend_factory(name: str):
+    return _BACKENDS.get(name)

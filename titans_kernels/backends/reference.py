@@ -1,0 +1,64 @@
+"""Reference backend: the token-by-token loop with autograd gradients (oracle 2 of the math page).
+
+Every gradient of a chunk is taken at the chunk-start weights; with chunk_size=1 this is the
+exact recurrence (oracle 1). Slow, float64-capable, and differentiable (create_graph) so that
+gradients of the fast backends can be checked against it.
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from ..ir import ACTIVATIONS, LOSSES, MemoryIR, ReadMode
+from .base import CompiledRule, register
+from .state import MemoryState
+
+
+def memory_apply(ir: MemoryIR, W: list[Tensor], x: Tensor) -> Tensor:
+    """f(x; W) for per-(batch, head) weights W[l] (B, H, out, in) and x (B, H, D)."""
+    act = ACTIVATIONS[ir.activation]
+    h = x
+    for l, w in enumerate(W):
+        h = torch.einsum("bhoi,bhi->bho", w, h)
+        if l < len(W) - 1:
+            h = act.fn(h)
+    return h + x if ir.residual else h
+
+
+def reference_loop(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor,
+                   eta: Tensor | None, alpha: Tensor | None, state: MemoryState, chunk: int):
+    """Token loop. Gates are per token (B, H, T). Returns out (B, H, T, D) and the final state."""
+    cdt = torch.float64 if q.dtype == torch.float64 else torch.float32
+    loss = LOSSES[ir.loss]
+    W = [w.to(cdt) for w in state.weights]
+    S = [s.to(cdt) for s in state.momentum] if state.momentum else [torch.zeros_like(w) for w in W]
+    graph = torch.is_grad_enabled()
+    q, k, v = (x.to(cdt) for x in (q, k, v))
+    theta = theta.to(cdt)
+    outs = []
+    for t in range(q.shape[2]):
+        if t % chunk == 0:
+            W_start = [w if (graph and w.requires_grad) else w.detach().requires_grad_() for w in W]
+        with torch.enable_grad():
+            err = memory_apply(ir, W_start, k[:, :, t]) - v[:, :, t]
+            total = loss.value(err, ir.huber_delta).sum()
+            u = torch.autograd.grad(total, W_start, create_graph=graph)
+        th = theta[:, :, t, None, None]
+        S = [s * eta[:, :, t, None, None].to(cdt) - th * g if eta is not None else -th * g for s, g in zip(S, u)]
+        keep = (1 - alpha[:, :, t, None, None].to(cdt)) if alpha is not None else None
+        W = [(w * keep if keep is not None else w) + s for w, s in zip(W, S)]
+        read_w = W if ir.read is ReadMode.AFTER_UPDATE else W_start
+        outs.append(memory_apply(ir, read_w, q[:, :, t]))
+    out = torch.stack(outs, dim=2)
+    if not graph:
+        W, S = [w.detach() for w in W], [s.detach() for s in S]
+    return out, MemoryState(W, S if ir.gates.has_momentum else None)
+
+
+@register("reference")
+class ReferenceRule(CompiledRule):
+    backend = "reference"
+
+    def _run(self, q, k, v, theta, eta, alpha, state, chunk):
+        out, new_state = reference_loop(self.ir, q, k, v, theta, eta, alpha, state, chunk)
+        return out.to(q.dtype), new_state

@@ -1,0 +1,35 @@
+"""Torch backend: the chunk-parallel dual form as batched matrix products."""
+from __future__ import annotations
+
+from ..base import CompiledRule, register
+from ..state import MemoryState
+from .function import DualFormFunction
+
+
+@register("torch")
+class TorchRule(CompiledRule):
+    """Dual form over (batch*heads) with a hand-derived backward (DualFormFunction).
+
+    `backward="autograd"` differentiates through the forward with autograd instead (slower,
+    memory grows with T; kept for gradient checks).
+    """
+
+    backend = "torch"
+
+    def __init__(self, ir, backward: str = "manual", checkpoint_group: int | None = None):
+        super().__init__(ir)
+        if backward not in ("manual", "autograd"):
+            raise ValueError(f"backward={backward!r}: expected 'manual' or 'autograd'")
+        self.backward_mode = backward
+        self.checkpoint_group = checkpoint_group
+
+    def _run(self, q, k, v, theta, eta, alpha, state: MemoryState, chunk: int):
+        b = min(chunk, q.shape[2])
+        L = self.ir.depth
+        if self.backward_mode == "autograd":
+            from .autograd_path import forward_autograd
+            return forward_autograd(self.ir, q, k, v, theta, eta, alpha, state, b)
+        res = DualFormFunction.apply(self.ir, b, self.checkpoint_group, q, k, v, theta, eta, alpha,
+                                     *state.tensors())
+        out, ends = res[0], list(res[1:])
+        return out, MemoryState(ends[:L], ends[L:] if self.ir.gates.has_momentum else None)

@@ -1,0 +1,75 @@
+"""Elementwise building blocks named by the IR: activations and loss gradients, in torch.
+
+Each entry is whitelisted by name; backends look functions up here (or in their own tables
+keyed by the same names), never from spec text.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch import Tensor
+
+_INV_SQRT2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """phi, phi' and phi'' of an activation (all elementwise, any shape)."""
+
+    name: str
+    fn: Callable[[Tensor], Tensor]
+    d1: Callable[[Tensor], Tensor]
+    d2: Callable[[Tensor], Tensor]
+    linear: bool = False
+
+
+def _silu_d1(x: Tensor) -> Tensor:
+    s = torch.sigmoid(x)
+    return s * (1 + x * (1 - s))
+
+
+def _silu_d2(x: Tensor) -> Tensor:
+    s = torch.sigmoid(x)
+    return s * (1 - s) * (2 + x * (1 - 2 * s))
+
+
+def _gelu_d1(x: Tensor) -> Tensor:
+    cdf = 0.5 * (1 + torch.erf(x * _INV_SQRT2))
+    return cdf + x * torch.exp(-0.5 * x * x) * _INV_SQRT2PI
+
+
+def _gelu_d2(x: Tensor) -> Tensor:
+    return torch.exp(-0.5 * x * x) * _INV_SQRT2PI * (2 - x * x)
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    "silu": Activation("silu", torch.nn.functional.silu, _silu_d1, _silu_d2),
+    "gelu": Activation("gelu", torch.nn.functional.gelu, _gelu_d1, _gelu_d2),
+    "relu": Activation("relu", torch.relu, lambda x: (x > 0).to(x.dtype), torch.zeros_like),
+    "identity": Activation("identity", lambda x: x, torch.ones_like, torch.zeros_like, linear=True),
+}
+
+
+@dataclass(frozen=True)
+class Loss:
+    """Per-token loss on the memory error r = f(k) - v: value, dl/dr and its derivative mask."""
+
+    name: str
+    value: Callable[[Tensor, float], Tensor]
+    grad: Callable[[Tensor, float], Tensor]
+    grad_d1: Callable[[Tensor, float], Tensor]
+
+
+def _huber(r: Tensor, delta: float) -> Tensor:
+    a = r.abs()
+    return torch.where(a <= delta, 0.5 * r * r, delta * (a - 0.5 * delta)).sum(-1)
+
+
+LOSSES: dict[str, Loss] = {
+    "l2": Loss("l2", lambda r, _: 0.5 * (r * r).sum(-1), lambda r, _: r, lambda r, _: torch.ones_like(r)),
+    "huber": Loss("huber", _huber, lambda r, d: r.clamp(-d, d), lambda r, d: (r.abs() <= d).to(r.dtype)),
+}

@@ -1,0 +1,133 @@
+"""The compiler IR: a typed, immutable plan that every backend consumes (backends never read YAML)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from ..spec import MemorySpec
+from .ops import ACTIVATIONS, LOSSES
+
+
+class GateMode(str, Enum):
+    NONE = "none"
+    PER_TOKEN = "per_token"
+    PER_CHUNK = "per_chunk"
+
+
+class ReadMode(str, Enum):
+    AFTER_UPDATE = "after_update"
+    CHUNK_START = "chunk_start"
+
+
+@dataclass(frozen=True)
+class LayerIR:
+    """Linear layer l of the memory MLP: weight (out_mult*D, in_mult*D), then `activation` (None: last)."""
+
+    index: int
+    in_mult: int
+    out_mult: int
+    activation: str | None
+
+    def shape(self, head_dim: int) -> tuple[int, int]:
+        return self.out_mult * head_dim, self.in_mult * head_dim
+
+
+@dataclass(frozen=True)
+class GatesIR:
+    lr: GateMode
+    momentum: GateMode
+    decay: GateMode
+
+    @property
+    def has_momentum(self) -> bool:
+        return self.momentum is not GateMode.NONE
+
+    @property
+    def has_decay(self) -> bool:
+        return self.decay is not GateMode.NONE
+
+    def items(self) -> tuple[tuple[str, GateMode], ...]:
+        return (("lr", self.lr), ("momentum", self.momentum), ("decay", self.decay))
+
+
+@dataclass(frozen=True)
+class MemoryIR:
+    """Everything a backend needs to generate the update rule of one spec."""
+
+    name: str
+    spec_hash: str
+    layers: tuple[LayerIR, ...]
+    activation: str
+    residual: bool
+    loss: str
+    huber_delta: float
+    gates: GatesIR
+    read: ReadMode
+    chunk_size: int
+
+    @property
+    def depth(self) -> int:
+        return len(self.layers)
+
+    def layer_shapes(self, head_dim: int) -> list[tuple[int, int]]:
+        """(out, in) of every weight, like nn.Linear."""
+        return [layer.shape(head_dim) for layer in self.layers]
+
+    def state_numel(self, head_dim: int) -> int:
+        """Floats of carried state per (batch, head): weights, plus momentum when present."""
+        n = sum(o * i for o, i in self.layer_shapes(head_dim))
+        return n * (2 if self.gates.has_momentum else 1)
+
+    def macs_per_chunk(self, head_dim: int, chunk: int) -> int:
+        """Multiply-adds of the dual-form forward for one chunk and head (math page count)."""
+        b, total = chunk, 0
+        moments = 2 if self.gates.has_momentum else 1
+        for out_f, in_f in self.layer_shapes(head_dim):
+            total += b * out_f * in_f                     # key forward
+            total += b * out_f * in_f                     # gradient back through the layer (or E W)
+            total += b * out_f * in_f * moments           # read: Q W^T (+ Q S^T)
+            total += b * out_f * in_f * moments           # state update W (+ S)
+            if self.read is ReadMode.AFTER_UPDATE:
+                total += b * b * (in_f + out_f)           # (C * Q K^T) Delta
+        first_out, first_in = self.layer_shapes(head_dim)[0]
+        total -= b * first_out * first_in                 # no gradient flows past layer 1
+        if self.read is ReadMode.CHUNK_START:
+            total -= sum(b * o * i * (moments - 1) for o, i in self.layer_shapes(head_dim))
+        return total
+
+    def describe(self) -> str:
+        lines = [f"rule {self.name} (spec hash {self.spec_hash})"]
+        for layer in self.layers:
+            act = f" -> {layer.activation}" if layer.activation else ""
+            lines.append(f"  layer {layer.index}: W ({layer.out_mult}D x {layer.in_mult}D){act}")
+        lines.append(f"  residual: {self.residual}; loss: {self.loss}"
+                     + (f" (delta {self.huber_delta})" if self.loss == "huber" else ""))
+        lines.append("  gates: " + ", ".join(f"{k}={v.value}" for k, v in self.gates.items()))
+        lines.append(f"  read: {self.read.value}; default chunk: {self.chunk_size}")
+        return "\n".join(lines)
+
+
+def lower(spec: MemorySpec) -> MemoryIR:
+    """Compile a validated spec into the IR."""
+    depth, mem = spec.memory.depth, spec.memory
+    if mem.activation not in ACTIVATIONS or spec.loss.kind not in LOSSES:
+        raise AssertionError("spec was not validated")  # unreachable: validation whitelists both
+    widths = [1] + [mem.expansion] * (depth - 1) + [1]
+    layers = tuple(
+        LayerIR(index=i + 1, in_mult=widths[i], out_mult=widths[i + 1],
+                activation=mem.activation if i < depth - 1 else None)
+        for i in range(depth)
+    )
+    u = spec.update
+    return MemoryIR(
+        name=spec.name,
+        spec_hash=spec.hash,
+        layers=layers,
+        activation=mem.activation,
+        residual=mem.residual,
+        loss=spec.loss.kind,
+        huber_delta=float(spec.loss.delta) if spec.loss.kind == "huber" else 0.0,
+        gates=GatesIR(GateMode(u.lr), GateMode(u.momentum), GateMode(u.decay)),
+        read=ReadMode(u.read),
+        chunk_size=spec.chunk_size,
+    )

@@ -1,0 +1,199 @@
+"""Schema (version 1) of a memory spec, and validation of a parsed YAML mapping.
+
+Every field is declared once in `SCHEMA`: its type, default and allowed values. Validation
+walks that table, so an unknown key, a wrong type, a value out of range or a misspelt choice
+is reported as one line naming the source, the field path, the bad value and what is allowed.
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass
+from typing import Any, Mapping
+
+from ..errors import SpecError
+
+SCHEMA_VERSION = 1
+NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]*\Z")
+
+ACTIVATIONS = ("silu", "gelu", "relu", "identity")
+LOSSES = ("l2", "huber")
+LR_MODES = ("per_token", "per_chunk")
+GATE_MODES = ("none", "per_token", "per_chunk")
+READ_MODES = ("after_update", "chunk_start")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One scalar field: its Python type, default (None = required) and constraints."""
+
+    kind: type
+    default: Any = None
+    choices: tuple | None = None
+    low: float | None = None
+    high: float | None = None
+    pattern: re.Pattern | None = None
+    help: str = ""
+
+    def allowed(self) -> str:
+        if self.choices is not None:
+            return "one of " + ", ".join(map(str, self.choices))
+        if self.pattern is not None:
+            return f"an identifier matching {self.pattern.pattern.rstrip('Z').rstrip(chr(92))}"
+        name = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}[self.kind]
+        if self.low is not None and self.high is not None:
+            return f"{name} in [{self.low}, {self.high}]"
+        if self.low is not None:
+            return f"{name} > {self.low}" if self.kind is float else f"{name} >= {self.low}"
+        return name
+
+
+SCHEMA: dict[str, Any] = {
+    "schema": Field(int, default=SCHEMA_VERSION, choices=(SCHEMA_VERSION,), help="schema version"),
+    "name": Field(str, pattern=NAME_PATTERN, help="identifier of the rule"),
+    "description": Field(str, default="", help="free text"),
+    "memory": {
+        "depth": Field(int, default=2, low=1, high=4, help="linear layers; 1 = matrix memory"),
+        "expansion": Field(int, default=4, low=1, high=8, help="hidden width = expansion * head_dim"),
+        "activation": Field(str, default="silu", choices=ACTIVATIONS),
+        "residual": Field(bool, default=False, help="f(x) = x + MLP(x)"),
+    },
+    "loss": {
+        "kind": Field(str, default="l2", choices=LOSSES),
+        "delta": Field(float, default=1.0, low=0.0, help="Huber threshold (huber only)"),
+    },
+    "update": {
+        "lr": Field(str, default="per_token", choices=LR_MODES),
+        "momentum": Field(str, default="per_token", choices=GATE_MODES),
+        "decay": Field(str, default="per_token", choices=GATE_MODES),
+        "read": Field(str, default="after_update", choices=READ_MODES),
+    },
+    "chunk_size": Field(int, default=64, low=1, high=1024, help="default tokens per chunk"),
+}
+
+
+@dataclass(frozen=True)
+class MemoryConfig:
+    depth: int
+    expansion: int
+    activation: str
+    residual: bool
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    kind: str
+    delta: float
+
+
+@dataclass(frozen=True)
+class UpdateConfig:
+    lr: str
+    momentum: str
+    decay: str
+    read: str
+
+
+@dataclass(frozen=True)
+class MemorySpec:
+    """A validated memory update rule. Build with `parse_spec` / `load_spec`, never by hand."""
+
+    name: str
+    description: str
+    memory: MemoryConfig
+    loss: LossConfig
+    update: UpdateConfig
+    chunk_size: int
+    schema: int = SCHEMA_VERSION
+    source: str = "<memory>"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The normalised spec as plain data (every default filled in), without its source."""
+        data = asdict(self)
+        data.pop("source")
+        if self.loss.kind != "huber":
+            data["loss"].pop("delta")
+        return data
+
+    @property
+    def hash(self) -> str:
+        """Short stable hash of everything that changes the computed function (not name/description)."""
+        data = self.to_dict()
+        for key in ("name", "description"):
+            data.pop(key)
+        blob = json.dumps(data, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+            list: "a list", dict: "a mapping", type(None): "empty"}.get(type(value), type(value).__name__)
+
+
+def _suggest(word: str, options) -> str:
+    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.5)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _check_field(source: str, path: str, field: Field, value: Any) -> Any:
+    """Validate one scalar; return it normalised (ints accepted for floats)."""
+    ok_type = isinstance(value, field.kind) and not (field.kind is not bool and isinstance(value, bool))
+    if field.kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value, ok_type = float(value), True
+    if not ok_type:
+        raise SpecError(f"{source}: {path}: {value!r} is {_type_name(value)}; expected {field.allowed()}")
+    if field.choices is not None and value not in field.choices:
+        raise SpecError(f"{source}: {path}: {value!r} is not allowed; expected {field.allowed()}"
+                        f"{_suggest(value, field.choices)}")
+    if field.pattern is not None and not field.pattern.match(value):
+        raise SpecError(f"{source}: {path}: {value!r} is not allowed; expected {field.allowed()}")
+    if field.kind in (int, float):
+        too_low = field.low is not None and (value <= field.low if field.kind is float else value < field.low)
+        too_high = field.high is not None and value > field.high
+        if too_low or too_high:
+            raise SpecError(f"{source}: {path}: {value!r} is out of range; expected {field.allowed()}")
+    return value
+
+
+def _check_section(source: str, prefix: str, table: Mapping[str, Any], data: Any) -> dict[str, Any]:
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        where = prefix.rstrip(".") or "the document"
+        raise SpecError(f"{source}: {where}: expected a mapping of fields, got {_type_name(data)} {data!r}")
+    for key in data:
+        if key not in table:
+            raise SpecError(f"{source}: {prefix}{key}: unknown field; allowed here: "
+                            f"{', '.join(table)}{_suggest(key, table)}")
+    out: dict[str, Any] = {}
+    for key, rule in table.items():
+        path = prefix + key
+        if isinstance(rule, dict):
+            out[key] = _check_section(source, path + ".", rule, data.get(key))
+        elif key in data:
+            out[key] = _check_field(source, path, rule, data[key])
+        elif rule.default is None:
+            raise SpecError(f"{source}: {path}: required field is missing; expected {rule.allowed()}")
+        else:
+            out[key] = rule.default
+    return out
+
+
+def validate(data: Any, source: str = "<memory>") -> MemorySpec:
+    """Turn a parsed YAML document into a `MemorySpec`, or raise `SpecError` (one line)."""
+    clean = _check_section(source, "", SCHEMA, data)
+    raw_loss = data.get("loss") or {}
+    if clean["loss"]["kind"] != "huber" and "delta" in raw_loss:
+        raise SpecError(f"{source}: loss.delta: applies only to loss.kind huber; remove it or set kind: huber")
+    return MemorySpec(
+        name=clean["name"],
+        description=clean["description"],
+        memory=MemoryConfig(**clean["memory"]),
+        loss=LossConfig(**clean["loss"]),
+        update=UpdateConfig(**clean["update"]),
+        chunk_size=clean["chunk_size"],
+        schema=clean["schema"],
+        source=source,
+    )

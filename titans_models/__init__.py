@@ -1,0 +1,1 @@
+"""Titans networks (MAC, MAG, MAL) built on compiled memory rules."""
