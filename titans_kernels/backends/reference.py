@@ -32,7 +32,8 @@ def reference_loop(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor,
     loss = LOSSES[ir.loss]
     W = [w.to(cdt) for w in state.weights]
     S = [s.to(cdt) for s in state.momentum] if state.momentum else [torch.zeros_like(w) for w in W]
-    graph = torch.is_grad_enabled()
+    leaves = [q, k, v, theta, eta, alpha, *state.tensors()]
+    graph = torch.is_grad_enabled() and any(x is not None and x.requires_grad for x in leaves)
     q, k, v = (x.to(cdt) for x in (q, k, v))
     theta = theta.to(cdt)
     outs = []

@@ -173,5 +173,4 @@ class DualFormFunction(torch.autograd.Function):
         if dS0 is not None:
             state_grads += [g.view(*ctx.state_meta[L + i][0]).to(ctx.state_meta[L + i][1])
                             for i, g in enumerate(dS0)]
-        ctx.lay = ctx.ckpts = None
         return (None, None, None, *grads, *state_grads)

@@ -1,0 +1,50 @@
+"""Shared helpers: random rule inputs, and calling a rule with a list of leaf tensors."""
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+from hypothesis import settings
+
+import titans_kernels as tk
+from titans_kernels.testing import random_inputs
+
+settings.register_profile("ci", max_examples=60, deadline=None)
+settings.register_profile("dev", max_examples=25, deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+SHIPPED = sorted(tk.list_specs())
+
+
+@pytest.fixture(params=SHIPPED)
+def spec_name(request) -> str:
+    return request.param
+
+
+def make_case(name: str, B: int, H: int, T: int, D: int, chunk: int, seed: int,
+              dtype=torch.float64, momentum_state: bool = True):
+    """Fresh inputs and a random initial state (with non-zero momentum) for a shipped spec."""
+    rule = tk.compile(name, backend="reference")
+    g = torch.Generator().manual_seed(seed)
+    inputs = random_inputs(rule.ir, B, H, T, D, chunk, dtype=dtype, generator=g)
+    state = rule.init_state(B, H, D, dtype=dtype, generator=g)
+    if state.momentum and momentum_state:
+        state.momentum = [0.05 * torch.randn(s.shape, generator=g, dtype=dtype) for s in state.momentum]
+    return inputs, state
+
+
+def call_with_leaves(rule, leaves: list[torch.Tensor], gate_mask: list[bool], depth: int, chunk: int):
+    """Unpack [q, k, v, *present gates, *state tensors] and call `rule`."""
+    it = iter(leaves)
+    q, k, v = next(it), next(it), next(it)
+    gates = [next(it) if present else None for present in gate_mask]
+    rest = list(it)
+    state = tk.MemoryState(rest[:depth], rest[depth:] or None)
+    return rule(q, k, v, *gates, state=state, chunk_size=chunk)
+
+
+def flat_inputs(inputs, state) -> tuple[list[torch.Tensor], list[bool]]:
+    gates = [inputs.lr, inputs.momentum, inputs.decay]
+    leaves = [inputs.q, inputs.k, inputs.v] + [g for g in gates if g is not None] + state.tensors()
+    return leaves, [g is not None for g in gates]

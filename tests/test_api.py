@@ -1,0 +1,119 @@
+"""Public API contract and one-line errors for bad calls."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+
+import titans_kernels as tk
+from titans_kernels.backends.torch_dual import coeffs
+from titans_kernels.ir import GateMode, ReadMode
+from titans_kernels.testing import rel_error
+
+from conftest import make_case
+
+
+def test_public_names():
+    for name in ("compile", "load_spec", "MemoryState", "SpecError", "InputError", "list_specs"):
+        assert hasattr(tk, name)
+    rule = tk.compile(tk.load_spec("titans_mlp2"), backend="torch")
+    assert isinstance(rule.ir, tk.MemoryIR) and rule.ir.name == "titans_mlp2"
+    assert tk.compile("titans_mlp2").backend == "torch"
+
+
+def test_init_state_shapes_like_linear():
+    rule = tk.compile("titans_mlp3")
+    st = rule.init_state(2, 3, 16, dtype=torch.float64)
+    assert [tuple(w.shape) for w in st.weights] == [(2, 3, 32, 16), (2, 3, 32, 32), (2, 3, 16, 32)]
+    assert all(w.dtype == torch.float64 for w in st.weights)
+    assert all(float(s.abs().max()) == 0 for s in st.momentum)
+    bound = 1 / 16 ** 0.5
+    assert 0 < float(st.weights[0].abs().max()) <= bound
+    assert tk.compile("titans_mlp2_nomomentum").init_state(1, 1, 8).momentum is None
+
+
+def test_ir_is_immutable_and_specialised():
+    ir = tk.lower(tk.load_spec("titans_mlp2_nomomentum"))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ir.chunk_size = 3
+    assert not ir.gates.has_momentum and ir.gates.has_decay
+    assert [l.shape(64) for l in ir.layers] == [(256, 64), (64, 256)]
+    assert ir.layers[0].activation == "silu" and ir.layers[-1].activation is None
+    assert tk.lower(tk.load_spec("yaad_huber")).read is ReadMode.CHUNK_START
+    assert tk.lower(tk.load_spec("titans_mlp2_chunkgates")).gates.lr is GateMode.PER_CHUNK
+    full = tk.lower(tk.load_spec("titans_mlp2"))
+    b, d, h = 64, 64, 256
+    assert full.macs_per_chunk(d, b) == 11 * b * d * h + b * b * (2 * d + 2 * h)
+
+
+def test_absent_gates_give_simpler_coefficients_without_log_zero():
+    theta = torch.rand(2, 3, 8, dtype=torch.float64)
+    last = torch.full((2, 3), 7)
+    co = coeffs.compute(theta, None, None, last)
+    assert co.a is None and co.m is None and co.w is None and co.L_B is None and co.L_P is None
+    expect = torch.tril(torch.ones(8, 8, dtype=torch.float64)) * theta.unsqueeze(-2)
+    assert torch.equal(co.C, expect)
+    eta = torch.rand(2, 3, 8, dtype=torch.float64)
+    co_m = coeffs.compute(theta, eta, None, last)
+    assert co_m.a is None and co_m.m is not None and torch.isfinite(co_m.C).all()
+
+
+def test_gates_at_extremes_stay_finite():
+    """decay = 1 (forget everything) and momentum = 0 are clamped, never log(0) -> nan."""
+    inputs, state = make_case("titans_mlp2", 1, 1, 16, 8, 8, seed=0)
+    inputs.decay = torch.ones_like(inputs.decay)
+    inputs.momentum = torch.zeros_like(inputs.momentum)
+    out, st = tk.compile("titans_mlp2")(*inputs.args(), state=state, chunk_size=8)
+    ref, _ = tk.compile("titans_mlp2", backend="reference")(*inputs.args(), state=state, chunk_size=8)
+    assert torch.isfinite(out).all()
+    assert rel_error(out, ref) < 1e-9
+
+
+def _base():
+    inputs, state = make_case("titans_mlp2", 2, 2, 16, 8, 8, seed=0)
+    return tk.compile("titans_mlp2"), inputs, state
+
+
+@pytest.mark.parametrize("mutate, match", [
+    (lambda a: a.__setitem__(0, a[0][0]), r"q: expected shape \(B, H, T, D\)"),
+    (lambda a: a.__setitem__(1, a[1][:, :, :8]), r"k: shape \(2, 2, 8, 8\) differs from q's"),
+    (lambda a: a.__setitem__(2, a[2].long()), r"v: dtype torch.int64 not supported"),
+    (lambda a: a.__setitem__(3, a[3][..., :4]), r"lr: expected shape \(2, 2, 16\) \(per_token"),
+    (lambda a: a.__setitem__(4, None), r"momentum: spec 'titans_mlp2' needs the momentum eta gate"),
+    (lambda a: [a.__setitem__(i, a[i][:, :, :0]) for i in range(6)], r"T is 0"),
+])
+def test_bad_inputs_one_line(mutate, match):
+    rule, inputs, state = _base()
+    args = list(inputs.args())
+    mutate(args)
+    with pytest.raises(tk.InputError, match=match) as info:
+        rule(*args, state=state, chunk_size=8)
+    assert "\n" not in str(info.value)
+
+
+def test_bad_state_and_chunk():
+    rule, inputs, state = _base()
+    with pytest.raises(tk.InputError, match=r"state.weights\[1\]: expected shape \(2, 2, 8, 32\)"):
+        rule(*inputs.args(), state=tk.MemoryState([state.weights[0], state.weights[0]], state.momentum))
+    with pytest.raises(tk.InputError, match="state.momentum"):
+        rule(*inputs.args(), state=tk.MemoryState(state.weights, None))
+    with pytest.raises(tk.InputError, match="chunk_size"):
+        rule(*inputs.args(), state=state, chunk_size=0)
+    nm = tk.compile("titans_mlp2_nomomentum")
+    with pytest.raises(tk.InputError, match="declares momentum: none; pass None"):
+        nm(*inputs.args(), state=None)
+
+
+def test_per_chunk_gate_shape_error_names_chunks():
+    inputs, state = make_case("titans_mlp2_chunkgates", 1, 1, 20, 8, 8, seed=0)
+    rule = tk.compile("titans_mlp2_chunkgates")
+    rule(*inputs.args(), state=state, chunk_size=8)
+    with pytest.raises(tk.InputError, match=r"expected shape \(1, 1, 3\) \(per_chunk: one value per chunk of 8\)"):
+        rule(inputs.q, inputs.k, inputs.v, inputs.lr.repeat_interleave(8, -1)[..., :20], inputs.momentum,
+             inputs.decay, state=state, chunk_size=8)
+
+
+def test_unknown_backend():
+    with pytest.raises(tk.BackendError, match="unknown backend 'cuda'; available: reference, torch"):
+        tk.compile("titans_mlp2", backend="cuda")

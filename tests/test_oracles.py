@@ -1,0 +1,150 @@
+"""Forward numerics of the fast backend against the oracles of the math page."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+import titans_kernels as tk
+from titans_kernels.ir import ACTIVATIONS, LOSSES
+from titans_kernels.testing import rel_error
+
+from conftest import SHIPPED, make_case
+
+
+def exact_recurrence(ir, inputs, state):
+    """Oracle 1, written independently: per-token gradient via torch.func, no chunks at all."""
+    act, loss = ACTIVATIONS[ir.activation], LOSSES[ir.loss]
+    T = inputs.q.shape[2]
+
+    def f(weights, x):
+        h = x
+        for l, w in enumerate(weights):
+            h = w @ h
+            if l < len(weights) - 1:
+                h = act.fn(h)
+        return h + x if ir.residual else h
+
+    def token_loss(weights, k, v):
+        return loss.value(f(weights, k) - v, ir.huber_delta)
+
+    grad_fn = torch.func.vmap(torch.func.vmap(torch.func.grad(token_loss)))
+    W = [w.clone() for w in state.weights]
+    S = [s.clone() for s in state.momentum] if state.momentum else [torch.zeros_like(w) for w in W]
+    per_tok = lambda g, t: g[:, :, t, None, None] if g is not None else None  # noqa: E731
+    outs = []
+    for t in range(T):
+        u = grad_fn(W, inputs.k[:, :, t], inputs.v[:, :, t])
+        th, et, al = (per_tok(g, t) for g in (inputs.lr, inputs.momentum, inputs.decay))
+        S = [(et * s if et is not None else 0) - th * g for s, g in zip(S, u)]
+        W = [(1 - al) * w + s if al is not None else w + s for w, s in zip(W, S)]
+        outs.append(torch.func.vmap(torch.func.vmap(f, in_dims=(0, 0)), in_dims=(0, 0))(W, inputs.q[:, :, t]))
+    return torch.stack(outs, 2), W
+
+
+def per_token_gates(name, inputs, chunk):
+    """Expand per-chunk gates to per token (the oracles take per-token gates)."""
+    T = inputs.q.shape[2]
+    for g in ("lr", "momentum", "decay"):
+        val = getattr(inputs, g)
+        if val is not None and val.shape[-1] != T:
+            setattr(inputs, g, val.repeat_interleave(chunk, -1)[..., :T])
+    return inputs
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("T, chunk", [(37, 8), (64, 16), (23, 64)])
+def test_torch_matches_chunked_loop(name, T, chunk):
+    """Oracle 2 (token loop, gradients at chunk-start weights) vs the dual form, float64."""
+    inputs, state = make_case(name, 2, 3, T, 8, chunk, seed=T * 7 + chunk)
+    ref = tk.compile(name, backend="reference")
+    fast = tk.compile(name, backend="torch")
+    o_ref, s_ref = ref(*inputs.args(), state=state, chunk_size=chunk)
+    o_fast, s_fast = fast(*inputs.args(), state=state, chunk_size=chunk)
+    assert o_fast.shape == inputs.q.shape and o_fast.dtype == inputs.q.dtype
+    assert torch.isfinite(o_fast).all()
+    per_token = (o_fast - o_ref).norm(dim=-1) / o_ref.norm(dim=-1).clamp_min(1e-12)
+    assert per_token.max() < 1e-9, per_token.max()  # every token written and right
+    assert rel_error(o_fast, o_ref) < 1e-11
+    for a, b in zip(s_fast.tensors(), s_ref.tensors()):
+        assert rel_error(a, b) < 1e-11
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_chunk_one_is_exact_recurrence(name):
+    """Oracle 1: with chunk size 1 both backends equal the exact per-token recurrence."""
+    T = 13
+    inputs, state = make_case(name, 2, 2, T, 6, 1, seed=3)
+    expect, W_expect = exact_recurrence(tk.lower(tk.load_spec(name)), per_token_gates(name, inputs, 1), state)
+    if tk.load_spec(name).update.read == "chunk_start":
+        # with chunk 1, "chunk start" is the state before the token: read with W_{t-1}
+        ref = tk.compile(name, backend="reference")
+        expect, _ = ref(*inputs.args(), state=state, chunk_size=1)
+    for backend in ("reference", "torch"):
+        out, st = tk.compile(name, backend=backend)(*inputs.args(), state=state, chunk_size=1)
+        assert rel_error(out, expect) < 1e-11, backend
+        for a, b in zip(st.weights, W_expect):
+            assert rel_error(a, b) < 1e-11, backend
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_two_calls_with_carried_state_equal_one(name):
+    chunk, T, split = 8, 40, 24  # split on a chunk boundary
+    inputs, state = make_case(name, 1, 2, T, 8, chunk, seed=11)
+    rule = tk.compile(name, backend="torch")
+    whole, s_whole = rule(*inputs.args(), state=state, chunk_size=chunk)
+
+    def part(x, lo, hi):
+        if x is None:
+            return None
+        if x.dim() == 3 and x.shape[-1] != T:
+            return x[..., lo // chunk: -(-hi // chunk)]
+        return x[:, :, lo:hi]
+
+    o1, s1 = rule(*(part(x, 0, split) for x in inputs.args()), state=state, chunk_size=chunk)
+    o2, s2 = rule(*(part(x, split, T) for x in inputs.args()), state=s1, chunk_size=chunk)
+    assert rel_error(torch.cat([o1, o2], 2), whole) < 1e-12
+    for a, b in zip(s2.tensors(), s_whole.tensors()):
+        assert rel_error(a, b) < 1e-12
+
+
+@pytest.mark.parametrize("name", ["titans_mlp2", "titans_linear", "yaad_huber"])
+def test_float32_close_to_float64_reference(name):
+    inputs, state = make_case(name, 2, 2, 96, 16, 32, seed=5)
+    ref, _ = tk.compile(name, backend="reference")(*inputs.args(), state=state, chunk_size=32)
+    args32 = [x.float() if x is not None else None for x in inputs.args()]
+    out, st = tk.compile(name, backend="torch")(*args32, state=state.to(torch.float32), chunk_size=32)
+    assert out.dtype == torch.float32 and st.weights[0].dtype == torch.float32
+    assert rel_error(out, ref) < 1e-4
+
+
+@pytest.mark.parametrize("name", ["titans_mlp2", "titans_mlp2_chunkgates", "titans_mlp2_residual"])
+def test_bf16_inputs_within_bf16_tolerance(name):
+    inputs, state = make_case(name, 2, 2, 100, 32, 32, seed=9)
+    args16 = [x.bfloat16() if x is not None else None for x in inputs.args()]
+    ref, _ = tk.compile(name, backend="reference")(  # same (rounded) inputs, computed in float64
+        *(x.double() if x is not None else None for x in args16), state=state, chunk_size=32)
+    out, st = tk.compile(name, backend="torch")(*args16, state=state.to(torch.float32), chunk_size=32)
+    assert out.dtype == torch.bfloat16
+    assert st.weights[0].dtype == torch.float32  # state stays float32
+    assert torch.isfinite(out.float()).all()
+    assert rel_error(out, ref) < 1e-2
+
+
+def test_zero_state_default_and_chunk_larger_than_sequence():
+    inputs, state = make_case("titans_linear", 1, 2, 10, 8, 64, seed=2)
+    rule = tk.compile("titans_linear", backend="torch")
+    out, st = rule(*inputs.args())  # state=None: zero weights and momentum; chunk 64 > T
+    ref, _ = tk.compile("titans_linear", backend="reference")(
+        *inputs.args(), state=rule.zero_state(1, 2, 8, dtype=torch.float64))
+    assert rel_error(out, ref) < 1e-12
+    assert float(out.norm()) > 0  # a matrix memory learns from zero
+
+
+@pytest.mark.parametrize("group", [1, 3, None])
+def test_checkpoint_group_does_not_change_results(group):
+    inputs, state = make_case("titans_mlp2", 1, 2, 75, 8, 8, seed=4)
+    base = tk.compile("titans_mlp2", backend="torch", checkpoint_group=1)
+    rule = tk.compile("titans_mlp2", backend="torch", checkpoint_group=group)
+    a, _ = base(*inputs.args(), state=state, chunk_size=8)
+    b, _ = rule(*inputs.args(), state=state, chunk_size=8)
+    assert torch.equal(a, b)

@@ -1,0 +1,40 @@
+"""Entry point: argument parsing and the one-line error policy (no traceback reaches a user)."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..errors import TitansError
+from . import run_cmd, specs_cmd
+
+DEBUG_ENV = "TITANS_DEBUG"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="titans-kernels",
+        description="Compile Titans neural-memory update rules (YAML specs) into kernels.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    specs_cmd.add_parser(sub)
+    run_cmd.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except TitansError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - last line of defence for CLI users
+        if os.environ.get(DEBUG_ENV):
+            raise
+        print(f"internal error: {exc.__class__.__name__}: {exc} (set {DEBUG_ENV}=1 for a traceback)",
+              file=sys.stderr)
+        return 1
