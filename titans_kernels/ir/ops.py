@@ -18,12 +18,13 @@ _INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 @dataclass(frozen=True)
 class Activation:
-    """phi, phi' and phi'' of an activation (all elementwise, any shape)."""
+    """phi, phi', phi'' of an activation (elementwise, any shape); `grad(g, z)` = g * phi'(z), fused."""
 
     name: str
     fn: Callable[[Tensor], Tensor]
     d1: Callable[[Tensor], Tensor]
     d2: Callable[[Tensor], Tensor]
+    grad: Callable[[Tensor, Tensor], Tensor]
     linear: bool = False
 
 
@@ -34,7 +35,11 @@ def _silu_d1(x: Tensor) -> Tensor:
 
 def _silu_d2(x: Tensor) -> Tensor:
     s = torch.sigmoid(x)
-    return s * (1 - s) * (2 + x * (1 - 2 * s))
+    return torch.addcmul(s, s, s, value=-1.0) * torch.addcmul(x + 2, x, s, value=-2.0)
+
+
+def _relu_d1(x: Tensor) -> Tensor:
+    return (x > 0).to(x.dtype)
 
 
 def _gelu_d1(x: Tensor) -> Tensor:
@@ -46,11 +51,27 @@ def _gelu_d2(x: Tensor) -> Tensor:
     return torch.exp(-0.5 * x * x) * _INV_SQRT2PI * (2 - x * x)
 
 
+_aten = torch.ops.aten
+
+
+def _fused_grad(fused: Callable[[Tensor, Tensor], Tensor], d1: Callable[[Tensor], Tensor]):
+    """g * phi'(z) in one fused kernel; composed from d1 when autograd must see through it."""
+    def grad(g: Tensor, z: Tensor) -> Tensor:
+        if torch.is_grad_enabled() and (g.requires_grad or z.requires_grad):
+            return g * d1(z)
+        return fused(g, z)
+    return grad
+
+
 ACTIVATIONS: dict[str, Activation] = {
-    "silu": Activation("silu", torch.nn.functional.silu, _silu_d1, _silu_d2),
-    "gelu": Activation("gelu", torch.nn.functional.gelu, _gelu_d1, _gelu_d2),
-    "relu": Activation("relu", torch.relu, lambda x: (x > 0).to(x.dtype), torch.zeros_like),
-    "identity": Activation("identity", lambda x: x, torch.ones_like, torch.zeros_like, linear=True),
+    "silu": Activation("silu", torch.nn.functional.silu, _silu_d1, _silu_d2,
+                       _fused_grad(_aten.silu_backward, _silu_d1)),
+    "gelu": Activation("gelu", torch.nn.functional.gelu, _gelu_d1, _gelu_d2,
+                       _fused_grad(_aten.gelu_backward, _gelu_d1)),
+    "relu": Activation("relu", torch.relu, _relu_d1, torch.zeros_like,
+                       _fused_grad(lambda g, z: _aten.threshold_backward(g, z, 0), _relu_d1)),
+    "identity": Activation("identity", lambda x: x, torch.ones_like, torch.zeros_like,
+                           lambda g, z: g, linear=True),
 }
 
 

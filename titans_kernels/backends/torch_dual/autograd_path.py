@@ -6,21 +6,18 @@ import torch
 from ..state import MemoryState
 from . import chunk as chunk_ops
 from . import coeffs as coeff_ops
-from .function import Layout
+from .function import Layout, coeff_at, pack_state, unpack_state
 
 
 def forward_autograd(ir, q, k, v, theta, eta, alpha, state: MemoryState, b: int):
     cdt = torch.float64 if q.dtype == torch.float64 else torch.float32
     lay = Layout(q, k, v, theta, eta, alpha, b, cdt)
-    W = [w.reshape(lay.n, *w.shape[2:]).to(cdt) for w in state.weights]
-    S = [s.reshape(lay.n, *s.shape[2:]).to(cdt) for s in state.momentum] if ir.gates.has_momentum else None
+    WS = pack_state(ir, state.weights, state.momentum, lay.n, cdt)
     co = coeff_ops.compute(*lay.gates(0, lay.N))
+    prep = chunk_ops.prepare_layer1(ir, lay.q, lay.k, co)
     outs = []
     for i in range(lay.N):
-        ci = coeff_ops.Coeffs(**{f: (getattr(co, f)[:, i] if getattr(co, f) is not None else None)
-                                 for f in co.__dataclass_fields__})
-        o, W, S, _ = chunk_ops.forward(ir, W, S, lay.k[:, i], lay.v[:, i], lay.q[:, i], ci)
+        o, WS, _ = chunk_ops.forward(ir, WS, lay.k[i], lay.v[i], lay.q[i], coeff_at(co, i), prep.at(i))
         outs.append(o)
-    out = lay.unchunk(torch.stack(outs, 1), q.dtype)
-    shape = lambda x: x.view(lay.B, lay.H, *x.shape[1:])  # noqa: E731
-    return out, MemoryState([shape(w) for w in W], [shape(s) for s in S] if S is not None else None)
+    weights, momentum = unpack_state(ir, WS, lay.B, lay.H, lay.D)
+    return lay.unchunk(torch.stack(outs), q.dtype), MemoryState(weights, momentum)

@@ -33,6 +33,7 @@ class Coeffs:
     p_e: Tensor | None        # (...,)
     w: Tensor | None          # (..., b)   theta_i P_{i->e}
     Pe: Tensor | None         # (..., b)   P_{i->e}
+    ap_e: Tensor | None       # (..., 2)   [a_e (1 without decay), p_e], momentum only
     # kept for the backward
     F: Tensor                 # (..., b, b) C / theta
     L_B: Tensor | None
@@ -95,7 +96,10 @@ def compute(theta: Tensor, eta: Tensor | None, alpha: Tensor | None, last: Tenso
         p_e = _pick(pv, last)
         Pe = torch.exp((_pick(ncum, last).unsqueeze(-1) - ncum).clamp_max(0.0))
         w = theta * Pe
-    return Coeffs(C=C, F=F, c=_row(C, last), a=a, m=m, a_e=a_e, m_e=m_e, p_e=p_e, w=w, Pe=Pe,
+    ap_e = None
+    if p_e is not None:
+        ap_e = torch.stack([a_e if a_e is not None else torch.ones_like(p_e), p_e], -1)
+    return Coeffs(C=C, F=F, c=_row(C, last), a=a, m=m, a_e=a_e, m_e=m_e, p_e=p_e, w=w, Pe=Pe, ap_e=ap_e,
                   L_B=L_B, L_P=L_P, pv=pv)
 
 

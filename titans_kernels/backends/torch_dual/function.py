@@ -1,10 +1,13 @@
 """The torch backend's autograd.Function: chunk loop forward, reverse walk backward.
 
-Layout: (B, H, T, D) inputs become (n, N, b, D) with n = B*H, N = ceil(T/b) chunks; the final
-chunk is zero-padded and its state is read at its last real token, so padding never changes
-the result. The forward keeps the chunk-start state of every `group`-th chunk as a checkpoint.
-The backward walks the groups in reverse: it re-runs a group's chunks forward from its
-checkpoint (keeping their intermediates), then runs the chunk backward in reverse order.
+Layout: (B, H, T, D) inputs become chunk-major (N, n, b, D) with n = B*H and N = ceil(T/b), so
+each chunk is one contiguous block; the final chunk is zero-padded and its state is read at its
+last real token, so padding never changes the result. The state of layer l travels as one tensor
+[W_l | S_l] (see chunk.py). Chunks are split into groups of `group` (counted from the end, so the last group is full).
+The forward keeps the chunk-start state of each group, and the intermediates of the last
+group, which its backward needs first. The backward walks the groups in reverse: it re-runs a
+group's chunks forward from its checkpoint (keeping their intermediates, skipping the read
+output it does not need), then runs the chunk backward in reverse order.
 Peak memory: N/group checkpoints + group chunks of intermediates, linear in T.
 """
 from __future__ import annotations
@@ -20,112 +23,150 @@ from . import coeffs as coeff_ops
 
 
 class Layout:
-    """Chunked views of one call's inputs. Gates are None when the IR has no such term."""
+    """Chunk-major views of one call's inputs. Gates are None when the IR has no such term."""
 
     def __init__(self, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, eta: Tensor | None,
                  alpha: Tensor | None, b: int, cdt: torch.dtype):
         B, H, T, D = q.shape
-        self.B, self.H, self.T, self.D, self.b = B, H, T, D, b
+        self.B, self.H, self.T, self.D, self.b, self.cdt = B, H, T, D, b, cdt
         self.N = math.ceil(T / b)
         self.pad = self.N * b - T
         self.n = B * H
-        self.q, self.k, self.v = (self._chunk_x(x, cdt) for x in (q, k, v))
-        self.theta = self._chunk_g(theta, cdt, 0.0)
-        self.eta = self._chunk_g(eta, cdt, 1.0) if eta is not None else None
-        self.alpha = self._chunk_g(alpha, cdt, 0.0) if alpha is not None else None
-        last = torch.full((self.N,), b - 1, dtype=torch.long, device=q.device)
+        self.q, self.k, self.v = (self.chunk_x(x) for x in (q, k, v))
+        self.theta = self._chunk_g(theta, 0.0)
+        self.eta = self._chunk_g(eta, 1.0) if eta is not None else None
+        self.alpha = self._chunk_g(alpha, 0.0) if alpha is not None else None
+        last = torch.full((self.N, 1), b - 1, dtype=torch.long, device=q.device)
         last[-1] = b - 1 - self.pad
-        self.last = last.expand(self.n, self.N)
+        self.last = last.expand(self.N, self.n)
 
-    def _chunk_x(self, x: Tensor, cdt: torch.dtype) -> Tensor:
-        x = x.reshape(self.n, self.T, self.D).to(cdt)
+    def chunk_x(self, x: Tensor) -> Tensor:
+        """(B, H, T, D) -> (N, n, b, D) contiguous, in the compute dtype."""
+        x = x.reshape(self.n, self.T, self.D).to(self.cdt)
         if self.pad:
             x = torch.nn.functional.pad(x, (0, 0, 0, self.pad))
-        return x.view(self.n, self.N, self.b, self.D)
+        return x.view(self.n, self.N, self.b, self.D).transpose(0, 1).contiguous()
 
-    def _chunk_g(self, g: Tensor, cdt: torch.dtype, fill: float) -> Tensor:
-        g = g.reshape(self.n, self.T).to(cdt)
+    def _chunk_g(self, g: Tensor, fill: float) -> Tensor:
+        g = g.reshape(self.n, self.T).to(self.cdt)
         if self.pad:
             g = torch.nn.functional.pad(g, (0, self.pad), value=fill)
-        return g.view(self.n, self.N, self.b)
+        return g.view(self.n, self.N, self.b).transpose(0, 1).contiguous()
 
     def gates(self, lo: int, hi: int):
-        cut = lambda g: g[:, lo:hi] if g is not None else None  # noqa: E731
-        return self.theta[:, lo:hi], cut(self.eta), cut(self.alpha), self.last[:, lo:hi]
+        cut = lambda g: g[lo:hi] if g is not None else None  # noqa: E731
+        return self.theta[lo:hi], cut(self.eta), cut(self.alpha), self.last[lo:hi]
 
     def unchunk(self, x: Tensor, dtype: torch.dtype) -> Tensor:
-        """(n, N, b, D) or (n, N, b) -> (B, H, T[, D]) in `dtype`."""
+        """(N, n, b, D) or (N, n, b) -> (B, H, T[, D]) in `dtype`."""
         tail = x.shape[3:]
-        x = x.reshape(self.n, self.N * self.b, *tail)[:, : self.T]
+        x = x.transpose(0, 1).reshape(self.n, self.N * self.b, *tail)[:, : self.T]
         return x.reshape(self.B, self.H, self.T, *tail).to(dtype)
 
 
-def _coeff_at(co: coeff_ops.Coeffs, i: int) -> coeff_ops.Coeffs:
-    """Coefficients of chunk i out of a (n, N', ...) batch."""
-    return coeff_ops.Coeffs(**{f: (getattr(co, f)[:, i] if getattr(co, f) is not None else None)
+def pack_state(ir: MemoryIR, weights: list[Tensor], momentum: list[Tensor] | None, n: int,
+               cdt: torch.dtype) -> list[Tensor]:
+    """Per layer [W | S] as (n, out, nm*in) in the compute dtype."""
+    flat = lambda t: t.reshape(n, *t.shape[2:]).to(cdt)  # noqa: E731
+    if not ir.gates.has_momentum:
+        return [flat(w).clone() for w in weights]
+    return [torch.cat([flat(w), flat(s)], -1) for w, s in zip(weights, momentum)]
+
+
+def unpack_state(ir: MemoryIR, WS: list[Tensor], B: int, H: int, D: int):
+    """Inverse of pack_state: (weights, momentum or None), each (B, H, out, in)."""
+    shapes = ir.layer_shapes(D)
+    weights = [ws[..., :i].reshape(B, H, o, i) for ws, (o, i) in zip(WS, shapes)]
+    if not ir.gates.has_momentum:
+        return weights, None
+    return weights, [ws[..., i:].reshape(B, H, o, i) for ws, (o, i) in zip(WS, shapes)]
+
+
+def coeff_at(co: coeff_ops.Coeffs, i: int) -> coeff_ops.Coeffs:
+    """Coefficients of chunk i out of a (N', n, ...) batch."""
+    return coeff_ops.Coeffs(**{f: (getattr(co, f)[i] if getattr(co, f) is not None else None)
                                for f in co.__dataclass_fields__})
 
 
 def default_group(num_chunks: int) -> int:
     """Chunks per checkpoint: ~sqrt(N) balances checkpoints against re-run intermediates."""
-    return 1 if num_chunks <= 8 else max(1, round(math.sqrt(num_chunks)))
+    return num_chunks if num_chunks <= 8 else math.ceil(math.sqrt(num_chunks))
 
 
-def run_forward(ir: MemoryIR, lay: Layout, W: list[Tensor], S: list[Tensor] | None,
-                group: int, keep_checkpoints: bool):
-    """Forward over all chunks. Returns (out (n, N, b, D), W_end, S_end, checkpoints)."""
-    out = torch.empty(lay.n, lay.N, lay.b, lay.D, dtype=lay.q.dtype, device=lay.q.device)
-    checkpoints = []
-    for lo in range(0, lay.N, group):
-        hi = min(lay.N, lo + group)
-        if keep_checkpoints:
-            checkpoints.append(([w.clone() for w in W], [s.clone() for s in S] if S is not None else None))
+def group_bounds(num_chunks: int, group: int) -> list[tuple[int, int]]:
+    """[lo, hi) chunk ranges of the checkpoint groups; only the first may be short."""
+    ends = list(range(num_chunks, 0, -group))[::-1]
+    return [(max(0, hi - group), hi) for hi in ends]
+
+
+def run_forward(ir: MemoryIR, lay: Layout, WS: list[Tensor], group: int, for_backward: bool):
+    """Forward over all chunks. Returns (out (N, n, b, D), WS_end, checkpoints, last-group saves).
+
+    checkpoints[g] is the packed state at the start of group g; with for_backward, the last
+    group's per-chunk (state, coefficients, intermediates) are kept too.
+    """
+    out = torch.empty_like(lay.q)
+    checkpoints, tail = [], []
+    bounds = group_bounds(lay.N, group)
+    for g_idx, (lo, hi) in enumerate(bounds):
+        checkpoints.append(WS)
+        keep = for_backward and g_idx == len(bounds) - 1
         co = coeff_ops.compute(*lay.gates(lo, hi))
+        prep = chunk_ops.prepare_layer1(ir, lay.q[lo:hi], lay.k[lo:hi], co)
         for i in range(lo, hi):
-            out[:, i], W, S, _ = chunk_ops.forward(ir, W, S, lay.k[:, i], lay.v[:, i], lay.q[:, i],
-                                                   _coeff_at(co, i - lo))
-    return out, W, S, checkpoints
+            c_i = coeff_at(co, i - lo)
+            WS_in = WS
+            out[i], WS, saved = chunk_ops.forward(ir, WS, lay.k[i], lay.v[i], lay.q[i], c_i, prep.at(i - lo),
+                                                  save=keep)
+            if keep:
+                tail.append((WS_in, c_i, saved))
+        if keep:
+            tail = (co, tail)
+    return out, WS, checkpoints, tail
 
 
-def run_backward(ir: MemoryIR, lay: Layout, checkpoints, group: int, d_out: Tensor,
-                 dW: list[Tensor], dS: list[Tensor] | None):
-    """Reverse walk. d_out: (n, N, b, D). Returns dq, dk, dv (n, N, b, D), dtheta, deta, dalpha
-    (n, N, b), and the gradients of the initial state."""
+def run_backward(ir: MemoryIR, lay: Layout, checkpoints, tail, group: int, d_out: Tensor,
+                 dWS: list[Tensor]):
+    """Reverse walk. d_out: (N, n, b, D). Returns dq, dk, dv (N, n, b, D), dtheta, deta, dalpha
+    (N, n, b), and the gradient of the initial packed state."""
     dq, dk, dv = (torch.empty_like(lay.q) for _ in range(3))
     dth = torch.empty_like(lay.theta)
     deta = torch.empty_like(lay.eta) if lay.eta is not None else None
     dal = torch.empty_like(lay.alpha) if lay.alpha is not None else None
-    for g_idx in range(len(checkpoints) - 1, -1, -1):
-        lo = g_idx * group
-        hi = min(lay.N, lo + group)
-        W, S = checkpoints[g_idx]
+    bounds = group_bounds(lay.N, group)
+    for g_idx in range(len(bounds) - 1, -1, -1):
+        lo, hi = bounds[g_idx]
         gates = lay.gates(lo, hi)
-        co = coeff_ops.compute(*gates)
-        per_chunk = []
-        for i in range(lo, hi):
-            c_i = _coeff_at(co, i - lo)
-            _, W_next, S_next, saved = chunk_ops.forward(ir, W, S, lay.k[:, i], lay.v[:, i], lay.q[:, i],
-                                                         c_i, save=True)
-            per_chunk.append((W, S, c_i, saved))
-            W, S = W_next, S_next
-        cg_list = []
+        if g_idx == len(bounds) - 1 and tail:
+            co, per_chunk = tail[0], list(tail[1])  # a copy: backward may run twice (retain_graph)
+        else:
+            WS = checkpoints[g_idx]
+            co = coeff_ops.compute(*gates)
+            prep = chunk_ops.prepare_layer1(ir, lay.q[lo:hi], lay.k[lo:hi], co)
+            per_chunk = []
+            for i in range(lo, hi):
+                c_i = coeff_at(co, i - lo)
+                _, WS_next, saved = chunk_ops.forward(ir, WS, lay.k[i], lay.v[i], lay.q[i], c_i,
+                                                      prep.at(i - lo), save=True, need_out=False)
+                per_chunk.append((WS, c_i, saved))
+                WS = WS_next
+        grads = []
         for i in range(hi - 1, lo - 1, -1):
-            W, S, c_i, saved = per_chunk[i - lo]
-            dW, dS, dk[:, i], dv[:, i], dq[:, i], cg = chunk_ops.backward(
-                ir, W, S, c_i, saved, lay.last[:, i], d_out[:, i], dW, dS)
-            cg_list.append(cg)
+            WS, c_i, saved = per_chunk[i - lo]
             per_chunk[i - lo] = None
-        cg_list.reverse()
-        stack = lambda f: (torch.stack([getattr(c, f) for c in cg_list], 1)  # noqa: E731
-                           if getattr(cg_list[0], f) is not None else None)
+            dWS, dk[i], dv[i], dq[i], cg = chunk_ops.backward(ir, WS, c_i, saved, lay.last[i], d_out[i], dWS)
+            grads.append(cg)
+        grads.reverse()
+        stack = lambda f: (torch.stack([getattr(c, f) for c in grads])  # noqa: E731
+                           if getattr(grads[0], f) is not None else None)
         g_th, g_eta, g_al = coeff_ops.backward(*gates, co, stack("dC"), stack("da"), stack("dm"),
                                                stack("dw"), stack("dp_e"))
-        dth[:, lo:hi] = g_th
+        dth[lo:hi] = g_th
         if deta is not None:
-            deta[:, lo:hi] = g_eta
+            deta[lo:hi] = g_eta
         if dal is not None:
-            dal[:, lo:hi] = g_al
-    return dq, dk, dv, dth, deta, dal, dW, dS
+            dal[lo:hi] = g_al
+    return dq, dk, dv, dth, deta, dal, dWS
 
 
 class DualFormFunction(torch.autograd.Function):
@@ -136,41 +177,34 @@ class DualFormFunction(torch.autograd.Function):
         L = ir.depth
         cdt = torch.float64 if q.dtype == torch.float64 else torch.float32
         lay = Layout(q, k, v, theta, eta, alpha, b, cdt)
-        W = [w.reshape(lay.n, *w.shape[2:]).to(cdt) for w in state[:L]]
-        S = [s.reshape(lay.n, *s.shape[2:]).to(cdt) for s in state[L:]] if ir.gates.has_momentum else None
+        WS = pack_state(ir, list(state[:L]), list(state[L:]) or None, lay.n, cdt)
         group = group or default_group(lay.N)
-        out, W_end, S_end, ckpts = run_forward(ir, lay, W, S, group, keep_checkpoints=True)
-        ctx.ir, ctx.b, ctx.group, ctx.lay, ctx.ckpts = ir, b, group, lay, ckpts
+        needs_grad = any(ctx.needs_input_grad)
+        out, WS_end, ckpts, tail = run_forward(ir, lay, WS, group, for_backward=needs_grad)
+        ctx.ir, ctx.group, ctx.lay, ctx.ckpts, ctx.tail = ir, group, lay, ckpts, tail
         ctx.in_dtypes = [x.dtype if isinstance(x, Tensor) else None for x in (q, k, v, theta, eta, alpha)]
-        ctx.state_meta = [(s.shape, s.dtype) for s in state]
-        ends = [w.view(lay.B, lay.H, *w.shape[1:]) for w in W_end]
-        if S_end is not None:
-            ends += [s.view(lay.B, lay.H, *s.shape[1:]) for s in S_end]
-        return (lay.unchunk(out, q.dtype), *ends)
+        ctx.state_dtypes = [s.dtype for s in state]
+        weights, momentum = unpack_state(ir, WS_end, lay.B, lay.H, lay.D)
+        return (lay.unchunk(out, q.dtype), *weights, *(momentum or []))
 
     @staticmethod
     def backward(ctx, d_out, *d_state):
         ir, lay = ctx.ir, ctx.lay
         L = ir.depth
-        cdt = lay.q.dtype
-        d_out = d_out if d_out is not None else torch.zeros(lay.B, lay.H, lay.T, lay.D, device=lay.q.device)
-        d_out = lay._chunk_x(d_out, cdt)
-        zeros_like_meta = lambda i: torch.zeros(lay.n, *ctx.state_meta[i][0][2:], dtype=cdt,  # noqa: E731
-                                                device=lay.q.device)
-        dW = [(d.reshape(lay.n, *d.shape[2:]).to(cdt) if d is not None else zeros_like_meta(i))
-              for i, d in enumerate(d_state[:L])]
-        dS = None
-        if ir.gates.has_momentum:
-            dS = [(d.reshape(lay.n, *d.shape[2:]).to(cdt) if d is not None else zeros_like_meta(L + i))
-                  for i, d in enumerate(d_state[L:])]
-        dq, dk, dv, dth, deta, dal, dW0, dS0 = run_backward(ir, lay, ctx.ckpts, ctx.group, d_out, dW, dS)
+        if d_out is None:
+            d_out = torch.zeros(lay.B, lay.H, lay.T, lay.D, device=lay.q.device)
+        shapes = ir.layer_shapes(lay.D)
+        filled = [d if d is not None else torch.zeros(lay.B, lay.H, *shapes[i % L], dtype=lay.cdt,
+                                                      device=lay.q.device)
+                  for i, d in enumerate(d_state)]
+        dWS = pack_state(ir, filled[:L], filled[L:] or None, lay.n, lay.cdt)
+        dq, dk, dv, dth, deta, dal, dWS0 = run_backward(ir, lay, ctx.ckpts, ctx.tail, ctx.group,
+                                                        lay.chunk_x(d_out), dWS)
         dt = ctx.in_dtypes
         grads = [lay.unchunk(dq, dt[0]), lay.unchunk(dk, dt[1]), lay.unchunk(dv, dt[2]),
                  lay.unchunk(dth, dt[3]),
                  lay.unchunk(deta, dt[4]) if deta is not None else None,
                  lay.unchunk(dal, dt[5]) if dal is not None else None]
-        state_grads = [g.view(*ctx.state_meta[i][0]).to(ctx.state_meta[i][1]) for i, g in enumerate(dW0)]
-        if dS0 is not None:
-            state_grads += [g.view(*ctx.state_meta[L + i][0]).to(ctx.state_meta[L + i][1])
-                            for i, g in enumerate(dS0)]
+        d_w, d_s = unpack_state(ir, dWS0, lay.B, lay.H, lay.D)
+        state_grads = [g.to(t) for g, t in zip(d_w + (d_s or []), ctx.state_dtypes)]
         return (None, None, None, *grads, *state_grads)
