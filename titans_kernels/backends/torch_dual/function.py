@@ -66,20 +66,21 @@ class Layout:
 
 def pack_state(ir: MemoryIR, weights: list[Tensor], momentum: list[Tensor] | None, n: int,
                cdt: torch.dtype) -> list[Tensor]:
-    """Per layer [W | S] as (n, out, nm*in) in the compute dtype."""
+    """Per layer the packed state of chunk.py ([W | S] or [W ; S]), (n, ., .) in `cdt`."""
     flat = lambda t: t.reshape(n, *t.shape[2:]).to(cdt)  # noqa: E731
     if not ir.gates.has_momentum:
         return [flat(w).clone() for w in weights]
-    return [torch.cat([flat(w), flat(s)], -1) for w, s in zip(weights, momentum)]
+    return [torch.cat([flat(w), flat(s)], -1 if chunk_ops.input_side(i, o) else -2)
+            for w, s, (o, i) in zip(weights, momentum, ir.layer_shapes(weights[0].shape[-1]))]
 
 
 def unpack_state(ir: MemoryIR, WS: list[Tensor], B: int, H: int, D: int):
     """Inverse of pack_state: (weights, momentum or None), each (B, H, out, in)."""
     shapes = ir.layer_shapes(D)
-    weights = [ws[..., :i].reshape(B, H, o, i) for ws, (o, i) in zip(WS, shapes)]
+    weights = [chunk_ops.w_part(ws, i, o).reshape(B, H, o, i) for ws, (o, i) in zip(WS, shapes)]
     if not ir.gates.has_momentum:
         return weights, None
-    return weights, [ws[..., i:].reshape(B, H, o, i) for ws, (o, i) in zip(WS, shapes)]
+    return weights, [chunk_ops.s_part(ws, i, o).reshape(B, H, o, i) for ws, (o, i) in zip(WS, shapes)]
 
 
 def coeff_at(co: coeff_ops.Coeffs, i: int) -> coeff_ops.Coeffs:
