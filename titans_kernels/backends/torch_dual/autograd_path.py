@@ -13,11 +13,14 @@ def forward_autograd(ir, q, k, v, theta, eta, alpha, state: MemoryState, b: int)
     cdt = torch.float64 if q.dtype == torch.float64 else torch.float32
     lay = Layout(q, k, v, theta, eta, alpha, b, cdt)
     WS = pack_state(ir, state.weights, state.momentum, lay.n, cdt)
+    out_dtype = q.dtype
     co = coeff_ops.compute(*lay.gates(0, lay.N))
-    prep = chunk_ops.prepare_layer1(ir, lay.q, lay.k, co)
+    q, k, v = (lay.block(x, 0, lay.N) for x in (lay.q, lay.k, lay.v))
+    prep = chunk_ops.prepare_layer1(ir, q, k, co)
     outs = []
     for i in range(lay.N):
-        o, WS, _ = chunk_ops.forward(ir, WS, lay.k[i], lay.v[i], lay.q[i], coeff_at(co, i), prep.at(i))
+        o, WS, _ = chunk_ops.forward(ir, WS, k[i], v[i], q[i], coeff_at(co, i), prep.at(i))
         outs.append(o)
     weights, momentum = unpack_state(ir, WS, lay.B, lay.H, lay.D)
-    return lay.unchunk(torch.stack(outs), q.dtype), MemoryState(weights, momentum)
+    out = torch.cat(outs, dim=1)  # (n, N*b, D)
+    return lay.tokens_out(out, out_dtype), MemoryState(weights, momentum)

@@ -23,7 +23,9 @@ from . import coeffs as coeff_ops
 
 
 class Layout:
-    """Chunk-major views of one call's inputs. Gates are None when the IR has no such term."""
+    """Chunking of one call. Token tensors stay (n, T, D) in their own dtype; `block` builds the
+    chunk-major (chunks, n, b, D) compute-dtype operand of one checkpoint group at a time, so no
+    full-length copy is ever made. Gates (small) are kept chunk-major: (N, n, b)."""
 
     def __init__(self, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, eta: Tensor | None,
                  alpha: Tensor | None, b: int, cdt: torch.dtype):
@@ -32,7 +34,8 @@ class Layout:
         self.N = math.ceil(T / b)
         self.pad = self.N * b - T
         self.n = B * H
-        self.q, self.k, self.v = (self.chunk_x(x) for x in (q, k, v))
+        self.device = q.device
+        self.q, self.k, self.v = (x.reshape(self.n, T, D) for x in (q, k, v))
         self.theta = self._chunk_g(theta, 0.0)
         self.eta = self._chunk_g(eta, 1.0) if eta is not None else None
         self.alpha = self._chunk_g(alpha, 0.0) if alpha is not None else None
@@ -40,12 +43,21 @@ class Layout:
         last[-1] = b - 1 - self.pad
         self.last = last.expand(self.N, self.n)
 
-    def chunk_x(self, x: Tensor) -> Tensor:
-        """(B, H, T, D) -> (N, n, b, D) contiguous, in the compute dtype."""
-        x = x.reshape(self.n, self.T, self.D).to(self.cdt)
-        if self.pad:
-            x = torch.nn.functional.pad(x, (0, 0, 0, self.pad))
-        return x.view(self.n, self.N, self.b, self.D).transpose(0, 1).contiguous()
+    def block(self, x: Tensor, lo: int, hi: int) -> Tensor:
+        """Chunks [lo, hi) of an (n, T, D) tensor as (hi - lo, n, b, D), zero-padded, compute dtype."""
+        t0, t1 = lo * self.b, min(hi * self.b, self.T)
+        blk = x[:, t0:t1].to(self.cdt)
+        short = (hi - lo) * self.b - (t1 - t0)
+        if short:
+            blk = torch.nn.functional.pad(blk, (0, 0, 0, short))
+        return blk.reshape(self.n, hi - lo, self.b, self.D).transpose(0, 1).contiguous()
+
+    def token_buffer(self) -> Tensor:
+        """(n, N*b, D) compute-dtype buffer that chunk results are written into."""
+        return torch.empty(self.n, self.N * self.b, self.D, dtype=self.cdt, device=self.device)
+
+    def chunk_rows(self, i: int) -> slice:
+        return slice(i * self.b, (i + 1) * self.b)
 
     def _chunk_g(self, g: Tensor, fill: float) -> Tensor:
         g = g.reshape(self.n, self.T).to(self.cdt)
@@ -57,11 +69,14 @@ class Layout:
         cut = lambda g: g[lo:hi] if g is not None else None  # noqa: E731
         return self.theta[lo:hi], cut(self.eta), cut(self.alpha), self.last[lo:hi]
 
-    def unchunk(self, x: Tensor, dtype: torch.dtype) -> Tensor:
-        """(N, n, b, D) or (N, n, b) -> (B, H, T[, D]) in `dtype`."""
-        tail = x.shape[3:]
-        x = x.transpose(0, 1).reshape(self.n, self.N * self.b, *tail)[:, : self.T]
-        return x.reshape(self.B, self.H, self.T, *tail).to(dtype)
+    def tokens_out(self, buf: Tensor, dtype: torch.dtype) -> Tensor:
+        """(n, N*b, D) buffer -> (B, H, T, D) in `dtype` (a view when nothing needs cutting)."""
+        return buf[:, : self.T].reshape(self.B, self.H, self.T, self.D).to(dtype)
+
+    def gates_out(self, g: Tensor, dtype: torch.dtype) -> Tensor:
+        """(N, n, b) -> (B, H, T) in `dtype`."""
+        g = g.transpose(0, 1).reshape(self.n, self.N * self.b)[:, : self.T]
+        return g.reshape(self.B, self.H, self.T).to(dtype)
 
 
 def pack_state(ir: MemoryIR, weights: list[Tensor], momentum: list[Tensor] | None, n: int,
@@ -100,37 +115,44 @@ def group_bounds(num_chunks: int, group: int) -> list[tuple[int, int]]:
     return [(max(0, hi - group), hi) for hi in ends]
 
 
+def _group_operands(ir: MemoryIR, lay: Layout, lo: int, hi: int):
+    """Coefficients, chunk-major q/k/v blocks and layer-1 operands of chunks [lo, hi)."""
+    co = coeff_ops.compute(*lay.gates(lo, hi))
+    q, k, v = (lay.block(x, lo, hi) for x in (lay.q, lay.k, lay.v))
+    return co, q, k, v, chunk_ops.prepare_layer1(ir, q, k, co)
+
+
 def run_forward(ir: MemoryIR, lay: Layout, WS: list[Tensor], group: int, for_backward: bool):
-    """Forward over all chunks. Returns (out (N, n, b, D), WS_end, checkpoints, last-group saves).
+    """Forward over all chunks. Returns (out (n, N*b, D), WS_end, checkpoints, last-group saves).
 
     checkpoints[g] is the packed state at the start of group g; with for_backward, the last
     group's per-chunk (state, coefficients, intermediates) are kept too.
     """
-    out = torch.empty_like(lay.q)
-    checkpoints, tail = [], []
+    out = lay.token_buffer()
+    checkpoints, tail = [], None
     bounds = group_bounds(lay.N, group)
     for g_idx, (lo, hi) in enumerate(bounds):
         checkpoints.append(WS)
         keep = for_backward and g_idx == len(bounds) - 1
-        co = coeff_ops.compute(*lay.gates(lo, hi))
-        prep = chunk_ops.prepare_layer1(ir, lay.q[lo:hi], lay.k[lo:hi], co)
-        for i in range(lo, hi):
-            c_i = coeff_at(co, i - lo)
-            WS_in = WS
-            out[i], WS, saved = chunk_ops.forward(ir, WS, lay.k[i], lay.v[i], lay.q[i], c_i, prep.at(i - lo),
-                                                  save=keep)
+        co, q, k, v, prep = _group_operands(ir, lay, lo, hi)
+        saves = []
+        for j in range(hi - lo):
+            c_j = coeff_at(co, j)
+            o, WS_next, saved = chunk_ops.forward(ir, WS, k[j], v[j], q[j], c_j, prep.at(j), save=keep)
+            out[:, lay.chunk_rows(lo + j)] = o
             if keep:
-                tail.append((WS_in, c_i, saved))
+                saves.append((WS, c_j, saved))
+            WS = WS_next
         if keep:
-            tail = (co, tail)
+            tail = (co, saves)
     return out, WS, checkpoints, tail
 
 
 def run_backward(ir: MemoryIR, lay: Layout, checkpoints, tail, group: int, d_out: Tensor,
                  dWS: list[Tensor]):
-    """Reverse walk. d_out: (N, n, b, D). Returns dq, dk, dv (N, n, b, D), dtheta, deta, dalpha
+    """Reverse walk. d_out: (n, T, D). Returns dq, dk, dv (n, N*b, D), dtheta, deta, dalpha
     (N, n, b), and the gradient of the initial packed state."""
-    dq, dk, dv = (torch.empty_like(lay.q) for _ in range(3))
+    dq, dk, dv = (lay.token_buffer() for _ in range(3))
     dth = torch.empty_like(lay.theta)
     deta = torch.empty_like(lay.eta) if lay.eta is not None else None
     dal = torch.empty_like(lay.alpha) if lay.alpha is not None else None
@@ -138,24 +160,26 @@ def run_backward(ir: MemoryIR, lay: Layout, checkpoints, tail, group: int, d_out
     for g_idx in range(len(bounds) - 1, -1, -1):
         lo, hi = bounds[g_idx]
         gates = lay.gates(lo, hi)
-        if g_idx == len(bounds) - 1 and tail:
+        if g_idx == len(bounds) - 1 and tail is not None:
             co, per_chunk = tail[0], list(tail[1])  # a copy: backward may run twice (retain_graph)
         else:
             WS = checkpoints[g_idx]
-            co = coeff_ops.compute(*gates)
-            prep = chunk_ops.prepare_layer1(ir, lay.q[lo:hi], lay.k[lo:hi], co)
+            co, q, k, v, prep = _group_operands(ir, lay, lo, hi)
             per_chunk = []
-            for i in range(lo, hi):
-                c_i = coeff_at(co, i - lo)
-                _, WS_next, saved = chunk_ops.forward(ir, WS, lay.k[i], lay.v[i], lay.q[i], c_i,
-                                                      prep.at(i - lo), save=True, need_out=False)
-                per_chunk.append((WS, c_i, saved))
+            for j in range(hi - lo):
+                c_j = coeff_at(co, j)
+                _, WS_next, saved = chunk_ops.forward(ir, WS, k[j], v[j], q[j], c_j, prep.at(j),
+                                                      save=True, need_out=False)
+                per_chunk.append((WS, c_j, saved))
                 WS = WS_next
+        d_blk = lay.block(d_out, lo, hi)
         grads = []
-        for i in range(hi - 1, lo - 1, -1):
-            WS, c_i, saved = per_chunk[i - lo]
-            per_chunk[i - lo] = None
-            dWS, dk[i], dv[i], dq[i], cg = chunk_ops.backward(ir, WS, c_i, saved, lay.last[i], d_out[i], dWS)
+        for j in range(hi - lo - 1, -1, -1):
+            WS, c_j, saved = per_chunk[j]
+            per_chunk[j] = None
+            rows = lay.chunk_rows(lo + j)
+            dWS, dk[:, rows], dv[:, rows], dq[:, rows], cg = chunk_ops.backward(
+                ir, WS, c_j, saved, lay.last[lo + j], d_blk[j], dWS)
             grads.append(cg)
         grads.reverse()
         stack = lambda f: (torch.stack([getattr(c, f) for c in grads])  # noqa: E731
@@ -186,26 +210,26 @@ class DualFormFunction(torch.autograd.Function):
         ctx.in_dtypes = [x.dtype if isinstance(x, Tensor) else None for x in (q, k, v, theta, eta, alpha)]
         ctx.state_dtypes = [s.dtype for s in state]
         weights, momentum = unpack_state(ir, WS_end, lay.B, lay.H, lay.D)
-        return (lay.unchunk(out, q.dtype), *weights, *(momentum or []))
+        return (lay.tokens_out(out, q.dtype), *weights, *(momentum or []))
 
     @staticmethod
     def backward(ctx, d_out, *d_state):
         ir, lay = ctx.ir, ctx.lay
         L = ir.depth
         if d_out is None:
-            d_out = torch.zeros(lay.B, lay.H, lay.T, lay.D, device=lay.q.device)
+            d_out = torch.zeros(lay.B, lay.H, lay.T, lay.D, device=lay.device)
         shapes = ir.layer_shapes(lay.D)
         filled = [d if d is not None else torch.zeros(lay.B, lay.H, *shapes[i % L], dtype=lay.cdt,
-                                                      device=lay.q.device)
+                                                      device=lay.device)
                   for i, d in enumerate(d_state)]
         dWS = pack_state(ir, filled[:L], filled[L:] or None, lay.n, lay.cdt)
         dq, dk, dv, dth, deta, dal, dWS0 = run_backward(ir, lay, ctx.ckpts, ctx.tail, ctx.group,
-                                                        lay.chunk_x(d_out), dWS)
+                                                        d_out.reshape(lay.n, lay.T, lay.D), dWS)
         dt = ctx.in_dtypes
-        grads = [lay.unchunk(dq, dt[0]), lay.unchunk(dk, dt[1]), lay.unchunk(dv, dt[2]),
-                 lay.unchunk(dth, dt[3]),
-                 lay.unchunk(deta, dt[4]) if deta is not None else None,
-                 lay.unchunk(dal, dt[5]) if dal is not None else None]
+        grads = [lay.tokens_out(dq, dt[0]), lay.tokens_out(dk, dt[1]), lay.tokens_out(dv, dt[2]),
+                 lay.gates_out(dth, dt[3]),
+                 lay.gates_out(deta, dt[4]) if deta is not None else None,
+                 lay.gates_out(dal, dt[5]) if dal is not None else None]
         d_w, d_s = unpack_state(ir, dWS0, lay.B, lay.H, lay.D)
         state_grads = [g.to(t) for g, t in zip(d_w + (d_s or []), ctx.state_dtypes)]
         return (None, None, None, *grads, *state_grads)
