@@ -104,6 +104,17 @@ def coeff_at(co: coeff_ops.Coeffs, i: int) -> coeff_ops.Coeffs:
                                for f in co.__dataclass_fields__})
 
 
+def coeff_list(co: coeff_ops.Coeffs) -> list[coeff_ops.Coeffs]:
+    """All chunks' coefficients of a (N', n, ...) batch, split with one unbind per field."""
+    fields = {f: getattr(co, f) for f in co.__dataclass_fields__}
+    count = co.C.shape[0]
+    split = {f: (t.unbind(0) if t is not None else [None] * count) for f, t in fields.items()}
+    return [coeff_ops.Coeffs(**{f: split[f][i] for f in fields}) for i in range(count)]
+
+
+FORWARD_ONLY_GROUP = 64  # chunks whose coefficients are built in one batch when no backward follows
+
+
 def default_group(num_chunks: int) -> int:
     """Chunks per checkpoint: ~sqrt(N) balances checkpoints against re-run intermediates."""
     return num_chunks if num_chunks <= 8 else math.ceil(math.sqrt(num_chunks))
@@ -136,8 +147,7 @@ def run_forward(ir: MemoryIR, lay: Layout, WS: list[Tensor], group: int, for_bac
         keep = for_backward and g_idx == len(bounds) - 1
         co, q, k, v, prep = _group_operands(ir, lay, lo, hi)
         saves = []
-        for j in range(hi - lo):
-            c_j = coeff_at(co, j)
+        for j, c_j in enumerate(coeff_list(co)):
             o, WS_next, saved = chunk_ops.forward(ir, WS, k[j], v[j], q[j], c_j, prep.at(j), save=keep)
             out[:, lay.chunk_rows(lo + j)] = o
             if keep:
@@ -166,8 +176,7 @@ def run_backward(ir: MemoryIR, lay: Layout, checkpoints, tail, group: int, d_out
             WS = checkpoints[g_idx]
             co, q, k, v, prep = _group_operands(ir, lay, lo, hi)
             per_chunk = []
-            for j in range(hi - lo):
-                c_j = coeff_at(co, j)
+            for j, c_j in enumerate(coeff_list(co)):
                 _, WS_next, saved = chunk_ops.forward(ir, WS, k[j], v[j], q[j], c_j, prep.at(j),
                                                       save=True, need_out=False)
                 per_chunk.append((WS, c_j, saved))
@@ -205,6 +214,8 @@ class DualFormFunction(torch.autograd.Function):
         WS = pack_state(ir, list(state[:L]), list(state[L:]) or None, lay.n, cdt)
         group = group or default_group(lay.N)
         needs_grad = any(ctx.needs_input_grad)
+        if not needs_grad:
+            group = min(lay.N, FORWARD_ONLY_GROUP)
         out, WS_end, ckpts, tail = run_forward(ir, lay, WS, group, for_backward=needs_grad)
         ctx.ir, ctx.group, ctx.lay, ctx.ckpts, ctx.tail = ir, group, lay, ckpts, tail
         ctx.in_dtypes = [x.dtype if isinstance(x, Tensor) else None for x in (q, k, v, theta, eta, alpha)]
