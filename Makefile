@@ -26,10 +26,10 @@ test: setup
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 test-full: setup
-	$(PY) -m pytest -q -m "slow or not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -q -m "not gpu" $(PYTEST_ARGS)
 
 bench: setup
-	$(PY) -m pytest benchmarks/ --benchmark-only --benchmark-columns=min,median,max,rounds $(PYTEST_ARGS)
+	$(PY) -m pytest benchmarks/ -p no:cacheprovider --benchmark-only --benchmark-columns=min,median,max,rounds $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .benchmarks
