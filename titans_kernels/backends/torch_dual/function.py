@@ -225,22 +225,30 @@ class DualFormFunction(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, d_out, *d_state):
-        ir, lay = ctx.ir, ctx.lay
-        L = ir.depth
-        if d_out is None:
-            d_out = torch.zeros(lay.B, lay.H, lay.T, lay.D, device=lay.device)
-        shapes = ir.layer_shapes(lay.D)
-        filled = [d if d is not None else torch.zeros(lay.B, lay.H, *shapes[i % L], dtype=lay.cdt,
-                                                      device=lay.device)
-                  for i, d in enumerate(d_state)]
-        dWS = pack_state(ir, filled[:L], filled[L:] or None, lay.n, lay.cdt)
-        dq, dk, dv, dth, deta, dal, dWS0 = run_backward(ir, lay, ctx.ckpts, ctx.tail, ctx.group,
-                                                        d_out.reshape(lay.n, lay.T, lay.D), dWS)
-        dt = ctx.in_dtypes
-        grads = [lay.tokens_out(dq, dt[0]), lay.tokens_out(dk, dt[1]), lay.tokens_out(dv, dt[2]),
-                 lay.gates_out(dth, dt[3]),
-                 lay.gates_out(deta, dt[4]) if deta is not None else None,
-                 lay.gates_out(dal, dt[5]) if dal is not None else None]
-        d_w, d_s = unpack_state(ir, dWS0, lay.B, lay.H, lay.D)
-        state_grads = [g.to(t) for g, t in zip(d_w + (d_s or []), ctx.state_dtypes)]
+        grads, state_grads = backward_from_checkpoints(ctx.ir, ctx.lay, ctx.ckpts, ctx.tail, ctx.group,
+                                                       d_out, d_state, ctx.in_dtypes, ctx.state_dtypes)
         return (None, None, None, *grads, *state_grads)
+
+
+def backward_from_checkpoints(ir: MemoryIR, lay: Layout, checkpoints: list[list[Tensor]], tail, group: int,
+                              d_out: Tensor | None, d_state, in_dtypes, state_dtypes):
+    """Gradients of (q, k, v, theta, eta, alpha) and of the initial state from group-start
+    checkpoints (packed states). Shared by every backend whose forward writes such checkpoints."""
+    L = ir.depth
+    if d_out is None:
+        d_out = torch.zeros(lay.B, lay.H, lay.T, lay.D, device=lay.device)
+    shapes = ir.layer_shapes(lay.D)
+    filled = [d if d is not None else torch.zeros(lay.B, lay.H, *shapes[i % L], dtype=lay.cdt,
+                                                  device=lay.device)
+              for i, d in enumerate(d_state)]
+    dWS = pack_state(ir, filled[:L], filled[L:] or None, lay.n, lay.cdt)
+    dq, dk, dv, dth, deta, dal, dWS0 = run_backward(ir, lay, checkpoints, tail, group,
+                                                    d_out.reshape(lay.n, lay.T, lay.D), dWS)
+    dt = in_dtypes
+    grads = [lay.tokens_out(dq, dt[0]), lay.tokens_out(dk, dt[1]), lay.tokens_out(dv, dt[2]),
+             lay.gates_out(dth, dt[3]),
+             lay.gates_out(deta, dt[4]) if deta is not None else None,
+             lay.gates_out(dal, dt[5]) if dal is not None else None]
+    d_w, d_s = unpack_state(ir, dWS0, lay.B, lay.H, lay.D)
+    state_grads = [g.to(t) for g, t in zip(d_w + (d_s or []), state_dtypes)]
+    return grads, state_grads

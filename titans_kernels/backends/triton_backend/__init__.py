@@ -1,0 +1,50 @@
+"""Triton backend: fused chunk-loop kernels generated from the IR."""
+from __future__ import annotations
+
+import torch
+
+from ...errors import BackendError
+from ..base import CompiledRule, register
+from ..state import MemoryState
+from .config import DEFAULT_CONFIG, TritonConfig, check_shape
+
+
+def triton_available() -> str | None:
+    """None when usable, else the reason it is not."""
+    try:
+        import triton  # noqa: F401
+    except ImportError:
+        return "triton is not installed (pip install 'titans-kernels[triton]')"
+    return None
+
+
+@register("triton")
+class TritonRule(CompiledRule):
+    """Same call contract as the torch backend. Inputs on a CUDA device, or CPU tensors when
+    TRITON_INTERPRET=1 (Triton's interpreter, for testing without a GPU)."""
+
+    backend = "triton"
+
+    def __init__(self, ir, config: TritonConfig | None = None, checkpoint_group: int | None = None):
+        super().__init__(ir)
+        reason = triton_available()
+        if reason:
+            raise BackendError(f"backend 'triton' unavailable: {reason}")
+        self.config = config or DEFAULT_CONFIG
+        self.checkpoint_group = checkpoint_group
+
+    def _run(self, q, k, v, theta, eta, alpha, state: MemoryState, chunk: int):
+        from .function import TritonFunction
+        from .launch import interpreting
+
+        B, H, T, D = q.shape
+        b = chunk
+        check_shape(max(l.out_mult for l in self.ir.layers), D, b)
+        if q.device.type != "cuda" and not interpreting():
+            raise BackendError("backend 'triton' needs CUDA tensors (or TRITON_INTERPRET=1 to run "
+                               "Triton's interpreter on CPU tensors)")
+        L = self.ir.depth
+        res = TritonFunction.apply(self.ir, self.config, b, self.checkpoint_group, q, k, v, theta, eta,
+                                   alpha, *state.tensors())
+        out, ends = res[0], list(res[1:])
+        return out, MemoryState(ends[:L], ends[L:] if self.ir.gates.has_momentum else None)

@@ -1,0 +1,41 @@
+"""Launch parameters of the Triton kernels (filled by the autotuner; defaults until then)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...errors import InputError
+
+HEAD_DIMS = (16, 32, 64, 128)
+CHUNK_SIZES = (16, 32, 64, 128)
+MAX_EXPANSION = 4
+
+
+@dataclass(frozen=True)
+class TritonConfig:
+    """tile: GEMM tile edge inside a program (clipped to the head dim and chunk);
+    num_warps / num_stages: Triton launch options; precision: tl.dot input precision for
+    float32 operands ("ieee" exact, "tf32" faster on tensor cores)."""
+
+    tile: int = 64
+    num_warps: int = 4
+    num_stages: int = 1
+    precision: str = "ieee"
+
+    def tile_for(self, D: int, b: int) -> int:
+        return min(self.tile, D, b)
+
+
+DEFAULT_CONFIG = TritonConfig()
+
+
+def check_shape(expansion: int, D: int, chunk: int) -> None:
+    """One clear error for shapes the generated kernels do not cover."""
+    if D not in HEAD_DIMS:
+        raise InputError(f"triton backend: head dim D={D} not supported; use one of "
+                         f"{', '.join(map(str, HEAD_DIMS))} (or backend='torch')")
+    if chunk not in CHUNK_SIZES:
+        raise InputError(f"triton backend: chunk_size={chunk} not supported; use one of "
+                         f"{', '.join(map(str, CHUNK_SIZES))} (or backend='torch')")
+    if expansion > MAX_EXPANSION:
+        raise InputError(f"triton backend: expansion {expansion} exceeds {MAX_EXPANSION} "
+                         f"(or use backend='torch')")

@@ -1,0 +1,215 @@
+"""Triton device functions that generated chunk kernels are assembled from.
+
+One program owns one (batch, head) row and walks its chunks in order. Every product of the dual
+form is a call of `mm`: a tiled GEMM over operands in global memory (inputs, the program's
+state, or its scratch region, which stays L2-resident), with the epilogues the dual form needs
+(row scaling, an elementwise mask multiply, scaled extra terms, accumulate or subtract).
+Elementwise steps (activation, loss gradient) are separate calls. Generated kernels place a
+barrier between calls, since one call's stores feed the next call's loads.
+
+Activation codes: 0 silu, 1 gelu (erf), 2 relu, 3 identity. Loss codes: 0 l2, 1 huber.
+"""
+from __future__ import annotations
+
+import triton
+import triton.language as tl
+
+LOG_FLOOR = -30.0
+
+
+@triton.jit
+def act_fn(x, ACT: tl.constexpr):
+    if ACT == 0:
+        return x * tl.sigmoid(x)
+    elif ACT == 1:
+        return 0.5 * x * (1.0 + tl.math.erf(x * 0.7071067811865476))
+    elif ACT == 2:
+        return tl.maximum(x, 0.0)
+    else:
+        return x
+
+
+@triton.jit
+def act_d1(x, ACT: tl.constexpr):
+    if ACT == 0:
+        s = tl.sigmoid(x)
+        return s * (1.0 + x * (1.0 - s))
+    elif ACT == 1:
+        cdf = 0.5 * (1.0 + tl.math.erf(x * 0.7071067811865476))
+        return cdf + x * tl.exp(-0.5 * x * x) * 0.3989422804014327
+    elif ACT == 2:
+        return tl.where(x > 0, 1.0, 0.0)
+    else:
+        return tl.full(x.shape, 1.0, tl.float32)
+
+
+@triton.jit
+def mm(a_ptr, s_am, s_ak, b_ptr, s_bk, s_bn, c_ptr, s_cm, s_cn,
+       ms_ptr, ks_ptr, mul_ptr, s_mulm, s_muln,
+       e0_ptr, s_e0m, s_e0n, e0_scale, e1_ptr, s_e1m, s_e1n, e1_scale, rows,
+       M: tl.constexpr, N: tl.constexpr, K: tl.constexpr,
+       MODE: tl.constexpr, HAS_MS: tl.constexpr, HAS_KS: tl.constexpr, HAS_MUL: tl.constexpr,
+       HAS_E0: tl.constexpr, HAS_E1: tl.constexpr, MASK_A: tl.constexpr, MASK_C: tl.constexpr,
+       BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr, PREC: tl.constexpr):
+    """C (M x N) <- epilogue(A @ B) with A (M x K), B (K x N) given by pointers and strides.
+
+    acc = A @ B, A's columns scaled by ks (HAS_KS); then acc *= ms[row] (HAS_MS), acc *= MUL
+    (HAS_MUL); then acc = sign*acc + e0_scale*E0 + e1_scale*E1; MODE 0 stores, 1 adds to C,
+    2 subtracts from C (sign -1 with MODE 2 and 3; MODE 3 stores -acc + extras).
+    MASK_A zeroes A rows >= rows (ragged input chunk); MASK_C skips C rows >= rows.
+    """
+    for m0 in tl.static_range(0, M, BM):
+        rm = m0 + tl.arange(0, BM)
+        for n0 in tl.static_range(0, N, BN):
+            rn = n0 + tl.arange(0, BN)
+            acc = tl.zeros((BM, BN), dtype=tl.float32)
+            for k0 in tl.static_range(0, K, BK):
+                rk = k0 + tl.arange(0, BK)
+                a_ptrs = a_ptr + rm[:, None] * s_am + rk[None, :] * s_ak
+                if MASK_A:
+                    a = tl.load(a_ptrs, mask=rm[:, None] < rows, other=0.0).to(tl.float32)
+                else:
+                    a = tl.load(a_ptrs).to(tl.float32)
+                if HAS_KS:
+                    a = a * tl.load(ks_ptr + rk)[None, :]
+                b = tl.load(b_ptr + rk[:, None] * s_bk + rn[None, :] * s_bn).to(tl.float32)
+                acc += tl.dot(a, b, input_precision=PREC)
+            if HAS_MS:
+                acc = acc * tl.load(ms_ptr + rm)[:, None]
+            if HAS_MUL:
+                acc = acc * tl.load(mul_ptr + rm[:, None] * s_mulm + rn[None, :] * s_muln)
+            if MODE >= 2:
+                acc = -acc
+            if HAS_E0:
+                acc += e0_scale * tl.load(e0_ptr + rm[:, None] * s_e0m + rn[None, :] * s_e0n).to(tl.float32)
+            if HAS_E1:
+                acc += e1_scale * tl.load(e1_ptr + rm[:, None] * s_e1m + rn[None, :] * s_e1n).to(tl.float32)
+            c_ptrs = c_ptr + rm[:, None] * s_cm + rn[None, :] * s_cn
+            if MODE == 1 or MODE == 2:
+                acc += tl.load(c_ptrs)
+            if MASK_C:
+                tl.store(c_ptrs, acc.to(c_ptr.dtype.element_ty), mask=rm[:, None] < rows)
+            else:
+                tl.store(c_ptrs, acc.to(c_ptr.dtype.element_ty))
+
+
+@triton.jit
+def ew_act(z_ptr, x_ptr, M: tl.constexpr, N: tl.constexpr, ACT: tl.constexpr,
+           BM: tl.constexpr, BN: tl.constexpr):
+    """X = act(Z) over a contiguous (M, N) block."""
+    for m0 in tl.static_range(0, M, BM):
+        rm = m0 + tl.arange(0, BM)
+        for n0 in tl.static_range(0, N, BN):
+            rn = n0 + tl.arange(0, BN)
+            off = rm[:, None] * N + rn[None, :]
+            tl.store(x_ptr + off, act_fn(tl.load(z_ptr + off), ACT))
+
+
+@triton.jit
+def ew_grad_act(g_ptr, z_ptr, out_ptr, M: tl.constexpr, N: tl.constexpr, ACT: tl.constexpr,
+                BM: tl.constexpr, BN: tl.constexpr):
+    """OUT = G * act'(Z) over contiguous (M, N) blocks (OUT may alias G)."""
+    for m0 in tl.static_range(0, M, BM):
+        rm = m0 + tl.arange(0, BM)
+        for n0 in tl.static_range(0, N, BN):
+            rn = n0 + tl.arange(0, BN)
+            off = rm[:, None] * N + rn[None, :]
+            tl.store(out_ptr + off, tl.load(g_ptr + off) * act_d1(tl.load(z_ptr + off), ACT))
+
+
+@triton.jit
+def ew_loss_grad(y_ptr, k_ptr, v_ptr, s_row, g_ptr, rows, delta,
+                 M: tl.constexpr, N: tl.constexpr, RESIDUAL: tl.constexpr, LOSS: tl.constexpr,
+                 BM: tl.constexpr, BN: tl.constexpr):
+    """G = dloss/dY for R = Y (+ K) - V; rows >= `rows` (padding) read k = v = 0."""
+    for m0 in tl.static_range(0, M, BM):
+        rm = m0 + tl.arange(0, BM)
+        for n0 in tl.static_range(0, N, BN):
+            rn = n0 + tl.arange(0, BN)
+            off = rm[:, None] * N + rn[None, :]
+            mask = rm[:, None] < rows
+            io = rm[:, None] * s_row + rn[None, :]
+            r = tl.load(y_ptr + off) - tl.load(v_ptr + io, mask=mask, other=0.0).to(tl.float32)
+            if RESIDUAL:
+                r += tl.load(k_ptr + io, mask=mask, other=0.0).to(tl.float32)
+            if LOSS == 1:
+                r = tl.minimum(tl.maximum(r, -delta), delta)
+            tl.store(g_ptr + off, r)
+
+
+@triton.jit
+def copy_block(src_ptr, dst_ptr, NUMEL: tl.constexpr, BLOCK: tl.constexpr):
+    for i0 in tl.static_range(0, NUMEL, BLOCK):
+        idx = i0 + tl.arange(0, BLOCK)
+        tl.store(dst_ptr + idx, tl.load(src_ptr + idx))
+
+
+@triton.jit
+def chunk_coeffs(th_ptr, et_ptr, al_ptr, rows, C_ptr, a_ptr, m_ptr, c_ptr, w_ptr,
+                 BC: tl.constexpr, HAS_M: tl.constexpr, HAS_D: tl.constexpr, PREC: tl.constexpr):
+    """Coefficients of one chunk (gate pointers already at the chunk's first token).
+
+    Stores C (BC x BC), a, m, c, w (BC) into scratch; returns (a_e, m_e, p_e) for the chunk's
+    last real token e = rows - 1. Padded tokens get theta = 0, eta = 1, alpha = 0.
+    """
+    i = tl.arange(0, BC)
+    valid = i < rows
+    e = rows - 1
+    th = tl.load(th_ptr + i, mask=valid, other=0.0).to(tl.float32)
+    tri = i[:, None] >= i[None, :]
+    if HAS_D:
+        la = tl.maximum(tl.log(1.0 - tl.load(al_ptr + i, mask=valid, other=0.0).to(tl.float32)), LOG_FLOOR)
+        A = tl.cumsum(la, 0)
+        LB = tl.where(tri, tl.exp(tl.minimum(A[:, None] - A[None, :], 0.0)), 0.0)
+        a = tl.exp(A)
+        a_e = tl.sum(tl.where(i == e, a, 0.0), 0)
+    else:
+        LB = tl.where(tri, 1.0, 0.0)
+        a = tl.full((BC,), 1.0, tl.float32)
+        a_e = 1.0
+    if HAS_M:
+        ln = tl.maximum(tl.log(tl.load(et_ptr + i, mask=valid, other=1.0).to(tl.float32)), LOG_FLOOR)
+        Ncum = tl.cumsum(ln, 0)
+        LP = tl.where(tri, tl.exp(tl.minimum(Ncum[:, None] - Ncum[None, :], 0.0)), 0.0)
+        F = tl.dot(LB, LP, input_precision=PREC)
+        pv = tl.exp(Ncum)
+        m = tl.sum(LB * pv[None, :], 1)
+        N_e = tl.sum(tl.where(i == e, Ncum, 0.0), 0)
+        w = th * tl.exp(tl.minimum(N_e - Ncum, 0.0))
+        m_e = tl.sum(tl.where(i == e, m, 0.0), 0)
+        p_e = tl.exp(N_e)
+        tl.store(m_ptr + i, m)
+        tl.store(w_ptr + i, w)
+    else:
+        F = LB
+        m_e = 0.0
+        p_e = 0.0
+    C = F * th[None, :]
+    tl.store(C_ptr + i[:, None] * BC + i[None, :], C)
+    tl.store(a_ptr + i, a)
+    tl.store(c_ptr + i, tl.sum(tl.where(i[:, None] == e, C, 0.0), 0))
+    return a_e, m_e, p_e
+
+
+@triton.jit
+def ew_load(src_ptr, dst_ptr, rows, M: tl.constexpr, N: tl.constexpr, BM: tl.constexpr):
+    """Copy rows [0, rows) of a (., N) row-major input into a zero-padded float32 (M, N) block."""
+    for m0 in tl.static_range(0, M, BM):
+        rm = m0 + tl.arange(0, BM)
+        rn = tl.arange(0, N)
+        x = tl.load(src_ptr + rm[:, None] * N + rn[None, :], mask=rm[:, None] < rows, other=0.0)
+        tl.store(dst_ptr + rm[:, None] * N + rn[None, :], x.to(tl.float32))
+
+
+@triton.jit
+def ew_store_out(z_ptr, q_ptr, out_ptr, rows, M: tl.constexpr, N: tl.constexpr,
+                 RESIDUAL: tl.constexpr, BM: tl.constexpr):
+    """out[rows] = Z (+ Q) in the output's dtype."""
+    for m0 in tl.static_range(0, M, BM):
+        rm = m0 + tl.arange(0, BM)
+        rn = tl.arange(0, N)
+        off = rm[:, None] * N + rn[None, :]
+        z = tl.load(z_ptr + off)
+        if RESIDUAL:
+            z += tl.load(q_ptr + off)
+        tl.store(out_ptr + off, z.to(out_ptr.dtype.element_ty), mask=rm[:, None] < rows)

@@ -1,0 +1,119 @@
+"""Generate, cache, load and launch the Triton kernels of a MemoryIR."""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from ...ir import MemoryIR
+from .codegen import generate_forward, kernel_name, offset_names
+from .config import TritonConfig
+from .plan import ScratchPlan, plan_scratch
+
+CACHE_ENV = "TITANS_CACHE_DIR"
+_LOADED: dict[str, object] = {}
+
+
+def cache_dir() -> Path:
+    """Where generated sources live: $TITANS_CACHE_DIR, else the user cache directory."""
+    root = os.environ.get(CACHE_ENV)
+    if root:
+        return Path(root)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "titans-kernels"
+
+
+def interpreting() -> bool:
+    return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
+
+
+def load_forward(ir: MemoryIR):
+    """The @triton.jit forward kernel of `ir`, generated once per source text."""
+    source = generate_forward(ir)
+    digest = hashlib.sha256(source.encode()).hexdigest()[:12]
+    key = f"{kernel_name(ir)}_{digest}{'_interp' if interpreting() else ''}"
+    if key in _LOADED:
+        return _LOADED[key]
+    folder = cache_dir() / "triton_src"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{kernel_name(ir)}_{digest}.py"
+    if not path.exists() or path.read_text() != source:
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(source)
+        os.replace(tmp, path)
+    spec = importlib.util.spec_from_file_location(f"titans_generated.{key}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    kernel = getattr(module, kernel_name(ir))
+    _LOADED[key] = kernel
+    return kernel
+
+
+def group_layout(num_chunks: int, group: int) -> tuple[int, int]:
+    """(first_group_len, n_groups) for groups counted from the end (torch backend's convention)."""
+    n_groups = -(-num_chunks // group)
+    return num_chunks - group * (n_groups - 1), n_groups
+
+
+def kernel_args(ir: MemoryIR, plan: ScratchPlan, D: int, b: int, cfg: TritonConfig) -> dict:
+    names = offset_names(ir)
+    values = list(plan.offsets.values()) + list(plan.state_offsets.values())
+    args = dict(zip(names, values))
+    args.update(D=D, BC=b, SN=plan.state_numel, SCR=plan.total, TILE=cfg.tile_for(D, b),
+                PREC=cfg.precision)
+    return args
+
+
+def run_forward(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, eta: Tensor | None,
+                alpha: Tensor | None, state_flat: Tensor, b: int, cfg: TritonConfig, group: int | None):
+    """Launch the forward. q, k, v: (n, T, D); gates: (n, T); state_flat: (n, SN) float32.
+
+    Returns out (n, T, D) in q's dtype, the final state (n, SN), and the group-start state
+    checkpoints (n, n_groups, SN) when `group` is given (else None).
+    """
+    n, T, D = q.shape
+    plan = plan_scratch(ir, D, b)
+    num_chunks = -(-T // b)
+    scratch = torch.empty(n, plan.total, dtype=torch.float32, device=q.device)
+    scratch[:, plan.offsets["ST"]: plan.offsets["ST"] + plan.state_numel] = state_flat
+    out = torch.empty_like(q)
+    save = group is not None
+    first, n_groups = group_layout(num_chunks, group) if save else (num_chunks, 1)
+    ckpt = torch.empty(n, n_groups if save else 1, plan.state_numel, dtype=torch.float32, device=q.device)
+    kernel = load_forward(ir)
+    dummy = theta
+    kernel[(n,)](q, k, v, theta, eta if eta is not None else dummy, alpha if alpha is not None else dummy,
+                 out, scratch, ckpt, T, num_chunks, first, group or 1, n_groups, float(ir.huber_delta),
+                 SAVE_CKPT=save, num_warps=cfg.num_warps, num_stages=cfg.num_stages,
+                 **kernel_args(ir, plan, D, b, cfg))
+    start = plan.offsets["ST"] + (num_chunks % 2) * plan.state_numel
+    final = scratch[:, start: start + plan.state_numel].clone()
+    return out, final, (ckpt if save else None)
+
+
+def flatten_state(ir: MemoryIR, weights: list[Tensor], momentum: list[Tensor] | None, n: int) -> Tensor:
+    """(n, SN) float32 in the kernel's order: W0, S0, W1, S1, ..."""
+    parts = []
+    for l, w in enumerate(weights):
+        parts.append(w.reshape(n, -1).float())
+        if ir.gates.has_momentum:
+            parts.append(momentum[l].reshape(n, -1).float())
+    return torch.cat(parts, dim=1)
+
+
+def unflatten_state(ir: MemoryIR, flat: Tensor, B: int, H: int, D: int):
+    """Inverse of flatten_state: (weights, momentum or None), each (B, H, out, in)."""
+    weights, momentum, pos = [], [], 0
+    for o, i in ir.layer_shapes(D):
+        weights.append(flat[:, pos: pos + o * i].reshape(B, H, o, i))
+        pos += o * i
+        if ir.gates.has_momentum:
+            momentum.append(flat[:, pos: pos + o * i].reshape(B, H, o, i))
+            pos += o * i
+    return weights, (momentum if ir.gates.has_momentum else None)
