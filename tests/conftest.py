@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import os
 
-import pytest
-import torch
-from hypothesis import settings
+# Triton kernels run on CPU tensors through Triton's interpreter; it must be chosen before
+# any kernel module is imported. Ahead-of-time compilation switches it off in a subprocess.
+os.environ.setdefault("TRITON_INTERPRET", "1")
 
-import titans_kernels as tk
-from titans_kernels.testing import random_inputs
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+import titans_kernels as tk  # noqa: E402
+from titans_kernels.testing import random_inputs  # noqa: E402
 
 settings.register_profile("ci", max_examples=60, deadline=None)
 settings.register_profile("dev", max_examples=25, deadline=None)

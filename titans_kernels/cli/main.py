@@ -6,7 +6,7 @@ import os
 import sys
 
 from ..errors import TitansError
-from . import run_cmd, specs_cmd
+from . import compile_cmd, run_cmd, specs_cmd
 
 DEBUG_ENV = "TITANS_DEBUG"
 
@@ -18,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     specs_cmd.add_parser(sub)
     run_cmd.add_parser(sub)
+    compile_cmd.add_parser(sub)
     return parser
 
 

@@ -6,7 +6,7 @@ import torch
 from ...errors import BackendError
 from ..base import CompiledRule, register
 from ..state import MemoryState
-from .config import DEFAULT_CONFIG, TritonConfig, check_shape
+from .config import TritonConfig, check_shape, default_config
 
 
 def triton_available() -> str | None:
@@ -30,7 +30,7 @@ class TritonRule(CompiledRule):
         reason = triton_available()
         if reason:
             raise BackendError(f"backend 'triton' unavailable: {reason}")
-        self.config = config or DEFAULT_CONFIG
+        self.config = config or default_config(ir)
         self.checkpoint_group = checkpoint_group
 
     def _run(self, q, k, v, theta, eta, alpha, state: MemoryState, chunk: int):

@@ -42,16 +42,17 @@ class _Writer:
 
 
 def _mm(w: _Writer, a: str, sa: str, b: str, sb: str, c: str, sc: str, M: str, N: str, K: str,
-        mode: int = 0, ms: str | None = None, ks: str | None = None, mul: str | None = None,
+        mode: int = 0, ms: str | None = None, ks: str | None = None, ns: str | None = None,
+        mul: str | None = None,
         e0: tuple[str, str, str] | None = None, e1: tuple[str, str, str] | None = None,
         mask_c: bool = False) -> None:
     """Emit one `mm` call. sa/sb/sc are 'stride_row, stride_col' strings."""
     e0p, e0s, e0k = e0 if e0 else ("scr", "0, 0", "0.0")
     e1p, e1s, e1k = e1 if e1 else ("scr", "0, 0", "0.0")
     w(f"mm({a}, {sa}, {b}, {sb}, {c}, {sc},")
-    w(f"   {ms or 'scr'}, {ks or 'scr'}, {mul or 'scr'}, {'BC, 1' if mul else '0, 0'},")
+    w(f"   {ms or 'scr'}, {ks or 'scr'}, {ns or 'scr'}, {mul or 'scr'}, {'BC, 1' if mul else '0, 0'},")
     w(f"   {e0p}, {e0s}, {e0k}, {e1p}, {e1s}, {e1k}, rows,")
-    w(f"   {M}, {N}, {K}, {mode}, {ms is not None}, {ks is not None}, {mul is not None},")
+    w(f"   {M}, {N}, {K}, {mode}, {ms is not None}, {ks is not None}, {ns is not None}, {mul is not None},")
     w(f"   {e0 is not None}, {e1 is not None}, False, {mask_c}, TILE, TILE, TILE, PREC)")
     w.barrier()
 
@@ -74,7 +75,8 @@ def generate_forward(ir: MemoryIR) -> str:
     w("import triton")
     w("import triton.language as tl")
     w("from titans_kernels.backends.triton_backend.device import (")
-    w("    chunk_coeffs, copy_block, ew_act, ew_grad_act, ew_load, ew_loss_grad, ew_store_out, mm)")
+    w("    coeff_vectors, copy_block, copy_row, ew_act, ew_grad_act, ew_load, ew_loss_grad, ew_store_out,")
+    w("    mm, row_dot, scale_cols, segment_exp)")
     w("")
     w("")
     w("@triton.jit")
@@ -106,9 +108,25 @@ def generate_forward(ir: MemoryIR) -> str:
     w("ew_load(q_row + for_t, scr + OFF_QS, rows, BC, D, TILE)")
     w("ew_load(k_row + for_t, scr + OFF_KS, rows, BC, D, TILE)")
     w("ew_load(v_row + for_t, scr + OFF_VS, rows, BC, D, TILE)")
-    w(f"a_e, m_e, p_e = chunk_coeffs(th_ptr + g_off + t0, et_ptr + g_off + t0, al_ptr + g_off + t0, rows,")
-    w(f"                             scr + OFF_C, scr + OFF_A, scr + OFF_M, scr + OFF_CV, scr + OFF_W,")
-    w(f"                             BC, {mom}, {dec}, PREC)")
+    w("# coefficients of the chunk")
+    w(f"coeff_vectors(th_ptr + g_off + t0, et_ptr + g_off + t0, al_ptr + g_off + t0, rows, scr + OFF_TH,")
+    w(f"              scr + OFF_ACUM, scr + OFF_NCUM, scr + OFF_A, scr + OFF_PV, scr + OFF_W, BC, {mom}, {dec})")
+    w.barrier()
+    w(f"segment_exp(scr + OFF_ACUM, scr + OFF_LB, BC, TILE, {not dec})")
+    if mom:
+        w("segment_exp(scr + OFF_NCUM, scr + OFF_LP, BC, TILE, False)")
+    w.barrier()
+    if mom:  # C = (L_B @ L_P) diag(theta), m = L_B @ P_{s->.}
+        _mm(w, "scr + OFF_LB", "BC, 1", "scr + OFF_LP", "BC, 1", "scr + OFF_C", "BC, 1", "BC", "BC", "BC",
+            ns="scr + OFF_TH")
+        w("row_dot(scr + OFF_LB, scr + OFF_PV, scr + OFF_M, BC, BC, TILE)")
+    else:
+        w("scale_cols(scr + OFF_LB, scr + OFF_TH, scr + OFF_C, BC, BC, TILE)")
+    w.barrier()
+    w("copy_row(scr + OFF_C, rows - 1, scr + OFF_CV, BC, TILE)")
+    w(f"a_e = {'tl.load(scr + OFF_A + rows - 1)' if dec else '1.0'}")
+    w(f"m_e = {'tl.load(scr + OFF_M + rows - 1)' if mom else '0.0'}")
+    w(f"p_e = {'tl.load(scr + OFF_PV + rows - 1)' if mom else '0.0'}")
     w.barrier()
 
     def X(l: int) -> str:

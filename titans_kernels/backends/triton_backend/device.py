@@ -14,7 +14,7 @@ from __future__ import annotations
 import triton
 import triton.language as tl
 
-LOG_FLOOR = -30.0
+LOG_FLOOR = tl.constexpr(-30.0)
 
 
 @triton.jit
@@ -45,25 +45,27 @@ def act_d1(x, ACT: tl.constexpr):
 
 @triton.jit
 def mm(a_ptr, s_am, s_ak, b_ptr, s_bk, s_bn, c_ptr, s_cm, s_cn,
-       ms_ptr, ks_ptr, mul_ptr, s_mulm, s_muln,
+       ms_ptr, ks_ptr, ns_ptr, mul_ptr, s_mulm, s_muln,
        e0_ptr, s_e0m, s_e0n, e0_scale, e1_ptr, s_e1m, s_e1n, e1_scale, rows,
        M: tl.constexpr, N: tl.constexpr, K: tl.constexpr,
-       MODE: tl.constexpr, HAS_MS: tl.constexpr, HAS_KS: tl.constexpr, HAS_MUL: tl.constexpr,
+       MODE: tl.constexpr, HAS_MS: tl.constexpr, HAS_KS: tl.constexpr, HAS_NS: tl.constexpr,
+       HAS_MUL: tl.constexpr,
        HAS_E0: tl.constexpr, HAS_E1: tl.constexpr, MASK_A: tl.constexpr, MASK_C: tl.constexpr,
        BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr, PREC: tl.constexpr):
     """C (M x N) <- epilogue(A @ B) with A (M x K), B (K x N) given by pointers and strides.
 
-    acc = A @ B, A's columns scaled by ks (HAS_KS); then acc *= ms[row] (HAS_MS), acc *= MUL
+    acc = A @ B, A's columns scaled by ks (HAS_KS); then acc *= ms[row] (HAS_MS), acc *= ns[col]
+    (HAS_NS), acc *= MUL
     (HAS_MUL); then acc = sign*acc + e0_scale*E0 + e1_scale*E1; MODE 0 stores, 1 adds to C,
     2 subtracts from C (sign -1 with MODE 2 and 3; MODE 3 stores -acc + extras).
     MASK_A zeroes A rows >= rows (ragged input chunk); MASK_C skips C rows >= rows.
     """
-    for m0 in tl.static_range(0, M, BM):
+    for m0 in range(0, M, BM):
         rm = m0 + tl.arange(0, BM)
-        for n0 in tl.static_range(0, N, BN):
+        for n0 in range(0, N, BN):
             rn = n0 + tl.arange(0, BN)
             acc = tl.zeros((BM, BN), dtype=tl.float32)
-            for k0 in tl.static_range(0, K, BK):
+            for k0 in range(0, K, BK):
                 rk = k0 + tl.arange(0, BK)
                 a_ptrs = a_ptr + rm[:, None] * s_am + rk[None, :] * s_ak
                 if MASK_A:
@@ -76,6 +78,8 @@ def mm(a_ptr, s_am, s_ak, b_ptr, s_bk, s_bn, c_ptr, s_cm, s_cn,
                 acc += tl.dot(a, b, input_precision=PREC)
             if HAS_MS:
                 acc = acc * tl.load(ms_ptr + rm)[:, None]
+            if HAS_NS:
+                acc = acc * tl.load(ns_ptr + rn)[None, :]
             if HAS_MUL:
                 acc = acc * tl.load(mul_ptr + rm[:, None] * s_mulm + rn[None, :] * s_muln)
             if MODE >= 2:
@@ -97,9 +101,9 @@ def mm(a_ptr, s_am, s_ak, b_ptr, s_bk, s_bn, c_ptr, s_cm, s_cn,
 def ew_act(z_ptr, x_ptr, M: tl.constexpr, N: tl.constexpr, ACT: tl.constexpr,
            BM: tl.constexpr, BN: tl.constexpr):
     """X = act(Z) over a contiguous (M, N) block."""
-    for m0 in tl.static_range(0, M, BM):
+    for m0 in range(0, M, BM):
         rm = m0 + tl.arange(0, BM)
-        for n0 in tl.static_range(0, N, BN):
+        for n0 in range(0, N, BN):
             rn = n0 + tl.arange(0, BN)
             off = rm[:, None] * N + rn[None, :]
             tl.store(x_ptr + off, act_fn(tl.load(z_ptr + off), ACT))
@@ -109,9 +113,9 @@ def ew_act(z_ptr, x_ptr, M: tl.constexpr, N: tl.constexpr, ACT: tl.constexpr,
 def ew_grad_act(g_ptr, z_ptr, out_ptr, M: tl.constexpr, N: tl.constexpr, ACT: tl.constexpr,
                 BM: tl.constexpr, BN: tl.constexpr):
     """OUT = G * act'(Z) over contiguous (M, N) blocks (OUT may alias G)."""
-    for m0 in tl.static_range(0, M, BM):
+    for m0 in range(0, M, BM):
         rm = m0 + tl.arange(0, BM)
-        for n0 in tl.static_range(0, N, BN):
+        for n0 in range(0, N, BN):
             rn = n0 + tl.arange(0, BN)
             off = rm[:, None] * N + rn[None, :]
             tl.store(out_ptr + off, tl.load(g_ptr + off) * act_d1(tl.load(z_ptr + off), ACT))
@@ -122,9 +126,9 @@ def ew_loss_grad(y_ptr, k_ptr, v_ptr, s_row, g_ptr, rows, delta,
                  M: tl.constexpr, N: tl.constexpr, RESIDUAL: tl.constexpr, LOSS: tl.constexpr,
                  BM: tl.constexpr, BN: tl.constexpr):
     """G = dloss/dY for R = Y (+ K) - V; rows >= `rows` (padding) read k = v = 0."""
-    for m0 in tl.static_range(0, M, BM):
+    for m0 in range(0, M, BM):
         rm = m0 + tl.arange(0, BM)
-        for n0 in tl.static_range(0, N, BN):
+        for n0 in range(0, N, BN):
             rn = n0 + tl.arange(0, BN)
             off = rm[:, None] * N + rn[None, :]
             mask = rm[:, None] < rows
@@ -139,62 +143,87 @@ def ew_loss_grad(y_ptr, k_ptr, v_ptr, s_row, g_ptr, rows, delta,
 
 @triton.jit
 def copy_block(src_ptr, dst_ptr, NUMEL: tl.constexpr, BLOCK: tl.constexpr):
-    for i0 in tl.static_range(0, NUMEL, BLOCK):
+    for i0 in range(0, NUMEL, BLOCK):
         idx = i0 + tl.arange(0, BLOCK)
         tl.store(dst_ptr + idx, tl.load(src_ptr + idx))
 
 
 @triton.jit
-def chunk_coeffs(th_ptr, et_ptr, al_ptr, rows, C_ptr, a_ptr, m_ptr, c_ptr, w_ptr,
-                 BC: tl.constexpr, HAS_M: tl.constexpr, HAS_D: tl.constexpr, PREC: tl.constexpr):
-    """Coefficients of one chunk (gate pointers already at the chunk's first token).
-
-    Stores C (BC x BC), a, m, c, w (BC) into scratch; returns (a_e, m_e, p_e) for the chunk's
-    last real token e = rows - 1. Padded tokens get theta = 0, eta = 1, alpha = 0.
-    """
+def coeff_vectors(th_ptr, et_ptr, al_ptr, rows, th_s, acum_s, ncum_s, a_s, pv_s, w_s,
+                  BC: tl.constexpr, HAS_M: tl.constexpr, HAS_D: tl.constexpr):
+    """Per-token vectors of one chunk (gate pointers at its first token) into scratch:
+    theta, cumsum log(1-alpha), cumsum log(eta), a = B_{s->t}, pv = P_{s->t}, w = theta P_{t->e}.
+    Padded tokens (>= rows) get theta = 0, eta = 1, alpha = 0."""
     i = tl.arange(0, BC)
     valid = i < rows
     e = rows - 1
     th = tl.load(th_ptr + i, mask=valid, other=0.0).to(tl.float32)
-    tri = i[:, None] >= i[None, :]
+    tl.store(th_s + i, th)
     if HAS_D:
-        la = tl.maximum(tl.log(1.0 - tl.load(al_ptr + i, mask=valid, other=0.0).to(tl.float32)), LOG_FLOOR)
-        A = tl.cumsum(la, 0)
-        LB = tl.where(tri, tl.exp(tl.minimum(A[:, None] - A[None, :], 0.0)), 0.0)
-        a = tl.exp(A)
-        a_e = tl.sum(tl.where(i == e, a, 0.0), 0)
-    else:
-        LB = tl.where(tri, 1.0, 0.0)
-        a = tl.full((BC,), 1.0, tl.float32)
-        a_e = 1.0
+        al = tl.load(al_ptr + i, mask=valid, other=0.0).to(tl.float32)
+        A = tl.cumsum(tl.maximum(tl.log(1.0 - al), LOG_FLOOR), 0)
+        tl.store(acum_s + i, A)
+        tl.store(a_s + i, tl.exp(A))
     if HAS_M:
-        ln = tl.maximum(tl.log(tl.load(et_ptr + i, mask=valid, other=1.0).to(tl.float32)), LOG_FLOOR)
-        Ncum = tl.cumsum(ln, 0)
-        LP = tl.where(tri, tl.exp(tl.minimum(Ncum[:, None] - Ncum[None, :], 0.0)), 0.0)
-        F = tl.dot(LB, LP, input_precision=PREC)
-        pv = tl.exp(Ncum)
-        m = tl.sum(LB * pv[None, :], 1)
+        et = tl.load(et_ptr + i, mask=valid, other=1.0).to(tl.float32)
+        Ncum = tl.cumsum(tl.maximum(tl.log(et), LOG_FLOOR), 0)
         N_e = tl.sum(tl.where(i == e, Ncum, 0.0), 0)
-        w = th * tl.exp(tl.minimum(N_e - Ncum, 0.0))
-        m_e = tl.sum(tl.where(i == e, m, 0.0), 0)
-        p_e = tl.exp(N_e)
-        tl.store(m_ptr + i, m)
-        tl.store(w_ptr + i, w)
-    else:
-        F = LB
-        m_e = 0.0
-        p_e = 0.0
-    C = F * th[None, :]
-    tl.store(C_ptr + i[:, None] * BC + i[None, :], C)
-    tl.store(a_ptr + i, a)
-    tl.store(c_ptr + i, tl.sum(tl.where(i[:, None] == e, C, 0.0), 0))
-    return a_e, m_e, p_e
+        tl.store(ncum_s + i, Ncum)
+        tl.store(pv_s + i, tl.exp(Ncum))
+        tl.store(w_s + i, th * tl.exp(tl.minimum(N_e - Ncum, 0.0)))
+
+
+@triton.jit
+def segment_exp(cum_s, out_ptr, BC: tl.constexpr, BT: tl.constexpr, IS_ONES: tl.constexpr):
+    """out[t, j] = exp(cum_t - cum_j) for j <= t, else 0 (IS_ONES: the 0/1 lower triangle)."""
+    for t0 in range(0, BC, BT):
+        rt = t0 + tl.arange(0, BT)
+        for j0 in range(0, BC, BT):
+            rj = j0 + tl.arange(0, BT)
+            tri = rt[:, None] >= rj[None, :]
+            if IS_ONES:
+                val = tl.where(tri, 1.0, 0.0)
+            else:
+                d = tl.load(cum_s + rt)[:, None] - tl.load(cum_s + rj)[None, :]
+                val = tl.where(tri, tl.exp(tl.minimum(d, 0.0)), 0.0)
+            tl.store(out_ptr + rt[:, None] * BC + rj[None, :], val)
+
+
+@triton.jit
+def scale_cols(x_ptr, s_ptr, out_ptr, M: tl.constexpr, N: tl.constexpr, BT: tl.constexpr):
+    """out = x * s[None, :] for contiguous (M, N) blocks."""
+    for m0 in range(0, M, BT):
+        rm = m0 + tl.arange(0, BT)
+        for n0 in range(0, N, BT):
+            rn = n0 + tl.arange(0, BT)
+            off = rm[:, None] * N + rn[None, :]
+            tl.store(out_ptr + off, tl.load(x_ptr + off) * tl.load(s_ptr + rn)[None, :])
+
+
+@triton.jit
+def row_dot(x_ptr, v_ptr, out_ptr, M: tl.constexpr, N: tl.constexpr, BT: tl.constexpr):
+    """out[m] = sum_n x[m, n] v[n] for a contiguous (M, N) block."""
+    for m0 in range(0, M, BT):
+        rm = m0 + tl.arange(0, BT)
+        acc = tl.zeros((BT,), dtype=tl.float32)
+        for n0 in range(0, N, BT):
+            rn = n0 + tl.arange(0, BT)
+            acc += tl.sum(tl.load(x_ptr + rm[:, None] * N + rn[None, :]) * tl.load(v_ptr + rn)[None, :], 1)
+        tl.store(out_ptr + rm, acc)
+
+
+@triton.jit
+def copy_row(src_ptr, row, dst_ptr, N: tl.constexpr, BT: tl.constexpr):
+    """dst[:] = src[row, :] of a contiguous (., N) block."""
+    for n0 in range(0, N, BT):
+        rn = n0 + tl.arange(0, BT)
+        tl.store(dst_ptr + rn, tl.load(src_ptr + row * N + rn))
 
 
 @triton.jit
 def ew_load(src_ptr, dst_ptr, rows, M: tl.constexpr, N: tl.constexpr, BM: tl.constexpr):
     """Copy rows [0, rows) of a (., N) row-major input into a zero-padded float32 (M, N) block."""
-    for m0 in tl.static_range(0, M, BM):
+    for m0 in range(0, M, BM):
         rm = m0 + tl.arange(0, BM)
         rn = tl.arange(0, N)
         x = tl.load(src_ptr + rm[:, None] * N + rn[None, :], mask=rm[:, None] < rows, other=0.0)
@@ -205,7 +234,7 @@ def ew_load(src_ptr, dst_ptr, rows, M: tl.constexpr, N: tl.constexpr, BM: tl.con
 def ew_store_out(z_ptr, q_ptr, out_ptr, rows, M: tl.constexpr, N: tl.constexpr,
                  RESIDUAL: tl.constexpr, BM: tl.constexpr):
     """out[rows] = Z (+ Q) in the output's dtype."""
-    for m0 in tl.static_range(0, M, BM):
+    for m0 in range(0, M, BM):
         rm = m0 + tl.arange(0, BM)
         rn = tl.arange(0, N)
         off = rm[:, None] * N + rn[None, :]

@@ -17,6 +17,7 @@ from .plan import ScratchPlan, plan_scratch
 
 CACHE_ENV = "TITANS_CACHE_DIR"
 _LOADED: dict[str, object] = {}
+OUTPUT_FILL: float | None = None  # tests set NaN to prove the kernel writes every output element
 
 
 def cache_dir() -> Path:
@@ -82,7 +83,7 @@ def run_forward(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, et
     num_chunks = -(-T // b)
     scratch = torch.empty(n, plan.total, dtype=torch.float32, device=q.device)
     scratch[:, plan.offsets["ST"]: plan.offsets["ST"] + plan.state_numel] = state_flat
-    out = torch.empty_like(q)
+    out = torch.empty_like(q) if OUTPUT_FILL is None else torch.full_like(q, OUTPUT_FILL)
     save = group is not None
     first, n_groups = group_layout(num_chunks, group) if save else (num_chunks, 1)
     ckpt = torch.empty(n, n_groups if save else 1, plan.state_numel, dtype=torch.float32, device=q.device)

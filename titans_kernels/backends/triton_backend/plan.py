@@ -30,7 +30,9 @@ def plan_scratch(ir: MemoryIR, D: int, b: int) -> ScratchPlan:
             pos += o * i
     state_numel = pos
     sizes: list[tuple[str, int]] = [("ST", 2 * state_numel), ("QS", b * D), ("KS", b * D), ("VS", b * D),
-                                    ("C", b * b), ("QK", b * b), ("A", b), ("M", b), ("CV", b), ("W", b)]
+                                    ("C", b * b), ("QK", b * b), ("LB", b * b), ("LP", b * b),
+                                    ("TH", b), ("ACUM", b), ("NCUM", b), ("PV", b),
+                                    ("A", b), ("M", b), ("CV", b), ("W", b)]
     widest = max(max(o, i) for o, i in shapes)
     sizes.append(("GW", b * widest))
     for l, (o, i) in enumerate(shapes):

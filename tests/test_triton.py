@@ -1,0 +1,137 @@
+"""Triton backend on CPU: generated kernels run through Triton's interpreter (set in conftest)
+against the torch backend, and compile ahead of time for GPUs that are not here."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+import yaml
+
+import titans_kernels as tk
+from titans_kernels.backends.triton_backend import aot, codegen, launch
+from titans_kernels.testing import rel_error
+
+from conftest import SHIPPED, call_with_leaves, flat_inputs, make_case
+
+
+@pytest.fixture
+def poisoned(monkeypatch):
+    """Output buffers start as NaN: any element the kernel fails to write shows up."""
+    monkeypatch.setattr(launch, "OUTPUT_FILL", float("nan"))
+
+
+def _compare(name, B, H, T, D, chunk, seed, dtype=torch.float32, tol=1e-5):
+    inputs, state = make_case(name, B, H, T, D, chunk, seed=seed, dtype=torch.float64)
+    args = [x.to(dtype) if x is not None else None for x in inputs.args()]
+    st = state.to(torch.float32)
+    ref, ref_state = tk.compile(name, backend="torch")(*args, state=st, chunk_size=chunk)
+    out, out_state = tk.compile(name, backend="triton")(*args, state=st, chunk_size=chunk)
+    assert out.dtype == dtype and out.shape == ref.shape
+    assert torch.isfinite(out.float()).all()
+    per_token = (out.float() - ref.float()).norm(dim=-1) / ref.float().norm(dim=-1).clamp_min(1e-12)
+    assert per_token.max() < 10 * tol, per_token.max()
+    assert rel_error(out, ref) < tol
+    for a, b in zip(out_state.tensors(), ref_state.tensors()):
+        assert a.dtype == torch.float32
+        assert rel_error(a, b) < tol
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_forward_matches_torch_backend(name, poisoned):
+    _compare(name, 1, 2, 40, 16, 16, seed=1)  # 40 = 2 full chunks + a ragged one
+
+
+@pytest.mark.parametrize("name, B, H, T, D, chunk", [
+    ("titans_mlp2", 2, 1, 70, 32, 32),
+    ("titans_mlp3", 1, 1, 16, 16, 16),
+    ("yaad_huber", 1, 2, 33, 16, 32),
+])
+def test_forward_other_shapes(name, B, H, T, D, chunk, poisoned):
+    _compare(name, B, H, T, D, chunk, seed=T)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("D, chunk, T", [(32, 16, 50), (16, 32, 100), (64, 64, 130)])
+def test_forward_full_grid(name, D, chunk, T, poisoned):
+    _compare(name, 1, 2, T, D, chunk, seed=D + chunk)
+
+
+def test_bf16_inputs(poisoned):
+    _compare("titans_mlp2", 1, 2, 48, 16, 16, seed=4, dtype=torch.bfloat16, tol=1e-2)
+
+
+@pytest.mark.parametrize("name", ["titans_mlp2", "titans_mlp2_nomomentum", "yaad_huber"])
+def test_backward_matches_torch_backend(name):
+    chunk = 16
+    inputs, state = make_case(name, 1, 2, 56, 16, chunk, seed=6, dtype=torch.float64)
+    leaves, mask = flat_inputs(inputs, state)
+    leaves = [x.float() for x in leaves]
+    depth = len(state.weights)
+
+    def grads(rule):
+        xs = [x.clone().requires_grad_() for x in leaves]
+        out, st = call_with_leaves(rule, xs, mask, depth, chunk)
+        g = torch.Generator().manual_seed(0)
+        probe = lambda t: torch.randn(t.shape, generator=g, dtype=torch.float64).float()  # noqa: E731
+        loss = (out * probe(out)).sum() + sum((t * probe(t)).sum() for t in st.tensors())
+        return torch.autograd.grad(loss, xs)
+
+    ref = grads(tk.compile(name, backend="torch"))
+    got = grads(tk.compile(name, backend="triton", checkpoint_group=2))
+    for i, (a, b) in enumerate(zip(got, ref)):
+        assert torch.isfinite(a).all() and float(b.norm()) > 0
+        assert rel_error(a, b) < 1e-5, (i, rel_error(a, b))
+
+
+@pytest.mark.parametrize("D, chunk, match", [
+    (24, 16, "head dim D=24 not supported; use one of 16, 32, 64, 128"),
+    (16, 8, "chunk_size=8 not supported; use one of 16, 32, 64, 128"),
+])
+def test_unsupported_shapes_one_line(D, chunk, match):
+    inputs, state = make_case("titans_mlp2", 1, 1, 20, D, chunk, seed=0, dtype=torch.float32)
+    with pytest.raises(tk.InputError, match=match):
+        tk.compile("titans_mlp2", backend="triton")(*inputs.args(), state=state, chunk_size=chunk)
+
+
+def test_generated_source_carries_no_spec_text(tmp_path):
+    data = yaml.safe_load(open(tk.list_specs()["titans_mlp2"]))
+    data = copy.deepcopy(data)
+    data["name"] = "evil_rule"
+    data["description"] = "'); import os; os.system('echo pwned') #"
+    path = tmp_path / "evil_rule.yaml"
+    path.write_text(yaml.safe_dump(data))
+    src = codegen.generate_forward(tk.lower(tk.load_spec(path)))
+    assert "pwned" not in src and "evil_rule" not in src and "import os" not in src
+    assert codegen.generate_forward(tk.lower(tk.load_spec("titans_mlp2"))) == src  # same function
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_aot_sm90_default_config_compiles_without_spills(name):
+    """Every shipped spec compiles for sm_90 at its default config, D=64, chunk 64, and ptxas
+    reports no register spills."""
+    report = aot.compile_report(tk.lower(tk.load_spec(name)), "sm_90", D=64, b=64)
+    assert report.binary_bytes > 0 and report.registers is not None
+    assert report.spill_bytes == 0, report.lines()
+    assert report.shared_bytes <= 227 * 1024
+
+
+@pytest.mark.parametrize("target", ["sm_80", "gfx942"])
+def test_aot_other_targets(target):
+    report = aot.compile_report(tk.lower(tk.load_spec("titans_mlp2")), target, D=64, b=64)
+    assert report.binary_bytes > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("target", ["sm_80", "sm_100", "gfx942"])
+def test_aot_full_grid(name, target):
+    assert aot.compile_report(tk.lower(tk.load_spec(name)), target, D=64, b=64).binary_bytes > 0
+
+
+def test_cli_compile_report(capsys):
+    from titans_kernels.cli import main
+    assert main(["compile", "titans_linear", "--target", "sm_90", "--report"]) == 0
+    out = capsys.readouterr().out
+    assert "registers/thread" in out and "spills: 0 bytes" in out and "shared memory" in out

@@ -1,0 +1,143 @@
+"""Ahead-of-time compilation of the generated kernels for a GPU that need not be present.
+
+`compile_report(ir, "sm_90")` compiles the forward kernel for the target with Triton
+(`triton.compile(ASTSource(...), target=GPUTarget(...))`) and reads the resources back:
+registers, spill bytes and shared memory from the bundled `ptxas -v` (NVIDIA) or the code-object
+metadata (AMD). Runs in a subprocess when Triton's interpreter is switched on in this process.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ...errors import InputError
+from ...ir import MemoryIR
+from .config import TritonConfig, default_config
+
+TARGETS = {"sm_80": ("cuda", 80, 32), "sm_90": ("cuda", 90, 32), "sm_90a": ("cuda", 90, 32),
+           "sm_100": ("cuda", 100, 32), "gfx942": ("hip", "gfx942", 64)}
+_DTYPES = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}
+
+
+@dataclass
+class KernelReport:
+    spec: str
+    target: str
+    kernel: str
+    head_dim: int
+    chunk: int
+    dtype: str
+    config: dict
+    registers: int | None
+    spill_bytes: int
+    shared_bytes: int
+    binary_bytes: int
+
+    def lines(self) -> list[str]:
+        return [f"{self.kernel} for {self.target} (D={self.head_dim}, chunk={self.chunk}, {self.dtype}, "
+                f"tile={self.config['tile']}, warps={self.config['num_warps']}, stages={self.config['num_stages']})",
+                f"  registers/thread: {self.registers if self.registers is not None else 'n/a'}",
+                f"  spills: {self.spill_bytes} bytes",
+                f"  shared memory: {self.shared_bytes} bytes",
+                f"  binary: {self.binary_bytes} bytes"]
+
+
+def check_target(target: str) -> None:
+    if target not in TARGETS:
+        raise InputError(f"unknown target '{target}'; known: {', '.join(TARGETS)}")
+
+
+def _ptxas() -> Path:
+    import triton
+    return Path(triton.__file__).parent / "backends" / "nvidia" / "bin" / "ptxas"
+
+
+def _ptxas_resources(ptx: str, arch: int) -> tuple[int | None, int]:
+    """(registers, spill bytes) from `ptxas -v`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "k.ptx"
+        src.write_text(ptx)
+        sm = f"sm_{arch}a" if arch >= 90 else f"sm_{arch}"
+        proc = subprocess.run([str(_ptxas()), "-v", f"--gpu-name={sm}", str(src), "-o", str(Path(tmp) / "k.o")],
+                              capture_output=True, text=True)
+    text = proc.stdout + proc.stderr
+    regs = re.search(r"Used (\d+) registers", text)
+    spills = [int(x) for x in re.findall(r"(\d+) bytes spill (?:stores|loads)", text)]
+    return (int(regs.group(1)) if regs else None), (max(spills) if spills else 0)
+
+
+def _amd_resources(asm: str) -> tuple[int | None, int]:
+    vgpr = re.search(r"\.vgpr_count:\s+(\d+)", asm)
+    spill = sum(int(x) for x in re.findall(r"\.(?:v|s)gpr_spill_count:\s+(\d+)", asm))
+    return (int(vgpr.group(1)) if vgpr else None), spill * 4
+
+
+def _compile_in_process(ir: MemoryIR, target: str, D: int, b: int, dtype: str, cfg: TritonConfig) -> KernelReport:
+    import triton
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
+    from .launch import kernel_args, load_forward
+    from .plan import plan_scratch
+
+    kernel = load_forward(ir)
+    plan = plan_scratch(ir, D, b)
+    consts = kernel_args(ir, plan, D, b, cfg)
+    consts["SAVE_CKPT"] = True
+    io = "*" + _DTYPES[dtype]
+    signature = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "th_ptr": io, "et_ptr": io, "al_ptr": io,
+                 "out_ptr": io, "scr_ptr": "*fp32", "ckpt_ptr": "*fp32", "T": "i32", "n_chunks": "i32",
+                 "first_group": "i32", "group": "i32", "n_groups": "i32", "delta": "fp32"}
+    signature.update({name: "constexpr" for name in consts})
+    backend, arch, warp = TARGETS[target]
+    compiled = triton.compile(ASTSource(fn=kernel, signature=signature, constexprs=consts),
+                              target=GPUTarget(backend, arch, warp),
+                              options={"num_warps": cfg.num_warps, "num_stages": cfg.num_stages})
+    if backend == "cuda":
+        regs, spills = _ptxas_resources(compiled.asm["ptx"], arch)
+        binary = compiled.asm["cubin"]
+    else:
+        regs, spills = _amd_resources(compiled.asm["amdgcn"])
+        binary = compiled.asm["hsaco"]
+    return KernelReport(spec=ir.name, target=target, kernel=kernel.__name__ if hasattr(kernel, "__name__") else "?",
+                        head_dim=D, chunk=b, dtype=dtype, config=asdict(cfg), registers=regs, spill_bytes=spills,
+                        shared_bytes=int(compiled.metadata.shared), binary_bytes=len(binary))
+
+
+def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64, dtype: str = "bfloat16",
+                   cfg: TritonConfig | None = None) -> KernelReport:
+    """Compile the forward kernel of `ir` for `target` and report its resources."""
+    check_target(target)
+    cfg = cfg or default_config(ir)
+    if dtype not in _DTYPES:
+        raise InputError(f"dtype '{dtype}' not supported; use one of {', '.join(_DTYPES)}")
+    from .config import check_shape
+    check_shape(max(l.out_mult for l in ir.layers), D, b)
+    if os.environ.get("TRITON_INTERPRET", "0") in ("", "0"):
+        return _compile_in_process(ir, target, D, b, dtype, cfg)
+    payload = json.dumps({"spec": ir.name, "target": target, "D": D, "b": b, "dtype": dtype, "cfg": asdict(cfg)})
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    proc = subprocess.run([sys.executable, "-m", "titans_kernels.backends.triton_backend.aot", payload],
+                          capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "AOT compile failed")
+    return KernelReport(**json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def _main(payload: str) -> None:
+    from ...compiler import compile as compile_rule
+    args = json.loads(payload)
+    ir = compile_rule(args["spec"], backend="torch").ir
+    report = _compile_in_process(ir, args["target"], args["D"], args["b"], args["dtype"],
+                                 TritonConfig(**args["cfg"]))
+    print(json.dumps(asdict(report)))
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1])

@@ -1,0 +1,49 @@
+"""`titans-kernels compile SPEC --target sm_90 [--report]`: ahead-of-time compilation, no GPU needed."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from ..errors import BackendError
+from ..ir import lower
+from ..spec import load_spec
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("compile", help="compile a spec's kernels ahead of time for a GPU target")
+    p.add_argument("spec", help="shipped spec name or path to a .yaml file")
+    p.add_argument("--backend", default="triton", choices=["triton"])
+    p.add_argument("--target", default="sm_90", help="sm_80 | sm_90 | sm_100 | gfx942 (default sm_90)")
+    p.add_argument("--dim", type=int, default=64, help="head dim D (default 64)")
+    p.add_argument("--chunk", type=int, default=64, help="chunk size (default 64)")
+    p.add_argument("--dtype", default="bfloat16", choices=["float32", "bfloat16", "float16"])
+    p.add_argument("--tile", type=int, default=None, help="GEMM tile edge (default: per-spec default)")
+    p.add_argument("--warps", type=int, default=None)
+    p.add_argument("--stages", type=int, default=None)
+    p.add_argument("--report", action="store_true", help="print registers, spills, shared memory, size")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--show-source", action="store_true", help="print the generated kernel source")
+    p.set_defaults(func=cmd_compile)
+
+
+def cmd_compile(args) -> int:
+    try:
+        from ..backends.triton_backend import aot, codegen, config
+    except ImportError as exc:  # triton missing
+        raise BackendError(f"the triton backend needs triton: {exc}") from None
+    ir = lower(load_spec(args.spec))
+    aot.check_target(args.target)
+    base = config.default_config(ir)
+    cfg = config.TritonConfig(tile=args.tile or base.tile, num_warps=args.warps or base.num_warps,
+                              num_stages=args.stages or base.num_stages, precision=base.precision)
+    if args.show_source:
+        print(codegen.generate_forward(ir))
+    print(f"compiling {ir.name} for {args.target} ...", flush=True)
+    report = aot.compile_report(ir, args.target, D=args.dim, b=args.chunk, dtype=args.dtype, cfg=cfg)
+    if args.json:
+        print(json.dumps(asdict(report)))
+    elif args.report:
+        print("\n".join(report.lines()))
+    else:
+        print(f"ok: {report.kernel} ({report.binary_bytes} bytes)")
+    return 0
