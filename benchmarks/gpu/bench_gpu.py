@@ -1,0 +1,143 @@
+"""GPU check and timing of the rule backends (run on a machine with a CUDA GPU).
+
+    python benchmarks/gpu/bench_gpu.py [--spec titans_mlp2] [--batch 8 --heads 16 --dim 64
+                                        --seq 8192 --chunk 64 --dtype bfloat16] [--out DIR]
+
+1. correctness: every backend's output and gradients against the torch backend on the GPU;
+2. timing (CUDA events, median): forward and forward+backward of the torch backend (eager),
+   torch.compile of it, the triton backend, and titans-pytorch's NeuralMemory where installed;
+3. the same run's dense bf16 matmul rate, so each forward is also reported as a fraction of the
+   tensor-core rate implied by the dual form's FLOPs.
+Results (device name, versions, timings) are written as JSON under benchmarks/results/.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+import titans_kernels as tk
+from titans_kernels.testing import random_inputs, rel_error
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def cuda_time(fn, reps: int = 10, warmup: int = 2) -> float:
+    """Median seconds of fn() measured with CUDA events."""
+    for _ in range(warmup):
+        fn()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(reps):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        fn()
+        end.record()
+        torch.cuda.synchronize()
+        times.append(start.elapsed_time(end) / 1e3)
+    return statistics.median(times)
+
+
+def matmul_rate(dtype: torch.dtype, n: int = 8192) -> float:
+    a = torch.randn(n, n, device="cuda", dtype=dtype)
+    b = torch.randn(n, n, device="cuda", dtype=dtype)
+    return 2 * n ** 3 / cuda_time(lambda: a @ b, reps=10)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--spec", default="titans_mlp2")
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--heads", type=int, default=16)
+    p.add_argument("--dim", type=int, default=64)
+    p.add_argument("--seq", type=int, default=8192)
+    p.add_argument("--chunk", type=int, default=64)
+    p.add_argument("--dtype", choices=list(DTYPES), default="bfloat16")
+    p.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "results"))
+    args = p.parse_args()
+    if not torch.cuda.is_available():
+        print("no CUDA GPU here: this script needs one (CPU benchmarks: make bench)")
+        return 0
+    dev = torch.device("cuda")
+    B, H, T, D, c = args.batch, args.heads, args.seq, args.dim, args.chunk
+    dtype = DTYPES[args.dtype]
+    ref_rule = tk.compile(args.spec, backend="torch")
+    ir = ref_rule.ir
+    g = torch.Generator().manual_seed(0)
+    inputs = random_inputs(ir, B, H, T, D, c, dtype=dtype, generator=g)
+    inputs = type(inputs)(*(x.to(dev) if x is not None else None for x in inputs.args()))
+    state = ref_rule.init_state(B, H, D, generator=g).to(dev)
+    flops = 2 * ir.macs_per_chunk(D, c) * B * H * (T / c)
+
+    rules = {"torch": ref_rule, "triton": tk.compile(args.spec, backend="triton")}
+    try:
+        compiled = torch.compile(ref_rule.__call__)
+        rules["torch.compile(torch)"] = compiled
+    except Exception as exc:  # noqa: BLE001
+        print(f"torch.compile unavailable: {exc}")
+
+    def run(rule, grad: bool):
+        leaves = [t.detach().requires_grad_(grad) for t in inputs.tensors()]
+        it = iter(leaves)
+        q, k, v = next(it), next(it), next(it)
+        gates = [next(it) if x is not None else None for x in (inputs.lr, inputs.momentum, inputs.decay)]
+
+        def call():
+            out, _ = rule(q, k, v, *gates, state=state, chunk_size=c)
+            if grad:
+                torch.autograd.grad(out.float().sum(), leaves)
+            return out
+        return call
+
+    with torch.no_grad():
+        ref_out = run(ref_rule, False)()
+    results = {"device": torch.cuda.get_device_name(), "torch": torch.__version__,
+               "python": platform.python_version(), "spec": args.spec,
+               "shape": dict(B=B, H=H, T=T, D=D, chunk=c, dtype=args.dtype), "backends": {}}
+    try:
+        import triton
+        results["triton"] = triton.__version__
+    except ImportError:
+        pass
+    rate = matmul_rate(torch.bfloat16)
+    results["bf16_matmul_tflops"] = rate / 1e12
+    for name, rule in rules.items():
+        entry = {}
+        try:
+            with torch.no_grad():
+                out = run(rule, False)()
+            entry["rel_error_vs_torch"] = rel_error(out, ref_out)
+            entry["forward_s"] = cuda_time(run(rule, False))
+            entry["forward_backward_s"] = cuda_time(run(rule, True), reps=5)
+            entry["forward_tokens_per_s"] = B * T / entry["forward_s"]
+            entry["forward_fraction_of_bf16_matmul"] = flops / entry["forward_s"] / rate
+        except Exception as exc:  # noqa: BLE001
+            entry["error"] = f"{type(exc).__name__}: {exc}"
+        results["backends"][name] = entry
+        print(name, json.dumps(entry))
+    try:
+        from titans_pytorch import NeuralMemory  # optional peer
+        mem = NeuralMemory(dim=H * D, heads=H, dim_head=D, chunk_size=c).to(dev)
+        x = torch.randn(B, T, H * D, device=dev)
+        results["backends"]["titans-pytorch NeuralMemory"] = {"forward_s": cuda_time(lambda: mem(x), reps=5)}
+    except Exception as exc:  # noqa: BLE001
+        results["backends"]["titans-pytorch NeuralMemory"] = {"skipped": f"{type(exc).__name__}: {exc}"}
+    if "forward_s" in results["backends"].get("triton", {}):
+        results["triton_speedup_vs_torch_forward"] = (results["backends"]["torch"]["forward_s"]
+                                                     / results["backends"]["triton"]["forward_s"])
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = f"{results['device'].replace(' ', '_')}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    (out_dir / name).write_text(json.dumps(results, indent=2))
+    print(f"wrote {out_dir / name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
