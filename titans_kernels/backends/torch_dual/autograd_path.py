@@ -6,7 +6,7 @@ import torch
 from ..state import MemoryState
 from . import chunk as chunk_ops
 from . import coeffs as coeff_ops
-from .function import Layout, coeff_at, pack_state, unpack_state
+from .function import Layout, coeff_list, pack_state, unpack_state
 
 
 def forward_autograd(ir, q, k, v, theta, eta, alpha, state: MemoryState, b: int):
@@ -18,8 +18,8 @@ def forward_autograd(ir, q, k, v, theta, eta, alpha, state: MemoryState, b: int)
     q, k, v = (lay.block(x, 0, lay.N) for x in (lay.q, lay.k, lay.v))
     prep = chunk_ops.prepare_layer1(ir, q, k, co)
     outs = []
-    for i in range(lay.N):
-        o, WS, _ = chunk_ops.forward(ir, WS, k[i], v[i], q[i], coeff_at(co, i), prep.at(i))
+    for i, c_i in enumerate(coeff_list(co)):
+        o, WS, _ = chunk_ops.forward(ir, WS, k[i], v[i], q[i], c_i, prep.at(i))
         outs.append(o)
     weights, momentum = unpack_state(ir, WS, lay.B, lay.H, lay.D)
     out = torch.cat(outs, dim=1)  # (n, N*b, D)

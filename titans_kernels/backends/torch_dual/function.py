@@ -98,12 +98,6 @@ def unpack_state(ir: MemoryIR, WS: list[Tensor], B: int, H: int, D: int):
     return weights, [chunk_ops.s_part(ws, i, o).reshape(B, H, o, i) for ws, (o, i) in zip(WS, shapes)]
 
 
-def coeff_at(co: coeff_ops.Coeffs, i: int) -> coeff_ops.Coeffs:
-    """Coefficients of chunk i out of a (N', n, ...) batch."""
-    return coeff_ops.Coeffs(**{f: (getattr(co, f)[i] if getattr(co, f) is not None else None)
-                               for f in co.__dataclass_fields__})
-
-
 def coeff_list(co: coeff_ops.Coeffs) -> list[coeff_ops.Coeffs]:
     """All chunks' coefficients of a (N', n, ...) batch, split with one unbind per field."""
     fields = {f: getattr(co, f) for f in co.__dataclass_fields__}
@@ -191,10 +185,10 @@ def run_backward(ir: MemoryIR, lay: Layout, checkpoints, tail, group: int, d_out
                 ir, WS, c_j, saved, lay.last[lo + j], d_blk[j], dWS)
             grads.append(cg)
         grads.reverse()
-        stack = lambda f: (torch.stack([getattr(c, f) for c in grads])  # noqa: E731
-                           if getattr(grads[0], f) is not None else None)
-        g_th, g_eta, g_al = coeff_ops.backward(*gates, co, stack("dC"), stack("da"), stack("dm"),
-                                               stack("dw"), stack("dp_e"))
+        stacked = {f: (torch.stack([getattr(c, f) for c in grads]) if getattr(grads[0], f) is not None else None)
+                   for f in ("dC", "da", "dm", "dw", "dp_e")}
+        g_th, g_eta, g_al = coeff_ops.backward(*gates, co, stacked["dC"], stacked["da"], stacked["dm"],
+                                               stacked["dw"], stacked["dp_e"])
         dth[lo:hi] = g_th
         if deta is not None:
             deta[lo:hi] = g_eta

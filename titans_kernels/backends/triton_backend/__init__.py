@@ -1,8 +1,6 @@
 """Triton backend: fused chunk-loop kernels generated from the IR."""
 from __future__ import annotations
 
-import torch
-
 from ...errors import BackendError
 from ..base import CompiledRule, register
 from ..state import MemoryState

@@ -109,7 +109,7 @@ def generate_forward(ir: MemoryIR) -> str:
     w("ew_load(k_row + for_t, scr + OFF_KS, rows, BC, D, TILE)")
     w("ew_load(v_row + for_t, scr + OFF_VS, rows, BC, D, TILE)")
     w("# coefficients of the chunk")
-    w(f"coeff_vectors(th_ptr + g_off + t0, et_ptr + g_off + t0, al_ptr + g_off + t0, rows, scr + OFF_TH,")
+    w("coeff_vectors(th_ptr + g_off + t0, et_ptr + g_off + t0, al_ptr + g_off + t0, rows, scr + OFF_TH,")
     w(f"              scr + OFF_ACUM, scr + OFF_NCUM, scr + OFF_A, scr + OFF_PV, scr + OFF_W, BC, {mom}, {dec})")
     w.barrier()
     w(f"segment_exp(scr + OFF_ACUM, scr + OFF_LB, BC, TILE, {not dec})")

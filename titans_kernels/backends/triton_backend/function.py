@@ -43,7 +43,6 @@ class TritonFunction(torch.autograd.Function):
         eta = rest.pop(0) if has_eta else None
         alpha = rest.pop(0) if has_alpha else None
         B, H, T, D = q.shape
-        L = ir.depth
         cdt = torch.float64 if q.dtype == torch.float64 else torch.float32
         lay = dual.Layout(q, k, v, theta, eta, alpha, b, cdt)
         checkpoints = []
