@@ -115,5 +115,13 @@ def test_per_chunk_gate_shape_error_names_chunks():
 
 
 def test_unknown_backend():
-    with pytest.raises(tk.BackendError, match="unknown backend 'cuda'; available: reference, torch"):
+    with pytest.raises(tk.BackendError, match="unknown backend 'cuda'; available: auto, reference, torch, triton"):
         tk.compile("titans_mlp2", backend="cuda")
+
+
+def test_auto_backend_uses_torch_for_cpu_inputs():
+    inputs, state = make_case("titans_mlp2", 1, 2, 20, 8, 8, seed=0)
+    rule = tk.compile("titans_mlp2", backend="auto")
+    out, _ = rule(*inputs.args(), state=state, chunk_size=8)
+    ref, _ = tk.compile("titans_mlp2", backend="torch")(*inputs.args(), state=state, chunk_size=8)
+    assert rule.last_backend == "torch" and torch.equal(out, ref)

@@ -10,7 +10,9 @@ from .spec import MemorySpec, load_spec
 def compile(spec: MemorySpec | str, backend: str = "torch", **options) -> base.CompiledRule:  # noqa: A001
     """Compile a spec (object, shipped name or .yaml path) for `backend`.
 
-    Backends: "reference" (token loop with autograd), "torch" (chunk-parallel dual form).
+    Backends: "reference" (token loop with autograd), "torch" (chunk-parallel dual form),
+    "triton" (generated fused kernels; CUDA, or CPU under TRITON_INTERPRET=1), "auto" (triton
+    for CUDA inputs it covers, torch otherwise).
     """
     spec = load_spec(spec)
     factory = base.backend_factory(backend)

@@ -157,7 +157,7 @@ def register(name: str):
 
 
 def backend_names() -> list[str]:
-    return list(_BACKENDS)
+    return sorted(_BACKENDS)
 
 
 def backend_factory(name: str):
