@@ -20,6 +20,8 @@ def add_parser(sub) -> None:
     p.add_argument("--tile", type=int, default=None, help="GEMM tile edge (default: per-spec default)")
     p.add_argument("--warps", type=int, default=None)
     p.add_argument("--stages", type=int, default=None)
+    p.add_argument("--kernel", choices=["fwd", "bwd", "both"], default="fwd",
+                   help="forward, backward or both kernels (default fwd)")
     p.add_argument("--report", action="store_true", help="print registers, spills, shared memory, size")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--show-source", action="store_true", help="print the generated kernel source")
@@ -38,12 +40,16 @@ def cmd_compile(args) -> int:
                               num_stages=args.stages or base.num_stages, precision=base.precision)
     if args.show_source:
         print(codegen.generate_forward(ir))
-    print(f"compiling {ir.name} for {args.target} ...", flush=True)
-    report = aot.compile_report(ir, args.target, D=args.dim, b=args.chunk, dtype=args.dtype, cfg=cfg)
-    if args.json:
-        print(json.dumps(asdict(report)))
-    elif args.report:
-        print("\n".join(report.lines()))
-    else:
-        print(f"ok: {report.kernel} ({report.binary_bytes} bytes)")
+    kinds = ["fwd", "bwd"] if args.kernel == "both" else [args.kernel]
+    for kind in kinds:
+        print(f"compiling the {'forward' if kind == 'fwd' else 'backward'} kernel of {ir.name} "
+              f"for {args.target} ...", flush=True)
+        report = aot.compile_report(ir, args.target, D=args.dim, b=args.chunk, dtype=args.dtype, cfg=cfg,
+                                    kind=kind)
+        if args.json:
+            print(json.dumps(asdict(report)))
+        elif args.report:
+            print("\n".join(report.lines()))
+        else:
+            print(f"ok: {report.kernel} ({report.binary_bytes} bytes)")
     return 0

@@ -78,22 +78,31 @@ def _amd_resources(asm: str) -> tuple[int | None, int]:
     return (int(vgpr.group(1)) if vgpr else None), spill * 4
 
 
-def _compile_in_process(ir: MemoryIR, target: str, D: int, b: int, dtype: str, cfg: TritonConfig) -> KernelReport:
+def _compile_in_process(ir: MemoryIR, target: str, D: int, b: int, dtype: str, cfg: TritonConfig,
+                        kind: str = "fwd") -> KernelReport:
     import triton
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
 
-    from .launch import kernel_args, load_forward
+    from .launch import kernel_args, load_kernel
     from .plan import plan_scratch
 
-    kernel = load_forward(ir)
-    plan = plan_scratch(ir, D, b)
-    consts = kernel_args(ir, plan, D, b, cfg)
-    consts["SAVE_CKPT"] = True
+    backward = kind == "bwd"
+    kernel = load_kernel(ir, kind)
+    plan = plan_scratch(ir, D, b, backward)
+    consts = kernel_args(ir, plan, D, b, cfg, backward)
+    consts["SAVE_CKPT"] = not backward
     io = "*" + _DTYPES[dtype]
-    signature = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "th_ptr": io, "et_ptr": io, "al_ptr": io,
-                 "out_ptr": io, "scr_ptr": "*fp32", "ckpt_ptr": "*fp32", "T": "i32", "n_chunks": "i32",
-                 "first_group": "i32", "group": "i32", "n_groups": "i32", "delta": "fp32"}
+    f32 = "*fp32"
+    if backward:
+        signature = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "th_ptr": io, "et_ptr": io, "al_ptr": io,
+                     "do_ptr": io, "dq_ptr": io, "dk_ptr": io, "dv_ptr": io, "dth_ptr": f32, "det_ptr": f32,
+                     "dal_ptr": f32, "ckpt_ptr": f32, "gs_ptr": f32, "scr_ptr": f32}
+    else:
+        signature = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "th_ptr": io, "et_ptr": io, "al_ptr": io,
+                     "out_ptr": io, "scr_ptr": f32, "ckpt_ptr": f32}
+    signature.update({"T": "i32", "n_chunks": "i32", "first_group": "i32", "group": "i32", "n_groups": "i32",
+                      "delta": "fp32"})
     signature.update({name: "constexpr" for name in consts})
     backend, arch, warp = TARGETS[target]
     compiled = triton.compile(ASTSource(fn=kernel, signature=signature, constexprs=consts),
@@ -111,8 +120,9 @@ def _compile_in_process(ir: MemoryIR, target: str, D: int, b: int, dtype: str, c
 
 
 def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64, dtype: str = "bfloat16",
-                   cfg: TritonConfig | None = None) -> KernelReport:
-    """Compile the forward kernel of `ir` for `target` and report its resources."""
+                   cfg: TritonConfig | None = None, kind: str = "fwd") -> KernelReport:
+    """Compile the forward ("fwd") or backward ("bwd") kernel of `ir` for `target` and report its
+    resources."""
     check_target(target)
     cfg = cfg or default_config(ir)
     if dtype not in _DTYPES:
@@ -120,8 +130,9 @@ def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64, dtype: s
     from .config import check_shape
     check_shape(max(l.out_mult for l in ir.layers), D, b)
     if os.environ.get("TRITON_INTERPRET", "0") in ("", "0"):
-        return _compile_in_process(ir, target, D, b, dtype, cfg)
-    payload = json.dumps({"spec": ir.name, "target": target, "D": D, "b": b, "dtype": dtype, "cfg": asdict(cfg)})
+        return _compile_in_process(ir, target, D, b, dtype, cfg, kind)
+    payload = json.dumps({"spec": ir.name, "target": target, "D": D, "b": b, "dtype": dtype, "cfg": asdict(cfg),
+                          "kind": kind})
     env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
     proc = subprocess.run([sys.executable, "-m", "titans_kernels.backends.triton_backend.aot", payload],
                           capture_output=True, text=True, env=env)
@@ -133,9 +144,9 @@ def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64, dtype: s
 def _main(payload: str) -> None:
     from ...compiler import compile as compile_rule
     args = json.loads(payload)
-    ir = compile_rule(args["spec"], backend="torch").ir
+    ir = compile_rule(args["spec"], backend="torch").ir  # shipped name: the subprocess re-loads it
     report = _compile_in_process(ir, args["target"], args["D"], args["b"], args["dtype"],
-                                 TritonConfig(**args["cfg"]))
+                                 TritonConfig(**args["cfg"]), args["kind"])
     print(json.dumps(asdict(report)))
 
 

@@ -1,9 +1,13 @@
 """Triton source generation from the IR.
 
-The generated kernel is a straight-line sequence of calls into `device.py`, one per step of the
-dual form (see backends/torch_dual/chunk.py for the same steps in torch), unrolled over the
-layers of the IR. Only integers and names derived from the IR's whitelisted fields are written
-into the source; nothing from the YAML text is.
+A generated kernel is a straight-line sequence of calls into `device.py`, one per step of the
+dual form (backends/torch_dual/chunk.py holds the same steps in torch), unrolled over the layers
+of the IR. Only integers and names derived from the IR's whitelisted fields are written into the
+source; nothing from the YAML text is.
+
+Two kernels per IR: the forward (whole chunk loop; writes the state at every checkpoint-group
+start) and the backward (groups in reverse: re-run a group's states from its checkpoint, then
+for each chunk in reverse re-run its forward intermediates and emit its backward).
 """
 from __future__ import annotations
 
@@ -15,24 +19,28 @@ from .plan import plan_scratch
 ACT_CODES = {"silu": 0, "gelu": 1, "relu": 2, "identity": 3}
 LOSS_CODES = {"l2": 0, "huber": 1}
 _HEX = re.compile(r"[0-9a-f]{16}\Z")
+IMPORTS = ("coeff_vectors, col_dot, colsum_prod, copy_block, copy_row, dot_sum, ew_act, ew_grad_act, "
+           "ew_load, ew_loss_grad, ew_store_out, fill, gate_grads, grad2_acc, lin2, loss_back, mm, "
+           "mul_acc, outer_acc, row_add_at, row_dot, rowdot_acc, rowscale, scale_cols, segment_exp, "
+           "store_rows, tri_rowcol, vec_add_at, vec_axpy")
 
 
-def kernel_name(ir: MemoryIR) -> str:
-    if not _HEX.match(ir.spec_hash):
-        raise ValueError("spec hash is not a 16-digit hex string")
-    return f"titans_fwd_{ir.spec_hash}"
+def kernel_name(ir: MemoryIR, kind: str = "fwd") -> str:
+    if not _HEX.match(ir.spec_hash) or kind not in ("fwd", "bwd"):
+        raise ValueError("bad kernel name request")
+    return f"titans_{kind}_{ir.spec_hash}"
 
 
-def offset_names(ir: MemoryIR) -> list[str]:
+def offset_names(ir: MemoryIR, backward: bool = False) -> list[str]:
     """Names of the constexpr offset parameters, in signature order."""
-    plan = plan_scratch(ir, 16, 16)  # names do not depend on sizes
+    plan = plan_scratch(ir, 16, 16, backward)  # names do not depend on sizes
     return [f"OFF_{k}" for k in plan.offsets] + [f"SO_{k}" for k in plan.state_offsets]
 
 
 class _Writer:
     def __init__(self) -> None:
         self.lines: list[str] = []
-        self.indent = 1
+        self.indent = 0
 
     def __call__(self, line: str = "") -> None:
         self.lines.append("    " * self.indent + line if line else "")
@@ -41,58 +49,289 @@ class _Writer:
         self("tl.debug_barrier()")
 
 
-def _mm(w: _Writer, a: str, sa: str, b: str, sb: str, c: str, sc: str, M: str, N: str, K: str,
-        mode: int = 0, ms: str | None = None, ks: str | None = None, ns: str | None = None,
-        mul: str | None = None,
-        e0: tuple[str, str, str] | None = None, e1: tuple[str, str, str] | None = None,
-        mask_c: bool = False) -> None:
-    """Emit one `mm` call. sa/sb/sc are 'stride_row, stride_col' strings."""
-    e0p, e0s, e0k = e0 if e0 else ("scr", "0, 0", "0.0")
-    e1p, e1s, e1k = e1 if e1 else ("scr", "0, 0", "0.0")
-    w(f"mm({a}, {sa}, {b}, {sb}, {c}, {sc},")
-    w(f"   {ms or 'scr'}, {ks or 'scr'}, {ns or 'scr'}, {mul or 'scr'}, {'BC, 1' if mul else '0, 0'},")
-    w(f"   {e0p}, {e0s}, {e0k}, {e1p}, {e1s}, {e1k}, rows,")
-    w(f"   {M}, {N}, {K}, {mode}, {ms is not None}, {ks is not None}, {ns is not None}, {mul is not None},")
-    w(f"   {e0 is not None}, {e1 is not None}, False, {mask_c}, TILE, TILE, TILE, PREC)")
-    w.barrier()
+class Emitter:
+    """Emits the steps of one chunk for an IR. State pointers are source expressions."""
+
+    def __init__(self, ir: MemoryIR, w: _Writer):
+        self.ir, self.w = ir, w
+        self.L = ir.depth
+        self.mom = ir.gates.has_momentum
+        self.dec = ir.gates.has_decay
+        self.after = ir.read is ReadMode.AFTER_UPDATE
+        self.act = ACT_CODES[ir.activation]
+        self.loss = LOSS_CODES[ir.loss]
+        self.dims = [(f"{lay.out_mult} * D", f"{lay.in_mult} * D") for lay in ir.layers]
+
+    # -- helpers ------------------------------------------------------------------------
+    def mm(self, a, sa, b, sb, c, sc, M, N, K, mode=0, ms=None, ks=None, ns=None, mul=None,
+           e0=None, e1=None):
+        """One `mm` call; sa/sb/sc are 'stride_row, stride_col' strings."""
+        w = self.w
+        e0p, e0s, e0k = e0 if e0 else ("scr", "0, 0", "0.0")
+        e1p, e1s, e1k = e1 if e1 else ("scr", "0, 0", "0.0")
+        w(f"mm({a}, {sa}, {b}, {sb}, {c}, {sc},")
+        w(f"   {ms or 'scr'}, {ks or 'scr'}, {ns or 'scr'}, {mul or 'scr'}, {'BC, 1' if mul else '0, 0'},")
+        w(f"   {e0p}, {e0s}, {e0k}, {e1p}, {e1s}, {e1k}, rows,")
+        w(f"   {M}, {N}, {K}, {mode}, {ms is not None}, {ks is not None}, {ns is not None}, {mul is not None},")
+        w(f"   {e0 is not None}, {e1 is not None}, False, False, TILE, TILE, TILE, PREC)")
+        w.barrier()
+
+    def call(self, text: str) -> None:
+        self.w(text)
+        self.w.barrier()
+
+    @staticmethod
+    def X(l: int) -> str:
+        return "scr + OFF_KS" if l == 0 else f"scr + OFF_X{l}"
+
+    @staticmethod
+    def XQ(l: int) -> str:
+        return "scr + OFF_QS" if l == 0 else f"scr + OFF_XQ{l}"
+
+    def F(self) -> str:
+        return "scr + OFF_F" if self.mom else "scr + OFF_LB"
+
+    # -- forward steps ------------------------------------------------------------------
+    def load_inputs(self, with_q: bool = True) -> None:
+        w = self.w
+        if with_q:
+            w("ew_load(q_row + t0 * D, scr + OFF_QS, rows, BC, D, TILE)")
+        w("ew_load(k_row + t0 * D, scr + OFF_KS, rows, BC, D, TILE)")
+        w("ew_load(v_row + t0 * D, scr + OFF_VS, rows, BC, D, TILE)")
+
+    def coefficients(self) -> None:
+        w, mom, dec = self.w, self.mom, self.dec
+        w("coeff_vectors(th_ptr + g_off + t0, et_ptr + g_off + t0, al_ptr + g_off + t0, rows, scr + OFF_TH,")
+        w("              scr + OFF_ACUM, scr + OFF_NCUM, scr + OFF_A, scr + OFF_PV, scr + OFF_PE, scr + OFF_W,")
+        w(f"              BC, {mom}, {dec})")
+        w.barrier()
+        w(f"segment_exp(scr + OFF_ACUM, scr + OFF_LB, BC, TILE, {not dec})")
+        if mom:
+            w("segment_exp(scr + OFF_NCUM, scr + OFF_LP, BC, TILE, False)")
+        w.barrier()
+        if mom:  # F = L_B @ L_P, m = L_B @ P_{s->.}
+            self.mm("scr + OFF_LB", "BC, 1", "scr + OFF_LP", "BC, 1", "scr + OFF_F", "BC, 1", "BC", "BC", "BC")
+            w("row_dot(scr + OFF_LB, scr + OFF_PV, scr + OFF_M, BC, BC, TILE)")
+        self.call(f"scale_cols({self.F()}, scr + OFF_TH, scr + OFF_C, BC, BC, TILE)")
+        w("copy_row(scr + OFF_C, rows - 1, scr + OFF_CV, BC, TILE)")
+        w(f"a_e = {'tl.load(scr + OFF_A + rows - 1)' if dec else '1.0'}")
+        w(f"m_e = {'tl.load(scr + OFF_M + rows - 1)' if mom else '0.0'}")
+        w(f"p_e = {'tl.load(scr + OFF_PV + rows - 1)' if mom else '0.0'}")
+        w.barrier()
+
+    def key_path(self, st: str) -> None:
+        w, L = self.w, self.L
+        for l, (o, i) in enumerate(self.dims):
+            self.mm(self.X(l), f"{i}, 1", f"{st} + SO_W{l}", f"1, {i}", f"scr + OFF_Z{l}", f"{o}, 1", "BC", o, i)
+            if l < L - 1:
+                self.call(f"ew_act(scr + OFF_Z{l}, scr + OFF_X{l + 1}, BC, {o}, {self.act}, TILE, TILE)")
+        w(f"ew_loss_grad(scr + OFF_Z{L - 1}, scr + OFF_KS, scr + OFF_VS, D, scr + OFF_G{L - 1}, BC, delta,")
+        self.call(f"             BC, {self.dims[-1][0]}, {self.ir.residual}, {self.loss}, TILE, TILE)")
+        for l in range(L - 1, 0, -1):
+            o, i = self.dims[l]
+            self.mm(f"scr + OFF_G{l}", f"{o}, 1", f"{st} + SO_W{l}", f"{i}, 1", f"scr + OFF_GW{l}", f"{i}, 1",
+                    "BC", i, o)
+            self.call(f"ew_grad_act(scr + OFF_GW{l}, scr + OFF_Z{l - 1}, scr + OFF_G{l - 1}, BC, {i}, "
+                      f"{self.act}, TILE, TILE)")
+
+    def read(self, st: str, write_out: bool) -> None:
+        L = self.L
+        for l, (o, i) in enumerate(self.dims):
+            zq = f"scr + OFF_ZQ{l}"
+            if self.after:
+                self.mm(self.XQ(l), f"{i}, 1", self.X(l), f"1, {i}", f"scr + OFF_QKR{l}", "BC, 1", "BC", "BC", i)
+                self.call(f"mul_acc(scr + OFF_QK{l}, scr + OFF_QKR{l}, scr + OFF_C, 1.0, BC, BC, False, False, TILE)")
+                self.mm(self.XQ(l), f"{i}, 1", f"{st} + SO_W{l}", f"1, {i}", zq, f"{o}, 1", "BC", o, i,
+                        ms="scr + OFF_A" if self.dec else None)
+                if self.mom:
+                    self.mm(self.XQ(l), f"{i}, 1", f"{st} + SO_S{l}", f"1, {i}", zq, f"{o}, 1", "BC", o, i,
+                            mode=1, ms="scr + OFF_M")
+                self.mm(f"scr + OFF_QK{l}", "BC, 1", f"scr + OFF_G{l}", f"{o}, 1", zq, f"{o}, 1", "BC", o, "BC",
+                        mode=2)
+            else:
+                self.mm(self.XQ(l), f"{i}, 1", f"{st} + SO_W{l}", f"1, {i}", zq, f"{o}, 1", "BC", o, i)
+            if l < L - 1:
+                self.call(f"ew_act({zq}, scr + OFF_XQ{l + 1}, BC, {o}, {self.act}, TILE, TILE)")
+        if write_out:
+            self.call(f"ew_store_out(scr + OFF_ZQ{L - 1}, scr + OFF_QS, o_row + t0 * D, rows, BC, D, "
+                      f"{self.ir.residual}, TILE)")
+
+    def update(self, st: str, nx: str) -> None:
+        for l, (o, i) in enumerate(self.dims):
+            e1 = (f"{st} + SO_S{l}", f"{i}, 1", "m_e") if self.mom else None
+            self.mm(f"scr + OFF_G{l}", f"1, {o}", self.X(l), f"{i}, 1", f"{nx} + SO_W{l}", f"{i}, 1", o, i, "BC",
+                    mode=3, ks="scr + OFF_CV", e0=(f"{st} + SO_W{l}", f"{i}, 1", "a_e"), e1=e1)
+            if self.mom:
+                self.mm(f"scr + OFF_G{l}", f"1, {o}", self.X(l), f"{i}, 1", f"{nx} + SO_S{l}", f"{i}, 1", o, i,
+                        "BC", mode=3, ks="scr + OFF_W", e0=(f"{st} + SO_S{l}", f"{i}, 1", "p_e"))
+
+    # -- backward of one chunk (its forward intermediates are in scratch) --------------------
+    def backward(self, st: str, dn: str, dc: str) -> None:
+        """dn: gradient of the chunk-end state (read); dc: gradient of the chunk-start state (written)."""
+        w, L, mom, dec = self.w, self.L, self.mom, self.dec
+        for name in ("DA", "DM", "DCV", "DWV"):
+            w(f"fill(scr + OFF_{name}, 0.0, BC, BC)")
+        self.call("fill(scr + OFF_DC, 0.0, BC * BC, BC)")
+        w("da_e = 0.0")
+        w("dm_e = 0.0")
+        w("dp_e = 0.0")
+        # state update: W' = a_e W + m_e S - (c G)^T X ; S' = p_e S - (w G)^T X
+        for l, (o, i) in enumerate(self.dims):
+            gW, gS = f"{dn} + SO_W{l}", f"{dn} + SO_S{l}"
+            n = f"{o} * {i}"
+            if dec:
+                w(f"da_e += dot_sum({gW}, {st} + SO_W{l}, {n}, 256)")
+            if mom:
+                w(f"dm_e += dot_sum({gW}, {st} + SO_S{l}, {n}, 256)")
+                w(f"dp_e += dot_sum({gS}, {st} + SO_S{l}, {n}, 256)")
+            self.mm(self.X(l), f"{i}, 1", gW, f"1, {i}", "scr + OFF_T1", f"{o}, 1", "BC", o, i)
+            w(f"rowdot_acc(scr + OFF_G{l}, scr + OFF_T1, scr + OFF_DCV, -1.0, BC, {o}, TILE)")
+            self.call(f"rowscale(scr + OFF_T1, scr + OFF_CV, scr + OFF_NDG{l}, BC, {o}, False, TILE)")
+            self.mm(f"scr + OFF_G{l}", f"{o}, 1", gW, f"{i}, 1", f"scr + OFF_NDX{l}", f"{i}, 1", "BC", i, o,
+                    ms="scr + OFF_CV")
+            if mom:
+                self.mm(self.X(l), f"{i}, 1", gS, f"1, {i}", "scr + OFF_T1", f"{o}, 1", "BC", o, i)
+                w(f"rowdot_acc(scr + OFF_G{l}, scr + OFF_T1, scr + OFF_DWV, -1.0, BC, {o}, TILE)")
+                self.call(f"rowscale(scr + OFF_T1, scr + OFF_W, scr + OFF_NDG{l}, BC, {o}, True, TILE)")
+                self.mm(f"scr + OFF_G{l}", f"{o}, 1", gS, f"{i}, 1", f"scr + OFF_NDX{l}", f"{i}, 1", "BC", i, o,
+                        mode=1, ms="scr + OFF_W")
+            w(f"lin2({dc} + SO_W{l}, {gW}, a_e, {gW}, 0.0, {n}, False, 256)")
+            if mom:
+                w(f"lin2({dc} + SO_S{l}, {gW}, m_e, {gS}, p_e, {n}, True, 256)")
+            w.barrier()
+        # read path, top layer down
+        for l in range(L - 1, -1, -1):
+            o, i = self.dims[l]
+            dz = "scr + OFF_DO" if l == L - 1 else "scr + OFF_DZQ"
+            x = self.XQ(l)
+            gW, gS = f"{dc} + SO_W{l}", f"{dc} + SO_S{l}"
+            self.mm(dz, f"{o}, 1", f"{st} + SO_W{l}", f"{i}, 1", "scr + OFF_DXQ", f"{i}, 1", "BC", i, o)
+            if self.after:
+                if dec:
+                    self.call(f"rowdot_acc(scr + OFF_DXQ, {x}, scr + OFF_DA, 1.0, BC, {i}, TILE)")
+                    self.call(f"rowscale(scr + OFF_DXQ, scr + OFF_A, scr + OFF_DXQ, BC, {i}, False, TILE)")
+                if mom:
+                    self.mm(dz, f"{o}, 1", f"{st} + SO_S{l}", f"{i}, 1", "scr + OFF_T1", f"{i}, 1", "BC", i, o)
+                    w(f"rowdot_acc(scr + OFF_T1, {x}, scr + OFF_DM, 1.0, BC, {i}, TILE)")
+                    self.call(f"rowscale(scr + OFF_T1, scr + OFF_M, scr + OFF_DXQ, BC, {i}, True, TILE)")
+                self.mm(dz, f"1, {o}", x, f"{i}, 1", gW, f"{i}, 1", o, i, "BC", mode=1,
+                        ks="scr + OFF_A" if dec else None)
+                if mom:
+                    self.mm(dz, f"1, {o}", x, f"{i}, 1", gS, f"{i}, 1", o, i, "BC", mode=1, ks="scr + OFF_M")
+                self.mm(dz, f"{o}, 1", f"scr + OFF_G{l}", f"1, {o}", "scr + OFF_DMIX", "BC, 1", "BC", "BC", o)
+                self.mm(f"scr + OFF_QK{l}", "1, BC", dz, f"{o}, 1", f"scr + OFF_NDG{l}", f"{o}, 1", "BC", o, "BC",
+                        mode=1)
+                w(f"mul_acc(scr + OFF_DC, scr + OFF_DMIX, scr + OFF_QKR{l}, -1.0, BC, BC, True, False, TILE)")
+                self.call("mul_acc(scr + OFF_DQK, scr + OFF_DMIX, scr + OFF_C, 1.0, BC, BC, False, False, TILE)")
+                self.mm("scr + OFF_DQK", "BC, 1", self.X(l), f"{i}, 1", "scr + OFF_DXQ", f"{i}, 1", "BC", i, "BC",
+                        mode=2)
+                self.mm("scr + OFF_DQK", "1, BC", x, f"{i}, 1", f"scr + OFF_NDX{l}", f"{i}, 1", "BC", i, "BC",
+                        mode=1)
+            else:
+                self.mm(dz, f"1, {o}", x, f"{i}, 1", gW, f"{i}, 1", o, i, "BC", mode=1)
+            if l > 0:
+                self.call(f"ew_grad_act(scr + OFF_DXQ, scr + OFF_ZQ{l - 1}, scr + OFF_DZQ, BC, {i}, "
+                          f"{self.act}, TILE, TILE)")
+            else:
+                self.call(f"store_rows(scr + OFF_DXQ, 1.0, scr + OFF_DO, 1.0, dq_row + t0 * D, rows, BC, D, "
+                          f"{self.ir.residual}, TILE)")
+        for l, (o, i) in enumerate(self.dims):  # the buffers held -dG, -dX
+            w(f"lin2(scr + OFF_NDG{l}, scr + OFF_NDG{l}, -1.0, scr, 0.0, BC * {o}, False, 256)")
+            w(f"lin2(scr + OFF_NDX{l}, scr + OFF_NDX{l}, -1.0, scr, 0.0, BC * {i}, False, 256)")
+        w.barrier()
+        # gradient recursion G[j] = (G[j+1] W_{j+1}) * act'(Z[j])
+        for j in range(L - 1):
+            o, i = self.dims[j + 1]
+            self.call(f"ew_grad_act(scr + OFF_NDG{j}, scr + OFF_Z{j}, scr + OFF_DP, BC, {i}, {self.act}, TILE, TILE)")
+            self.mm("scr + OFF_DP", f"{i}, 1", f"{st} + SO_W{j + 1}", f"1, {i}", f"scr + OFF_NDG{j + 1}", f"{o}, 1",
+                    "BC", o, i, mode=1)
+            self.mm(f"scr + OFF_G{j + 1}", f"1, {o}", "scr + OFF_DP", f"{i}, 1", f"{dc} + SO_W{j + 1}", f"{i}, 1",
+                    o, i, "BC", mode=1)
+        oL = self.dims[-1][0]
+        self.call(f"loss_back(scr + OFF_NDG{L - 1}, scr + OFF_Z{L - 1}, scr + OFF_KS, scr + OFF_VS, "
+                  f"scr + OFF_DZ{L - 1}, delta, BC, {oL}, {self.ir.residual}, {self.loss}, TILE)")
+        self.call(f"store_rows(scr + OFF_DZ{L - 1}, -1.0, scr, 0.0, dv_row + t0 * D, rows, BC, D, False, TILE)")
+        # key forward Z[l] = X[l] W_l^T, X[l+1] = act(Z[l])
+        for l in range(L - 1, -1, -1):
+            o, i = self.dims[l]
+            self.mm(f"scr + OFF_DZ{l}", f"1, {o}", self.X(l), f"{i}, 1", f"{dc} + SO_W{l}", f"{i}, 1", o, i, "BC",
+                    mode=1)
+            self.mm(f"scr + OFF_DZ{l}", f"{o}, 1", f"{st} + SO_W{l}", f"{i}, 1", f"scr + OFF_NDX{l}", f"{i}, 1",
+                    "BC", i, o, mode=1)
+            if l > 0:
+                self.call(f"grad2_acc(scr + OFF_DZ{l - 1}, scr + OFF_NDG{l - 1}, scr + OFF_GW{l}, scr + OFF_Z{l - 1}, "
+                          f"scr + OFF_NDX{l}, BC, {i}, {self.act}, TILE)")
+        self.call(f"store_rows(scr + OFF_NDX0, 1.0, scr + OFF_DZ{L - 1}, 1.0, dk_row + t0 * D, rows, BC, D, "
+                  f"{self.ir.residual}, TILE)")
+        self.coefficient_backward()
+
+    def coefficient_backward(self) -> None:
+        w, mom, dec = self.w, self.mom, self.dec
+        w("row_add_at(scr + OFF_DC, rows - 1, scr + OFF_DCV, BC)")
+        if dec:
+            w("vec_add_at(scr + OFF_DA, rows - 1, da_e, BC)")
+        if mom:
+            w("vec_add_at(scr + OFF_DM, rows - 1, dm_e, BC)")
+        w.barrier()
+        w(f"colsum_prod(scr + OFF_DC, {self.F()}, scr + OFF_DTH, BC, TILE)")
+        self.call("scale_cols(scr + OFF_DC, scr + OFF_TH, scr + OFF_DF, BC, BC, TILE, True)")
+        if mom:
+            self.call("vec_axpy(scr + OFF_DTH, scr + OFF_DWV, 1.0, scr + OFF_PE, BC, True, True)")
+        if dec:
+            dlb = "scr + OFF_DLB"
+            if mom:
+                self.mm("scr + OFF_DF", "BC, 1", "scr + OFF_LP", "1, BC", dlb, "BC, 1", "BC", "BC", "BC")
+                self.call(f"outer_acc({dlb}, scr + OFF_DM, scr + OFF_PV, BC, TILE)")
+            else:
+                dlb = "scr + OFF_DF"
+            self.call(f"tri_rowcol({dlb}, scr + OFF_LB, scr + OFF_DAV, BC, False, TILE)")
+            self.call("vec_axpy(scr + OFF_DAV, scr + OFF_DA, 1.0, scr + OFF_A, BC, True, True)")
+        if mom:
+            self.mm("scr + OFF_LB", "1, BC", "scr + OFF_DF", "BC, 1", "scr + OFF_DLP", "BC, 1", "BC", "BC", "BC")
+            w("tri_rowcol(scr + OFF_DLP, scr + OFF_LP, scr + OFF_DNV, BC, False, TILE)")
+            self.call("col_dot(scr + OFF_LB, scr + OFF_DM, scr + OFF_TV, BC, TILE)")
+            w("vec_axpy(scr + OFF_DNV, scr + OFF_TV, 1.0, scr + OFF_PV, BC, True, True)")
+            w("ww = dot_sum(scr + OFF_DWV, scr + OFF_W, BC, BC)")
+            self.call("vec_axpy(scr + OFF_DNV, scr + OFF_DWV, -1.0, scr + OFF_W, BC, True, True)")
+            self.call("vec_add_at(scr + OFF_DNV, rows - 1, ww + dp_e * p_e, BC)")
+        self.call("gate_grads(scr + OFF_DTH, scr + OFF_DAV, scr + OFF_DNV, th_ptr + g_off + t0, et_ptr + g_off + t0, "
+                  "al_ptr + g_off + t0, dth_ptr + g_off + t0, det_ptr + g_off + t0, dal_ptr + g_off + t0, rows, "
+                  f"BC, {mom}, {dec})")
+
+
+def _header(w: _Writer, ir: MemoryIR, kind: str, params: str, backward: bool) -> None:
+    w(f'"""Generated {kind} kernel (do not edit): see titans_kernels/backends/triton_backend/codegen.py."""')
+    w("import triton")
+    w("import triton.language as tl")
+    w(f"from titans_kernels.backends.triton_backend.device import ({IMPORTS})")
+    w("")
+    w("")
+    w("@triton.jit")
+    w(f"def {kernel_name(ir, 'bwd' if backward else 'fwd')}({params}")
+    w("        T, n_chunks, first_group, group, n_groups, delta,")
+    w("        D: tl.constexpr, BC: tl.constexpr, SN: tl.constexpr, SCR: tl.constexpr,")
+    w("        " + ", ".join(f"{o}: tl.constexpr" for o in offset_names(ir, backward)) + ",")
+    w("        SAVE_CKPT: tl.constexpr, TILE: tl.constexpr, PREC: tl.constexpr):")
+    w.indent = 1
+    w("pid = tl.program_id(0).to(tl.int64)")
+    for name in ("q", "k", "v", "o", "dq", "dk", "dv", "do") if backward else ("q", "k", "v", "o"):
+        if name == "o" and backward:
+            continue
+        w(f"{name}_row = {name}_ptr + pid * T * D" if name != "o" else "o_row = out_ptr + pid * T * D")
+    w("g_off = pid * T")
+    w("scr = scr_ptr + pid * SCR")
+
+
+FWD_PARAMS = "q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, scr_ptr, ckpt_ptr,"
+BWD_PARAMS = ("q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, do_ptr, dq_ptr, dk_ptr, dv_ptr, dth_ptr, det_ptr,\n"
+              "        dal_ptr, ckpt_ptr, gs_ptr, scr_ptr,")
 
 
 def generate_forward(ir: MemoryIR) -> str:
     """Source of a module defining the forward kernel for `ir`."""
-    name = kernel_name(ir)
-    L = ir.depth
-    mom = ir.gates.has_momentum
-    dec = ir.gates.has_decay
-    after = ir.read is ReadMode.AFTER_UPDATE
-    act = ACT_CODES[ir.activation]
-    loss = LOSS_CODES[ir.loss]
-    dims = [(f"{lay.out_mult} * D", f"{lay.in_mult} * D") for lay in ir.layers]
-    offs = offset_names(ir)
-
     w = _Writer()
-    w.indent = 0
-    w('"""Generated forward kernel (do not edit): see titans_kernels/backends/triton_backend/codegen.py."""')
-    w("import triton")
-    w("import triton.language as tl")
-    w("from titans_kernels.backends.triton_backend.device import (")
-    w("    coeff_vectors, copy_block, copy_row, ew_act, ew_grad_act, ew_load, ew_loss_grad, ew_store_out,")
-    w("    mm, row_dot, scale_cols, segment_exp)")
-    w("")
-    w("")
-    w("@triton.jit")
-    w(f"def {name}(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, scr_ptr, ckpt_ptr,")
-    w("        T, n_chunks, first_group, group, n_groups, delta,")
-    w("        D: tl.constexpr, BC: tl.constexpr, SN: tl.constexpr, SCR: tl.constexpr,")
-    w("        " + ", ".join(f"{o}: tl.constexpr" for o in offs) + ",")
-    w("        SAVE_CKPT: tl.constexpr, TILE: tl.constexpr, PREC: tl.constexpr):")
-    w.indent = 1
-    w("pid = tl.program_id(0).to(tl.int64)")
-    w("q_row = q_ptr + pid * T * D")
-    w("k_row = k_ptr + pid * T * D")
-    w("v_row = v_ptr + pid * T * D")
-    w("o_row = out_ptr + pid * T * D")
-    w("g_off = pid * T")
-    w("scr = scr_ptr + pid * SCR")
+    em = Emitter(ir, w)
+    _header(w, ir, "forward", FWD_PARAMS, backward=False)
     w("for c in range(0, n_chunks):")
     w.indent = 2
     w("t0 = c * BC")
@@ -104,78 +343,50 @@ def generate_forward(ir: MemoryIR) -> str:
     w("    if is_start:")
     w("        g_idx = tl.where(c == 0, 0, (c - first_group) // group + 1)")
     w("        copy_block(cur, ckpt_ptr + (pid * n_groups + g_idx) * SN, SN, 256)")
-    w("for_t = t0 * D")
-    w("ew_load(q_row + for_t, scr + OFF_QS, rows, BC, D, TILE)")
-    w("ew_load(k_row + for_t, scr + OFF_KS, rows, BC, D, TILE)")
-    w("ew_load(v_row + for_t, scr + OFF_VS, rows, BC, D, TILE)")
-    w("# coefficients of the chunk")
-    w("coeff_vectors(th_ptr + g_off + t0, et_ptr + g_off + t0, al_ptr + g_off + t0, rows, scr + OFF_TH,")
-    w(f"              scr + OFF_ACUM, scr + OFF_NCUM, scr + OFF_A, scr + OFF_PV, scr + OFF_W, BC, {mom}, {dec})")
-    w.barrier()
-    w(f"segment_exp(scr + OFF_ACUM, scr + OFF_LB, BC, TILE, {not dec})")
-    if mom:
-        w("segment_exp(scr + OFF_NCUM, scr + OFF_LP, BC, TILE, False)")
-    w.barrier()
-    if mom:  # C = (L_B @ L_P) diag(theta), m = L_B @ P_{s->.}
-        _mm(w, "scr + OFF_LB", "BC, 1", "scr + OFF_LP", "BC, 1", "scr + OFF_C", "BC, 1", "BC", "BC", "BC",
-            ns="scr + OFF_TH")
-        w("row_dot(scr + OFF_LB, scr + OFF_PV, scr + OFF_M, BC, BC, TILE)")
-    else:
-        w("scale_cols(scr + OFF_LB, scr + OFF_TH, scr + OFF_C, BC, BC, TILE)")
-    w.barrier()
-    w("copy_row(scr + OFF_C, rows - 1, scr + OFF_CV, BC, TILE)")
-    w(f"a_e = {'tl.load(scr + OFF_A + rows - 1)' if dec else '1.0'}")
-    w(f"m_e = {'tl.load(scr + OFF_M + rows - 1)' if mom else '0.0'}")
-    w(f"p_e = {'tl.load(scr + OFF_PV + rows - 1)' if mom else '0.0'}")
-    w.barrier()
+    em.load_inputs()
+    em.coefficients()
+    em.key_path("cur")
+    em.read("cur", write_out=True)
+    em.update("cur", "nxt")
+    return "\n".join(w.lines) + "\n"
 
-    def X(l: int) -> str:
-        return "scr + OFF_KS" if l == 0 else f"scr + OFF_X{l}"
 
-    def XQ(l: int) -> str:
-        return "scr + OFF_QS" if l == 0 else f"scr + OFF_XQ{l}"
-
-    w("# key path at the chunk-start weights")
-    for l, (o, i) in enumerate(dims):
-        _mm(w, X(l), f"{i}, 1", f"cur + SO_W{l}", f"1, {i}", f"scr + OFF_Z{l}", f"{o}, 1", "BC", o, i)
-        if l < L - 1:
-            w(f"ew_act(scr + OFF_Z{l}, scr + OFF_X{l + 1}, BC, {o}, {act}, TILE, TILE)")
-            w.barrier()
-    oL = dims[-1][0]
-    w(f"ew_loss_grad(scr + OFF_Z{L - 1}, scr + OFF_KS, scr + OFF_VS, D, scr + OFF_G{L - 1}, BC, delta,")
-    w(f"             BC, {oL}, {ir.residual}, {loss}, TILE, TILE)")
+def generate_backward(ir: MemoryIR) -> str:
+    """Source of a module defining the backward kernel for `ir`."""
+    w = _Writer()
+    em = Emitter(ir, w)
+    _header(w, ir, "backward", BWD_PARAMS, backward=True)
+    w("gsp = gs_ptr + pid * group * SN")
+    w("for gg in range(0, n_groups):")
+    w.indent = 2
+    w("g = n_groups - 1 - gg")
+    w("lo = tl.where(g == 0, 0, first_group + (g - 1) * group)")
+    w("hi = tl.where(g == 0, first_group, lo + group)")
+    w("copy_block(ckpt_ptr + (pid * n_groups + g) * SN, gsp, SN, 256)")
     w.barrier()
-    for l in range(L - 1, 0, -1):
-        o, i = dims[l]
-        _mm(w, f"scr + OFF_G{l}", f"{o}, 1", f"cur + SO_W{l}", f"{i}, 1", "scr + OFF_GW", f"{i}, 1", "BC", i, o)
-        w(f"ew_grad_act(scr + OFF_GW, scr + OFF_Z{l - 1}, scr + OFF_G{l - 1}, BC, {i}, {act}, TILE, TILE)")
-        w.barrier()
-
-    w("# read")
-    for l, (o, i) in enumerate(dims):
-        zq = f"scr + OFF_ZQ{l}"
-        if after:
-            _mm(w, XQ(l), f"{i}, 1", X(l), f"1, {i}", "scr + OFF_QK", "BC, 1", "BC", "BC", i,
-                mul="scr + OFF_C")
-            _mm(w, XQ(l), f"{i}, 1", f"cur + SO_W{l}", f"1, {i}", zq, f"{o}, 1", "BC", o, i,
-                ms="scr + OFF_A" if dec else None)
-            if mom:
-                _mm(w, XQ(l), f"{i}, 1", f"cur + SO_S{l}", f"1, {i}", zq, f"{o}, 1", "BC", o, i,
-                    mode=1, ms="scr + OFF_M")
-            _mm(w, "scr + OFF_QK", "BC, 1", f"scr + OFF_G{l}", f"{o}, 1", zq, f"{o}, 1", "BC", o, "BC", mode=2)
-        else:
-            _mm(w, XQ(l), f"{i}, 1", f"cur + SO_W{l}", f"1, {i}", zq, f"{o}, 1", "BC", o, i)
-        if l < L - 1:
-            w(f"ew_act({zq}, scr + OFF_XQ{l + 1}, BC, {o}, {act}, TILE, TILE)")
-            w.barrier()
-    w(f"ew_store_out(scr + OFF_ZQ{L - 1}, scr + OFF_QS, o_row + for_t, rows, BC, D, {ir.residual}, TILE)")
-
-    w("# state update into the other buffer")
-    for l, (o, i) in enumerate(dims):
-        e1 = (f"cur + SO_S{l}", f"{i}, 1", "m_e") if mom else None
-        _mm(w, f"scr + OFF_G{l}", f"1, {o}", X(l), f"{i}, 1", f"nxt + SO_W{l}", f"{i}, 1", o, i, "BC",
-            mode=3, ks="scr + OFF_CV", e0=(f"cur + SO_W{l}", f"{i}, 1", "a_e"), e1=e1)
-        if mom:
-            _mm(w, f"scr + OFF_G{l}", f"1, {o}", X(l), f"{i}, 1", f"nxt + SO_S{l}", f"{i}, 1", o, i, "BC",
-                mode=3, ks="scr + OFF_W", e0=(f"cur + SO_S{l}", f"{i}, 1", "p_e"))
+    w("for c in range(lo, hi - 1):  # chunk-start states of the group")
+    w.indent = 3
+    w("t0 = c * BC")
+    w("rows = tl.minimum(T - t0, BC)")
+    w("st = gsp + (c - lo) * SN")
+    em.load_inputs(with_q=False)
+    em.coefficients()
+    em.key_path("st")
+    em.update("st", "st + SN")
+    w.indent = 2
+    w("for jj in range(0, hi - lo):  # chunks in reverse")
+    w.indent = 3
+    w("c = hi - 1 - jj")
+    w("t0 = c * BC")
+    w("rows = tl.minimum(T - t0, BC)")
+    w("st = gsp + (c - lo) * SN")
+    w("p = n_chunks - 1 - c")
+    w("dn = scr + OFF_DST + (p % 2) * SN")
+    w("dc = scr + OFF_DST + ((p + 1) % 2) * SN")
+    em.load_inputs()
+    w("ew_load(do_row + t0 * D, scr + OFF_DO, rows, BC, D, TILE)")
+    em.coefficients()
+    em.key_path("st")
+    em.read("st", write_out=False)
+    em.backward("st", "dn", "dc")
     return "\n".join(w.lines) + "\n"

@@ -149,10 +149,11 @@ def copy_block(src_ptr, dst_ptr, NUMEL: tl.constexpr, BLOCK: tl.constexpr):
 
 
 @triton.jit
-def coeff_vectors(th_ptr, et_ptr, al_ptr, rows, th_s, acum_s, ncum_s, a_s, pv_s, w_s,
+def coeff_vectors(th_ptr, et_ptr, al_ptr, rows, th_s, acum_s, ncum_s, a_s, pv_s, pe_s, w_s,
                   BC: tl.constexpr, HAS_M: tl.constexpr, HAS_D: tl.constexpr):
     """Per-token vectors of one chunk (gate pointers at its first token) into scratch:
-    theta, cumsum log(1-alpha), cumsum log(eta), a = B_{s->t}, pv = P_{s->t}, w = theta P_{t->e}.
+    theta, cumsum log(1-alpha), cumsum log(eta), a = B_{s->t}, pv = P_{s->t}, pe = P_{t->e},
+    w = theta P_{t->e}.
     Padded tokens (>= rows) get theta = 0, eta = 1, alpha = 0."""
     i = tl.arange(0, BC)
     valid = i < rows
@@ -170,7 +171,9 @@ def coeff_vectors(th_ptr, et_ptr, al_ptr, rows, th_s, acum_s, ncum_s, a_s, pv_s,
         N_e = tl.sum(tl.where(i == e, Ncum, 0.0), 0)
         tl.store(ncum_s + i, Ncum)
         tl.store(pv_s + i, tl.exp(Ncum))
-        tl.store(w_s + i, th * tl.exp(tl.minimum(N_e - Ncum, 0.0)))
+        pe = tl.exp(tl.minimum(N_e - Ncum, 0.0))
+        tl.store(pe_s + i, pe)
+        tl.store(w_s + i, th * pe)
 
 
 @triton.jit
@@ -190,14 +193,31 @@ def segment_exp(cum_s, out_ptr, BC: tl.constexpr, BT: tl.constexpr, IS_ONES: tl.
 
 
 @triton.jit
-def scale_cols(x_ptr, s_ptr, out_ptr, M: tl.constexpr, N: tl.constexpr, BT: tl.constexpr):
-    """out = x * s[None, :] for contiguous (M, N) blocks."""
+def scale_cols(x_ptr, s_ptr, out_ptr, M: tl.constexpr, N: tl.constexpr, BT: tl.constexpr,
+               TRIL: tl.constexpr = False):
+    """out = x * s[None, :] for contiguous (M, N) blocks (TRIL: zero above the diagonal)."""
     for m0 in range(0, M, BT):
         rm = m0 + tl.arange(0, BT)
         for n0 in range(0, N, BT):
             rn = n0 + tl.arange(0, BT)
             off = rm[:, None] * N + rn[None, :]
-            tl.store(out_ptr + off, tl.load(x_ptr + off) * tl.load(s_ptr + rn)[None, :])
+            val = tl.load(x_ptr + off) * tl.load(s_ptr + rn)[None, :]
+            if TRIL:
+                val = tl.where(rm[:, None] >= rn[None, :], val, 0.0)
+            tl.store(out_ptr + off, val)
+
+
+@triton.jit
+def colsum_prod(x_ptr, y_ptr, out_ptr, BC: tl.constexpr, BT: tl.constexpr):
+    """out[j] = sum_t x[t, j] y[t, j] for (BC, BC) blocks."""
+    for j0 in range(0, BC, BT):
+        rj = j0 + tl.arange(0, BT)
+        acc = tl.zeros((BT,), dtype=tl.float32)
+        for t0 in range(0, BC, BT):
+            rt = t0 + tl.arange(0, BT)
+            off = rt[:, None] * BC + rj[None, :]
+            acc += tl.sum(tl.load(x_ptr + off) * tl.load(y_ptr + off), 0)
+        tl.store(out_ptr + rj, acc)
 
 
 @triton.jit
@@ -242,3 +262,223 @@ def ew_store_out(z_ptr, q_ptr, out_ptr, rows, M: tl.constexpr, N: tl.constexpr,
         if RESIDUAL:
             z += tl.load(q_ptr + off)
         tl.store(out_ptr + off, z.to(out_ptr.dtype.element_ty), mask=rm[:, None] < rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# backward building blocks
+
+
+@triton.jit
+def act_d2(x, ACT: tl.constexpr):
+    if ACT == 0:
+        s = tl.sigmoid(x)
+        return s * (1.0 - s) * (2.0 + x * (1.0 - 2.0 * s))
+    elif ACT == 1:
+        return tl.exp(-0.5 * x * x) * 0.3989422804014327 * (2.0 - x * x)
+    else:
+        return tl.zeros(x.shape, tl.float32)
+
+
+@triton.jit
+def dot_sum(x_ptr, y_ptr, NUMEL: tl.constexpr, BLOCK: tl.constexpr):
+    """sum(x * y) over NUMEL contiguous floats."""
+    acc = tl.zeros((BLOCK,), dtype=tl.float32)
+    for i0 in range(0, NUMEL, BLOCK):
+        idx = i0 + tl.arange(0, BLOCK)
+        acc += tl.load(x_ptr + idx) * tl.load(y_ptr + idx)
+    return tl.sum(acc, 0)
+
+
+@triton.jit
+def lin2(dst_ptr, x_ptr, sx, y_ptr, sy, NUMEL: tl.constexpr, HAS_Y: tl.constexpr, BLOCK: tl.constexpr):
+    """dst = sx * x (+ sy * y) over NUMEL contiguous floats (dst may alias x or y)."""
+    for i0 in range(0, NUMEL, BLOCK):
+        idx = i0 + tl.arange(0, BLOCK)
+        val = sx * tl.load(x_ptr + idx)
+        if HAS_Y:
+            val += sy * tl.load(y_ptr + idx)
+        tl.store(dst_ptr + idx, val)
+
+
+@triton.jit
+def fill(dst_ptr, value, NUMEL: tl.constexpr, BLOCK: tl.constexpr):
+    for i0 in range(0, NUMEL, BLOCK):
+        idx = i0 + tl.arange(0, BLOCK)
+        tl.store(dst_ptr + idx, tl.full((BLOCK,), value, tl.float32))
+
+
+@triton.jit
+def rowdot_acc(x_ptr, y_ptr, out_ptr, sign, M: tl.constexpr, N: tl.constexpr, BT: tl.constexpr):
+    """out[m] += sign * sum_n x[m, n] y[m, n] for contiguous (M, N) blocks."""
+    for m0 in range(0, M, BT):
+        rm = m0 + tl.arange(0, BT)
+        acc = tl.zeros((BT,), dtype=tl.float32)
+        for n0 in range(0, N, BT):
+            rn = n0 + tl.arange(0, BT)
+            off = rm[:, None] * N + rn[None, :]
+            acc += tl.sum(tl.load(x_ptr + off) * tl.load(y_ptr + off), 1)
+        tl.store(out_ptr + rm, tl.load(out_ptr + rm) + sign * acc)
+
+
+@triton.jit
+def rowscale(x_ptr, s_ptr, dst_ptr, M: tl.constexpr, N: tl.constexpr, ADD: tl.constexpr, BT: tl.constexpr):
+    """dst (+)= s[:, None] * x for contiguous (M, N) blocks."""
+    for m0 in range(0, M, BT):
+        rm = m0 + tl.arange(0, BT)
+        for n0 in range(0, N, BT):
+            rn = n0 + tl.arange(0, BT)
+            off = rm[:, None] * N + rn[None, :]
+            val = tl.load(s_ptr + rm)[:, None] * tl.load(x_ptr + off)
+            if ADD:
+                val += tl.load(dst_ptr + off)
+            tl.store(dst_ptr + off, val)
+
+
+@triton.jit
+def mul_acc(dst_ptr, x_ptr, y_ptr, sign, M: tl.constexpr, N: tl.constexpr, ADD: tl.constexpr,
+            TRIL: tl.constexpr, BT: tl.constexpr):
+    """dst = (dst +) sign * x * y for contiguous (M, N) blocks; TRIL zeroes above the diagonal."""
+    for m0 in range(0, M, BT):
+        rm = m0 + tl.arange(0, BT)
+        for n0 in range(0, N, BT):
+            rn = n0 + tl.arange(0, BT)
+            off = rm[:, None] * N + rn[None, :]
+            val = sign * tl.load(x_ptr + off) * tl.load(y_ptr + off)
+            if ADD:
+                val += tl.load(dst_ptr + off)
+            if TRIL:
+                val = tl.where(rm[:, None] >= rn[None, :], val, 0.0)
+            tl.store(dst_ptr + off, val)
+
+
+@triton.jit
+def grad2_acc(dst_ptr, dg_ptr, gw_ptr, z_ptr, dx_ptr, M: tl.constexpr, N: tl.constexpr,
+              ACT: tl.constexpr, BT: tl.constexpr):
+    """dst = dG * GW * act''(Z) + dX * act'(Z): gradient w.r.t. Z of a hidden layer."""
+    for m0 in range(0, M, BT):
+        rm = m0 + tl.arange(0, BT)
+        for n0 in range(0, N, BT):
+            rn = n0 + tl.arange(0, BT)
+            off = rm[:, None] * N + rn[None, :]
+            z = tl.load(z_ptr + off)
+            val = tl.load(dg_ptr + off) * tl.load(gw_ptr + off) * act_d2(z, ACT)
+            val += tl.load(dx_ptr + off) * act_d1(z, ACT)
+            tl.store(dst_ptr + off, val)
+
+
+@triton.jit
+def loss_back(dg_ptr, z_ptr, k_ptr, v_ptr, dst_ptr, delta, M: tl.constexpr, N: tl.constexpr,
+              RESIDUAL: tl.constexpr, LOSS: tl.constexpr, BT: tl.constexpr):
+    """dR = dG * loss'(R) with R = Z (+ K) - V recomputed (K, V: (M, N) float32 scratch)."""
+    for m0 in range(0, M, BT):
+        rm = m0 + tl.arange(0, BT)
+        for n0 in range(0, N, BT):
+            rn = n0 + tl.arange(0, BT)
+            off = rm[:, None] * N + rn[None, :]
+            dg = tl.load(dg_ptr + off)
+            if LOSS == 1:
+                r = tl.load(z_ptr + off) - tl.load(v_ptr + off)
+                if RESIDUAL:
+                    r += tl.load(k_ptr + off)
+                dg = tl.where(tl.abs(r) <= delta, dg, 0.0)
+            tl.store(dst_ptr + off, dg)
+
+
+@triton.jit
+def store_rows(x_ptr, sx, y_ptr, sy, out_ptr, rows, M: tl.constexpr, N: tl.constexpr,
+               HAS_Y: tl.constexpr, BM: tl.constexpr):
+    """out[:rows] = sx * x (+ sy * y), x, y contiguous (M, N) float32; out in its own dtype."""
+    for m0 in range(0, M, BM):
+        rm = m0 + tl.arange(0, BM)
+        rn = tl.arange(0, N)
+        off = rm[:, None] * N + rn[None, :]
+        val = sx * tl.load(x_ptr + off)
+        if HAS_Y:
+            val += sy * tl.load(y_ptr + off)
+        tl.store(out_ptr + off, val.to(out_ptr.dtype.element_ty), mask=rm[:, None] < rows)
+
+
+@triton.jit
+def vec_axpy(dst_ptr, x_ptr, sx, y_ptr, BC: tl.constexpr, HAS_Y: tl.constexpr, ADD: tl.constexpr):
+    """dst = (dst +) sx * x (* y) over BC floats."""
+    i = tl.arange(0, BC)
+    val = sx * tl.load(x_ptr + i)
+    if HAS_Y:
+        val = val * tl.load(y_ptr + i)
+    if ADD:
+        val += tl.load(dst_ptr + i)
+    tl.store(dst_ptr + i, val)
+
+
+@triton.jit
+def vec_add_at(dst_ptr, idx, value, BC: tl.constexpr):
+    """dst[idx] += value."""
+    i = tl.arange(0, BC)
+    tl.store(dst_ptr + i, tl.load(dst_ptr + i) + tl.where(i == idx, value, 0.0))
+
+
+@triton.jit
+def row_add_at(mat_ptr, row, v_ptr, BC: tl.constexpr):
+    """mat[row, :] += v for a (BC, BC) block."""
+    i = tl.arange(0, BC)
+    tl.store(mat_ptr + row * BC + i, tl.load(mat_ptr + row * BC + i) + tl.load(v_ptr + i))
+
+
+@triton.jit
+def tri_rowcol(x_ptr, y_ptr, out_ptr, BC: tl.constexpr, ADD: tl.constexpr, BT: tl.constexpr):
+    """out[t] (+)= sum_j P[t, j] - sum_i P[i, t] with P = x * y ((BC, BC) blocks)."""
+    for t0 in range(0, BC, BT):
+        rt = t0 + tl.arange(0, BT)
+        acc = tl.zeros((BT,), dtype=tl.float32)
+        for j0 in range(0, BC, BT):
+            rj = j0 + tl.arange(0, BT)
+            row = rt[:, None] * BC + rj[None, :]
+            col = rj[:, None] * BC + rt[None, :]
+            acc += tl.sum(tl.load(x_ptr + row) * tl.load(y_ptr + row), 1)
+            acc -= tl.sum(tl.load(x_ptr + col) * tl.load(y_ptr + col), 0)
+        if ADD:
+            acc += tl.load(out_ptr + rt)
+        tl.store(out_ptr + rt, acc)
+
+
+@triton.jit
+def col_dot(x_ptr, v_ptr, out_ptr, BC: tl.constexpr, BT: tl.constexpr):
+    """out[j] = sum_t x[t, j] v[t] for a (BC, BC) block."""
+    for j0 in range(0, BC, BT):
+        rj = j0 + tl.arange(0, BT)
+        acc = tl.zeros((BT,), dtype=tl.float32)
+        for t0 in range(0, BC, BT):
+            rt = t0 + tl.arange(0, BT)
+            acc += tl.sum(tl.load(x_ptr + rt[:, None] * BC + rj[None, :]) * tl.load(v_ptr + rt)[:, None], 0)
+        tl.store(out_ptr + rj, acc)
+
+
+@triton.jit
+def outer_acc(dst_ptr, u_ptr, v_ptr, BC: tl.constexpr, BT: tl.constexpr):
+    """dst += u v^T for a (BC, BC) block."""
+    for t0 in range(0, BC, BT):
+        rt = t0 + tl.arange(0, BT)
+        for j0 in range(0, BC, BT):
+            rj = j0 + tl.arange(0, BT)
+            off = rt[:, None] * BC + rj[None, :]
+            tl.store(dst_ptr + off, tl.load(dst_ptr + off) + tl.load(u_ptr + rt)[:, None] * tl.load(v_ptr + rj)[None, :])
+
+
+@triton.jit
+def gate_grads(dth_s, da_s, dn_s, th_ptr, et_ptr, al_ptr, dth_ptr, det_ptr, dal_ptr, rows,
+               BC: tl.constexpr, HAS_M: tl.constexpr, HAS_D: tl.constexpr):
+    """Gate gradients of one chunk from d theta and the gradients w.r.t. the cumulative log sums
+    (reverse cumsum, then through log(eta) and log(1 - alpha), both clamped at LOG_FLOOR)."""
+    i = tl.arange(0, BC)
+    valid = i < rows
+    tl.store(dth_ptr + i, tl.load(dth_s + i), mask=valid)
+    if HAS_D:
+        al = tl.load(al_ptr + i, mask=valid, other=0.0).to(tl.float32)
+        dla = tl.cumsum(tl.load(da_s + i), 0, reverse=True)
+        live = tl.log(1.0 - al) > LOG_FLOOR
+        tl.store(dal_ptr + i, tl.where(live, -dla / (1.0 - al), 0.0), mask=valid)
+    if HAS_M:
+        et = tl.load(et_ptr + i, mask=valid, other=1.0).to(tl.float32)
+        dln = tl.cumsum(tl.load(dn_s + i), 0, reverse=True)
+        live = tl.log(et) > LOG_FLOOR
+        tl.store(det_ptr + i, tl.where(live, dln / et, 0.0), mask=valid)

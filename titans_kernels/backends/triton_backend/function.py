@@ -1,9 +1,9 @@
 """autograd.Function of the Triton backend.
 
 Forward: the generated fused kernel (whole chunk loop in one launch), which also writes the
-state at every checkpoint-group start. Backward: the hand-derived dual-form backward of the
-torch backend (re-run each group from the kernel's checkpoints, then reverse chunk by chunk);
-no autograd graph of the forward is ever built.
+state at every checkpoint-group start. Backward: the generated backward kernel, which walks the
+groups in reverse from those checkpoints (re-running each group's chunk states, then each
+chunk's intermediates) and applies the hand-derived gradient of every step.
 """
 from __future__ import annotations
 
@@ -29,13 +29,13 @@ class TritonFunction(torch.autograd.Function):
                                               gate(alpha), flat, b, cfg, group)
         if needs_grad:
             ctx.save_for_backward(q, k, v, theta, *(g for g in (eta, alpha) if g is not None), ckpt)
-            ctx.meta = (ir, b, group, eta is not None, alpha is not None, [s.dtype for s in state])
+            ctx.meta = (ir, cfg, b, group, eta is not None, alpha is not None, [s.dtype for s in state])
         weights, momentum = launch.unflatten_state(ir, final, B, H, D)
         return (out.view(B, H, T, D), *weights, *(momentum or []))
 
     @staticmethod
     def backward(ctx, d_out, *d_state):
-        ir, b, group, has_eta, has_alpha, state_dtypes = ctx.meta
+        ir, cfg, b, group, has_eta, has_alpha, state_dtypes = ctx.meta
         saved = list(ctx.saved_tensors)
         q, k, v, theta = saved[:4]
         rest = saved[4:-1]
@@ -43,13 +43,22 @@ class TritonFunction(torch.autograd.Function):
         eta = rest.pop(0) if has_eta else None
         alpha = rest.pop(0) if has_alpha else None
         B, H, T, D = q.shape
-        cdt = torch.float64 if q.dtype == torch.float64 else torch.float32
-        lay = dual.Layout(q, k, v, theta, eta, alpha, b, cdt)
-        checkpoints = []
-        for g in range(ckpt.shape[1]):
-            w, m = launch.unflatten_state(ir, ckpt[:, g], B, H, D)
-            checkpoints.append(dual.pack_state(ir, w, m, lay.n, cdt))
-        in_dtypes = [x.dtype if x is not None else None for x in (q, k, v, theta, eta, alpha)]
-        grads, state_grads = dual.backward_from_checkpoints(ir, lay, checkpoints, None, group, d_out, d_state,
-                                                            in_dtypes, state_dtypes)
-        return (None, None, None, None, *grads, *state_grads)
+        n = B * H
+        L = ir.depth
+        if d_out is None:
+            d_out = torch.zeros_like(q)
+        shapes = ir.layer_shapes(D)
+        filled = [d if d is not None else torch.zeros(B, H, *shapes[i % L], device=q.device)
+                  for i, d in enumerate(d_state)]
+        d_flat = launch.flatten_state(ir, filled[:L], filled[L:] or None, n)
+        rows = lambda x: x.reshape(n, T, D).contiguous()  # noqa: E731
+        gate = lambda g: g.reshape(n, T).contiguous() if g is not None else None  # noqa: E731
+        dq, dk, dv, dth, deta, dal, d0 = launch.run_backward(
+            ir, rows(q), rows(k), rows(v), gate(theta), gate(eta), gate(alpha), rows(d_out.to(q.dtype)),
+            d_flat, ckpt, b, cfg, group)
+        shape3 = lambda g, like: g.view(B, H, T).to(like.dtype) if g is not None else None  # noqa: E731
+        weights, momentum = launch.unflatten_state(ir, d0, B, H, D)
+        state_grads = [g.to(t) for g, t in zip(weights + (momentum or []), state_dtypes)]
+        return (None, None, None, None, dq.view(B, H, T, D), dk.view(B, H, T, D), dv.view(B, H, T, D),
+                shape3(dth, theta), shape3(deta, eta) if eta is not None else None,
+                shape3(dal, alpha) if alpha is not None else None, *state_grads)

@@ -11,7 +11,7 @@ import torch
 from torch import Tensor
 
 from ...ir import MemoryIR
-from .codegen import generate_forward, kernel_name, offset_names
+from .codegen import generate_backward, generate_forward, kernel_name, offset_names
 from .config import TritonConfig
 from .plan import ScratchPlan, plan_scratch
 
@@ -33,16 +33,17 @@ def interpreting() -> bool:
     return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
 
 
-def load_forward(ir: MemoryIR):
-    """The @triton.jit forward kernel of `ir`, generated once per source text."""
-    source = generate_forward(ir)
+def load_kernel(ir: MemoryIR, kind: str = "fwd"):
+    """The @triton.jit kernel of `ir` ("fwd" or "bwd"), generated once per source text."""
+    source = generate_forward(ir) if kind == "fwd" else generate_backward(ir)
+    name = kernel_name(ir, kind)
     digest = hashlib.sha256(source.encode()).hexdigest()[:12]
-    key = f"{kernel_name(ir)}_{digest}{'_interp' if interpreting() else ''}"
+    key = f"{name}_{digest}{'_interp' if interpreting() else ''}"
     if key in _LOADED:
         return _LOADED[key]
     folder = cache_dir() / "triton_src"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{kernel_name(ir)}_{digest}.py"
+    path = folder / f"{name}_{digest}.py"
     if not path.exists() or path.read_text() != source:
         tmp = path.with_suffix(f".tmp{os.getpid()}")
         tmp.write_text(source)
@@ -51,9 +52,13 @@ def load_forward(ir: MemoryIR):
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
-    kernel = getattr(module, kernel_name(ir))
+    kernel = getattr(module, name)
     _LOADED[key] = kernel
     return kernel
+
+
+def load_forward(ir: MemoryIR):
+    return load_kernel(ir, "fwd")
 
 
 def group_layout(num_chunks: int, group: int) -> tuple[int, int]:
@@ -62,8 +67,9 @@ def group_layout(num_chunks: int, group: int) -> tuple[int, int]:
     return num_chunks - group * (n_groups - 1), n_groups
 
 
-def kernel_args(ir: MemoryIR, plan: ScratchPlan, D: int, b: int, cfg: TritonConfig) -> dict:
-    names = offset_names(ir)
+def kernel_args(ir: MemoryIR, plan: ScratchPlan, D: int, b: int, cfg: TritonConfig,
+                backward: bool = False) -> dict:
+    names = offset_names(ir, backward)
     values = list(plan.offsets.values()) + list(plan.state_offsets.values())
     args = dict(zip(names, values))
     args.update(D=D, BC=b, SN=plan.state_numel, SCR=plan.total, TILE=cfg.tile_for(D, b),
@@ -118,3 +124,32 @@ def unflatten_state(ir: MemoryIR, flat: Tensor, B: int, H: int, D: int):
             momentum.append(flat[:, pos: pos + o * i].reshape(B, H, o, i))
             pos += o * i
     return weights, (momentum if ir.gates.has_momentum else None)
+
+
+def run_backward(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, eta: Tensor | None,
+                 alpha: Tensor | None, d_out: Tensor, d_state: Tensor, ckpt: Tensor, b: int,
+                 cfg: TritonConfig, group: int):
+    """Launch the backward. q, k, v, d_out: (n, T, D); gates (n, T); d_state: (n, SN) gradient of
+    the final state; ckpt: the forward's group-start states. Returns dq, dk, dv (n, T, D) in q's
+    dtype, dtheta, deta, dalpha (n, T) float32 (None for absent gates), d_state0 (n, SN)."""
+    n, T, D = q.shape
+    plan = plan_scratch(ir, D, b, backward=True)
+    num_chunks = -(-T // b)
+    first, n_groups = group_layout(num_chunks, group)
+    scratch = torch.zeros(n, plan.total, dtype=torch.float32, device=q.device)
+    dst = plan.offsets["DST"]
+    scratch[:, dst: dst + plan.state_numel] = d_state
+    group_states = torch.empty(n, group, plan.state_numel, dtype=torch.float32, device=q.device)
+    dq, dk, dv = (torch.empty_like(q) for _ in range(3))
+    dth = torch.zeros(n, T, dtype=torch.float32, device=q.device)
+    det = torch.zeros_like(dth) if eta is not None else dth
+    dal = torch.zeros_like(dth) if alpha is not None else dth
+    kernel = load_kernel(ir, "bwd")
+    kernel[(n,)](q, k, v, theta, eta if eta is not None else theta, alpha if alpha is not None else theta,
+                 d_out, dq, dk, dv, dth, det, dal, ckpt, group_states, scratch,
+                 T, num_chunks, first, group, n_groups, float(ir.huber_delta), SAVE_CKPT=False,
+                 num_warps=cfg.num_warps, num_stages=cfg.num_stages,
+                 **kernel_args(ir, plan, D, b, cfg, backward=True))
+    start = dst + (num_chunks % 2) * plan.state_numel
+    d_state0 = scratch[:, start: start + plan.state_numel].clone()
+    return dq, dk, dv, dth, (det if eta is not None else None), (dal if alpha is not None else None), d_state0

@@ -1,8 +1,9 @@
 """Scratch and state layout of one program of the generated Triton kernels (in float32 words).
 
 Per program: two state buffers (double-buffered across chunks), each holding every layer's
-W_l then S_l (row-major (out, in)); the chunk's q, k, v copied as float32 (zero-padded); the
-coefficients C (b x b), a, m, c, w; and per layer the key-path and read-path intermediates.
+W_l then S_l (row-major (out, in)); the chunk's q, k, v (and the output gradient) copied as
+float32 (zero-padded); the coefficients; per layer the key-path and read-path intermediates;
+and, for the backward kernel, the gradient buffers.
 """
 from __future__ import annotations
 
@@ -14,12 +15,34 @@ from ...ir import MemoryIR
 @dataclass(frozen=True)
 class ScratchPlan:
     offsets: dict[str, int]
-    state_numel: int           # floats of one state buffer
-    total: int                 # floats per program
+    state_numel: int               # floats of one state buffer
+    total: int                     # floats per program
     state_offsets: dict[str, int]  # W{l} / S{l} -> offset inside a state buffer
 
 
-def plan_scratch(ir: MemoryIR, D: int, b: int) -> ScratchPlan:
+def buffer_sizes(ir: MemoryIR, D: int, b: int, backward: bool) -> list[tuple[str, int]]:
+    shapes = ir.layer_shapes(D)
+    sn = sum(o * i for o, i in shapes) * (2 if ir.gates.has_momentum else 1)
+    widest = max(max(o, i) for o, i in shapes)
+    sizes = [("ST", 2 * sn), ("QS", b * D), ("KS", b * D), ("VS", b * D),
+             ("C", b * b), ("F", b * b), ("LB", b * b), ("LP", b * b)]
+    sizes += [(name, b) for name in ("TH", "ACUM", "NCUM", "PV", "PE", "A", "M", "CV", "W")]
+    for l, (o, i) in enumerate(shapes):
+        if l > 0:
+            sizes += [(f"X{l}", b * i), (f"XQ{l}", b * i), (f"GW{l}", b * i)]
+        sizes += [(f"Z{l}", b * o), (f"G{l}", b * o), (f"ZQ{l}", b * o),
+                  (f"QKR{l}", b * b), (f"QK{l}", b * b)]
+    if backward:
+        sizes += [("DST", 2 * sn), ("DO", b * D), ("DZQ", b * widest), ("DXQ", b * widest),
+                  ("T1", b * widest), ("DP", b * widest), ("DMIX", b * b), ("DQK", b * b),
+                  ("DC", b * b), ("DF", b * b), ("DLB", b * b), ("DLP", b * b)]
+        sizes += [(name, b) for name in ("DA", "DM", "DCV", "DWV", "DTH", "DAV", "DNV", "TV")]
+        for l, (o, i) in enumerate(shapes):
+            sizes += [(f"NDG{l}", b * o), (f"NDX{l}", b * i), (f"DZ{l}", b * o)]
+    return sizes
+
+
+def plan_scratch(ir: MemoryIR, D: int, b: int, backward: bool = False) -> ScratchPlan:
     shapes = ir.layer_shapes(D)
     state_offsets, pos = {}, 0
     for l, (o, i) in enumerate(shapes):
@@ -28,19 +51,8 @@ def plan_scratch(ir: MemoryIR, D: int, b: int) -> ScratchPlan:
         if ir.gates.has_momentum:
             state_offsets[f"S{l}"] = pos
             pos += o * i
-    state_numel = pos
-    sizes: list[tuple[str, int]] = [("ST", 2 * state_numel), ("QS", b * D), ("KS", b * D), ("VS", b * D),
-                                    ("C", b * b), ("QK", b * b), ("LB", b * b), ("LP", b * b),
-                                    ("TH", b), ("ACUM", b), ("NCUM", b), ("PV", b),
-                                    ("A", b), ("M", b), ("CV", b), ("W", b)]
-    widest = max(max(o, i) for o, i in shapes)
-    sizes.append(("GW", b * widest))
-    for l, (o, i) in enumerate(shapes):
-        if l > 0:
-            sizes += [(f"X{l}", b * i), (f"XQ{l}", b * i)]
-        sizes += [(f"Z{l}", b * o), (f"G{l}", b * o), (f"ZQ{l}", b * o)]
-    offsets, pos = {}, 0
-    for name, size in sizes:
-        offsets[name] = pos
-        pos += size
-    return ScratchPlan(offsets, state_numel, pos, state_offsets)
+    offsets, total = {}, 0
+    for name, size in buffer_sizes(ir, D, b, backward):
+        offsets[name] = total
+        total += size
+    return ScratchPlan(offsets, pos, total, state_offsets)
