@@ -5,6 +5,7 @@
     out, state = rule(q, k, v, lr, momentum, decay, state=None, chunk_size=64)
 """
 from .backends import CompiledRule, MemoryState, backend_names
+from .backends.reference import memory_apply
 from .compiler import compile  # noqa: A004
 from .errors import BackendError, InputError, SpecError, TitansError
 from .ir import MemoryIR, lower
@@ -13,7 +14,7 @@ from .spec import MemorySpec, list_specs, load_spec, parse_spec
 __version__ = "0.1.0"
 
 __all__ = [
-    "compile", "load_spec", "parse_spec", "list_specs", "lower", "backend_names",
+    "compile", "load_spec", "parse_spec", "list_specs", "lower", "backend_names", "memory_apply",
     "MemorySpec", "MemoryIR", "MemoryState", "CompiledRule",
     "TitansError", "SpecError", "InputError", "BackendError", "__version__",
 ]

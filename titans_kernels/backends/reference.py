@@ -15,11 +15,11 @@ from .state import MemoryState
 
 
 def memory_apply(ir: MemoryIR, W: list[Tensor], x: Tensor) -> Tensor:
-    """f(x; W) for per-(batch, head) weights W[l] (B, H, out, in) and x (B, H, D)."""
+    """f(x; W) for per-(batch, head) weights W[l] (B, H, out, in) and x (B, H, D) or (B, H, T, D)."""
     act = ACTIVATIONS[ir.activation]
     h = x
     for l, w in enumerate(W):
-        h = torch.einsum("bhoi,bhi->bho", w, h)
+        h = h @ w.transpose(-1, -2) if x.dim() == 4 else torch.einsum("bhoi,bhi->bho", w, h)
         if l < len(W) - 1:
             h = act.fn(h)
     return h + x if ir.residual else h

@@ -1,0 +1,155 @@
+"""Titans blocks. Each is pre-norm residual: x + mixer(norm(x)), then x + ff(norm(x)).
+
+- MAC (memory as context), per segment: retrieve from the memory as it was before the segment,
+  attend causally over [persistent | retrieved | segment], update the memory with the attention
+  output, and gate that output by the read of the updated memory.
+- MAG (memory as gate): sliding-window attention over [persistent | x] and the memory over x,
+  combined as norm(attn) * sigmoid(norm(memory)).
+- MAL (memory as layer): the memory, then sliding-window attention over its output.
+- LMM: the memory alone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .attention import PersistentAttention, SlidingWindowAttention
+from .config import TitansConfig
+from .layers import FeedForward, RMSNorm
+from .memory import NeuralMemory, NeuralMemoryState
+
+
+@dataclass
+class BlockCache:
+    pos: int = 0                               # tokens seen
+    memory: NeuralMemoryState | None = None
+    attn: Tensor | None = None                 # sliding window: last window-1 inputs
+    seg_memory: NeuralMemoryState | None = None  # MAC: memory state at the segment start
+    seg_x: Tensor | None = None                # MAC: inputs of the current segment so far
+    seg_h: Tensor | None = None                # MAC: retrieved tokens of the current segment so far
+    debug: dict = field(default_factory=dict)
+
+
+def _memory(cfg: TitansConfig) -> NeuralMemory:
+    return NeuralMemory(cfg.dim, cfg.mem_heads, cfg.mem_dim_head, spec=cfg.spec, chunk_size=cfg.chunk_size,
+                        backend=cfg.backend, max_lr=cfg.max_lr, conv_kernel=cfg.conv_kernel)
+
+
+class Block(nn.Module):
+    kind = "?"
+
+    def __init__(self, cfg: TitansConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.norm1, self.norm2 = RMSNorm(cfg.dim), RMSNorm(cfg.dim)
+        self.ff = FeedForward(cfg.dim, cfg.ff_mult)
+
+    def forward(self, x: Tensor, cache: BlockCache | None = None):
+        cache = cache or BlockCache()
+        h, cache = self.mix(self.norm1(x), cache)
+        x = x + h
+        return x + self.ff(self.norm2(x)), cache
+
+    def mix(self, x: Tensor, cache: BlockCache):
+        raise NotImplementedError
+
+
+class LMMBlock(Block):
+    kind = "lmm"
+
+    def __init__(self, cfg: TitansConfig):
+        super().__init__(cfg)
+        self.memory = _memory(cfg)
+
+    def mix(self, x, cache):
+        y, cache.memory = self.memory(x, cache.memory)
+        cache.pos += x.shape[1]
+        return y, cache
+
+
+class MALBlock(Block):
+    kind = "mal"
+
+    def __init__(self, cfg: TitansConfig):
+        super().__init__(cfg)
+        self.memory = _memory(cfg)
+        self.mid_norm = RMSNorm(cfg.dim)
+        self.attn = SlidingWindowAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, cfg.window)
+
+    def mix(self, x, cache):
+        m, cache.memory = self.memory(x, cache.memory)
+        y, cache.attn = self.attn(self.mid_norm(m), cache.attn, cache.pos)
+        cache.pos += x.shape[1]
+        return y, cache
+
+
+class MAGBlock(Block):
+    kind = "mag"
+
+    def __init__(self, cfg: TitansConfig):
+        super().__init__(cfg)
+        self.memory = _memory(cfg)
+        self.attn = SlidingWindowAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, cfg.window)
+        self.attn_norm, self.mem_norm = RMSNorm(cfg.dim), RMSNorm(cfg.dim)
+        self.gate = nn.Linear(cfg.dim, cfg.dim)
+
+    def mix(self, x, cache):
+        y, cache.attn = self.attn(x, cache.attn, cache.pos)
+        m, cache.memory = self.memory(x, cache.memory)
+        cache.pos += x.shape[1]
+        return self.attn_norm(y) * torch.sigmoid(self.gate(self.mem_norm(m))), cache
+
+
+class MACBlock(Block):
+    kind = "mac"
+
+    def __init__(self, cfg: TitansConfig):
+        super().__init__(cfg)
+        self.memory = _memory(cfg)
+        D, H = self.memory.dim_head, self.memory.heads
+        self.to_retrieve = nn.Linear(cfg.dim, H * D, bias=False)
+        self.from_retrieve = nn.Linear(H * D, cfg.dim, bias=False)
+        self.attn = PersistentAttention(cfg.dim, cfg.heads, cfg.persistent_tokens)
+        self.seg = cfg.segment_len
+
+    def retrieve(self, x: Tensor, state: NeuralMemoryState) -> Tensor:
+        """Read the memory (as of the segment start) with queries from x: (B, T, dim) -> (B, T, dim)."""
+        B, T, _ = x.shape
+        q = self.to_retrieve(x).view(B, T, self.memory.heads, self.memory.dim_head).transpose(1, 2)
+        h = self.memory.read(state, F.normalize(q, dim=-1))
+        return self.from_retrieve(h.transpose(1, 2).reshape(B, T, -1))
+
+    def mix(self, x, cache):
+        B = x.shape[0]
+        if cache.memory is None:
+            cache.memory = self.memory.initial_state(B, x.device)
+        outs, i = [], 0
+        while i < x.shape[1]:
+            if cache.seg_x is None:                     # a segment starts
+                cache.seg_memory = cache.memory
+                cache.seg_x = x[:, :0]
+                cache.seg_h = x[:, :0]
+            n = min(self.seg - cache.seg_x.shape[1], x.shape[1] - i)
+            piece = x[:, i: i + n]
+            h = self.retrieve(piece, cache.seg_memory)
+            seg_h = torch.cat([cache.seg_h, h], dim=1)
+            seg_x = torch.cat([cache.seg_x, piece], dim=1)
+            S = seg_x.shape[1]
+            pos = torch.arange(S, device=x.device)
+            causal = pos[S - n:, None] >= pos[None, :]
+            y = self.attn(piece, torch.cat([seg_h, seg_x], dim=1), torch.cat([causal, causal], dim=1))
+            m, cache.memory = self.memory(y, cache.memory)   # update with the attention output, then read
+            outs.append(y * torch.sigmoid(m))
+            cache.seg_x, cache.seg_h = seg_x, seg_h
+            if S == self.seg:
+                cache.seg_x = cache.seg_h = None
+            cache.debug.setdefault("retrieval_states", []).append(cache.seg_memory)
+            i += n
+        cache.pos += x.shape[1]
+        return torch.cat(outs, dim=1), cache
+
+
+BLOCKS = {"mac": MACBlock, "mag": MAGBlock, "mal": MALBlock, "lmm": LMMBlock}

@@ -1,0 +1,32 @@
+"""Shared configuration of the Titans networks."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass
+class TitansConfig:
+    vocab_size: int = 256
+    dim: int = 128
+    layers: int = 2               # blocks
+    heads: int = 4                # attention heads
+    mem_heads: int = 4            # memory heads
+    mem_dim_head: int = 32        # memory head dim (D)
+    spec: str = "titans_mlp2"     # memory update rule
+    chunk_size: int = 16          # memory chunk
+    segment_len: int = 64         # MAC segment (a multiple of chunk_size)
+    window: int = 64              # sliding-window attention (MAG, MAL)
+    persistent_tokens: int = 4
+    max_lr: float = 0.1
+    conv_kernel: int = 4
+    ff_mult: int = 4
+    backend: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.segment_len % self.chunk_size:
+            raise ValueError(f"segment_len={self.segment_len} must be a multiple of chunk_size={self.chunk_size}")
+        if self.dim % self.heads:
+            raise ValueError(f"dim={self.dim} must be divisible by heads={self.heads}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)

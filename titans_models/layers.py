@@ -1,0 +1,40 @@
+"""Small building blocks: RMSNorm, causal depthwise convolution, feed-forward."""
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim: int, eps: float = 1e-6):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim))
+        self.eps = eps
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+class CausalDepthwiseConv(nn.Module):
+    """Depthwise causal conv over time: (B, T, C) -> (B, T, C); `history` holds the previous
+    kernel-1 inputs (B, kernel-1, C) for streaming (zeros at the start of a sequence)."""
+
+    def __init__(self, channels: int, kernel: int):
+        super().__init__()
+        self.kernel = kernel
+        self.conv = nn.Conv1d(channels, channels, kernel, groups=channels)
+
+    def forward(self, x: Tensor, history: Tensor | None = None) -> Tensor:
+        if history is None:
+            history = x.new_zeros(x.shape[0], self.kernel - 1, x.shape[2])
+        full = torch.cat([history, x], dim=1)
+        return self.conv(full.transpose(1, 2)).transpose(1, 2)
+
+
+class FeedForward(nn.Module):
+    def __init__(self, dim: int, mult: int = 4):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(dim, dim * mult), nn.GELU(), nn.Linear(dim * mult, dim))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)

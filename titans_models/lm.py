@@ -1,0 +1,66 @@
+"""Causal language models: embedding, Titans blocks, norm, head; streaming `step` / `generate`."""
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from .blocks import BLOCKS, BlockCache
+from .config import TitansConfig
+from .layers import RMSNorm
+
+
+class TitansLM(nn.Module):
+    kind = "mac"
+
+    def __init__(self, cfg: TitansConfig, kind: str | None = None):
+        super().__init__()
+        self.cfg = cfg
+        self.kind = kind or self.kind
+        if self.kind not in BLOCKS:
+            raise ValueError(f"unknown block kind '{self.kind}'; choose one of {', '.join(BLOCKS)}")
+        self.embed = nn.Embedding(cfg.vocab_size, cfg.dim)
+        self.blocks = nn.ModuleList(BLOCKS[self.kind](cfg) for _ in range(cfg.layers))
+        self.norm = RMSNorm(cfg.dim)
+        self.head = nn.Linear(cfg.dim, cfg.vocab_size, bias=False)
+
+    def forward(self, tokens: Tensor, cache: list[BlockCache] | None = None):
+        """tokens (B, T) -> (logits (B, T, vocab), cache). Pass the cache back to continue."""
+        x = self.embed(tokens)
+        cache = cache or [BlockCache() for _ in self.blocks]
+        for i, block in enumerate(self.blocks):
+            x, cache[i] = block(x, cache[i])
+        return self.head(self.norm(x)), cache
+
+    step = forward
+
+    @torch.no_grad()
+    def generate(self, prompt: Tensor, max_new_tokens: int, temperature: float = 0.0,
+                 generator: torch.Generator | None = None) -> Tensor:
+        """Continue `prompt` (B, T) by max_new_tokens tokens (greedy when temperature == 0)."""
+        logits, cache = self.forward(prompt)
+        out = [prompt]
+        for _ in range(max_new_tokens):
+            last = logits[:, -1]
+            if temperature > 0:
+                nxt = torch.multinomial(torch.softmax(last / temperature, -1), 1, generator=generator)
+            else:
+                nxt = last.argmax(-1, keepdim=True)
+            out.append(nxt)
+            logits, cache = self.forward(nxt, cache)
+        return torch.cat(out, dim=1)
+
+
+class TitansMAC(TitansLM):
+    kind = "mac"
+
+
+class TitansMAG(TitansLM):
+    kind = "mag"
+
+
+class TitansMAL(TitansLM):
+    kind = "mal"
+
+
+class TitansLMM(TitansLM):
+    kind = "lmm"

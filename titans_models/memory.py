@@ -1,0 +1,136 @@
+"""NeuralMemory: the Titans long-term memory as a layer, on a compiled update rule.
+
+x (B, T, dim) -> q, k, v by linear projections, a short depthwise causal convolution and SiLU;
+q and k l2-normalised per head; gates theta = max_lr * sigmoid(.), eta = sigmoid(.),
+alpha = sigmoid(.) from linear projections of the token (per_chunk gates: the projection of the
+chunk's first token, so every gate stays causal). The memory starts each sequence from learned
+per-head weights W0 and is updated while it reads; the read o_t goes through a per-head RMSNorm,
+an output gate and a projection.
+
+Streaming: the returned state holds the memory at the last chunk boundary, the raw inputs of an
+unfinished chunk, and the convolution history, so that feeding a sequence in pieces of any
+length gives exactly the outputs of one call.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+import titans_kernels as tk
+from titans_kernels.ir import GateMode
+
+from .layers import CausalDepthwiseConv, RMSNorm
+
+
+@dataclass
+class NeuralMemoryState:
+    memory: tk.MemoryState       # at the last chunk boundary
+    pending: Tensor              # (B, P, dim) inputs of the unfinished chunk, P < chunk
+    history: Tensor              # (B, conv_kernel - 1, dim) inputs just before `pending`
+
+
+class NeuralMemory(nn.Module):
+    def __init__(self, dim: int, heads: int = 4, dim_head: int | None = None, spec: str = "titans_mlp2",
+                 chunk_size: int | None = None, backend: str = "auto", max_lr: float = 0.1,
+                 conv_kernel: int = 4):
+        super().__init__()
+        self.rule = tk.compile(spec, backend=backend)
+        ir = self.rule.ir
+        self.dim, self.heads = dim, heads
+        self.dim_head = D = dim_head or dim // heads
+        self.chunk = chunk_size or ir.chunk_size
+        self.max_lr = max_lr
+        self.conv_kernel = conv_kernel
+        inner = heads * D
+        self.to_qkv = nn.Linear(dim, 3 * inner, bias=False)
+        self.conv = CausalDepthwiseConv(3 * inner, conv_kernel)
+        self.gate_modes = [mode for _, mode in ir.gates.items()]
+        self.to_gates = nn.Linear(dim, 3 * heads)
+        with torch.no_grad():  # lr ~ 0.5 max_lr, momentum ~ 0.9, decay ~ 0.001 at start
+            self.to_gates.bias.copy_(torch.tensor([0.0, 2.2, -6.9]).repeat_interleave(heads))
+            self.to_gates.weight.mul_(0.1)
+        self.w0 = nn.ParameterList()
+        for out_f, in_f in ir.layer_shapes(D):
+            bound = 1.0 / math.sqrt(in_f)
+            self.w0.append(nn.Parameter(torch.empty(heads, out_f, in_f).uniform_(-bound, bound)))
+        self.out_norm = RMSNorm(D)
+        self.out_gate = nn.Linear(dim, inner)
+        self.out_proj = nn.Linear(inner, dim, bias=False)
+
+    @property
+    def ir(self):
+        return self.rule.ir
+
+    def initial_state(self, batch: int, device=None) -> NeuralMemoryState:
+        device = device or self.w0[0].device
+        weights = [w.unsqueeze(0).expand(batch, *w.shape) for w in self.w0]
+        momentum = [torch.zeros_like(w) for w in weights] if self.ir.gates.has_momentum else None
+        return NeuralMemoryState(tk.MemoryState(weights, momentum),
+                                 torch.zeros(batch, 0, self.dim, device=device),
+                                 torch.zeros(batch, self.conv_kernel - 1, self.dim, device=device))
+
+    def _heads(self, x: Tensor) -> Tensor:
+        B, T, _ = x.shape
+        return x.view(B, T, self.heads, self.dim_head).transpose(1, 2)
+
+    def _gates(self, x: Tensor) -> list[Tensor | None]:
+        B, T, _ = x.shape
+        raw = self.to_gates(x).view(B, T, 3, self.heads).permute(2, 0, 3, 1)  # (3, B, H, T)
+        vals = [self.max_lr * torch.sigmoid(raw[0]), torch.sigmoid(raw[1]), torch.sigmoid(raw[2])]
+        out = []
+        for val, mode in zip(vals, self.gate_modes):
+            if mode is GateMode.NONE:
+                out.append(None)
+            elif mode is GateMode.PER_CHUNK:
+                out.append(val[..., :: self.chunk].contiguous())
+            else:
+                out.append(val)
+        return out
+
+    def read(self, state: NeuralMemoryState, q: Tensor) -> Tensor:
+        """f(q; W) with the memory at the state's last chunk boundary, no update. q: (B, H, T, D)."""
+        return tk.memory_apply(self.ir, state.memory.weights, q)
+
+    def forward(self, x: Tensor, state: NeuralMemoryState | None = None):
+        """x: (B, T, dim) -> (y (B, T, dim), state)."""
+        B, T, _ = x.shape
+        state = state or self.initial_state(B, x.device)
+        P = state.pending.shape[1]
+        full = torch.cat([state.pending, x], dim=1)
+        qkv = F.silu(self.conv(self.to_qkv(full), self.to_qkv(state.history)))
+        q, k, v = (self._heads(t) for t in qkv.chunk(3, dim=-1))
+        q, k = F.normalize(q, dim=-1), F.normalize(k, dim=-1)
+        gates = self._gates(full)
+        n_full = (full.shape[1] // self.chunk) * self.chunk
+        outs, mem = [], state.memory
+        if n_full:
+            o, mem_next = self.rule(q[:, :, :n_full], k[:, :, :n_full], v[:, :, :n_full],
+                                    *self._cut(gates, 0, n_full), state=mem, chunk_size=self.chunk)
+            outs.append(o)
+        else:
+            mem_next = mem
+        if n_full < full.shape[1]:
+            o, _ = self.rule(q[:, :, n_full:], k[:, :, n_full:], v[:, :, n_full:],
+                             *self._cut(gates, n_full, full.shape[1]), state=mem_next, chunk_size=self.chunk)
+            outs.append(o)
+        o = torch.cat(outs, dim=2)[:, :, P:]                      # (B, H, T, D)
+        o = self.out_norm(o).transpose(1, 2).reshape(B, T, -1)
+        y = self.out_proj(o * torch.sigmoid(self.out_gate(x)))
+        hist_src = torch.cat([state.history, full[:, :n_full]], dim=1)
+        new_state = NeuralMemoryState(mem_next, full[:, n_full:], hist_src[:, hist_src.shape[1] - (self.conv_kernel - 1):])
+        return y, new_state
+
+    def _cut(self, gates: list[Tensor | None], lo: int, hi: int) -> list[Tensor | None]:
+        out = []
+        for g, mode in zip(gates, self.gate_modes):
+            if g is None:
+                out.append(None)
+            elif mode is GateMode.PER_CHUNK:
+                out.append(g[..., lo // self.chunk: -(-hi // self.chunk)])
+            else:
+                out.append(g[..., lo:hi])
+        return out
