@@ -35,20 +35,24 @@ def make_case(name: str, B: int, H: int, T: int, D: int, chunk: int, seed: int,
     state = rule.init_state(B, H, D, dtype=dtype, generator=g)
     if state.momentum and momentum_state:
         state.momentum = [0.05 * torch.randn(s.shape, generator=g, dtype=dtype) for s in state.momentum]
+    if state.anchor:  # an anchor distinct from the starting weights
+        state.anchor = [a + 0.1 * torch.randn(a.shape, generator=g, dtype=dtype) for a in state.anchor]
     return inputs, state
 
 
 def call_with_leaves(rule, leaves: list[torch.Tensor], gate_mask: list[bool], depth: int, chunk: int):
-    """Unpack [q, k, v, *present gates, *state tensors] and call `rule`."""
+    """Unpack [q, k, v, *present gates, *weights, *momentum, *anchor] and call `rule`."""
     it = iter(leaves)
     q, k, v = next(it), next(it), next(it)
     gates = [next(it) if present else None for present in gate_mask]
     rest = list(it)
-    state = tk.MemoryState(rest[:depth], rest[depth:] or None)
+    n_mom = depth if rule.ir.gates.has_momentum else 0
+    state = tk.MemoryState(rest[:depth], rest[depth:depth + n_mom] or None, rest[depth + n_mom:] or None)
     return rule(q, k, v, *gates, state=state, chunk_size=chunk)
 
 
 def flat_inputs(inputs, state) -> tuple[list[torch.Tensor], list[bool]]:
     gates = [inputs.lr, inputs.momentum, inputs.decay]
-    leaves = [inputs.q, inputs.k, inputs.v] + [g for g in gates if g is not None] + state.tensors()
+    leaves = ([inputs.q, inputs.k, inputs.v] + [g for g in gates if g is not None] + state.tensors()
+              + (state.anchor or []))
     return leaves, [g is not None for g in gates]

@@ -36,7 +36,8 @@ def exact_recurrence(ir, inputs, state):
         u = grad_fn(W, inputs.k[:, :, t], inputs.v[:, :, t])
         th, et, al = (per_tok(g, t) for g in (inputs.lr, inputs.momentum, inputs.decay))
         S = [(et * s if et is not None else 0) - th * g for s, g in zip(S, u)]
-        W = [(1 - al) * w + s if al is not None else w + s for w, s in zip(W, S)]
+        A = state.anchor or [torch.zeros_like(w) for w in W]   # decay_to: init pulls toward the anchor
+        W = [(1 - al) * (w - a) + a + s if al is not None else w + s for w, a, s in zip(W, A, S)]
         outs.append(torch.func.vmap(torch.func.vmap(f, in_dims=(0, 0)), in_dims=(0, 0))(W, inputs.q[:, :, t]))
     return torch.stack(outs, 2), W
 

@@ -5,7 +5,9 @@ q and k l2-normalised per head; gates theta = max_lr * sigmoid(.), eta = sigmoid
 alpha = sigmoid(.) from linear projections of the token (per_chunk gates: the projection of the
 chunk's first token, so every gate stays causal). The memory starts each sequence from learned
 per-head weights W0 and is updated while it reads; the read o_t goes through a per-head RMSNorm,
-an output gate and a projection.
+an output gate and a projection. The default rule (`titans_mlp2_anchored`) forgets toward W0
+rather than toward zero: a bias-free MLP memory that decays toward zero reaches the zero fixed
+point on long streams and stops learning (tests/test_long_memory.py).
 
 Streaming: the returned state holds the memory at the last chunk boundary, the raw inputs of an
 unfinished chunk, and the convolution history, so that feeding a sequence in pieces of any
@@ -34,7 +36,7 @@ class NeuralMemoryState:
 
 
 class NeuralMemory(nn.Module):
-    def __init__(self, dim: int, heads: int = 4, dim_head: int | None = None, spec: str = "titans_mlp2",
+    def __init__(self, dim: int, heads: int = 4, dim_head: int | None = None, spec: str = "titans_mlp2_anchored",
                  chunk_size: int | None = None, backend: str = "auto", max_lr: float = 0.1,
                  conv_kernel: int = 4):
         super().__init__()
@@ -69,7 +71,8 @@ class NeuralMemory(nn.Module):
         device = device or self.w0[0].device
         weights = [w.unsqueeze(0).expand(batch, *w.shape) for w in self.w0]
         momentum = [torch.zeros_like(w) for w in weights] if self.ir.gates.has_momentum else None
-        return NeuralMemoryState(tk.MemoryState(weights, momentum),
+        anchor = weights if self.ir.decay_to_init else None   # forgetting pulls back toward W0
+        return NeuralMemoryState(tk.MemoryState(weights, momentum, anchor),
                                  torch.zeros(batch, 0, self.dim, device=device),
                                  torch.zeros(batch, self.conv_kernel - 1, self.dim, device=device))
 

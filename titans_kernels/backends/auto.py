@@ -22,7 +22,8 @@ class AutoRule(CompiledRule):
     def _triton_rule(self):
         if self._triton is None:
             from .triton_backend import TritonRule, triton_available
-            self._triton = TritonRule(self.ir) if triton_available() is None else False
+            usable = triton_available() is None and not self.ir.decay_to_init
+            self._triton = TritonRule(self.ir) if usable else False
         return self._triton or None
 
     def _run(self, q, k, v, theta, eta, alpha, state: MemoryState, chunk: int):

@@ -55,7 +55,8 @@ class CompiledRule:
             w = torch.rand(B, H, out_f, in_f, generator=generator, dtype=torch.float64)
             weights.append(((2 * w - 1) * bound).to(dtype=dtype, device=device))
         momentum = [torch.zeros_like(w) for w in weights] if self.ir.gates.has_momentum else None
-        return MemoryState(weights, momentum)
+        anchor = [w.clone() for w in weights] if self.ir.decay_to_init else None
+        return MemoryState(weights, momentum, anchor)
 
     def zero_state(self, B: int, H: int, D: int, dtype: torch.dtype = torch.float32,
                    device: torch.device | str | None = None) -> MemoryState:
@@ -136,6 +137,13 @@ class CompiledRule:
             groups.append(("momentum", state.momentum))
         elif state.momentum:
             raise InputError(f"state.momentum: spec '{self.ir.name}' has no momentum; pass momentum=None")
+        if state.anchor is not None:
+            if not self.ir.decay_to_init:
+                raise InputError(f"state.anchor: spec '{self.ir.name}' forgets toward zero; pass anchor=None "
+                                 f"(or set update.decay_to: init)")
+            if len(state.anchor) != len(shapes):
+                raise InputError(f"state.anchor: one tensor per layer expected, got {len(state.anchor)}")
+            groups.append(("anchor", state.anchor))
         for gname, tensors in groups:
             for l, (t, (o, i)) in enumerate(zip(tensors, shapes)):
                 if tuple(t.shape) != (B, H, o, i):

@@ -32,7 +32,8 @@ def reference_loop(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor,
     loss = LOSSES[ir.loss]
     W = [w.to(cdt) for w in state.weights]
     S = [s.to(cdt) for s in state.momentum] if state.momentum else [torch.zeros_like(w) for w in W]
-    leaves = [q, k, v, theta, eta, alpha, *state.tensors()]
+    A = [a.to(cdt) for a in state.anchor] if state.anchor else None
+    leaves = [q, k, v, theta, eta, alpha, *state.tensors(), *(state.anchor or [])]
     graph = torch.is_grad_enabled() and any(x is not None and x.requires_grad for x in leaves)
     q, k, v = (x.to(cdt) for x in (q, k, v))
     theta = theta.to(cdt)
@@ -47,13 +48,17 @@ def reference_loop(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor,
         th = theta[:, :, t, None, None]
         S = [s * eta[:, :, t, None, None].to(cdt) - th * g if eta is not None else -th * g for s, g in zip(S, u)]
         keep = (1 - alpha[:, :, t, None, None].to(cdt)) if alpha is not None else None
-        W = [(w * keep if keep is not None else w) + s for w, s in zip(W, S)]
+        if A is not None:   # forgetting toward the anchor: W - A decays
+            W = [(w - a) * keep + a + s for w, a, s in zip(W, A, S)]
+        else:
+            W = [(w * keep if keep is not None else w) + s for w, s in zip(W, S)]
         read_w = W if ir.read is ReadMode.AFTER_UPDATE else W_start
         outs.append(memory_apply(ir, read_w, q[:, :, t]))
     out = torch.stack(outs, dim=2)
     if not graph:
         W, S = [w.detach() for w in W], [s.detach() for s in S]
-    return out, MemoryState(W, S if ir.gates.has_momentum else None)
+    anchor = ([a.detach() for a in A] if not graph else A) if A is not None else None
+    return out, MemoryState(W, S if ir.gates.has_momentum else None, anchor)
 
 
 @register("reference")

@@ -64,6 +64,7 @@ class MemoryIR:
     gates: GatesIR
     read: ReadMode
     chunk_size: int
+    decay_to_init: bool = False      # forgetting pulls W toward the state's anchor (initial W0)
 
     @property
     def depth(self) -> int:
@@ -103,7 +104,8 @@ class MemoryIR:
         lines.append(f"  residual: {self.residual}; loss: {self.loss}"
                      + (f" (delta {self.huber_delta})" if self.loss == "huber" else ""))
         lines.append("  gates: " + ", ".join(f"{k}={v.value}" for k, v in self.gates.items()))
-        lines.append(f"  read: {self.read.value}; default chunk: {self.chunk_size}")
+        lines.append(f"  read: {self.read.value}; forgetting toward: {'W0' if self.decay_to_init else 'zero'}; "
+                     f"default chunk: {self.chunk_size}")
         return "\n".join(lines)
 
 
@@ -130,4 +132,5 @@ def lower(spec: MemorySpec) -> MemoryIR:
         gates=GatesIR(GateMode(u.lr), GateMode(u.momentum), GateMode(u.decay)),
         read=ReadMode(u.read),
         chunk_size=spec.chunk_size,
+        decay_to_init=u.decay_to == "init",
     )

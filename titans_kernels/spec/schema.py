@@ -23,6 +23,7 @@ LOSSES = ("l2", "huber")
 LR_MODES = ("per_token", "per_chunk")
 GATE_MODES = ("none", "per_token", "per_chunk")
 READ_MODES = ("after_update", "chunk_start")
+DECAY_TARGETS = ("zero", "init")
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ SCHEMA: dict[str, Any] = {
         "momentum": Field(str, default="per_token", choices=GATE_MODES),
         "decay": Field(str, default="per_token", choices=GATE_MODES),
         "read": Field(str, default="after_update", choices=READ_MODES),
+        "decay_to": Field(str, default="zero", choices=DECAY_TARGETS,
+                          help="forgetting pulls W toward 0, or toward the initial weights W0"),
     },
     "chunk_size": Field(int, default=64, low=1, high=1024, help="default tokens per chunk"),
 }
@@ -94,6 +97,7 @@ class UpdateConfig:
     momentum: str
     decay: str
     read: str
+    decay_to: str = "zero"
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,8 @@ class MemorySpec:
         data.pop("source")
         if self.loss.kind != "huber":
             data["loss"].pop("delta")
+        if self.update.decay_to == "zero":  # the default: keeps hashes of earlier specs stable
+            data["update"].pop("decay_to")
         return data
 
     @property
@@ -184,6 +190,8 @@ def _check_section(source: str, prefix: str, table: Mapping[str, Any], data: Any
 def validate(data: Any, source: str = "<memory>") -> MemorySpec:
     """Turn a parsed YAML document into a `MemorySpec`, or raise `SpecError` (one line)."""
     clean = _check_section(source, "", SCHEMA, data)
+    if clean["update"]["decay_to"] == "init" and clean["update"]["decay"] == "none":
+        raise SpecError(f"{source}: update.decay_to: 'init' needs a decay gate; set update.decay or remove decay_to")
     raw_loss = data.get("loss") or {}
     if clean["loss"]["kind"] != "huber" and "delta" in raw_loss:
         raise SpecError(f"{source}: loss.delta: applies only to loss.kind huber; remove it or set kind: huber")

@@ -29,7 +29,8 @@ class TorchRule(CompiledRule):
         if self.backward_mode == "autograd":
             from .autograd_path import forward_autograd
             return forward_autograd(self.ir, q, k, v, theta, eta, alpha, state, b)
-        res = DualFormFunction.apply(self.ir, b, self.checkpoint_group, q, k, v, theta, eta, alpha,
-                                     *state.tensors())
+        anchor = state.anchor if self.ir.decay_to_init else None
+        res = DualFormFunction.apply(self.ir, b, self.checkpoint_group, anchor is not None, q, k, v, theta, eta,
+                                     alpha, *state.tensors(), *(anchor or []))
         out, ends = res[0], list(res[1:])
-        return out, MemoryState(ends[:L], ends[L:] if self.ir.gates.has_momentum else None)
+        return out, MemoryState(ends[:L], ends[L:] if self.ir.gates.has_momentum else None, anchor)

@@ -12,15 +12,20 @@ from .function import Layout, coeff_list, pack_state, unpack_state
 def forward_autograd(ir, q, k, v, theta, eta, alpha, state: MemoryState, b: int):
     cdt = torch.float64 if q.dtype == torch.float64 else torch.float32
     lay = Layout(q, k, v, theta, eta, alpha, b, cdt)
-    WS = pack_state(ir, state.weights, state.momentum, lay.n, cdt)
+    anchor = ([a.reshape(lay.n, *a.shape[2:]).to(cdt) for a in state.anchor]
+              if ir.decay_to_init and state.anchor else None)
+    weights = state.weights if anchor is None else [w - a.view_as(w) for w, a in zip(state.weights, anchor)]
+    WS = pack_state(ir, weights, state.momentum, lay.n, cdt)
     out_dtype = q.dtype
     co = coeff_ops.compute(*lay.gates(0, lay.N))
     q, k, v = (lay.block(x, 0, lay.N) for x in (lay.q, lay.k, lay.v))
     prep = chunk_ops.prepare_layer1(ir, q, k, co)
     outs = []
     for i, c_i in enumerate(coeff_list(co)):
-        o, WS, _ = chunk_ops.forward(ir, WS, k[i], v[i], q[i], c_i, prep.at(i))
+        o, WS, _ = chunk_ops.forward(ir, WS, k[i], v[i], q[i], c_i, prep.at(i), anchor=anchor)
         outs.append(o)
     weights, momentum = unpack_state(ir, WS, lay.B, lay.H, lay.D)
+    if anchor is not None:
+        weights = [w + a.view_as(w) for w, a in zip(weights, anchor)]
     out = torch.cat(outs, dim=1)  # (n, N*b, D)
-    return lay.tokens_out(out, out_dtype), MemoryState(weights, momentum)
+    return lay.tokens_out(out, out_dtype), MemoryState(weights, momentum, state.anchor)

@@ -134,21 +134,26 @@ class ChunkSaved:
     QK: list[Tensor | None]       # C * (Xq X^T) (after_update)
     QKraw: list[Tensor | None]    # Xq X^T (after_update)
     U: list[Tensor]               # update operand: [c*X | w*X] (input side) or [c*G | w*G]
+    Weff: list[Tensor]            # weights the key path used: W_l, or U_l + anchor_l
 
 
 def forward(ir: MemoryIR, WS: list[Tensor], k: Tensor, v: Tensor, q: Tensor, co: Coeffs,
-            prep: Layer1Prep, save: bool = False, need_out: bool = True):
+            prep: Layer1Prep, save: bool = False, need_out: bool = True, anchor: list[Tensor] | None = None):
     """Returns (out (n, b, D) or None, WS_end, saved or None). `prep`: this chunk's Layer1Prep.
 
     need_out=False (re-running a chunk for its backward) skips the last layer's read product.
+    anchor (decay_to: init): WS holds U = W - anchor; gradients are taken at U + anchor and
+    the read adds X' anchor^T, while forgetting acts on U.
     """
     act = ACTIVATIONS[ir.activation]
     loss = LOSSES[ir.loss]
     L = ir.depth
     shapes = [(o, i) for o, i in ir.layer_shapes(k.shape[-1])]
+    Weff = [w_part(WS[l], i, o) if anchor is None else w_part(WS[l], i, o) + anchor[l]
+            for l, (o, i) in enumerate(shapes)]
     X, Z = [k], []
     for l, (out_f, in_f) in enumerate(shapes):
-        Z.append(X[l] @ _t(w_part(WS[l], in_f, out_f)))
+        Z.append(X[l] @ _t(Weff[l]))
         if l < L - 1:
             X.append(act.fn(Z[l]))
     R = Z[-1] + k - v if ir.residual else Z[-1] - v
@@ -157,7 +162,7 @@ def forward(ir: MemoryIR, WS: list[Tensor], k: Tensor, v: Tensor, q: Tensor, co:
     G[L - 1] = loss.grad(R, ir.huber_delta)
     for l in range(L - 1, 0, -1):
         out_f, in_f = shapes[l]
-        GW[l] = G[l] @ w_part(WS[l], in_f, out_f)
+        GW[l] = G[l] @ Weff[l]
         G[l - 1] = act.grad(GW[l], Z[l - 1])
 
     after = ir.read is ReadMode.AFTER_UPDATE
@@ -167,7 +172,7 @@ def forward(ir: MemoryIR, WS: list[Tensor], k: Tensor, v: Tensor, q: Tensor, co:
         x = Xq[l]
         skip = l == L - 1 and not need_out
         if not after:
-            zq = None if skip else x @ _t(w_part(WS[l], in_f, out_f))
+            zq = None if skip else x @ _t(Weff[l])
         else:
             if l == 0:
                 QKraw[l], QK[l] = prep.qk, prep.qkC
@@ -177,6 +182,8 @@ def forward(ir: MemoryIR, WS: list[Tensor], k: Tensor, v: Tensor, q: Tensor, co:
             if input_side(in_f, out_f):
                 XS[l] = prep.xs if l == 0 else _scaled_cat(x, co.a, co.m)
                 zq = None if skip else (XS[l] @ _t(WS[l])).baddbmm_(QK[l], G[l], alpha=-1.0)
+                if zq is not None and anchor is not None:
+                    zq.baddbmm_(x, _t(anchor[l]))
             else:
                 PQ[l] = x @ _t(WS[l])
                 zq = None
@@ -185,6 +192,8 @@ def forward(ir: MemoryIR, WS: list[Tensor], k: Tensor, v: Tensor, q: Tensor, co:
                     if co.m is not None:
                         zq.addcmul_(co.m.unsqueeze(-1), PQ[l][..., out_f:])
                     zq.baddbmm_(QK[l], G[l], alpha=-1.0)
+                    if anchor is not None:
+                        zq.baddbmm_(x, _t(anchor[l]))
         Zq.append(zq)
         if l < L - 1:
             Xq.append(act.fn(zq))
@@ -200,7 +209,7 @@ def forward(ir: MemoryIR, WS: list[Tensor], k: Tensor, v: Tensor, q: Tensor, co:
             U.append(_scaled_cat(G[l], co.c, co.w))
             new.baddbmm_(_t(U[l]), X[l], alpha=-1.0)
         WS_end.append(new)
-    saved = ChunkSaved(X, Z, G, GW, R, Xq, Zq, XS, PQ, QK, QKraw, U) if save else None
+    saved = ChunkSaved(X, Z, G, GW, R, Xq, Zq, XS, PQ, QK, QKraw, U, Weff) if save else None
     return out, WS_end, saved
 
 
@@ -226,8 +235,8 @@ def _rowdot(x: Tensor, y: Tensor) -> Tensor:
 
 
 def backward(ir: MemoryIR, WS: list[Tensor], co: Coeffs, sv: ChunkSaved, last: Tensor,
-             d_out: Tensor, dWS_end: list[Tensor]):
-    """Backward of `forward`. Returns (dWS, dk, dv, dq, CoeffGrads)."""
+             d_out: Tensor, dWS_end: list[Tensor], anchor: list[Tensor] | None = None):
+    """Backward of `forward`. Returns (dWS, dk, dv, dq, CoeffGrads, dAnchor or None)."""
     act = ACTIVATIONS[ir.activation]
     loss = LOSSES[ir.loss]
     L = ir.depth
@@ -244,6 +253,9 @@ def backward(ir: MemoryIR, WS: list[Tensor], co: Coeffs, sv: ChunkSaved, last: T
     ndX: list[Tensor] = [None] * L  # type: ignore[list-item]  # -dX until the read path is done
     ndG: list[Tensor] = [None] * L  # type: ignore[list-item]  # -dG likewise
     dWS: list[Tensor] = [None] * L  # type: ignore[list-item]
+    # gradients w.r.t. the weights the key path used (W, or U + anchor): go to U and to the anchor
+    dKey = [torch.zeros_like(w) for w in sv.Weff]
+    dA = [torch.zeros_like(w) for w in sv.Weff] if anchor is not None else None
 
     # state update: WS_end = base(WS) - (update product)
     for l, (out_f, in_f) in enumerate(shapes):
@@ -282,8 +294,8 @@ def backward(ir: MemoryIR, WS: list[Tensor], co: Coeffs, sv: ChunkSaved, last: T
         out_f, in_f = shapes[l]
         x = sv.Xq[l]
         if not after:
-            w_part(dWS[l], in_f, out_f).baddbmm_(_t(dz), x)
-            dxq = dz @ w_part(WS[l], in_f, out_f)
+            dKey[l].baddbmm_(_t(dz), x)
+            dxq = dz @ sv.Weff[l]
         else:
             if input_side(in_f, out_f):
                 dxs = dz @ WS[l]
@@ -302,6 +314,9 @@ def backward(ir: MemoryIR, WS: list[Tensor], co: Coeffs, sv: ChunkSaved, last: T
                 dpq = _scaled_cat(dz, co.a, co.m)
                 dWS[l].baddbmm_(_t(dpq), x)
                 dxq = dpq @ WS[l]
+            if anchor is not None:
+                dA[l].baddbmm_(_t(dz), x)
+                dxq.baddbmm_(dz, anchor[l])
             d_mix = dz @ _t(sv.G[l])                 # minus the grad of C * (Xq X^T)
             ndG[l].baddbmm_(_t(sv.QK[l]), dz)
             dC -= d_mix * sv.QKraw[l]
@@ -321,8 +336,8 @@ def backward(ir: MemoryIR, WS: list[Tensor], co: Coeffs, sv: ChunkSaved, last: T
         out_f, in_f = shapes[j + 1]
         dp = act.grad(dG[j], sv.Z[j])
         dZ[j] = dG[j] * sv.GW[j + 1] * act.d2(sv.Z[j])
-        dG[j + 1].baddbmm_(dp, _t(w_part(WS[j + 1], in_f, out_f)))
-        w_part(dWS[j + 1], in_f, out_f).baddbmm_(_t(sv.G[j + 1]), dp)
+        dG[j + 1].baddbmm_(dp, _t(sv.Weff[j + 1]))
+        dKey[j + 1].baddbmm_(_t(sv.G[j + 1]), dp)
     dR = dG[L - 1] if ir.loss == "l2" else dG[L - 1] * loss.grad_d1(sv.R, ir.huber_delta)
     dv = -dR
     dk = dR if ir.residual else None
@@ -331,9 +346,11 @@ def backward(ir: MemoryIR, WS: list[Tensor], co: Coeffs, sv: ChunkSaved, last: T
     # key forward Z[l] = X[l] W_l^T, X[l] = phi(Z[l-1])
     for l in range(L - 1, -1, -1):
         out_f, in_f = shapes[l]
-        w = w_part(WS[l], in_f, out_f)
-        w_part(dWS[l], in_f, out_f).baddbmm_(_t(dZ[l]), sv.X[l])
-        dX[l].baddbmm_(dZ[l], w)
+        dKey[l].baddbmm_(_t(dZ[l]), sv.X[l])
+        dX[l].baddbmm_(dZ[l], sv.Weff[l])
+        w_part(dWS[l], in_f, out_f).add_(dKey[l])
+        if dA is not None:
+            dA[l] += dKey[l]
         if l > 0:
             dZ[l - 1] = dZ[l - 1] + act.grad(dX[l], sv.Z[l - 1])
     dk = dX[0] if dk is None else dk + dX[0]
@@ -344,4 +361,4 @@ def backward(ir: MemoryIR, WS: list[Tensor], co: Coeffs, sv: ChunkSaved, last: T
         da += at_last * da_e.unsqueeze(-1)
     if has_m:
         dm += at_last * dm_e.unsqueeze(-1)
-    return dWS, dk, dv, dq, CoeffGrads(dC=dC, da=da, dm=dm, dw=dw, dp_e=dp_e)
+    return dWS, dk, dv, dq, CoeffGrads(dC=dC, da=da, dm=dm, dw=dw, dp_e=dp_e), dA

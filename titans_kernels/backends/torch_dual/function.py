@@ -127,7 +127,8 @@ def _group_operands(ir: MemoryIR, lay: Layout, lo: int, hi: int):
     return co, q, k, v, chunk_ops.prepare_layer1(ir, q, k, co)
 
 
-def run_forward(ir: MemoryIR, lay: Layout, WS: list[Tensor], group: int, for_backward: bool):
+def run_forward(ir: MemoryIR, lay: Layout, WS: list[Tensor], group: int, for_backward: bool,
+                anchor: list[Tensor] | None = None):
     """Forward over all chunks. Returns (out (n, N*b, D), WS_end, checkpoints, last-group saves).
 
     checkpoints[g] is the packed state at the start of group g; with for_backward, the last
@@ -142,7 +143,8 @@ def run_forward(ir: MemoryIR, lay: Layout, WS: list[Tensor], group: int, for_bac
         co, q, k, v, prep = _group_operands(ir, lay, lo, hi)
         saves = []
         for j, c_j in enumerate(coeff_list(co)):
-            o, WS_next, saved = chunk_ops.forward(ir, WS, k[j], v[j], q[j], c_j, prep.at(j), save=keep)
+            o, WS_next, saved = chunk_ops.forward(ir, WS, k[j], v[j], q[j], c_j, prep.at(j), save=keep,
+                                                  anchor=anchor)
             out[:, lay.chunk_rows(lo + j)] = o
             if keep:
                 saves.append((WS, c_j, saved))
@@ -153,9 +155,11 @@ def run_forward(ir: MemoryIR, lay: Layout, WS: list[Tensor], group: int, for_bac
 
 
 def run_backward(ir: MemoryIR, lay: Layout, checkpoints, tail, group: int, d_out: Tensor,
-                 dWS: list[Tensor]):
+                 dWS: list[Tensor], anchor: list[Tensor] | None = None):
     """Reverse walk. d_out: (n, T, D). Returns dq, dk, dv (n, N*b, D), dtheta, deta, dalpha
-    (N, n, b), and the gradient of the initial packed state."""
+    (N, n, b), the gradient of the initial packed state, and the anchor gradient summed over
+    chunks (None without anchor)."""
+    dA_total = [torch.zeros_like(a) for a in anchor] if anchor is not None else None
     dq, dk, dv = (lay.token_buffer() for _ in range(3))
     dth = torch.empty_like(lay.theta)
     deta = torch.empty_like(lay.eta) if lay.eta is not None else None
@@ -172,7 +176,7 @@ def run_backward(ir: MemoryIR, lay: Layout, checkpoints, tail, group: int, d_out
             per_chunk = []
             for j, c_j in enumerate(coeff_list(co)):
                 _, WS_next, saved = chunk_ops.forward(ir, WS, k[j], v[j], q[j], c_j, prep.at(j),
-                                                      save=True, need_out=False)
+                                                      save=True, need_out=False, anchor=anchor)
                 per_chunk.append((WS, c_j, saved))
                 WS = WS_next
         d_blk = lay.block(d_out, lo, hi)
@@ -181,9 +185,12 @@ def run_backward(ir: MemoryIR, lay: Layout, checkpoints, tail, group: int, d_out
             WS, c_j, saved = per_chunk[j]
             per_chunk[j] = None
             rows = lay.chunk_rows(lo + j)
-            dWS, dk[:, rows], dv[:, rows], dq[:, rows], cg = chunk_ops.backward(
-                ir, WS, c_j, saved, lay.last[lo + j], d_blk[j], dWS)
+            dWS, dk[:, rows], dv[:, rows], dq[:, rows], cg, dA = chunk_ops.backward(
+                ir, WS, c_j, saved, lay.last[lo + j], d_blk[j], dWS, anchor)
             grads.append(cg)
+            if dA is not None:
+                for total, part in zip(dA_total, dA):
+                    total += part
         grads.reverse()
         stacked = {f: (torch.stack([getattr(c, f) for c in grads]) if getattr(grads[0], f) is not None else None)
                    for f in ("dC", "da", "dm", "dw", "dp_e")}
@@ -194,40 +201,53 @@ def run_backward(ir: MemoryIR, lay: Layout, checkpoints, tail, group: int, d_out
             deta[lo:hi] = g_eta
         if dal is not None:
             dal[lo:hi] = g_al
-    return dq, dk, dv, dth, deta, dal, dWS
+    return dq, dk, dv, dth, deta, dal, dWS, dA_total
 
 
 class DualFormFunction(torch.autograd.Function):
-    """out, *W_end, *S_end = f(q, k, v, theta, eta, alpha, *W0, *S0) with a hand-derived backward."""
+    """out, *W_end, *S_end = f(q, k, v, theta, eta, alpha, *W0, *S0[, *anchor]) with a hand-derived
+    backward. With an anchor (decay_to: init) the chunks carry U = W - anchor."""
 
     @staticmethod
-    def forward(ctx, ir: MemoryIR, b: int, group: int | None, q, k, v, theta, eta, alpha, *state):
+    def forward(ctx, ir: MemoryIR, b: int, group: int | None, has_anchor: bool, q, k, v, theta, eta, alpha,
+                *state):
         L = ir.depth
         cdt = torch.float64 if q.dtype == torch.float64 else torch.float32
         lay = Layout(q, k, v, theta, eta, alpha, b, cdt)
-        WS = pack_state(ir, list(state[:L]), list(state[L:]) or None, lay.n, cdt)
+        n_mom = L if ir.gates.has_momentum else 0
+        weights, momentum = list(state[:L]), list(state[L:L + n_mom]) or None
+        anchor = [a.reshape(lay.n, *a.shape[2:]).to(cdt) for a in state[L + n_mom:]] if has_anchor else None
+        if anchor is not None:
+            weights = [w - a.view_as(w) for w, a in zip(weights, anchor)]
+        WS = pack_state(ir, weights, momentum, lay.n, cdt)
         group = group or default_group(lay.N)
         needs_grad = any(ctx.needs_input_grad)
         if not needs_grad:
             group = min(lay.N, FORWARD_ONLY_GROUP)
-        out, WS_end, ckpts, tail = run_forward(ir, lay, WS, group, for_backward=needs_grad)
-        ctx.ir, ctx.group, ctx.lay, ctx.ckpts, ctx.tail = ir, group, lay, ckpts, tail
+        out, WS_end, ckpts, tail = run_forward(ir, lay, WS, group, for_backward=needs_grad, anchor=anchor)
+        ctx.ir, ctx.group, ctx.lay, ctx.ckpts, ctx.tail, ctx.anchor = ir, group, lay, ckpts, tail, anchor
         ctx.in_dtypes = [x.dtype if isinstance(x, Tensor) else None for x in (q, k, v, theta, eta, alpha)]
         ctx.state_dtypes = [s.dtype for s in state]
-        weights, momentum = unpack_state(ir, WS_end, lay.B, lay.H, lay.D)
-        return (lay.tokens_out(out, q.dtype), *weights, *(momentum or []))
+        w_end, m_end = unpack_state(ir, WS_end, lay.B, lay.H, lay.D)
+        if anchor is not None:
+            w_end = [w + a.view_as(w) for w, a in zip(w_end, anchor)]
+        return (lay.tokens_out(out, q.dtype), *w_end, *(m_end or []))
 
     @staticmethod
     def backward(ctx, d_out, *d_state):
         grads, state_grads = backward_from_checkpoints(ctx.ir, ctx.lay, ctx.ckpts, ctx.tail, ctx.group,
-                                                       d_out, d_state, ctx.in_dtypes, ctx.state_dtypes)
-        return (None, None, None, *grads, *state_grads)
+                                                       d_out, d_state, ctx.in_dtypes, ctx.state_dtypes,
+                                                       ctx.anchor)
+        return (None, None, None, None, *grads, *state_grads)
 
 
 def backward_from_checkpoints(ir: MemoryIR, lay: Layout, checkpoints: list[list[Tensor]], tail, group: int,
-                              d_out: Tensor | None, d_state, in_dtypes, state_dtypes):
-    """Gradients of (q, k, v, theta, eta, alpha) and of the initial state from group-start
-    checkpoints (packed states). Shared by every backend whose forward writes such checkpoints."""
+                              d_out: Tensor | None, d_state, in_dtypes, state_dtypes,
+                              anchor: list[Tensor] | None = None):
+    """Gradients of (q, k, v, theta, eta, alpha) and of the initial state (weights, momentum, and
+    the anchor when given) from group-start checkpoints (packed states). Shared by every backend
+    whose forward writes such checkpoints. d_state holds the gradients of the final weights and
+    momentum."""
     L = ir.depth
     if d_out is None:
         d_out = torch.zeros(lay.B, lay.H, lay.T, lay.D, device=lay.device)
@@ -236,13 +256,16 @@ def backward_from_checkpoints(ir: MemoryIR, lay: Layout, checkpoints: list[list[
                                                   device=lay.device)
               for i, d in enumerate(d_state)]
     dWS = pack_state(ir, filled[:L], filled[L:] or None, lay.n, lay.cdt)
-    dq, dk, dv, dth, deta, dal, dWS0 = run_backward(ir, lay, checkpoints, tail, group,
-                                                    d_out.reshape(lay.n, lay.T, lay.D), dWS)
+    dq, dk, dv, dth, deta, dal, dWS0, dA = run_backward(ir, lay, checkpoints, tail, group,
+                                                        d_out.reshape(lay.n, lay.T, lay.D), dWS, anchor)
     dt = in_dtypes
     grads = [lay.tokens_out(dq, dt[0]), lay.tokens_out(dk, dt[1]), lay.tokens_out(dv, dt[2]),
              lay.gates_out(dth, dt[3]),
              lay.gates_out(deta, dt[4]) if deta is not None else None,
              lay.gates_out(dal, dt[5]) if dal is not None else None]
     d_w, d_s = unpack_state(ir, dWS0, lay.B, lay.H, lay.D)
-    state_grads = [g.to(t) for g, t in zip(d_w + (d_s or []), state_dtypes)]
-    return grads, state_grads
+    state_grads = d_w + (d_s or [])
+    if anchor is not None:  # U0 = W0 - anchor and W_end = U_end + anchor
+        for l, (o, i) in enumerate(shapes):
+            state_grads.append(dA[l].view(lay.B, lay.H, o, i) - d_w[l] + filled[l].to(lay.cdt))
+    return grads, [g.to(t) for g, t in zip(state_grads, state_dtypes)]

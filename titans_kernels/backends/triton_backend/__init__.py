@@ -28,6 +28,9 @@ class TritonRule(CompiledRule):
         reason = triton_available()
         if reason:
             raise BackendError(f"backend 'triton' unavailable: {reason}")
+        if ir.decay_to_init:
+            raise BackendError(f"backend 'triton' does not support update.decay_to: init yet (spec '{ir.name}'); "
+                               f"use backend 'torch' or 'auto'")
         self.config = config or default_config(ir)
         self.checkpoint_group = checkpoint_group
 

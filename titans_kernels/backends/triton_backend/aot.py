@@ -124,6 +124,9 @@ def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64, dtype: s
     """Compile the forward ("fwd") or backward ("bwd") kernel of `ir` for `target` and report its
     resources."""
     check_target(target)
+    from .codegen import supported
+    if supported(ir):
+        raise InputError(f"spec '{ir.name}': {supported(ir)}")
     cfg = cfg or default_config(ir)
     if dtype not in _DTYPES:
         raise InputError(f"dtype '{dtype}' not supported; use one of {', '.join(_DTYPES)}")

@@ -49,10 +49,20 @@ class _Writer:
         self("tl.debug_barrier()")
 
 
+def supported(ir: MemoryIR) -> str | None:
+    """None when the generated kernels cover `ir`, else why not."""
+    if ir.decay_to_init:
+        return "update.decay_to: init is not generated for triton yet"
+    return None
+
+
 class Emitter:
     """Emits the steps of one chunk for an IR. State pointers are source expressions."""
 
     def __init__(self, ir: MemoryIR, w: _Writer):
+        reason = supported(ir)
+        if reason:
+            raise ValueError(reason)
         self.ir, self.w = ir, w
         self.L = ir.depth
         self.mom = ir.gates.has_momentum
