@@ -152,7 +152,7 @@ def forward(ir: MemoryIR, WS: list[Tensor], k: Tensor, v: Tensor, q: Tensor, co:
     Weff = [w_part(WS[l], i, o) if anchor is None else w_part(WS[l], i, o) + anchor[l]
             for l, (o, i) in enumerate(shapes)]
     X, Z = [k], []
-    for l, (out_f, in_f) in enumerate(shapes):
+    for l in range(L):
         Z.append(X[l] @ _t(Weff[l]))
         if l < L - 1:
             X.append(act.fn(Z[l]))
