@@ -7,6 +7,7 @@
   combined as norm(attn) * sigmoid(norm(memory)).
 - MAL (memory as layer): the memory, then sliding-window attention over its output.
 - LMM: the memory alone.
+- SWA: sliding-window attention alone (the baseline without long-term memory).
 """
 from __future__ import annotations
 
@@ -113,6 +114,7 @@ class MACBlock(Block):
         self.to_retrieve = nn.Linear(cfg.dim, H * D, bias=False)
         self.from_retrieve = nn.Linear(H * D, cfg.dim, bias=False)
         self.attn = PersistentAttention(cfg.dim, cfg.heads, cfg.persistent_tokens)
+        self.write_norm = RMSNorm(cfg.dim)
         self.seg = cfg.segment_len
 
     def retrieve(self, x: Tensor, state: NeuralMemoryState) -> Tensor:
@@ -141,7 +143,7 @@ class MACBlock(Block):
             pos = torch.arange(S, device=x.device)
             causal = pos[S - n:, None] >= pos[None, :]
             y = self.attn(piece, torch.cat([seg_h, seg_x], dim=1), torch.cat([causal, causal], dim=1))
-            m, cache.memory = self.memory(y, cache.memory)   # update with the attention output, then read
+            m, cache.memory = self.memory(self.write_norm(y), cache.memory)  # update with the attention output, then read
             outs.append(y * torch.sigmoid(m))
             cache.seg_x, cache.seg_h = seg_x, seg_h
             if S == self.seg:
@@ -152,4 +154,19 @@ class MACBlock(Block):
         return torch.cat(outs, dim=1), cache
 
 
-BLOCKS = {"mac": MACBlock, "mag": MAGBlock, "mal": MALBlock, "lmm": LMMBlock}
+class SWABlock(Block):
+    """Baseline without long-term memory: sliding-window attention with persistent tokens."""
+
+    kind = "swa"
+
+    def __init__(self, cfg: TitansConfig):
+        super().__init__(cfg)
+        self.attn = SlidingWindowAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, cfg.window)
+
+    def mix(self, x, cache):
+        y, cache.attn = self.attn(x, cache.attn, cache.pos)
+        cache.pos += x.shape[1]
+        return y, cache
+
+
+BLOCKS = {"mac": MACBlock, "mag": MAGBlock, "mal": MALBlock, "lmm": LMMBlock, "swa": SWABlock}

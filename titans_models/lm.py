@@ -64,3 +64,12 @@ class TitansMAL(TitansLM):
 
 class TitansLMM(TitansLM):
     kind = "lmm"
+
+
+class SlidingWindowLM(TitansLM):
+    """Attention-only baseline."""
+
+    kind = "swa"
+
+
+MODELS = {"mac": TitansMAC, "mag": TitansMAG, "mal": TitansMAL, "lmm": TitansLMM, "swa": SlidingWindowLM}

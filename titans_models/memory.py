@@ -1,7 +1,8 @@
 """NeuralMemory: the Titans long-term memory as a layer, on a compiled update rule.
 
 x (B, T, dim) -> q, k, v by linear projections, a short depthwise causal convolution and SiLU;
-q and k l2-normalised per head; gates theta = max_lr * sigmoid(.), eta = sigmoid(.),
+q and k l2-normalised per head, v RMS-normalised per head (bounded targets keep the inner
+gradient steps stable as the projections grow during training); gates theta = max_lr * sigmoid(.), eta = sigmoid(.),
 alpha = sigmoid(.) from linear projections of the token (per_chunk gates: the projection of the
 chunk's first token, so every gate stays causal). The memory starts each sequence from learned
 per-head weights W0 and is updated while it reads; the read o_t goes through a per-head RMSNorm,
@@ -52,8 +53,8 @@ class NeuralMemory(nn.Module):
         self.conv = CausalDepthwiseConv(3 * inner, conv_kernel)
         self.gate_modes = [mode for _, mode in ir.gates.items()]
         self.to_gates = nn.Linear(dim, 3 * heads)
-        with torch.no_grad():  # lr ~ 0.5 max_lr, momentum ~ 0.9, decay ~ 0.001 at start
-            self.to_gates.bias.copy_(torch.tensor([0.0, 2.2, -6.9]).repeat_interleave(heads))
+        with torch.no_grad():  # lr ~ 0.1 max_lr, momentum ~ 0.5, decay ~ 0.001 at start (stable)
+            self.to_gates.bias.copy_(torch.tensor([-2.2, 0.0, -6.9]).repeat_interleave(heads))
             self.to_gates.weight.mul_(0.1)
         self.w0 = nn.ParameterList()
         for out_f, in_f in ir.layer_shapes(D):
@@ -107,6 +108,7 @@ class NeuralMemory(nn.Module):
         qkv = F.silu(self.conv(self.to_qkv(full), self.to_qkv(state.history)))
         q, k, v = (self._heads(t) for t in qkv.chunk(3, dim=-1))
         q, k = F.normalize(q, dim=-1), F.normalize(k, dim=-1)
+        v = v * torch.rsqrt(v.pow(2).mean(-1, keepdim=True) + 1e-6)   # unit-RMS targets keep steps bounded
         gates = self._gates(full)
         n_full = (full.shape[1] // self.chunk) * self.chunk
         outs, mem = [], state.memory

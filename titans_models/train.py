@@ -1,0 +1,202 @@
+"""`titans-train`: train a Titans model on a synthetic long-memory task, on CPU or GPU.
+
+    titans-train --model mac --task recall --seq-len 256 --window 64 --steps 600 --out runs/mac
+    titans-train --model mac ... --out runs/mac --resume        # continue from runs/mac/ckpt.pt
+    titans-train plot runs/mac runs/mag runs/swa --out accuracy.png
+
+Trains with cross-entropy on the answer token, shows a progress bar, evaluates every
+--eval-every steps on fresh batches, checkpoints (model, optimizer, step, RNG) atomically to
+OUT/ckpt.pt, and at the end measures accuracy at each --eval-lengths context length into
+OUT/results.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from .config import TitansConfig
+from .lm import MODELS
+from .tasks import TASKS, TaskSpec, make_batch
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="titans-train", description=__doc__.splitlines()[0])
+    p.add_argument("--model", choices=list(MODELS), default="mac")
+    p.add_argument("--task", choices=list(TASKS), default="recall")
+    p.add_argument("--pairs", type=int, default=4, help="key-value pairs (recall)")
+    p.add_argument("--seq-len", type=int, default=256, help="training context length")
+    p.add_argument("--eval-lengths", default="64,128,256,512", help="comma-separated context lengths")
+    p.add_argument("--steps", type=int, default=500)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--dim", type=int, default=64)
+    p.add_argument("--layers", type=int, default=2)
+    p.add_argument("--heads", type=int, default=4)
+    p.add_argument("--mem-heads", type=int, default=2)
+    p.add_argument("--mem-dim-head", type=int, default=32)
+    p.add_argument("--chunk", type=int, default=16)
+    p.add_argument("--segment", type=int, default=64)
+    p.add_argument("--window", type=int, default=64)
+    p.add_argument("--persistent", type=int, default=4)
+    p.add_argument("--spec", default="titans_mlp2_anchored")
+    p.add_argument("--backend", default="auto")
+    p.add_argument("--eval-every", type=int, default=100)
+    p.add_argument("--eval-batches", type=int, default=4)
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="runs/latest", help="directory for checkpoints and results")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/ckpt.pt if it exists")
+    p.add_argument("--no-progress", action="store_true")
+    return p
+
+
+def make_config(args, task: TaskSpec) -> TitansConfig:
+    return TitansConfig(vocab_size=task.vocab_size, dim=args.dim, layers=args.layers, heads=args.heads,
+                        mem_heads=args.mem_heads, mem_dim_head=args.mem_dim_head, spec=args.spec,
+                        chunk_size=args.chunk, segment_len=args.segment, window=args.window,
+                        persistent_tokens=args.persistent, backend=args.backend)
+
+
+@torch.no_grad()
+def evaluate(model, task: TaskSpec, length: int, batches: int, batch: int, seed: int, device) -> float:
+    g = torch.Generator().manual_seed(seed)
+    model.eval()
+    hits = total = 0
+    for _ in range(batches):
+        x, y = make_batch(task, batch, length, g)
+        logits, _ = model(x.to(device))
+        hits += int((logits[:, -1].argmax(-1).cpu() == y).sum())
+        total += y.numel()
+    model.train()
+    return hits / total
+
+
+def _save(path: Path, blob: dict) -> None:
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    torch.save(blob, tmp)
+    os.replace(tmp, path)
+
+
+def train(args) -> dict:
+    torch.manual_seed(args.seed)
+    task = TaskSpec(name=args.task, pairs=args.pairs)
+    cfg = make_config(args, task)
+    device = torch.device(args.device)
+    model = MODELS[args.model](cfg).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
+    gen = torch.Generator().manual_seed(args.seed + 1)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt = out / "ckpt.pt"
+    step = 0
+    if args.resume and ckpt.exists():
+        blob = torch.load(ckpt, map_location=device, weights_only=False)
+        model.load_state_dict(blob["model"])
+        opt.load_state_dict(blob["opt"])
+        gen.set_state(blob["gen"])
+        step = blob["step"]
+        print(f"resumed {ckpt} at step {step}")
+    params = sum(p.numel() for p in model.parameters())
+    print(f"{args.model} on {args.task} (T={args.seq_len}, window={args.window}): {params:,} parameters, "
+          f"device {device}")
+    try:
+        from tqdm import tqdm
+        bar = tqdm(total=args.steps, initial=step, disable=args.no_progress, dynamic_ncols=True)
+    except ImportError:  # progress is optional
+        bar = None
+    history = []
+    running = None
+    while step < args.steps:
+        x, y = make_batch(task, args.batch, args.seq_len, gen)
+        logits, _ = model(x.to(device))
+        loss = F.cross_entropy(logits[:, -1], y.to(device))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        value = float(loss.detach())
+        if value != value:  # NaN
+            raise RuntimeError(f"loss became NaN at step {step}; lower --lr or the memory's max lr")
+        running = value if running is None else 0.9 * running + 0.1 * value
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{running:.3f}")
+        if step % args.eval_every == 0 or step == args.steps:
+            acc = evaluate(model, task, args.seq_len, args.eval_batches, args.batch, 10_000, device)
+            history.append({"step": step, "loss": running, "accuracy": acc})
+            with open(out / "metrics.jsonl", "a") as fh:
+                fh.write(json.dumps(history[-1]) + "\n")
+            if bar is not None:
+                bar.write(f"step {step}: loss {running:.3f}, accuracy at T={args.seq_len}: {acc:.1%}")
+            _save(ckpt, {"model": model.state_dict(), "opt": opt.state_dict(), "gen": gen.get_state(),
+                         "step": step, "config": cfg.to_dict(), "args": vars(args)})
+    if bar is not None:
+        bar.close()
+    lengths = [int(s) for s in args.eval_lengths.split(",") if s]
+    results = {"model": args.model, "task": args.task, "train_length": args.seq_len, "window": args.window,
+               "steps": step, "accuracy": {}}
+    for length in lengths:
+        results["accuracy"][str(length)] = evaluate(model, task, length, args.eval_batches, args.batch, 20_000,
+                                                    device)
+    (out / "results.json").write_text(json.dumps(results, indent=2))
+    print("accuracy by context length: " + ", ".join(f"{k}: {v:.1%}" for k, v in results["accuracy"].items()))
+    return results
+
+
+def plot(run_dirs: list[str], out_png: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for run in run_dirs:
+        res = json.loads((Path(run) / "results.json").read_text())
+        lengths = sorted(int(k) for k in res["accuracy"])
+        ax.plot(lengths, [res["accuracy"][str(k)] for k in lengths], marker="o", label=res["model"].upper())
+        window = res["window"]
+    ax.axvline(window, color="grey", linestyle=":", label=f"attention window ({window})")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("context length (tokens)")
+    ax.set_ylabel("answer accuracy")
+    ax.set_ylim(0, 1.02)
+    ax.set_title(f"{res['task']}: accuracy vs context length")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=120)
+    print(f"wrote {out_png}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "plot":
+        pp = argparse.ArgumentParser(prog="titans-train plot")
+        pp.add_argument("runs", nargs="+")
+        pp.add_argument("--out", default="accuracy.png")
+        a = pp.parse_args(argv[1:])
+        missing = [r for r in a.runs if not (Path(r) / "results.json").exists()]
+        if missing:
+            print(f"error: no results.json in {', '.join(missing)}; train those runs first", file=sys.stderr)
+            return 2
+        plot(a.runs, a.out)
+        return 0
+    args = build_parser().parse_args(argv)
+    start = time.time()
+    try:
+        train(args)
+    except (ValueError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"done in {time.time() - start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
