@@ -17,7 +17,7 @@ class TitansConfig:
     segment_len: int = 64         # MAC segment (a multiple of chunk_size)
     window: int = 64              # sliding-window attention (MAG, MAL)
     persistent_tokens: int = 4
-    max_lr: float = 0.1
+    max_lr: float = 0.01
     conv_kernel: int = 4
     ff_mult: int = 4
     backend: str = "auto"

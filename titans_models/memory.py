@@ -2,7 +2,8 @@
 
 x (B, T, dim) -> q, k, v by linear projections, a short depthwise causal convolution and SiLU;
 q and k l2-normalised per head, v RMS-normalised per head (bounded targets keep the inner
-gradient steps stable as the projections grow during training); gates theta = max_lr * sigmoid(.), eta = sigmoid(.),
+gradient steps stable as the projections grow during training); gates theta = max_lr * sigmoid(.),
+eta = 0.95 * sigmoid(.),
 alpha = sigmoid(.) from linear projections of the token (per_chunk gates: the projection of the
 chunk's first token, so every gate stays causal). The memory starts each sequence from learned
 per-head weights W0 and is updated while it reads; the read o_t goes through a per-head RMSNorm,
@@ -29,6 +30,9 @@ from titans_kernels.ir import GateMode
 from .layers import CausalDepthwiseConv, RMSNorm
 
 
+MAX_MOMENTUM = 0.95  # eta <= 0.95 bounds the momentum-amplified step theta / (1 - eta)
+
+
 @dataclass
 class NeuralMemoryState:
     memory: tk.MemoryState       # at the last chunk boundary
@@ -38,7 +42,7 @@ class NeuralMemoryState:
 
 class NeuralMemory(nn.Module):
     def __init__(self, dim: int, heads: int = 4, dim_head: int | None = None, spec: str = "titans_mlp2_anchored",
-                 chunk_size: int | None = None, backend: str = "auto", max_lr: float = 0.1,
+                 chunk_size: int | None = None, backend: str = "auto", max_lr: float = 0.01,
                  conv_kernel: int = 4):
         super().__init__()
         self.rule = tk.compile(spec, backend=backend)
@@ -53,8 +57,8 @@ class NeuralMemory(nn.Module):
         self.conv = CausalDepthwiseConv(3 * inner, conv_kernel)
         self.gate_modes = [mode for _, mode in ir.gates.items()]
         self.to_gates = nn.Linear(dim, 3 * heads)
-        with torch.no_grad():  # lr ~ 0.1 max_lr, momentum ~ 0.5, decay ~ 0.001 at start (stable)
-            self.to_gates.bias.copy_(torch.tensor([-2.2, 0.0, -6.9]).repeat_interleave(heads))
+        with torch.no_grad():  # lr ~ max_lr / 2, momentum ~ 0.5, decay ~ 0.001 at start
+            self.to_gates.bias.copy_(torch.tensor([0.0, 0.0, -6.9]).repeat_interleave(heads))
             self.to_gates.weight.mul_(0.1)
         self.w0 = nn.ParameterList()
         for out_f, in_f in ir.layer_shapes(D):
@@ -84,7 +88,7 @@ class NeuralMemory(nn.Module):
     def _gates(self, x: Tensor) -> list[Tensor | None]:
         B, T, _ = x.shape
         raw = self.to_gates(x).view(B, T, 3, self.heads).permute(2, 0, 3, 1)  # (3, B, H, T)
-        vals = [self.max_lr * torch.sigmoid(raw[0]), torch.sigmoid(raw[1]), torch.sigmoid(raw[2])]
+        vals = [self.max_lr * torch.sigmoid(raw[0]), MAX_MOMENTUM * torch.sigmoid(raw[1]), torch.sigmoid(raw[2])]
         out = []
         for val, mode in zip(vals, self.gate_modes):
             if mode is GateMode.NONE:

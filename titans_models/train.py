@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=int, default=64)
     p.add_argument("--persistent", type=int, default=4)
     p.add_argument("--spec", default="titans_mlp2_anchored")
+    p.add_argument("--max-lr", type=float, default=0.01, help="largest inner learning rate of the memory")
     p.add_argument("--backend", default="auto")
     p.add_argument("--eval-every", type=int, default=100)
     p.add_argument("--eval-batches", type=int, default=4)
@@ -61,7 +62,7 @@ def make_config(args, task: TaskSpec) -> TitansConfig:
     return TitansConfig(vocab_size=task.vocab_size, dim=args.dim, layers=args.layers, heads=args.heads,
                         mem_heads=args.mem_heads, mem_dim_head=args.mem_dim_head, spec=args.spec,
                         chunk_size=args.chunk, segment_len=args.segment, window=args.window,
-                        persistent_tokens=args.persistent, backend=args.backend)
+                        persistent_tokens=args.persistent, backend=args.backend, max_lr=args.max_lr)
 
 
 @torch.no_grad()
