@@ -6,7 +6,7 @@ import os
 import sys
 
 from ..errors import TitansError
-from . import compile_cmd, run_cmd, specs_cmd
+from . import autotune_cmd, compile_cmd, run_cmd, specs_cmd
 
 DEBUG_ENV = "TITANS_DEBUG"
 
@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     specs_cmd.add_parser(sub)
     run_cmd.add_parser(sub)
     compile_cmd.add_parser(sub)
+    autotune_cmd.add_parser(sub)
     return parser
 
 

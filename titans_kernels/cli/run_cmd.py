@@ -31,6 +31,8 @@ def add_parser(sub) -> None:
                    help="prefix length checked against the reference backend (0: skip)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--tuned-for", default=None,
+                   help="triton: use the tuning record of this catalogue GPU (e.g. a100)")
     p.set_defaults(func=cmd_run)
 
 
@@ -44,7 +46,10 @@ def cmd_run(args) -> int:
     _positive(seq=args.seq, batch=args.batch, heads=args.heads, dim=args.dim, chunk=args.chunk,
               segment=args.segment)
     spec = load_spec(args.spec)
-    rule = compile_rule(spec, backend=args.backend)
+    options = {"tuned_for": args.tuned_for} if args.tuned_for else {}
+    if options and args.backend != "triton":
+        raise InputError("--tuned-for applies to --backend triton")
+    rule = compile_rule(spec, backend=args.backend, **options)
     ir = rule.ir
     chunk = args.chunk or ir.chunk_size
     if args.segment % chunk:
@@ -71,6 +76,10 @@ def cmd_run(args) -> int:
     elapsed = time.perf_counter() - start
     if sys.stdout.isatty():
         print()
+    if getattr(rule, "last_config", None) is not None:
+        c = rule.last_config
+        print(f"  launch config: tile={c.tile} warps={c.num_warps} stages={c.num_stages} "
+              f"precision={c.precision} ({rule.last_config_source})")
     out = torch.cat(pieces, dim=2)
     macs = ir.macs_per_chunk(D, chunk) * B * H * (T / chunk)
     print(f"  throughput: {B * T / elapsed:,.0f} tokens/s, {2 * macs / elapsed / 1e9:.1f} GFLOP/s "

@@ -23,7 +23,11 @@ class TritonRule(CompiledRule):
 
     backend = "triton"
 
-    def __init__(self, ir, config: TritonConfig | None = None, checkpoint_group: int | None = None):
+    def __init__(self, ir, config: TritonConfig | None = None, checkpoint_group: int | None = None,
+                 tuned_for: str | None = None, tuning_dir: str | None = None):
+        """config: fixed launch config; else looked up per call in the tuning database for the
+        local GPU (or for `tuned_for`, a catalogue name, e.g. when running the interpreter), then
+        the shipped defaults, then the safe default. Never tunes during a call."""
         super().__init__(ir)
         reason = triton_available()
         if reason:
@@ -31,8 +35,12 @@ class TritonRule(CompiledRule):
         if ir.decay_to_init:
             raise BackendError(f"backend 'triton' does not support update.decay_to: init yet (spec '{ir.name}'); "
                                f"use backend 'torch' or 'auto'")
-        self.config = config or default_config(ir)
+        self.config = config
         self.checkpoint_group = checkpoint_group
+        self.tuned_for = tuned_for
+        self.tuning_dir = tuning_dir
+        self.last_config: TritonConfig | None = None
+        self.last_config_source = ""
 
     def _run(self, q, k, v, theta, eta, alpha, state: MemoryState, chunk: int):
         from .function import TritonFunction
@@ -45,7 +53,16 @@ class TritonRule(CompiledRule):
             raise BackendError("backend 'triton' needs CUDA tensors (or TRITON_INTERPRET=1 to run "
                                "Triton's interpreter on CPU tensors)")
         L = self.ir.depth
-        res = TritonFunction.apply(self.ir, self.config, b, self.checkpoint_group, q, k, v, theta, eta,
+        cfg, self.last_config_source = self._config_for(q, D, b)
+        self.last_config = cfg
+        res = TritonFunction.apply(self.ir, cfg, b, self.checkpoint_group, q, k, v, theta, eta,
                                    alpha, *state.tensors())
         out, ends = res[0], list(res[1:])
         return out, MemoryState(ends[:L], ends[L:] if self.ir.gates.has_momentum else None)
+
+
+    def _config_for(self, q, D: int, b: int) -> tuple[TritonConfig, str]:
+        if self.config is not None:
+            return self.config, "given"
+        from .tuned import lookup
+        return lookup(self.ir, q, D, b, self.tuned_for, self.tuning_dir)

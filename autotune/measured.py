@@ -1,0 +1,56 @@
+"""The measured tuner: time each candidate on the local GPU (median), check the winner against
+the torch backend. The timer is injectable, so the selection logic is testable without a GPU."""
+from __future__ import annotations
+
+import statistics
+from typing import Callable
+
+from titans_kernels.backends.triton_backend.config import TritonConfig
+
+from .predicted import Candidate
+
+Timer = Callable[[TritonConfig], float]
+
+
+def cuda_timer(run_for: Callable[[TritonConfig], Callable[[], object]], reps: int = 10) -> Timer:
+    """Median CUDA-event time of run_for(cfg)()."""
+    import torch
+
+    def time_cfg(cfg: TritonConfig) -> float:
+        fn = run_for(cfg)
+        fn()
+        torch.cuda.synchronize()
+        times = []
+        for _ in range(reps):
+            a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            a.record()
+            fn()
+            b.record()
+            torch.cuda.synchronize()
+            times.append(a.elapsed_time(b) / 1e3)
+        return statistics.median(times)
+    return time_cfg
+
+
+def tune(configs: list[TritonConfig], timer: Timer, check: Callable[[TritonConfig], bool] | None = None,
+         progress=None) -> list[Candidate]:
+    """Time every candidate (failures are discarded with their reason), best first; the best one
+    that passes `check` (output against the torch backend) is moved to the front."""
+    out = []
+    for cfg in configs:
+        try:
+            out.append(Candidate(cfg, None, float(timer(cfg))))
+        except Exception as exc:  # noqa: BLE001
+            out.append(Candidate(cfg, None, None, f"failed: {type(exc).__name__}: {exc}"))
+        if progress is not None:
+            progress(out[-1])
+    ranked = sorted(out, key=lambda c: (c.time_s is None, c.time_s or 0.0))
+    if check is not None:
+        for i, cand in enumerate(ranked):
+            if cand.time_s is None:
+                break
+            if check(cand.config):
+                ranked.insert(0, ranked.pop(i))
+                break
+            cand.reason = "wrong result against the torch backend"
+    return ranked

@@ -1,0 +1,78 @@
+"""The predicted tuner: compile every candidate ahead of time for the target GPU, discard what
+spills or does not fit, and rank the rest with a roofline-and-occupancy cost model."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from titans_kernels.backends.triton_backend.aot import KernelReport, compile_report
+from titans_kernels.backends.triton_backend.config import TritonConfig
+from titans_kernels.ir import MemoryIR
+
+from .catalogue import GPU
+
+
+@dataclass
+class Candidate:
+    config: TritonConfig
+    report: KernelReport | None
+    time_s: float | None
+    reason: str = ""                 # why it was discarded ("" when kept)
+
+
+def occupancy(gpu: GPU, report: KernelReport, warps: int) -> int:
+    """Programs resident per SM, from registers, shared memory and threads."""
+    threads = warps * (64 if gpu.vendor == "amd" else 32)
+    regs = max(report.registers or 1, 1)
+    by_regs = gpu.regs_per_sm // (regs * threads)
+    by_smem = (gpu.smem_per_sm_kib * 1024) // max(report.shared_bytes, 1)
+    by_threads = gpu.max_threads_per_sm // threads
+    return max(0, min(by_regs, by_smem, by_threads))
+
+
+def predict_time(ir: MemoryIR, gpu: GPU, cfg: TritonConfig, report: KernelReport, programs: int,
+                 tokens: int, head_dim: int, chunk: int) -> float | None:
+    """Seconds for one forward over `programs` (batch*heads) rows of `tokens` tokens.
+
+    Each program runs its chunks in order; per chunk it does the dual form's multiply-adds at a
+    per-program share of the SM's rate (tensor cores for tf32, FMA otherwise), scaled by how
+    well its warps hide latency, and moves each GEMM operand tile through L2 once per
+    `tile`-wide step, at a per-program share of the memory bandwidth. Waves of resident programs
+    run one after another. A ranking heuristic, not a promise.
+    """
+    per_sm = occupancy(gpu, report, cfg.num_warps)
+    if per_sm == 0:
+        return None
+    flops = 2 * ir.macs_per_chunk(head_dim, chunk) * 2          # forward + gradient re-use, x2 for FMA
+    rate_sm = (gpu.tensor_tflops_tf32 if cfg.precision == "tf32" else gpu.fp32_tflops) * 1e12 / gpu.sms
+    warps_resident = per_sm * cfg.num_warps
+    latency_hiding = min(1.0, warps_resident / 16) * (1.0 - 0.25 / cfg.num_stages)
+    compute = flops / (rate_sm / per_sm * latency_hiding)
+    operand_bytes = flops / 2 * (2.0 / cfg.tile) * 4             # two operand loads per MAC / tile reuse
+    bandwidth_sm = gpu.bandwidth_gbs * 1e9 * 3.0 / gpu.sms        # L2 ~3x HBM
+    memory = operand_bytes / (bandwidth_sm / per_sm)
+    chunks = math.ceil(tokens / chunk)
+    waves = math.ceil(programs / (per_sm * gpu.sms))
+    return waves * chunks * max(compute, memory)
+
+
+def tune(ir: MemoryIR, gpu: GPU, configs: list[TritonConfig], head_dim: int, chunk: int, dtype: str,
+         programs: int = 128, tokens: int = 8192, progress=None) -> list[Candidate]:
+    """Every candidate with its report and predicted time (None when discarded), best first."""
+    out = []
+    for cfg in configs:
+        try:
+            rep = compile_report(ir, gpu.aot_target, D=head_dim, b=chunk, dtype=dtype, cfg=cfg)
+        except Exception as exc:  # noqa: BLE001 - a candidate that does not compile is discarded
+            out.append(Candidate(cfg, None, None, f"does not compile: {type(exc).__name__}"))
+        else:
+            if rep.spill_bytes:
+                out.append(Candidate(cfg, rep, None, f"spills {rep.spill_bytes} bytes"))
+            elif rep.shared_bytes > gpu.smem_per_block_kib * 1024:
+                out.append(Candidate(cfg, rep, None, "shared memory over the per-block limit"))
+            else:
+                t = predict_time(ir, gpu, cfg, rep, programs, tokens, head_dim, chunk)
+                out.append(Candidate(cfg, rep, t, "" if t is not None else "no program fits on an SM"))
+        if progress is not None:
+            progress(out[-1])
+    return sorted(out, key=lambda c: (c.time_s is None, c.time_s or 0.0))

@@ -1,0 +1,158 @@
+"""Autotuning: catalogue, search space, predicted tuner (AOT + cost model), measured tuner logic
+with a fake timer, the tuning database (locking, corruption, import/export), run-time lookup."""
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import titans_kernels as tk
+from autotune import TuningDB, bucket, get_gpu, gpus
+from autotune import measured, predicted, space
+from autotune.catalogue import UnknownGPU
+from autotune.db import Record
+from autotune.run import tune_spec
+from titans_kernels.backends.triton_backend.config import TritonConfig
+
+IR = tk.lower(tk.load_spec("titans_mlp2"))
+
+
+def test_catalogue_has_the_gpus_and_fields():
+    table = gpus()
+    assert {"a100", "h100", "h200", "l4", "rtx4090", "b200", "mi300x"} <= set(table)
+    h100 = get_gpu("H100")
+    assert h100.arch == "sm_90" and h100.sms == 132 and h100.smem_per_block_kib > 200
+    assert get_gpu("mi300x").aot_target == "gfx942" and get_gpu("l4").aot_target == "sm_80"
+
+
+def test_unknown_gpu_is_one_line_listing_known():
+    with pytest.raises(UnknownGPU, match="unknown GPU 'a10': did you mean 'a100'\\? known: a100, h100"):
+        get_gpu("a10")
+    proc = subprocess.run([sys.executable, "-m", "titans_kernels", "autotune", "--gpu", "v100"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "unknown GPU 'v100'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_search_space_prunes_by_hard_limits():
+    cands, pruned = space.candidates(IR, 32, 64)
+    assert cands and all(c.tile <= 32 for c in cands)
+    assert pruned >= 9                      # every tile=64 candidate
+    full, _ = space.candidates(IR, 64, 64, allow_tf32=True)
+    assert {c.precision for c in full} == {"ieee", "tf32"}
+
+
+def test_predicted_tuner_discards_spills_and_ranks(tmp_path):
+    """Quick predicted tuning for a100 and h100: every candidate the compiler reports as spilling
+    or over the shared-memory limit is discarded, the rest are ranked by predicted time."""
+    for gpu_name in ("a100", "h100"):
+        gpu = get_gpu(gpu_name)
+        rec, ranked, _ = tune_spec(IR, gpu, 64, 64, "bfloat16", quick=True)
+        assert rec is not None and rec.tuner == "predicted" and rec.arch == gpu.arch
+        for cand in ranked:
+            if cand.report is not None and (cand.report.spill_bytes or
+                                            cand.report.shared_bytes > gpu.smem_per_block_kib * 1024):
+                assert cand.time_s is None and cand.reason
+        kept = [c.time_s for c in ranked if c.time_s is not None]
+        assert kept == sorted(kept) and rec.time_s == kept[0]
+        TuningDB(tmp_path).save([rec])
+    # a later process reads what this one wrote
+    code = ("import sys; from autotune import TuningDB; "
+            f"print(len(TuningDB(sys.argv[1]).records()))")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True)
+    assert out.stdout.strip() == "2"
+
+
+def test_cost_model_prefers_occupancy_and_reuse():
+    gpu = get_gpu("h100")
+    rep = predicted.KernelReport("s", "sm_90", "k", 64, 64, "bfloat16", {}, registers=128, spill_bytes=0,
+                                 shared_bytes=16384, binary_bytes=1)
+    small = predicted.predict_time(IR, gpu, TritonConfig(tile=16), rep, 128, 8192, 64, 64)
+    large = predicted.predict_time(IR, gpu, TritonConfig(tile=64), rep, 128, 8192, 64, 64)
+    assert small > large > 0
+    greedy = predicted.KernelReport("s", "sm_90", "k", 64, 64, "bfloat16", {}, registers=255, spill_bytes=0,
+                                    shared_bytes=300 * 1024, binary_bytes=1)
+    assert predicted.predict_time(IR, gpu, TritonConfig(), greedy, 128, 8192, 64, 64) is None
+
+
+def test_measured_tuner_logic_with_fake_timer():
+    configs = [TritonConfig(tile=t, num_warps=w) for t in (16, 32) for w in (2, 4)]
+    fake = {(16, 2): 3.0, (16, 4): 1.0, (32, 2): 2.0}
+
+    def timer(cfg):
+        if (cfg.tile, cfg.num_warps) not in fake:
+            raise RuntimeError("out of resources")
+        return fake[(cfg.tile, cfg.num_warps)]
+
+    ranked = measured.tune(configs, timer, check=lambda cfg: cfg.tile != 16 or cfg.num_warps != 4)
+    assert (ranked[0].config.tile, ranked[0].config.num_warps) == (32, 2)  # fastest failed the check
+    assert "wrong result" in next(c.reason for c in ranked if c.config.num_warps == 4 and c.config.tile == 16)
+    assert any(c.time_s is None and "out of resources" in c.reason for c in ranked)
+
+
+def _record(i: int, arch: str = "sm_90") -> Record:
+    return Record(spec_hash=f"{i:016x}", spec=f"s{i}", backend="triton", arch=arch, gpu="h100", dtype="bfloat16",
+                  bucket="D64-b64", config={"tile": 32, "num_warps": 4, "num_stages": 2, "precision": "ieee"},
+                  tuner="predicted", time_s=1e-3)
+
+
+def _writer(path: str, start: int) -> None:
+    db = TuningDB(path)
+    for i in range(start, start + 20):
+        db.save([_record(i)])
+
+
+def test_concurrent_writers_keep_every_record(tmp_path):
+    procs = [mp.get_context("spawn").Process(target=_writer, args=(str(tmp_path), s)) for s in (0, 100)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    recs = TuningDB(tmp_path).records()
+    assert len(recs) == 40 and len({r.key for r in recs}) == 40
+
+
+def test_corrupt_database_is_reported_ignored_and_kept(tmp_path, capsys):
+    db = TuningDB(tmp_path)
+    db.path.parent.mkdir(parents=True, exist_ok=True)
+    db.path.write_text("{ not json")
+    assert db.records() == []
+    assert db.lookup("x", "triton", "sm_90", "bfloat16", "D64-b64") is None
+    assert "ignoring tuning database" in capsys.readouterr().err
+    db.save([_record(1)])
+    assert len(db.records()) == 1
+    kept = list(tmp_path.glob("tuning.json.corrupt-*"))
+    assert kept and kept[0].read_text() == "{ not json"   # the user's file is moved aside, not lost
+
+
+def test_export_import_and_clear(tmp_path):
+    a, b = TuningDB(tmp_path / "a"), TuningDB(tmp_path / "b")
+    a.save([_record(1), _record(2, arch="sm_80")])
+    out = tmp_path / "export.json"
+    assert a.export(out) == 2 and json.loads(out.read_text())["format"] == "titans-kernels-tuning"
+    assert b.import_file(out) == 2 and len(b.records()) == 2
+    assert b.clear("sm_80") == 1 and [r.arch for r in b.records()] == ["sm_90"]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"format": "other"}))
+    with pytest.raises(ValueError, match="not a valid tuning file"):
+        b.import_file(bad)
+
+
+def test_runtime_lookup_uses_the_record(tmp_path):
+    rec = _record(0, arch="sm_80")
+    rec.spec_hash, rec.spec, rec.bucket, rec.dtype = IR.spec_hash, IR.name, bucket(16, 16), "float32"
+    rec.config = {"tile": 16, "num_warps": 2, "num_stages": 1, "precision": "ieee"}
+    TuningDB(tmp_path).save([rec])
+    rule = tk.compile("titans_mlp2", backend="triton", tuned_for="a100", tuning_dir=str(tmp_path))
+    g = torch.Generator().manual_seed(0)
+    from titans_kernels.testing import random_inputs
+    inputs = random_inputs(rule.ir, 1, 1, 16, 16, 16, generator=g)
+    rule(*inputs.args(), state=rule.init_state(1, 1, 16, generator=g), chunk_size=16)
+    assert rule.last_config == TritonConfig(tile=16, num_warps=2, num_stages=1)
+    assert "predicted record for h100" in rule.last_config_source
+    other = tk.compile("titans_mlp2", backend="triton", tuned_for="h100", tuning_dir=str(tmp_path))
+    other(*inputs.args(), state=rule.init_state(1, 1, 16, generator=g), chunk_size=16)
+    assert other.last_config_source.startswith("default")

@@ -1,0 +1,136 @@
+"""`titans-kernels autotune --gpu NAME` and `titans-kernels tuned list|show|clear|export|import`."""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+
+from ..errors import InputError
+from ..spec import list_specs
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("autotune", help="tune the triton kernels for a GPU (present or not)")
+    p.add_argument("--gpu", required=True, help="catalogue name (a100, h100, ...) or 'auto' for the local GPU")
+    p.add_argument("--spec", action="append", help="spec name or path (repeatable; default: every shipped spec)")
+    p.add_argument("--shapes", default="64x64", help="comma-separated DIMxCHUNK (default 64x64)")
+    p.add_argument("--dtype", default="bfloat16", choices=["float32", "bfloat16", "float16"])
+    p.add_argument("--quick", action="store_true", help="a small search space (seconds per spec)")
+    p.add_argument("--cache-dir", default=None, help="tuning database directory (default: user cache)")
+    p.set_defaults(func=cmd_autotune)
+
+    t = sub.add_parser("tuned", help="inspect or manage the tuning database")
+    t.add_argument("--cache-dir", default=None)
+    ts = t.add_subparsers(dest="tuned_command", metavar="ACTION", required=True)
+    ts.add_parser("list", help="one line per record").set_defaults(func=cmd_list)
+    show = ts.add_parser("show", help="records of one spec, as JSON")
+    show.add_argument("spec")
+    show.set_defaults(func=cmd_show)
+    clear = ts.add_parser("clear", help="delete local records (all, or of one --gpu arch)")
+    clear.add_argument("--gpu", default=None)
+    clear.set_defaults(func=cmd_clear)
+    exp = ts.add_parser("export", help="write local records to a file")
+    exp.add_argument("file")
+    exp.set_defaults(func=cmd_export)
+    imp = ts.add_parser("import", help="merge records from a file")
+    imp.add_argument("file")
+    imp.set_defaults(func=cmd_import)
+
+
+def _shapes(text: str) -> list[tuple[int, int]]:
+    out = []
+    for part in text.split(","):
+        try:
+            d, c = part.lower().split("x")
+            out.append((int(d), int(c)))
+        except ValueError:
+            raise InputError(f"--shapes: '{part}' is not DIMxCHUNK (e.g. 64x64)") from None
+    return out
+
+
+def cmd_autotune(args) -> int:
+    from autotune import TuningDB, get_gpu
+    from autotune.run import save, tune_spec, tunable
+
+    gpu = get_gpu(args.gpu)
+    db = TuningDB(args.cache_dir)
+    specs = args.spec or list(list_specs())
+    shapes = _shapes(args.shapes)
+    print(f"predicted tuning for {gpu.name} ({gpu.arch}), {args.dtype}, shapes {args.shapes}; "
+          f"database {db.path}")
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        tqdm = None
+    rows, records = [], []
+    for spec in specs:
+        ir = tunable(spec)
+        if ir is None:
+            rows.append((spec, "-", "-", "-", "not generated for triton", "-"))
+            continue
+        for D, b in shapes:
+            bar = tqdm(desc=f"{ir.name} D{D} b{b}", unit="cand", leave=False) if tqdm else None
+            rec, ranked, pruned = tune_spec(ir, gpu, D, b, args.dtype, quick=args.quick,
+                                            progress=(lambda c: bar.update(1)) if bar is not None else None)
+            if bar is not None:
+                bar.close()
+            if rec is None:
+                rows.append((ir.name, f"D{D}-b{b}", str(len(ranked)), str(pruned), "nothing fits", "-"))
+                continue
+            records.append(rec)
+            c = rec.config
+            rows.append((ir.name, rec.bucket, str(len(ranked)), str(rec.pruned),
+                         f"tile={c['tile']} warps={c['num_warps']} stages={c['num_stages']}",
+                         f"{rec.time_s * 1e3:.2f} ms (predicted)"))
+    save(records, db)
+    header = ("spec", "shape", "tried", "pruned", "best config", "time")
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+    for row in [header] + rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    print(f"saved {len(records)} record(s) to {db.path}")
+    return 0
+
+
+def cmd_list(args) -> int:
+    from autotune import TuningDB
+    db = TuningDB(args.cache_dir)
+    recs = db.records()
+    if not recs:
+        print(f"no local records in {db.path} (shipped defaults: {len(TuningDB.shipped())})")
+    for r in recs:
+        c = r.config
+        print(f"{r.spec:24s} {r.arch:7s} {r.gpu:8s} {r.dtype:9s} {r.bucket:9s} {r.tuner:9s} "
+              f"tile={c['tile']} warps={c['num_warps']} stages={c['num_stages']}")
+    return 0
+
+
+def cmd_show(args) -> int:
+    from autotune import TuningDB
+    recs = [asdict(r) for r in TuningDB(args.cache_dir).records() if r.spec == args.spec]
+    print(json.dumps(recs, indent=1))
+    return 0 if recs else 1
+
+
+def cmd_clear(args) -> int:
+    from autotune import TuningDB, get_gpu
+    arch = get_gpu(args.gpu).arch if args.gpu else None
+    n = TuningDB(args.cache_dir).clear(arch)
+    print(f"removed {n} record(s)")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from autotune import TuningDB
+    print(f"exported {TuningDB(args.cache_dir).export(args.file)} record(s) to {args.file}")
+    return 0
+
+
+def cmd_import(args) -> int:
+    from autotune import TuningDB
+    try:
+        n = TuningDB(args.cache_dir).import_file(args.file)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"imported {n} record(s)")
+    return 0
