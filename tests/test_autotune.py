@@ -61,7 +61,7 @@ def test_predicted_tuner_discards_spills_and_ranks(tmp_path):
         TuningDB(tmp_path).save([rec])
     # a later process reads what this one wrote
     code = ("import sys; from autotune import TuningDB; "
-            f"print(len(TuningDB(sys.argv[1]).records()))")
+            "print(len(TuningDB(sys.argv[1]).records()))")
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True)
     assert out.stdout.strip() == "2"
 

@@ -71,7 +71,7 @@ def cmd_autotune(args) -> int:
         for D, b in shapes:
             bar = tqdm(desc=f"{ir.name} D{D} b{b}", unit="cand", leave=False) if tqdm else None
             rec, ranked, pruned = tune_spec(ir, gpu, D, b, args.dtype, quick=args.quick,
-                                            progress=(lambda c: bar.update(1)) if bar is not None else None)
+                                            progress=(lambda c, _bar=bar: _bar.update(1)) if bar is not None else None)
             if bar is not None:
                 bar.close()
             if rec is None:

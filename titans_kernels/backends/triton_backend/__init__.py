@@ -4,7 +4,7 @@ from __future__ import annotations
 from ...errors import BackendError
 from ..base import CompiledRule, register
 from ..state import MemoryState
-from .config import TritonConfig, check_shape, default_config
+from .config import TritonConfig, check_shape
 
 
 def triton_available() -> str | None:
