@@ -51,3 +51,60 @@ def tunable(spec: str) -> MemoryIR | None:
 def save(records: list[Record], db: TuningDB) -> None:
     if records:
         db.save(records)
+
+
+def measure_spec(ir: MemoryIR, gpu: GPU, head_dim: int, chunk: int, dtype: str, quick: bool = False,
+                 timer=None, check=None, progress=None, batch_heads: int = 128, tokens: int = 8192):
+    """Measured tuning on the local GPU: (record or None, ranked candidates, pruned).
+
+    timer(cfg) -> seconds and check(cfg) -> bool default to CUDA-event timing of the forward and
+    a comparison with the torch backend on the same inputs."""
+    from . import measured
+
+    configs, pruned = space.candidates(ir, head_dim, chunk)
+    if quick:
+        configs = [c for c in configs if c.tile in QUICK["tiles"] and c.num_warps in QUICK["warps"]
+                   and c.num_stages in QUICK["stages"]] or configs[:1]
+    if timer is None or check is None:
+        default_timer, default_check = _gpu_timer_and_check(ir, head_dim, chunk, dtype, batch_heads, tokens)
+        timer, check = timer or default_timer, check or default_check
+    ranked = measured.tune(configs, timer, check, progress=progress)
+    best = ranked[0] if ranked and ranked[0].time_s is not None and not ranked[0].reason else None
+    if best is None:
+        return None, ranked, pruned
+    rec = Record(spec_hash=ir.spec_hash, spec=ir.name, backend="triton", arch=gpu.arch, gpu=gpu.key,
+                 dtype=dtype, bucket=bucket(head_dim, chunk), config=asdict(best.config), tuner="measured",
+                 time_s=best.time_s, candidates=len(ranked),
+                 pruned=pruned + sum(1 for c in ranked if c.time_s is None), versions=_versions())
+    return rec, ranked, pruned
+
+
+def _gpu_timer_and_check(ir: MemoryIR, head_dim: int, chunk: int, dtype: str, batch_heads: int, tokens: int):
+    import torch
+
+    from titans_kernels.backends.triton_backend import TritonRule
+    from titans_kernels.testing import random_inputs, rel_error
+
+    from .measured import cuda_timer
+
+    dt = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[dtype]
+    g = torch.Generator().manual_seed(0)
+    inputs = random_inputs(ir, 1, batch_heads, tokens, head_dim, chunk, dtype=dt, generator=g)
+    inputs = type(inputs)(*(x.cuda() if x is not None else None for x in inputs.args()))
+    ref_rule = compile_rule(ir.name, backend="torch")
+    state = ref_rule.init_state(1, batch_heads, head_dim, generator=g).to("cuda")
+    with torch.no_grad():
+        ref, _ = ref_rule(*inputs.args(), state=state, chunk_size=chunk)
+
+    def run_for(cfg):
+        rule = TritonRule(ir, config=cfg)
+
+        def go():
+            with torch.no_grad():
+                return rule(*inputs.args(), state=state, chunk_size=chunk)[0]
+        return go
+
+    def check(cfg) -> bool:
+        return rel_error(run_for(cfg)(), ref) < (1e-2 if dt != torch.float32 else 1e-4)
+
+    return cuda_timer(run_for), check

@@ -93,6 +93,22 @@ def test_measured_tuner_logic_with_fake_timer():
     assert any(c.time_s is None and "out of resources" in c.reason for c in ranked)
 
 
+def test_measured_spec_record_with_injected_timer():
+    from autotune.run import measure_spec
+    gpu = get_gpu("h100")
+    rec, ranked, _ = measure_spec(IR, gpu, 64, 64, "bfloat16", quick=True,
+                                  timer=lambda cfg: 1.0 / cfg.num_warps + 0.1 * cfg.num_stages,
+                                  check=lambda cfg: True)
+    assert rec.tuner == "measured" and rec.config["num_warps"] == 8 and rec.config["num_stages"] == 1
+    assert len(ranked) == 4
+
+
+def test_measured_tuner_refused_without_the_gpu():
+    proc = subprocess.run([sys.executable, "-m", "titans_kernels", "autotune", "--gpu", "h100", "--tuner",
+                           "measured"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "needs a local NVIDIA H100" in proc.stderr
+
+
 def _record(i: int, arch: str = "sm_90") -> Record:
     return Record(spec_hash=f"{i:016x}", spec=f"s{i}", backend="triton", arch=arch, gpu="h100", dtype="bfloat16",
                   bucket="D64-b64", config={"tile": 32, "num_warps": 4, "num_stages": 2, "precision": "ieee"},

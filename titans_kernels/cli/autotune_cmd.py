@@ -16,6 +16,8 @@ def add_parser(sub) -> None:
     p.add_argument("--shapes", default="64x64", help="comma-separated DIMxCHUNK (default 64x64)")
     p.add_argument("--dtype", default="bfloat16", choices=["float32", "bfloat16", "float16"])
     p.add_argument("--quick", action="store_true", help="a small search space (seconds per spec)")
+    p.add_argument("--tuner", choices=["auto", "predicted", "measured"], default="auto",
+                   help="auto: measured when the target GPU is the local one, else predicted")
     p.add_argument("--cache-dir", default=None, help="tuning database directory (default: user cache)")
     p.set_defaults(func=cmd_autotune)
 
@@ -50,13 +52,20 @@ def _shapes(text: str) -> list[tuple[int, int]]:
 
 def cmd_autotune(args) -> int:
     from autotune import TuningDB, get_gpu
-    from autotune.run import save, tune_spec, tunable
+    from autotune.run import measure_spec, save, tune_spec, tunable
 
     gpu = get_gpu(args.gpu)
+    tuner = args.tuner
+    if tuner == "auto":
+        tuner = "measured" if _local_arch() == gpu.arch else "predicted"
+    if tuner == "measured" and _local_arch() != gpu.arch:
+        raise InputError(f"--tuner measured needs a local {gpu.name}; this machine has "
+                         f"{_local_arch() or 'no CUDA GPU'} (use --tuner predicted)")
+    tune_one = measure_spec if tuner == "measured" else tune_spec
     db = TuningDB(args.cache_dir)
     specs = args.spec or list(list_specs())
     shapes = _shapes(args.shapes)
-    print(f"predicted tuning for {gpu.name} ({gpu.arch}), {args.dtype}, shapes {args.shapes}; "
+    print(f"{tuner} tuning for {gpu.name} ({gpu.arch}), {args.dtype}, shapes {args.shapes}; "
           f"database {db.path}")
     try:
         from tqdm import tqdm
@@ -70,7 +79,7 @@ def cmd_autotune(args) -> int:
             continue
         for D, b in shapes:
             bar = tqdm(desc=f"{ir.name} D{D} b{b}", unit="cand", leave=False) if tqdm else None
-            rec, ranked, pruned = tune_spec(ir, gpu, D, b, args.dtype, quick=args.quick,
+            rec, ranked, pruned = tune_one(ir, gpu, D, b, args.dtype, quick=args.quick,
                                             progress=(lambda c, _bar=bar: _bar.update(1)) if bar is not None else None)
             if bar is not None:
                 bar.close()
@@ -81,7 +90,7 @@ def cmd_autotune(args) -> int:
             c = rec.config
             rows.append((ir.name, rec.bucket, str(len(ranked)), str(rec.pruned),
                          f"tile={c['tile']} warps={c['num_warps']} stages={c['num_stages']}",
-                         f"{rec.time_s * 1e3:.2f} ms (predicted)"))
+                         f"{rec.time_s * 1e3:.2f} ms ({rec.tuner})"))
     save(records, db)
     header = ("spec", "shape", "tried", "pruned", "best config", "time")
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
@@ -89,6 +98,15 @@ def cmd_autotune(args) -> int:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
     print(f"saved {len(records)} record(s) to {db.path}")
     return 0
+
+
+def _local_arch() -> str | None:
+    import torch
+    if not torch.cuda.is_available():
+        return None
+    props = torch.cuda.get_device_properties(0)
+    gcn = getattr(props, "gcnArchName", "")
+    return gcn.split(":")[0] if gcn else f"sm_{props.major}{props.minor}"
 
 
 def cmd_list(args) -> int:
