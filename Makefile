@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml .ci/torch-constraints.sh | $(PY)
 demo: setup
 	$(VENV)/bin/titans-kernels autotune --gpu a100 --quick --shapes 32x32
 	TRITON_INTERPRET=1 $(VENV)/bin/titans-kernels run titans_mlp2 --backend triton --tuned-for a100 \
-		--seq 128 --batch 1 --heads 2 --dim 32 --chunk 32 --segment 128 --check 64
+		--seq 128 --batch 1 --heads 2 --dim 32 --chunk 32 --segment 128 --check 64 --dtype bfloat16
 	$(VENV)/bin/titans-kernels run titans_mlp2 --backend torch --seq 4096 --batch 2 --heads 4 --dim 64
 
 test: setup
