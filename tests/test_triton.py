@@ -100,13 +100,6 @@ def test_unsupported_shapes_one_line(D, chunk, match):
         tk.compile("titans_mlp2", backend="triton")(*inputs.args(), state=state, chunk_size=chunk)
 
 
-def test_unsupported_rule_is_refused_clearly():
-    with pytest.raises(tk.BackendError, match="does not support update.decay_to: init"):
-        tk.compile("titans_mlp2_anchored", backend="triton")
-    with pytest.raises(tk.InputError, match="decay_to: init is not generated for triton"):
-        aot.compile_report(tk.lower(tk.load_spec("titans_mlp2_anchored")), "sm_90")
-
-
 def test_generated_source_carries_no_spec_text(tmp_path):
     data = yaml.safe_load(open(tk.list_specs()["titans_mlp2"]))
     data = copy.deepcopy(data)

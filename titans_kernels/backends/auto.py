@@ -22,7 +22,7 @@ class AutoRule(CompiledRule):
     def _triton_rule(self):
         if self._triton is None:
             from .triton_backend import TritonRule, triton_available
-            usable = triton_available() is None and not self.ir.decay_to_init
+            usable = triton_available() is None
             self._triton = TritonRule(self.ir) if usable else False
         return self._triton or None
 

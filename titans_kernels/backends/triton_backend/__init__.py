@@ -32,9 +32,6 @@ class TritonRule(CompiledRule):
         reason = triton_available()
         if reason:
             raise BackendError(f"backend 'triton' unavailable: {reason}")
-        if ir.decay_to_init:
-            raise BackendError(f"backend 'triton' does not support update.decay_to: init yet (spec '{ir.name}'); "
-                               f"use backend 'torch' or 'auto'")
         self.config = config
         self.checkpoint_group = checkpoint_group
         self.tuned_for = tuned_for
@@ -55,10 +52,11 @@ class TritonRule(CompiledRule):
         L = self.ir.depth
         cfg, self.last_config_source = self._config_for(q, D, b)
         self.last_config = cfg
-        res = TritonFunction.apply(self.ir, cfg, b, self.checkpoint_group, q, k, v, theta, eta,
-                                   alpha, *state.tensors())
+        anchor = state.anchor if self.ir.decay_to_init else None
+        res = TritonFunction.apply(self.ir, cfg, b, self.checkpoint_group, anchor is not None, q, k, v, theta, eta,
+                                   alpha, *state.tensors(), *(anchor or []))
         out, ends = res[0], list(res[1:])
-        return out, MemoryState(ends[:L], ends[L:] if self.ir.gates.has_momentum else None)
+        return out, MemoryState(ends[:L], ends[L:] if self.ir.gates.has_momentum else None, anchor)
 
 
     def _config_for(self, q, D: int, b: int) -> tuple[TritonConfig, str]:

@@ -50,9 +50,7 @@ class _Writer:
 
 
 def supported(ir: MemoryIR) -> str | None:
-    """None when the generated kernels cover `ir`, else why not."""
-    if ir.decay_to_init:
-        return "update.decay_to: init is not generated for triton yet"
+    """None when the generated kernels cover `ir`, else why not (every IR today)."""
     return None
 
 
@@ -71,6 +69,20 @@ class Emitter:
         self.act = ACT_CODES[ir.activation]
         self.loss = LOSS_CODES[ir.loss]
         self.dims = [(f"{lay.out_mult} * D", f"{lay.in_mult} * D") for lay in ir.layers]
+        self.anc = ir.decay_to_init  # state holds U = W - W0; W0 lives in scratch at OFF_ANC
+
+    def W(self, st: str, l: int) -> str:
+        """The weights the key path (and a chunk-start read) use: W_l, or U_l + W0_l."""
+        return f"scr + OFF_WE{l}" if self.anc else f"{st} + SO_W{l}"
+
+    def A(self, l: int) -> str:
+        return f"scr + OFF_ANC + SO_A{l}"
+
+    def effective_weights(self, st: str) -> None:
+        if self.anc:
+            for l, (o, i) in enumerate(self.dims):
+                self.w(f"lin2(scr + OFF_WE{l}, {st} + SO_W{l}, 1.0, {self.A(l)}, 1.0, {o} * {i}, True, 256)")
+            self.w.barrier()
 
     # -- helpers ------------------------------------------------------------------------
     def mm(self, a, sa, b, sb, c, sc, M, N, K, mode=0, ms=None, ks=None, ns=None, mul=None,
@@ -131,15 +143,16 @@ class Emitter:
 
     def key_path(self, st: str) -> None:
         w, L = self.w, self.L
+        self.effective_weights(st)
         for l, (o, i) in enumerate(self.dims):
-            self.mm(self.X(l), f"{i}, 1", f"{st} + SO_W{l}", f"1, {i}", f"scr + OFF_Z{l}", f"{o}, 1", "BC", o, i)
+            self.mm(self.X(l), f"{i}, 1", self.W(st, l), f"1, {i}", f"scr + OFF_Z{l}", f"{o}, 1", "BC", o, i)
             if l < L - 1:
                 self.call(f"ew_act(scr + OFF_Z{l}, scr + OFF_X{l + 1}, BC, {o}, {self.act}, TILE, TILE)")
         w(f"ew_loss_grad(scr + OFF_Z{L - 1}, scr + OFF_KS, scr + OFF_VS, D, scr + OFF_G{L - 1}, BC, delta,")
         self.call(f"             BC, {self.dims[-1][0]}, {self.ir.residual}, {self.loss}, TILE, TILE)")
         for l in range(L - 1, 0, -1):
             o, i = self.dims[l]
-            self.mm(f"scr + OFF_G{l}", f"{o}, 1", f"{st} + SO_W{l}", f"{i}, 1", f"scr + OFF_GW{l}", f"{i}, 1",
+            self.mm(f"scr + OFF_G{l}", f"{o}, 1", self.W(st, l), f"{i}, 1", f"scr + OFF_GW{l}", f"{i}, 1",
                     "BC", i, o)
             self.call(f"ew_grad_act(scr + OFF_GW{l}, scr + OFF_Z{l - 1}, scr + OFF_G{l - 1}, BC, {i}, "
                       f"{self.act}, TILE, TILE)")
@@ -158,8 +171,10 @@ class Emitter:
                             mode=1, ms="scr + OFF_M")
                 self.mm(f"scr + OFF_QK{l}", "BC, 1", f"scr + OFF_G{l}", f"{o}, 1", zq, f"{o}, 1", "BC", o, "BC",
                         mode=2)
+                if self.anc:
+                    self.mm(self.XQ(l), f"{i}, 1", self.A(l), f"1, {i}", zq, f"{o}, 1", "BC", o, i, mode=1)
             else:
-                self.mm(self.XQ(l), f"{i}, 1", f"{st} + SO_W{l}", f"1, {i}", zq, f"{o}, 1", "BC", o, i)
+                self.mm(self.XQ(l), f"{i}, 1", self.W(st, l), f"1, {i}", zq, f"{o}, 1", "BC", o, i)
             if l < L - 1:
                 self.call(f"ew_act({zq}, scr + OFF_XQ{l + 1}, BC, {o}, {self.act}, TILE, TILE)")
         if write_out:
@@ -182,6 +197,10 @@ class Emitter:
         for name in ("DA", "DM", "DCV", "DWV"):
             w(f"fill(scr + OFF_{name}, 0.0, BC, BC)")
         self.call("fill(scr + OFF_DC, 0.0, BC * BC, BC)")
+        if self.anc:
+            for l, (o, i) in enumerate(self.dims):
+                w(f"fill(scr + OFF_DKEY{l}, 0.0, {o} * {i}, 256)")
+            w.barrier()
         w("da_e = 0.0")
         w("dm_e = 0.0")
         w("dp_e = 0.0")
@@ -215,7 +234,8 @@ class Emitter:
             dz = "scr + OFF_DO" if l == L - 1 else "scr + OFF_DZQ"
             x = self.XQ(l)
             gW, gS = f"{dc} + SO_W{l}", f"{dc} + SO_S{l}"
-            self.mm(dz, f"{o}, 1", f"{st} + SO_W{l}", f"{i}, 1", "scr + OFF_DXQ", f"{i}, 1", "BC", i, o)
+            self.mm(dz, f"{o}, 1", self.W(st, l) if not self.after else f"{st} + SO_W{l}", f"{i}, 1",
+                    "scr + OFF_DXQ", f"{i}, 1", "BC", i, o)
             if self.after:
                 if dec:
                     self.call(f"rowdot_acc(scr + OFF_DXQ, {x}, scr + OFF_DA, 1.0, BC, {i}, TILE)")
@@ -228,6 +248,10 @@ class Emitter:
                         ks="scr + OFF_A" if dec else None)
                 if mom:
                     self.mm(dz, f"1, {o}", x, f"{i}, 1", gS, f"{i}, 1", o, i, "BC", mode=1, ks="scr + OFF_M")
+                if self.anc:  # read term X' W0^T
+                    self.mm(dz, f"1, {o}", x, f"{i}, 1", "scr + OFF_DANC + SO_A" + str(l), f"{i}, 1", o, i, "BC",
+                            mode=1)
+                    self.mm(dz, f"{o}, 1", self.A(l), f"{i}, 1", "scr + OFF_DXQ", f"{i}, 1", "BC", i, o, mode=1)
                 self.mm(dz, f"{o}, 1", f"scr + OFF_G{l}", f"1, {o}", "scr + OFF_DMIX", "BC, 1", "BC", "BC", o)
                 self.mm(f"scr + OFF_QK{l}", "1, BC", dz, f"{o}, 1", f"scr + OFF_NDG{l}", f"{o}, 1", "BC", o, "BC",
                         mode=1)
@@ -238,7 +262,7 @@ class Emitter:
                 self.mm("scr + OFF_DQK", "1, BC", x, f"{i}, 1", f"scr + OFF_NDX{l}", f"{i}, 1", "BC", i, "BC",
                         mode=1)
             else:
-                self.mm(dz, f"1, {o}", x, f"{i}, 1", gW, f"{i}, 1", o, i, "BC", mode=1)
+                self.mm(dz, f"1, {o}", x, f"{i}, 1", self.key_grad(dc, l), f"{i}, 1", o, i, "BC", mode=1)
             if l > 0:
                 self.call(f"ew_grad_act(scr + OFF_DXQ, scr + OFF_ZQ{l - 1}, scr + OFF_DZQ, BC, {i}, "
                           f"{self.act}, TILE, TILE)")
@@ -253,10 +277,10 @@ class Emitter:
         for j in range(L - 1):
             o, i = self.dims[j + 1]
             self.call(f"ew_grad_act(scr + OFF_NDG{j}, scr + OFF_Z{j}, scr + OFF_DP, BC, {i}, {self.act}, TILE, TILE)")
-            self.mm("scr + OFF_DP", f"{i}, 1", f"{st} + SO_W{j + 1}", f"1, {i}", f"scr + OFF_NDG{j + 1}", f"{o}, 1",
+            self.mm("scr + OFF_DP", f"{i}, 1", self.W(st, j + 1), f"1, {i}", f"scr + OFF_NDG{j + 1}", f"{o}, 1",
                     "BC", o, i, mode=1)
-            self.mm(f"scr + OFF_G{j + 1}", f"1, {o}", "scr + OFF_DP", f"{i}, 1", f"{dc} + SO_W{j + 1}", f"{i}, 1",
-                    o, i, "BC", mode=1)
+            self.mm(f"scr + OFF_G{j + 1}", f"1, {o}", "scr + OFF_DP", f"{i}, 1", self.key_grad(dc, j + 1),
+                    f"{i}, 1", o, i, "BC", mode=1)
         oL = self.dims[-1][0]
         self.call(f"loss_back(scr + OFF_NDG{L - 1}, scr + OFF_Z{L - 1}, scr + OFF_KS, scr + OFF_VS, "
                   f"scr + OFF_DZ{L - 1}, delta, BC, {oL}, {self.ir.residual}, {self.loss}, TILE)")
@@ -264,16 +288,26 @@ class Emitter:
         # key forward Z[l] = X[l] W_l^T, X[l+1] = act(Z[l])
         for l in range(L - 1, -1, -1):
             o, i = self.dims[l]
-            self.mm(f"scr + OFF_DZ{l}", f"1, {o}", self.X(l), f"{i}, 1", f"{dc} + SO_W{l}", f"{i}, 1", o, i, "BC",
-                    mode=1)
-            self.mm(f"scr + OFF_DZ{l}", f"{o}, 1", f"{st} + SO_W{l}", f"{i}, 1", f"scr + OFF_NDX{l}", f"{i}, 1",
+            self.mm(f"scr + OFF_DZ{l}", f"1, {o}", self.X(l), f"{i}, 1", self.key_grad(dc, l), f"{i}, 1", o, i,
+                    "BC", mode=1)
+            self.mm(f"scr + OFF_DZ{l}", f"{o}, 1", self.W(st, l), f"{i}, 1", f"scr + OFF_NDX{l}", f"{i}, 1",
                     "BC", i, o, mode=1)
             if l > 0:
                 self.call(f"grad2_acc(scr + OFF_DZ{l - 1}, scr + OFF_NDG{l - 1}, scr + OFF_GW{l}, scr + OFF_Z{l - 1}, "
                           f"scr + OFF_NDX{l}, BC, {i}, {self.act}, TILE)")
         self.call(f"store_rows(scr + OFF_NDX0, 1.0, scr + OFF_DZ{L - 1}, 1.0, dk_row + t0 * D, rows, BC, D, "
                   f"{self.ir.residual}, TILE)")
+        if self.anc:  # key-path weight gradients reach both U and W0
+            for l, (o, i) in enumerate(self.dims):
+                w(f"lin2({dc} + SO_W{l}, {dc} + SO_W{l}, 1.0, scr + OFF_DKEY{l}, 1.0, {o} * {i}, True, 256)")
+                w(f"lin2(scr + OFF_DANC + SO_A{l}, scr + OFF_DANC + SO_A{l}, 1.0, scr + OFF_DKEY{l}, 1.0, "
+                  f"{o} * {i}, True, 256)")
+            w.barrier()
         self.coefficient_backward()
+
+    def key_grad(self, dc: str, l: int) -> str:
+        """Where gradients w.r.t. the key-path weights of layer l accumulate."""
+        return f"scr + OFF_DKEY{l}" if self.anc else f"{dc} + SO_W{l}"
 
     def coefficient_backward(self) -> None:
         w, mom, dec = self.w, self.mom, self.dec

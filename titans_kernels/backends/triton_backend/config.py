@@ -29,9 +29,14 @@ DEFAULT_CONFIG = TritonConfig()
 
 
 def default_config(ir) -> TritonConfig:
-    """Safe defaults per IR until tuned: chosen so that no shipped spec spills registers at
-    D=64, chunk 64 on sm_90 (ptxas -v); depth-1 rules spill with two pipeline stages."""
-    return TritonConfig(num_stages=1) if ir.depth == 1 else DEFAULT_CONFIG
+    """Safe defaults per IR until tuned: chosen so that no shipped spec's forward kernel spills
+    registers at D=64, chunk 64 on sm_90 (ptxas -v): depth-1 rules spill with two pipeline
+    stages, and rules that forget toward W0 need 8 warps."""
+    if ir.depth == 1:
+        return TritonConfig(num_stages=1)
+    if ir.decay_to_init:
+        return TritonConfig(num_warps=8)
+    return DEFAULT_CONFIG
 
 
 def check_shape(expansion: int, D: int, chunk: int) -> None:

@@ -15,22 +15,31 @@ from . import launch
 
 class TritonFunction(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, ir, cfg, b, group, q, k, v, theta, eta, alpha, *state):
+    def forward(ctx, ir, cfg, b, group, has_anchor, q, k, v, theta, eta, alpha, *state):
         B, H, T, D = q.shape
         n = B * H
         L = ir.depth
-        flat = launch.flatten_state(ir, list(state[:L]), list(state[L:]) or None, n)
+        n_mom = L if ir.gates.has_momentum else 0
+        weights, momentum = list(state[:L]), list(state[L:L + n_mom]) or None
+        anchor = list(state[L + n_mom:]) if has_anchor else None
+        if anchor is not None:  # the kernels carry U = W - anchor
+            weights = [w - a for w, a in zip(weights, anchor)]
+        flat = launch.flatten_state(ir, weights, momentum, n)
+        anchor_flat = torch.cat([a.reshape(n, -1).float() for a in anchor], 1) if anchor is not None else None
         needs_grad = any(ctx.needs_input_grad)
         num_chunks = -(-T // b)
         group = (group or dual.default_group(num_chunks)) if needs_grad else None
         as_rows = lambda x: x.reshape(n, T, D).contiguous()  # noqa: E731
         gate = lambda g: g.reshape(n, T).contiguous() if g is not None else None  # noqa: E731
         out, final, ckpt = launch.run_forward(ir, as_rows(q), as_rows(k), as_rows(v), gate(theta), gate(eta),
-                                              gate(alpha), flat, b, cfg, group)
+                                              gate(alpha), flat, b, cfg, group, anchor_flat)
         if needs_grad:
             ctx.save_for_backward(q, k, v, theta, *(g for g in (eta, alpha) if g is not None), ckpt)
             ctx.meta = (ir, cfg, b, group, eta is not None, alpha is not None, [s.dtype for s in state])
+            ctx.anchor_flat = anchor_flat
         weights, momentum = launch.unflatten_state(ir, final, B, H, D)
+        if anchor is not None:
+            weights = [w + a.to(w.dtype) for w, a in zip(weights, anchor)]
         return (out.view(B, H, T, D), *weights, *(momentum or []))
 
     @staticmethod
@@ -53,12 +62,19 @@ class TritonFunction(torch.autograd.Function):
         d_flat = launch.flatten_state(ir, filled[:L], filled[L:] or None, n)
         rows = lambda x: x.reshape(n, T, D).contiguous()  # noqa: E731
         gate = lambda g: g.reshape(n, T).contiguous() if g is not None else None  # noqa: E731
-        dq, dk, dv, dth, deta, dal, d0 = launch.run_backward(
+        dq, dk, dv, dth, deta, dal, d0, d_anc = launch.run_backward(
             ir, rows(q), rows(k), rows(v), gate(theta), gate(eta), gate(alpha), rows(d_out.to(q.dtype)),
-            d_flat, ckpt, b, cfg, group)
+            d_flat, ckpt, b, cfg, group, ctx.anchor_flat)
         shape3 = lambda g, like: g.view(B, H, T).to(like.dtype) if g is not None else None  # noqa: E731
         weights, momentum = launch.unflatten_state(ir, d0, B, H, D)
-        state_grads = [g.to(t) for g, t in zip(weights + (momentum or []), state_dtypes)]
-        return (None, None, None, None, dq.view(B, H, T, D), dk.view(B, H, T, D), dv.view(B, H, T, D),
+        grads_state = weights + (momentum or [])
+        if d_anc is not None:  # U0 = W0 - anchor, W_end = U_end + anchor
+            pos = 0
+            for l, (o, i) in enumerate(ir.layer_shapes(D)):
+                part = d_anc[:, pos: pos + o * i].view(B, H, o, i)
+                grads_state.append(part - weights[l] + filled[l].float())
+                pos += o * i
+        state_grads = [g.to(t) for g, t in zip(grads_state, state_dtypes)]
+        return (None, None, None, None, None, dq.view(B, H, T, D), dk.view(B, H, T, D), dv.view(B, H, T, D),
                 shape3(dth, theta), shape3(deta, eta) if eta is not None else None,
                 shape3(dal, alpha) if alpha is not None else None, *state_grads)

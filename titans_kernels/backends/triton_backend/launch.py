@@ -77,8 +77,15 @@ def kernel_args(ir: MemoryIR, plan: ScratchPlan, D: int, b: int, cfg: TritonConf
     return args
 
 
+def _put_anchor(plan: ScratchPlan, scratch: Tensor, anchor_flat: Tensor | None) -> None:
+    if anchor_flat is not None:
+        lo = plan.offsets["ANC"]
+        scratch[:, lo: lo + anchor_flat.shape[1]] = anchor_flat
+
+
 def run_forward(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, eta: Tensor | None,
-                alpha: Tensor | None, state_flat: Tensor, b: int, cfg: TritonConfig, group: int | None):
+                alpha: Tensor | None, state_flat: Tensor, b: int, cfg: TritonConfig, group: int | None,
+                anchor_flat: Tensor | None = None):
     """Launch the forward. q, k, v: (n, T, D); gates: (n, T); state_flat: (n, SN) float32.
 
     Returns out (n, T, D) in q's dtype, the final state (n, SN), and the group-start state
@@ -89,6 +96,7 @@ def run_forward(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, et
     num_chunks = -(-T // b)
     scratch = torch.empty(n, plan.total, dtype=torch.float32, device=q.device)
     scratch[:, plan.offsets["ST"]: plan.offsets["ST"] + plan.state_numel] = state_flat
+    _put_anchor(plan, scratch, anchor_flat)
     out = torch.empty_like(q) if OUTPUT_FILL is None else torch.full_like(q, OUTPUT_FILL)
     save = group is not None
     first, n_groups = group_layout(num_chunks, group) if save else (num_chunks, 1)
@@ -128,10 +136,11 @@ def unflatten_state(ir: MemoryIR, flat: Tensor, B: int, H: int, D: int):
 
 def run_backward(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, eta: Tensor | None,
                  alpha: Tensor | None, d_out: Tensor, d_state: Tensor, ckpt: Tensor, b: int,
-                 cfg: TritonConfig, group: int):
+                 cfg: TritonConfig, group: int, anchor_flat: Tensor | None = None):
     """Launch the backward. q, k, v, d_out: (n, T, D); gates (n, T); d_state: (n, SN) gradient of
     the final state; ckpt: the forward's group-start states. Returns dq, dk, dv (n, T, D) in q's
-    dtype, dtheta, deta, dalpha (n, T) float32 (None for absent gates), d_state0 (n, SN)."""
+    dtype, dtheta, deta, dalpha (n, T) float32 (None for absent gates), d_state0 (n, SN), and the
+    anchor gradient accumulated over chunks (n, sum out*in) or None."""
     n, T, D = q.shape
     plan = plan_scratch(ir, D, b, backward=True)
     num_chunks = -(-T // b)
@@ -139,6 +148,7 @@ def run_backward(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, e
     scratch = torch.zeros(n, plan.total, dtype=torch.float32, device=q.device)
     dst = plan.offsets["DST"]
     scratch[:, dst: dst + plan.state_numel] = d_state
+    _put_anchor(plan, scratch, anchor_flat)
     group_states = torch.empty(n, group, plan.state_numel, dtype=torch.float32, device=q.device)
     dq, dk, dv = (torch.empty_like(q) for _ in range(3))
     dth = torch.zeros(n, T, dtype=torch.float32, device=q.device)
@@ -152,4 +162,9 @@ def run_backward(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, e
                  **kernel_args(ir, plan, D, b, cfg, backward=True))
     start = dst + (num_chunks % 2) * plan.state_numel
     d_state0 = scratch[:, start: start + plan.state_numel].clone()
-    return dq, dk, dv, dth, (det if eta is not None else None), (dal if alpha is not None else None), d_state0
+    d_anchor = None
+    if anchor_flat is not None:
+        lo = plan.offsets["DANC"]
+        d_anchor = scratch[:, lo: lo + anchor_flat.shape[1]].clone()
+    return (dq, dk, dv, dth, (det if eta is not None else None), (dal if alpha is not None else None), d_state0,
+            d_anchor)

@@ -17,16 +17,19 @@ class ScratchPlan:
     offsets: dict[str, int]
     state_numel: int               # floats of one state buffer
     total: int                     # floats per program
-    state_offsets: dict[str, int]  # W{l} / S{l} -> offset inside a state buffer
+    state_offsets: dict[str, int]  # W{l} / S{l} -> offset inside a state buffer, A{l} -> inside ANC
 
 
 def buffer_sizes(ir: MemoryIR, D: int, b: int, backward: bool) -> list[tuple[str, int]]:
     shapes = ir.layer_shapes(D)
     sn = sum(o * i for o, i in shapes) * (2 if ir.gates.has_momentum else 1)
     widest = max(max(o, i) for o, i in shapes)
+    wn = sum(o * i for o, i in shapes)  # floats of all layers' W (anchor layout: W blocks only)
     sizes = [("ST", 2 * sn), ("QS", b * D), ("KS", b * D), ("VS", b * D),
              ("C", b * b), ("F", b * b), ("LB", b * b), ("LP", b * b)]
     sizes += [(name, b) for name in ("TH", "ACUM", "NCUM", "PV", "PE", "A", "M", "CV", "W")]
+    if ir.decay_to_init:  # anchor W0 and the per-chunk effective weights U + W0
+        sizes += [("ANC", wn)] + [(f"WE{l}", o * i) for l, (o, i) in enumerate(shapes)]
     for l, (o, i) in enumerate(shapes):
         if l > 0:
             sizes += [(f"X{l}", b * i), (f"XQ{l}", b * i), (f"GW{l}", b * i)]
@@ -39,18 +42,24 @@ def buffer_sizes(ir: MemoryIR, D: int, b: int, backward: bool) -> list[tuple[str
         sizes += [(name, b) for name in ("DA", "DM", "DCV", "DWV", "DTH", "DAV", "DNV", "TV")]
         for l, (o, i) in enumerate(shapes):
             sizes += [(f"NDG{l}", b * o), (f"NDX{l}", b * i), (f"DZ{l}", b * o)]
+        if ir.decay_to_init:
+            sizes += [("DANC", wn)] + [(f"DKEY{l}", o * i) for l, (o, i) in enumerate(shapes)]
     return sizes
 
 
 def plan_scratch(ir: MemoryIR, D: int, b: int, backward: bool = False) -> ScratchPlan:
     shapes = ir.layer_shapes(D)
-    state_offsets, pos = {}, 0
+    state_offsets, pos, apos = {}, 0, 0
     for l, (o, i) in enumerate(shapes):
         state_offsets[f"W{l}"] = pos
         pos += o * i
         if ir.gates.has_momentum:
             state_offsets[f"S{l}"] = pos
             pos += o * i
+    if ir.decay_to_init:
+        for l, (o, i) in enumerate(shapes):
+            state_offsets[f"A{l}"] = apos
+            apos += o * i
     offsets, total = {}, 0
     for name, size in buffer_sizes(ir, D, b, backward):
         offsets[name] = total
