@@ -3,7 +3,8 @@
 x (B, T, dim) -> q, k, v by linear projections, a short depthwise causal convolution and SiLU;
 q and k l2-normalised per head, v RMS-normalised per head (bounded targets keep the inner
 gradient steps stable as the projections grow during training); gates theta = max_lr * sigmoid(.),
-eta = 0.95 * sigmoid(.),
+eta = 0.95 * sigmoid(.), theta scaled by (1 - eta) so that momentum never amplifies the step
+beyond max_lr (EMA momentum),
 alpha = sigmoid(.) from linear projections of the token (per_chunk gates: the projection of the
 chunk's first token, so every gate stays causal). The memory starts each sequence from learned
 per-head weights W0 and is updated while it reads; the read o_t goes through a per-head RMSNorm,
@@ -88,7 +89,11 @@ class NeuralMemory(nn.Module):
     def _gates(self, x: Tensor) -> list[Tensor | None]:
         B, T, _ = x.shape
         raw = self.to_gates(x).view(B, T, 3, self.heads).permute(2, 0, 3, 1)  # (3, B, H, T)
-        vals = [self.max_lr * torch.sigmoid(raw[0]), MAX_MOMENTUM * torch.sigmoid(raw[1]), torch.sigmoid(raw[2])]
+        eta = MAX_MOMENTUM * torch.sigmoid(raw[1])
+        lr = self.max_lr * torch.sigmoid(raw[0])
+        if self.gate_modes[1] is not GateMode.NONE:
+            lr = lr * (1 - eta)  # EMA momentum: the accumulated step lr / (1 - eta) stays <= max_lr
+        vals = [lr, eta, torch.sigmoid(raw[2])]
         out = []
         for val, mode in zip(vals, self.gate_modes):
             if mode is GateMode.NONE:
