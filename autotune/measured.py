@@ -12,24 +12,27 @@ from .predicted import Candidate
 Timer = Callable[[TritonConfig], float]
 
 
-def cuda_timer(run_for: Callable[[TritonConfig], Callable[[], object]], reps: int = 10) -> Timer:
-    """Median CUDA-event time of run_for(cfg)()."""
+def cuda_median_seconds(fn: Callable[[], object], reps: int = 10, warmup: int = 1) -> float:
+    """Median seconds of fn() measured with CUDA events after `warmup` calls."""
     import torch
 
-    def time_cfg(cfg: TritonConfig) -> float:
-        fn = run_for(cfg)
+    for _ in range(warmup):
         fn()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(reps):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        fn()
+        end.record()
         torch.cuda.synchronize()
-        times = []
-        for _ in range(reps):
-            a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            a.record()
-            fn()
-            b.record()
-            torch.cuda.synchronize()
-            times.append(a.elapsed_time(b) / 1e3)
-        return statistics.median(times)
-    return time_cfg
+        times.append(start.elapsed_time(end) / 1e3)
+    return statistics.median(times)
+
+
+def cuda_timer(run_for: Callable[[TritonConfig], Callable[[], object]], reps: int = 10) -> Timer:
+    """Timer of run_for(cfg)() by cuda_median_seconds."""
+    return lambda cfg: cuda_median_seconds(run_for(cfg), reps)
 
 
 def tune(configs: list[TritonConfig], timer: Timer, check: Callable[[TritonConfig], bool] | None = None,

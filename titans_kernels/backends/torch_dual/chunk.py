@@ -74,24 +74,26 @@ def _col(x: Tensor) -> Tensor:
     return x.view(-1, 1, 1)
 
 
-def _state_base(ws: Tensor, in_f: int, out_f: int, co: Coeffs) -> Tensor:
-    """Packed [a_e W + m_e S, p_e S] (a None means 1), always a fresh tensor."""
+def _pair_mix(x: Tensor, in_f: int, out_f: int, co: Coeffs, into_w: bool) -> Tensor:
+    """Packed [a_e W, p_e S] plus m_e times one half added into the other, as a fresh tensor (a
+    None means 1). into_w: W += m_e S (the state update); else S += m_e W (its backward)."""
     if co.m_e is None:
-        return ws.clone() if co.a_e is None else _col(co.a_e) * ws
-    pair, shape = _pair_view(ws, in_f, out_f)
-    base = (pair * co.ap_e.view(shape)).view(ws.shape)
-    w_part(base, in_f, out_f).addcmul_(s_part(ws, in_f, out_f), _col(co.m_e))
-    return base
+        return x.clone() if co.a_e is None else _col(co.a_e) * x
+    pair, shape = _pair_view(x, in_f, out_f)
+    out = (pair * co.ap_e.view(shape)).view(x.shape)
+    dst, src = (w_part, s_part) if into_w else (s_part, w_part)
+    dst(out, in_f, out_f).addcmul_(src(x, in_f, out_f), _col(co.m_e))
+    return out
+
+
+def _state_base(ws: Tensor, in_f: int, out_f: int, co: Coeffs) -> Tensor:
+    """Packed [a_e W + m_e S, p_e S]."""
+    return _pair_mix(ws, in_f, out_f, co, into_w=True)
 
 
 def _state_base_backward(g_end: Tensor, in_f: int, out_f: int, co: Coeffs) -> Tensor:
     """Backward of `_state_base`: packed [a_e dW', m_e dW' + p_e dS']."""
-    if co.m_e is None:
-        return g_end.clone() if co.a_e is None else _col(co.a_e) * g_end
-    pair, shape = _pair_view(g_end, in_f, out_f)
-    d = (pair * co.ap_e.view(shape)).view(g_end.shape)
-    s_part(d, in_f, out_f).addcmul_(w_part(g_end, in_f, out_f), _col(co.m_e))
-    return d
+    return _pair_mix(g_end, in_f, out_f, co, into_w=False)
 
 
 @dataclass

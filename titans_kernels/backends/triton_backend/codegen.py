@@ -358,10 +358,10 @@ def _header(w: _Writer, ir: MemoryIR, kind: str, params: str, backward: bool) ->
     w("        SAVE_CKPT: tl.constexpr, TILE: tl.constexpr, PREC: tl.constexpr):")
     w.indent = 1
     w("pid = tl.program_id(0).to(tl.int64)")
-    for name in ("q", "k", "v", "o", "dq", "dk", "dv", "do") if backward else ("q", "k", "v", "o"):
-        if name == "o" and backward:
-            continue
-        w(f"{name}_row = {name}_ptr + pid * T * D" if name != "o" else "o_row = out_ptr + pid * T * D")
+    rows = {"q": "q_ptr", "k": "k_ptr", "v": "v_ptr"}
+    rows.update({"dq": "dq_ptr", "dk": "dk_ptr", "dv": "dv_ptr", "do": "do_ptr"} if backward else {"o": "out_ptr"})
+    for name, ptr in rows.items():
+        w(f"{name}_row = {ptr} + pid * T * D")
     w("g_off = pid * T")
     w("scr = scr_ptr + pid * SCR")
 

@@ -57,10 +57,6 @@ def load_kernel(ir: MemoryIR, kind: str = "fwd"):
     return kernel
 
 
-def load_forward(ir: MemoryIR):
-    return load_kernel(ir, "fwd")
-
-
 def group_layout(num_chunks: int, group: int) -> tuple[int, int]:
     """(first_group_len, n_groups) for groups counted from the end (torch backend's convention)."""
     n_groups = -(-num_chunks // group)
@@ -101,7 +97,7 @@ def run_forward(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, et
     save = group is not None
     first, n_groups = group_layout(num_chunks, group) if save else (num_chunks, 1)
     ckpt = torch.empty(n, n_groups if save else 1, plan.state_numel, dtype=torch.float32, device=q.device)
-    kernel = load_forward(ir)
+    kernel = load_kernel(ir, "fwd")
     dummy = theta
     kernel[(n,)](q, k, v, theta, eta if eta is not None else dummy, alpha if alpha is not None else dummy,
                  out, scratch, ckpt, T, num_chunks, first, group or 1, n_groups, float(ir.huber_delta),
