@@ -11,8 +11,9 @@ def compile(spec: MemorySpec | str, backend: str = "torch", **options) -> base.C
     """Compile a spec (object, shipped name or .yaml path) for `backend`.
 
     Backends: "reference" (token loop with autograd), "torch" (chunk-parallel dual form),
-    "triton" (generated fused kernels; CUDA, or CPU under TRITON_INTERPRET=1), "auto" (triton
-    for CUDA inputs it covers, torch otherwise).
+    "triton" (generated fused kernels; CUDA, or CPU under TRITON_INTERPRET=1), "tilelang"
+    (generated TileLang forward; CUDA, or CPU through TileLang's C target), "auto" (on CUDA the
+    faster GPU backend by the tuning database, triton by default; torch otherwise).
     """
     spec = load_spec(spec)
     factory = base.backend_factory(backend)

@@ -1,4 +1,5 @@
-"""`titans-kernels compile SPEC --target sm_90 [--report]`: ahead-of-time compilation, no GPU needed."""
+"""`titans-kernels compile SPEC [--backend triton|tilelang] --target sm_90 [--report]`: ahead-of-time
+compilation, no GPU needed."""
 from __future__ import annotations
 
 import json
@@ -12,8 +13,9 @@ from ..spec import load_spec
 def add_parser(sub) -> None:
     p = sub.add_parser("compile", help="compile a spec's kernels ahead of time for a GPU target")
     p.add_argument("spec", help="shipped spec name or path to a .yaml file")
-    p.add_argument("--backend", default="triton", choices=["triton"])
-    p.add_argument("--target", default="sm_90", help="sm_80 | sm_90 | sm_100 | gfx942 (default sm_90)")
+    p.add_argument("--backend", default="triton", choices=["triton", "tilelang"])
+    p.add_argument("--target", default=None,
+                   help="triton: sm_80 | sm_90 | sm_100 | gfx942 (default sm_90); tilelang: sm_80 | sm_90a (default sm_90a)")
     p.add_argument("--dim", type=int, default=64, help="head dim D (default 64)")
     p.add_argument("--chunk", type=int, default=64, help="chunk size (default 64)")
     p.add_argument("--dtype", default="bfloat16", choices=["float32", "bfloat16", "float16"])
@@ -29,6 +31,9 @@ def add_parser(sub) -> None:
 
 
 def cmd_compile(args) -> int:
+    if args.backend == "tilelang":
+        return _compile_tilelang(args)
+    args.target = args.target or "sm_90"
     try:
         from ..backends.triton_backend import aot, codegen, config
     except ImportError as exc:  # triton missing
@@ -52,4 +57,32 @@ def cmd_compile(args) -> int:
             print("\n".join(report.lines()))
         else:
             print(f"ok: {report.kernel} ({report.binary_bytes} bytes)")
+    return 0
+
+
+def _compile_tilelang(args) -> int:
+    from ..backends.tilelang_backend import DEFAULT_CONFIG, aot, tile_config
+    from ..backends.tilelang_backend.codegen import generate_forward
+    from ..backends.triton_backend.config import TritonConfig
+
+    target = args.target or "sm_90a"
+    aot.check_target(target)
+    if args.kernel != "fwd":
+        raise BackendError("the tilelang backend generates the forward kernel only (its backward is the "
+                           "torch backend's hand-derived walk); use --kernel fwd")
+    ir = lower(load_spec(args.spec))
+    base = DEFAULT_CONFIG
+    cfg = TritonConfig(tile=args.tile or base.tile, num_warps=args.warps or base.num_warps,
+                       num_stages=args.stages or base.num_stages)
+    if args.show_source:
+        print(generate_forward(ir, tile_config(cfg, args.dim, args.chunk, on_gpu=True)))
+    print(f"lowering the TileLang forward kernel of {ir.name} for {target} and compiling it with nvcc ...",
+          flush=True)
+    report = aot.compile_report(ir, target, D=args.dim, b=args.chunk, cfg=cfg)
+    if args.json:
+        print(json.dumps(asdict(report)))
+    elif args.report:
+        print("\n".join(report.lines()))
+    else:
+        print(f"ok: {report.kernel} ({report.cuda_source_bytes} bytes of CUDA)")
     return 0

@@ -12,8 +12,11 @@ MAX_EXPANSION = 4
 
 @dataclass(frozen=True)
 class TritonConfig:
-    """tile: GEMM tile edge inside a program (clipped to the head dim and chunk);
-    num_warps / num_stages: Triton launch options; precision: tl.dot input precision for
+    """Launch parameters shared by the Triton and TileLang kernels (the autotuner fills one).
+
+    tile: GEMM tile edge inside a program (clipped to the head dim and chunk);
+    num_warps / num_stages: Triton launch options (TileLang: threads = 32 * num_warps,
+    T.Pipelined stages); precision: tl.dot input precision for
     float32 operands ("ieee" exact, "tf32" faster on tensor cores)."""
 
     tile: int = 32
@@ -39,14 +42,14 @@ def default_config(ir) -> TritonConfig:
     return DEFAULT_CONFIG
 
 
-def check_shape(expansion: int, D: int, chunk: int) -> None:
-    """One clear error for shapes the generated kernels do not cover."""
+def check_shape(expansion: int, D: int, chunk: int, backend: str = "triton") -> None:
+    """One clear error for shapes the generated kernels (of either GPU backend) do not cover."""
     if D not in HEAD_DIMS:
-        raise InputError(f"triton backend: head dim D={D} not supported; use one of "
+        raise InputError(f"{backend} backend: head dim D={D} not supported; use one of "
                          f"{', '.join(map(str, HEAD_DIMS))} (or backend='torch')")
     if chunk not in CHUNK_SIZES:
-        raise InputError(f"triton backend: chunk_size={chunk} not supported; use one of "
+        raise InputError(f"{backend} backend: chunk_size={chunk} not supported; use one of "
                          f"{', '.join(map(str, CHUNK_SIZES))} (or backend='torch')")
     if expansion > MAX_EXPANSION:
-        raise InputError(f"triton backend: expansion {expansion} exceeds {MAX_EXPANSION} "
+        raise InputError(f"{backend} backend: expansion {expansion} exceeds {MAX_EXPANSION} "
                          f"(or use backend='torch')")

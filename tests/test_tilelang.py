@@ -1,0 +1,145 @@
+"""TileLang backend on CPU: the generated program runs through TileLang's C target against the
+torch backend (and the Triton interpreter), and lowers + nvcc-compiles for sm_80 / sm_90a."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+import yaml
+
+import titans_kernels as tk
+from titans_kernels.backends.tilelang_backend import aot, codegen, launch, tile_config, DEFAULT_CONFIG
+from titans_kernels.testing import rel_error
+
+from conftest import SHIPPED, call_with_leaves, flat_inputs, make_case
+
+
+@pytest.fixture
+def poisoned(monkeypatch):
+    """Output and checkpoint buffers start as NaN: any element the kernel fails to write shows up."""
+    monkeypatch.setattr(launch, "OUTPUT_FILL", float("nan"))
+
+
+def _compare(name, B, H, T, D, chunk, seed, dtype=torch.float32, tol=1e-5, other="torch"):
+    inputs, state = make_case(name, B, H, T, D, chunk, seed=seed, dtype=torch.float64)
+    args = [x.to(dtype) if x is not None else None for x in inputs.args()]
+    st = state.to(torch.float32)
+    ref, ref_state = tk.compile(name, backend=other)(*args, state=st, chunk_size=chunk)
+    out, out_state = tk.compile(name, backend="tilelang")(*args, state=st, chunk_size=chunk)
+    assert out.dtype == dtype and out.shape == ref.shape
+    assert torch.isfinite(out.float()).all()
+    per_token = (out.float() - ref.float()).norm(dim=-1) / ref.float().norm(dim=-1).clamp_min(1e-12)
+    assert per_token.max() < 10 * tol, per_token.max()
+    assert rel_error(out, ref) < tol
+    for a, b in zip(out_state.tensors(), ref_state.tensors()):
+        assert torch.isfinite(a).all()
+        assert rel_error(a, b) < tol
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_forward_matches_torch_backend(name, poisoned):
+    _compare(name, 1, 2, 40, 16, 16, seed=11)  # 40 = 2 full chunks + a ragged one
+
+
+@pytest.mark.parametrize("name, B, H, T, D, chunk", [
+    ("titans_mlp2", 2, 1, 70, 32, 32),
+    ("titans_mlp3", 1, 1, 16, 16, 16),
+])
+def test_forward_other_shapes(name, B, H, T, D, chunk, poisoned):
+    _compare(name, B, H, T, D, chunk, seed=T)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("D, chunk, T", [(32, 16, 50), (16, 32, 100), (64, 64, 130)])
+def test_forward_full_grid(name, D, chunk, T, poisoned):
+    _compare(name, 1, 2, T, D, chunk, seed=D + chunk)
+
+
+def test_bfloat16_inputs(poisoned):
+    _compare("titans_mlp2", 1, 2, 48, 16, 16, seed=4, dtype=torch.bfloat16, tol=1e-2)
+
+
+@pytest.mark.parametrize("name", ["titans_mlp2", "titans_mlp2_anchored"])
+def test_agrees_with_triton_interpreter(name):
+    """Two code generators, one IR: the TileLang C-target run and the Triton interpreter run give
+    the same function."""
+    _compare(name, 1, 2, 40, 16, 16, seed=21, other="triton")
+
+
+@pytest.mark.parametrize("name", ["titans_mlp2", "titans_mlp2_anchored", "titans_linear"])
+def test_backward_from_tilelang_checkpoints(name, poisoned):
+    """Gradients of every input and the initial state, the backward walking from the states the
+    TileLang forward checkpointed (several groups), against the torch backend."""
+    chunk = 16
+    inputs, state = make_case(name, 1, 2, 56, 16, chunk, seed=6, dtype=torch.float64)
+    leaves, mask = flat_inputs(inputs, state)
+    leaves = [x.float() for x in leaves]
+    depth = len(state.weights)
+
+    def grads(rule):
+        xs = [x.clone().requires_grad_() for x in leaves]
+        out, st = call_with_leaves(rule, xs, mask, depth, chunk)
+        g = torch.Generator().manual_seed(0)
+        probe = lambda t: torch.randn(t.shape, generator=g, dtype=torch.float64).float()  # noqa: E731
+        loss = (out * probe(out)).sum() + sum((t * probe(t)).sum() for t in st.tensors())
+        return torch.autograd.grad(loss, xs)
+
+    ref = grads(tk.compile(name, backend="torch"))
+    got = grads(tk.compile(name, backend="tilelang", checkpoint_group=2))
+    for i, (a, b) in enumerate(zip(got, ref)):
+        assert torch.isfinite(a).all() and float(b.norm()) > 0
+        assert rel_error(a, b) < 1e-5, (i, rel_error(a, b))
+
+
+def test_unsupported_shape_one_line():
+    inputs, state = make_case("titans_mlp2", 1, 1, 20, 24, 16, seed=0, dtype=torch.float32)
+    with pytest.raises(tk.InputError, match="tilelang backend: head dim D=24 not supported"):
+        tk.compile("titans_mlp2", backend="tilelang")(*inputs.args(), state=state, chunk_size=16)
+
+
+def test_generated_source_carries_no_spec_text(tmp_path):
+    data = copy.deepcopy(yaml.safe_load(open(tk.list_specs()["titans_mlp2"])))
+    data["name"] = "evil_rule"
+    data["description"] = "'); import os; os.system('echo pwned') #"
+    path = tmp_path / "evil_rule.yaml"
+    path.write_text(yaml.safe_dump(data))
+    cfg = tile_config(DEFAULT_CONFIG, 64, 64, on_gpu=True)
+    src = codegen.generate_forward(tk.lower(tk.load_spec(path)), cfg)
+    assert "pwned" not in src and "evil_rule" not in src and "import os" not in src
+    assert codegen.generate_forward(tk.lower(tk.load_spec("titans_mlp2")), cfg) == src
+
+
+def _check_report(report):
+    assert report.cuda_source_bytes > 0 and report.registers is not None
+    assert report.spill_bytes == 0, report.lines()
+    assert 0 < report.shared_bytes <= 227 * 1024, report.lines()
+
+
+@pytest.mark.parametrize("name, target", [("titans_mlp2", "sm_90a"), ("titans_linear", "sm_80")])
+def test_lowers_and_compiles_for_gpu_targets(name, target):
+    """Lowered to CUDA for a GPU that is not here and compiled with nvcc: no spills, shared
+    memory within an H100's 227 KB per block."""
+    _check_report(aot.compile_report(tk.lower(tk.load_spec(name)), target, D=64, b=64))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("target", ["sm_80", "sm_90a"])
+def test_lowering_full_grid(name, target):
+    _check_report(aot.compile_report(tk.lower(tk.load_spec(name)), target, D=64, b=64))
+
+
+def test_cli_compile_report(capsys):
+    from titans_kernels.cli import main
+    assert main(["compile", "titans_linear", "--backend", "tilelang", "--target", "sm_90a", "--report"]) == 0
+    out = capsys.readouterr().out
+    assert "generated CUDA" in out and "registers/thread" in out and "spills: 0 bytes" in out
+
+
+def test_cli_unknown_tilelang_target(capsys):
+    from titans_kernels.cli import main
+    assert main(["compile", "titans_linear", "--backend", "tilelang", "--target", "sm_100"]) != 0
+    err = capsys.readouterr().err
+    assert "unknown tilelang target 'sm_100'" in err and "Traceback" not in err

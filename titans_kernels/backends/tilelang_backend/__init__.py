@@ -1,0 +1,61 @@
+"""TileLang backend: the forward chunk loop generated from the same IR as the Triton kernels.
+
+CUDA tensors run the kernel lowered for the local GPU; CPU tensors run the same program
+through TileLang's C target (float32), which is how it is checked without a GPU.
+"""
+from __future__ import annotations
+
+from ...errors import BackendError
+from ..base import CompiledRule, register
+from ..state import MemoryState
+from ..triton_backend.config import TritonConfig, check_shape
+from .codegen import TileConfig
+
+
+def tilelang_available() -> str | None:
+    """None when usable, else the reason it is not."""
+    try:
+        import tilelang  # noqa: F401
+    except ImportError:
+        return "tilelang is not installed (pip install 'titans-kernels[tilelang]')"
+    except Exception as exc:  # a broken native install: say so in one line
+        return f"tilelang failed to import ({type(exc).__name__}: {exc})"
+    return None
+
+
+DEFAULT_CONFIG = TritonConfig(tile=32, num_warps=4, num_stages=2)
+
+
+def tile_config(cfg: TritonConfig, D: int, b: int, on_gpu: bool) -> TileConfig:
+    """The shared launch config as the TileLang generator's parameters."""
+    return TileConfig(D=D, b=b, tile=cfg.tile_for(D, b), threads=32 * cfg.num_warps, stages=cfg.num_stages,
+                      flavour="gpu" if on_gpu else "cpu")
+
+
+@register("tilelang")
+class TileLangRule(CompiledRule):
+    """Same call contract as the torch backend. The backward is the torch backend's hand-derived
+    reverse walk, started from the checkpoints the TileLang forward writes."""
+
+    backend = "tilelang"
+
+    def __init__(self, ir, config: TritonConfig | None = None, checkpoint_group: int | None = None):
+        super().__init__(ir)
+        reason = tilelang_available()
+        if reason:
+            raise BackendError(f"backend 'tilelang' unavailable: {reason}")
+        self.config = config or DEFAULT_CONFIG
+        self.checkpoint_group = checkpoint_group
+
+    def _run(self, q, k, v, theta, eta, alpha, state: MemoryState, chunk: int):
+        from .function import TileLangFunction
+
+        B, H, T, D = q.shape
+        check_shape(max(l.out_mult for l in self.ir.layers), D, chunk, backend="tilelang")
+        cfg = tile_config(self.config, D, chunk, q.device.type == "cuda")
+        anchor = state.anchor if self.ir.decay_to_init else None
+        L = self.ir.depth
+        res = TileLangFunction.apply(self.ir, cfg, chunk, self.checkpoint_group, anchor is not None, q, k, v,
+                                     theta, eta, alpha, *state.tensors(), *(anchor or []))
+        out, ends = res[0], list(res[1:])
+        return out, MemoryState(ends[:L], ends[L:] if self.ir.gates.has_momentum else None, anchor)

@@ -1,0 +1,113 @@
+"""Ahead-of-time lowering of the TileLang kernel for a GPU that need not be present.
+
+`compile_report(ir, "sm_90a")` lowers the generated program to CUDA for the target (a dict
+target inside a `tvm.target.Target` context), compiles the CUDA source with nvcc
+(`-cubin -Xptxas -v`, TileLang's headers and CUTLASS on the include path) and reads back the
+source size, registers, spill bytes and shared memory (static from ptxas plus the dynamic
+shared memory the lowering planned).
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ...errors import BackendError, InputError
+from ...ir import MemoryIR
+from ..triton_backend.config import TritonConfig, check_shape
+
+TARGETS = {"sm_80": "sm_80", "sm_90a": "sm_90a", "sm_90": "sm_90a"}
+
+
+@dataclass
+class TileLangReport:
+    spec: str
+    target: str
+    kernel: str
+    head_dim: int
+    chunk: int
+    config: dict
+    cuda_source_bytes: int
+    registers: int | None
+    spill_bytes: int
+    shared_bytes: int
+
+    def lines(self) -> list[str]:
+        c = self.config
+        return [f"{self.kernel} for {self.target} (tilelang, D={self.head_dim}, chunk={self.chunk}, "
+                f"tile={c['tile']}, threads={32 * c['num_warps']}, stages={c['num_stages']})",
+                f"  generated CUDA: {self.cuda_source_bytes} bytes",
+                f"  registers/thread: {self.registers if self.registers is not None else 'n/a'}",
+                f"  spills: {self.spill_bytes} bytes",
+                f"  shared memory: {self.shared_bytes} bytes"]
+
+
+def check_target(target: str) -> None:
+    if target not in TARGETS:
+        raise InputError(f"unknown tilelang target '{target}'; known: sm_80, sm_90a")
+
+
+def _nvcc() -> str:
+    found = shutil.which("nvcc") or ("/usr/local/cuda/bin/nvcc" if Path("/usr/local/cuda/bin/nvcc").exists() else None)
+    if not found:
+        raise BackendError("nvcc not found; install the CUDA toolkit (or put nvcc on PATH) to compile TileLang kernels")
+    return found
+
+
+def lower_cuda(ir: MemoryIR, target: str, D: int, b: int, cfg: TritonConfig) -> tuple[str, int]:
+    """(CUDA source, dynamic shared memory bytes) of the forward kernel lowered for `target`."""
+    import tilelang
+    from tilelang import tvm
+
+    from . import tile_config
+    from .launch import PASS_CONFIGS, load_source
+
+    _, func, _ = load_source(ir, tile_config(cfg, D, b, on_gpu=True))
+    with tvm.transform.PassContext(config=PASS_CONFIGS), tvm.target.Target({"kind": "cuda", "arch": TARGETS[target]}):
+        artifact = tilelang.lower(func)
+    dyn = 0
+    for _, fn in artifact.device_mod.functions.items():
+        attrs = fn.attrs or {}
+        if "dyn_shared_memory_buf" in attrs:
+            dyn = max(dyn, int(attrs["dyn_shared_memory_buf"]))
+    return artifact.kernel_source, dyn
+
+
+def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64,
+                   cfg: TritonConfig | None = None) -> TileLangReport:
+    """Lower, nvcc-compile and report the TileLang forward kernel of `ir` for `target`."""
+    from . import DEFAULT_CONFIG, tilelang_available
+    from .codegen import kernel_name
+
+    check_target(target)
+    reason = tilelang_available()
+    if reason:
+        raise BackendError(f"backend 'tilelang' unavailable: {reason}")
+    check_shape(max(l.out_mult for l in ir.layers), D, b, backend="tilelang")
+    cfg = cfg or DEFAULT_CONFIG
+    source, dyn = lower_cuda(ir, target, D, b, cfg)
+    import tilelang
+    root = Path(tilelang.__file__).parent
+    with tempfile.TemporaryDirectory() as tmp:
+        cu = Path(tmp) / "kernel.cu"
+        cu.write_text(source)
+        cmd = [_nvcc(), "-std=c++17", f"-arch={TARGETS[target]}", "-cubin", "-Xptxas", "-v", "-w",
+               f"-I{root / 'src'}", f"-I{root / '3rdparty' / 'cutlass' / 'include'}", str(cu),
+               "-o", str(Path(tmp) / "kernel.cubin")]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
+    text = proc.stdout + proc.stderr
+    if proc.returncode != 0:
+        first = next((ln for ln in text.splitlines() if "error" in ln), text.strip().splitlines()[-1:])
+        raise BackendError(f"nvcc failed on the generated TileLang kernel: {first}")
+    regs = re.search(r"Used (\d+) registers", text)
+    spills = [int(x) for x in re.findall(r"(\d+) bytes spill (?:stores|loads)", text)]
+    smem = re.search(r"(\d+) bytes smem", text)
+    return TileLangReport(spec=ir.name, target=target, kernel=kernel_name(ir), head_dim=D, chunk=b,
+                          config=asdict(cfg), cuda_source_bytes=len(source.encode()),
+                          registers=int(regs.group(1)) if regs else None,
+                          spill_bytes=max(spills) if spills else 0,
+                          shared_bytes=(int(smem.group(1)) if smem else 0) + dyn)

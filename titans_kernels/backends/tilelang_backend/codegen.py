@@ -1,0 +1,329 @@
+"""TileLang source generation from the IR: the forward chunk loop as one `T.prim_func`.
+
+One program per (batch, head) (`T.Kernel(BH)`) walks the chunks in order. The memory state
+(W_l, S_l, float32) lives in the state buffers, which the kernel updates in place; per-chunk
+intermediates live in a per-program global scratch region (L2-resident on a GPU). Each step of
+the dual form, the same steps as torch_dual/chunk.py but unpacked per layer, is a tiled GEMM:
+operand tiles copied (`T.copy`) into shared memory, `T.gemm` into a register fragment,
+`T.Pipelined` over the reduction, then an elementwise epilogue that writes global memory.
+
+The same program is written in two flavours:
+  gpu: shared / fragment buffers, `T.Parallel` epilogues, `T.sync_threads()` between steps;
+  cpu: local buffers and serial loops, for TileLang's C target, which runs it on the CPU
+       (its layout inference has no fragments or shared memory, and it cannot fill them).
+Only integers, floats and names derived from the IR's whitelisted fields reach the source.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ...ir import MemoryIR, ReadMode
+
+# activation value and derivative as expressions of {z}; every name is whitelisted by the IR
+ACT = {
+    "silu": ("{z} * T.sigmoid({z})", "T.sigmoid({z}) * (1.0 + {z} * (1.0 - T.sigmoid({z})))"),
+    "gelu": ("0.5 * {z} * (1.0 + T.erf({z} * 0.7071067811865476))",
+             "0.5 * (1.0 + T.erf({z} * 0.7071067811865476)) + {z} * T.exp(-0.5 * {z} * {z}) * 0.3989422804014327"),
+    "relu": ("T.max({z}, 0.0)", "T.if_then_else({z} > 0.0, 1.0, 0.0)"),
+    "identity": ("{z}", "1.0"),
+}
+FLAVOURS = ("gpu", "cpu")
+_HEX = re.compile(r"[0-9a-f]{16}\Z")
+
+
+def kernel_name(ir: MemoryIR) -> str:
+    if not _HEX.match(ir.spec_hash):
+        raise ValueError("bad kernel name request")
+    return f"titans_tl_fwd_{ir.spec_hash}"
+
+
+@dataclass(frozen=True)
+class TileConfig:
+    """What the source depends on besides the IR: head dim, chunk, tile edge, threads, stages."""
+
+    D: int
+    b: int
+    tile: int = 32
+    threads: int = 128
+    stages: int = 2
+    flavour: str = "gpu"
+
+    def edge(self, n: int) -> int:
+        """Largest tile edge <= `tile` that divides n (every dim is a multiple of 16)."""
+        for t in (self.tile, 64, 32, 16):
+            if t <= self.tile and n % t == 0:
+                return t
+        raise ValueError(f"dimension {n} is not a multiple of 16")
+
+
+@dataclass(frozen=True)
+class Operand:
+    """A 2-D view buf[bh, row0 + r, c] of a (BH, rows, cols) global buffer."""
+
+    buf: str
+    row0: str = "0"
+
+
+@dataclass(frozen=True)
+class Term:
+    """acc += scale[row] * (A @ B) with A (M x K), B (K x N) after the optional transposes."""
+
+    a: Operand
+    b: Operand
+    K: int
+    ta: bool = False
+    tb: bool = False
+    scale: str | None = None   # per-row coefficient vector name (indexed [bh, n, row])
+
+
+@dataclass
+class _Source:
+    lines: list[str] = field(default_factory=list)
+    allocs: list[str] = field(default_factory=list)
+    indent: int = 3
+    counter: int = 0
+
+    def __call__(self, line: str) -> None:
+        self.lines.append("    " * self.indent + line)
+
+    def uid(self) -> int:
+        self.counter += 1
+        return self.counter
+
+
+class Emitter:
+    """Writes the forward of one IR for one TileConfig."""
+
+    def __init__(self, ir: MemoryIR, cfg: TileConfig):
+        if cfg.flavour not in FLAVOURS:
+            raise ValueError(f"unknown flavour {cfg.flavour!r}")
+        self.ir, self.cfg = ir, cfg
+        self.gpu = cfg.flavour == "gpu"
+        self.L = ir.depth
+        self.mom = ir.gates.has_momentum
+        self.dec = ir.gates.has_decay
+        self.anc = ir.decay_to_init
+        self.shapes = ir.layer_shapes(cfg.D)      # (out, in) per layer
+        self.src = _Source()
+
+    # -- buffers ------------------------------------------------------------------------
+    def W(self, l: int) -> str:
+        """Weights the key path uses: W_l, or U_l + A_l (anchored)."""
+        return f"WE{l}" if self.anc else f"W{l}"
+
+    def X(self, l: int) -> Operand:
+        return Operand("K", "t0") if l == 0 else Operand(f"X{l}")
+
+    def XQ(self, l: int) -> Operand:
+        return Operand("Q", "t0") if l == 0 else Operand(f"XQ{l}")
+
+    def params(self) -> list[tuple[str, tuple]]:
+        """(name, shape) of every kernel argument, in order; all float32 but SLOT (int32).
+        Shapes hold ints and the symbolic sizes "BH", "NC" (chunks), "TP" (padded tokens), "NG"
+        (checkpoint slots)."""
+        D, b = self.cfg.D, self.cfg.b
+        p: list[tuple[str, tuple]] = [(x, ("BH", "TP", D)) for x in ("Q", "K", "V", "O")]
+        p += [("CM", ("BH", "NC", b, b)), ("CC", ("BH", "NC", b))]
+        if self.dec:
+            p.append(("CA", ("BH", "NC", b)))
+        if self.mom:
+            p += [("CMO", ("BH", "NC", b)), ("CW", ("BH", "NC", b))]
+        p += [("SC", ("BH", "NC", 3)), ("SLOT", ("NC",))]
+        for l, (o, i) in enumerate(self.shapes):
+            p += [(f"W{l}", ("BH", o, i)), (f"CKW{l}", ("BH", "NG", o, i))]
+            if self.mom:
+                p += [(f"S{l}", ("BH", o, i)), (f"CKS{l}", ("BH", "NG", o, i))]
+            if self.anc:
+                p += [(f"A{l}", ("BH", o, i)), (f"WE{l}", ("BH", o, i))]
+        for l, (o, i) in enumerate(self.shapes):  # scratch
+            if l < self.L - 1:
+                p += [(f"Z{l}", ("BH", b, o)), (f"X{l + 1}", ("BH", b, o)), (f"XQ{l + 1}", ("BH", b, o))]
+            p += [(f"G{l}", ("BH", b, o)), (f"Y{l}", ("BH", b, i))]
+            if self.mom:
+                p.append((f"YW{l}", ("BH", b, i)))
+        if self.ir.read is ReadMode.AFTER_UPDATE:
+            p.append(("QK", ("BH", b, b)))
+        return p
+
+    # -- loop helpers -------------------------------------------------------------------
+    def _par(self, *extents: int) -> str:
+        ext = ", ".join(str(e) for e in extents)
+        return f"T.Parallel({ext})" if self.gpu else f"T.grid({ext})"
+
+    def _alloc(self, shape: tuple[int, int], kind: str) -> str:
+        name = f"{kind}{self.src.uid()}"
+        scope = {"shared": "T.alloc_shared", "frag": "T.alloc_fragment"}[kind] if self.gpu else "T.alloc_local"
+        self.src.allocs.append(f"{name} = {scope}(({shape[0]}, {shape[1]}), \"float32\")")
+        return name
+
+    def sync(self) -> None:
+        if self.gpu:
+            self.src("T.sync_threads()")
+
+    def elementwise(self, rows: int, cols: int, stores: list[tuple[str, str]]) -> None:
+        """for (i, j) < (rows, cols): dst[...] = expr, with {i}, {j} in both."""
+        s = self.src
+        u = s.uid()
+        i, j = f"i{u}", f"j{u}"
+        s(f"for {i}, {j} in {self._par(rows, cols)}:")
+        for dst, expr in stores:
+            s(f"    {dst.format(i=i, j=j)} = {expr.format(i=i, j=j)}")
+        self.sync()
+
+    def gemm(self, M: int, N: int, terms: list[Term], stores: list[tuple[str, str]],
+             init: str | None = None) -> None:
+        """out (M x N) = init + sum of terms; `stores` are (dst, expr) with {i}, {j} (global row and
+        column) and {acc} (the accumulated value) in them; `init` may use {i}, {j}."""
+        s, cfg = self.src, self.cfg
+        bm, bn = cfg.edge(M), cfg.edge(N)
+        acc = self._alloc((bm, bn), "frag")
+        part = self._alloc((bm, bn), "frag") if any(t.scale for t in terms) else None
+        u = s.uid()
+        mi, ni, ii, jj = f"mi{u}", f"ni{u}", f"ii{u}", f"jj{u}"
+        gi, gj = f"({mi} * {bm} + {ii})", f"({ni} * {bn} + {jj})"
+        s(f"for {mi} in T.serial({M // bm}):")
+        s(f"    for {ni} in T.serial({N // bn}):")
+        s.indent += 2
+        if init is None:
+            s(f"T.clear({acc})")
+        else:
+            s(f"for {ii}, {jj} in {self._par(bm, bn)}:")
+            s(f"    {acc}[{ii}, {jj}] = {init.format(i=gi, j=gj)}")
+        for t in terms:
+            target = part if t.scale else acc
+            if t.scale:
+                s(f"T.clear({part})")
+            self._kloop(t, target, bm, bn, mi, ni)
+            if t.scale:
+                s(f"for {ii}, {jj} in {self._par(bm, bn)}:")
+                s(f"    {acc}[{ii}, {jj}] += {t.scale}[bh, n, {gi}] * {part}[{ii}, {jj}]")
+        s(f"for {ii}, {jj} in {self._par(bm, bn)}:")
+        for dst, expr in stores:
+            value = f"{acc}[{ii}, {jj}]"
+            s(f"    {dst.format(i=gi, j=gj, acc=value)} = {expr.format(i=gi, j=gj, acc=value)}")
+        s.indent -= 2
+        self.sync()
+
+    def _kloop(self, t: Term, acc: str, bm: int, bn: int, mi: str, ni: str) -> None:
+        s, cfg = self.src, self.cfg
+        bk = cfg.edge(t.K)
+        a_shape = (bk, bm) if t.ta else (bm, bk)
+        b_shape = (bn, bk) if t.tb else (bk, bn)
+        As, Bs = self._alloc(a_shape, "shared"), self._alloc(b_shape, "shared")
+        ki = f"ki{s.uid()}"
+        a_idx = (f"{t.a.row0} + {ki} * {bk}, {mi} * {bm}" if t.ta else f"{t.a.row0} + {mi} * {bm}, {ki} * {bk}")
+        b_idx = (f"{t.b.row0} + {ni} * {bn}, {ki} * {bk}" if t.tb else f"{t.b.row0} + {ki} * {bk}, {ni} * {bn}")
+        s(f"for {ki} in T.Pipelined({t.K // bk}, num_stages={cfg.stages}):")
+        s(f"    T.copy({t.a.buf}[bh, {a_idx}], {As})")
+        s(f"    T.copy({t.b.buf}[bh, {b_idx}], {Bs})")
+        s(f"    T.gemm({As}, {Bs}, {acc}, transpose_A={t.ta}, transpose_B={t.tb})")
+
+    # -- the chunk ----------------------------------------------------------------------
+    def act(self, which: int, z: str) -> str:
+        return "(" + ACT[self.ir.activation][which].format(z=z) + ")"
+
+    def loss_grad(self, r: str) -> str:
+        if self.ir.loss == "l2":
+            return r
+        d = float(self.ir.huber_delta)
+        return f"T.max(T.min({r}, {d!r}), {-d!r})"
+
+    def chunk(self) -> None:
+        ir, L, b, D = self.ir, self.L, self.cfg.b, self.cfg.D
+        s = self.src
+        # checkpoint of the chunk-start state (the backward re-runs groups from these)
+        s("if SLOT[n] >= 0:")
+        s.indent += 1
+        for l, (o, i) in enumerate(self.shapes):
+            stores = [(f"CKW{l}[bh, SLOT[n], {{i}}, {{j}}]", f"W{l}[bh, {{i}}, {{j}}]")]
+            if self.mom:
+                stores.append((f"CKS{l}[bh, SLOT[n], {{i}}, {{j}}]", f"S{l}[bh, {{i}}, {{j}}]"))
+            self.elementwise(o, i, stores)
+        s.indent -= 1
+        if self.anc:
+            for l, (o, i) in enumerate(self.shapes):
+                self.elementwise(o, i, [(f"WE{l}[bh, {{i}}, {{j}}]", f"W{l}[bh, {{i}}, {{j}}] + A{l}[bh, {{i}}, {{j}}]")])
+        # key path: Z_l = X_l W_l^T, X_{l+1} = phi(Z_l); last layer: G = loss'(Z (+k) - v)
+        for l, (o, i) in enumerate(self.shapes):
+            term = [Term(self.X(l), Operand(self.W(l)), K=i, tb=True)]
+            if l < L - 1:
+                stores = [(f"Z{l}[bh, {{i}}, {{j}}]", "{acc}"), (f"X{l + 1}[bh, {{i}}, {{j}}]", self.act(0, "{acc}"))]
+            else:
+                r = "{acc} - V[bh, t0 + {i}, {j}]" + (" + K[bh, t0 + {i}, {j}]" if ir.residual else "")
+                stores = [(f"G{l}[bh, {{i}}, {{j}}]", self.loss_grad(f"({r})"))]
+            self.gemm(b, o, term, stores)
+        # gradient recursion: G_{l-1} = (G_l W_l) * phi'(Z_{l-1})
+        for l in range(L - 1, 0, -1):
+            o, i = self.shapes[l]
+            self.gemm(b, i, [Term(Operand(f"G{l}"), Operand(self.W(l)), K=o)],
+                      [(f"G{l - 1}[bh, {{i}}, {{j}}]", "{acc} * " + self.act(1, f"Z{l - 1}[bh, {{i}}, {{j}}]"))])
+        # read (state at chunk start; after_update adds this chunk's updates through C)
+        for l, (o, i) in enumerate(self.shapes):
+            last = l == L - 1
+            if ir.read is ReadMode.AFTER_UPDATE:
+                self.gemm(b, b, [Term(self.XQ(l), self.X(l), K=i, tb=True)],
+                          [("QK[bh, {i}, {j}]", "-CM[bh, n, {i}, {j}] * {acc}")])
+                terms = [Term(self.XQ(l), Operand(f"W{l}"), K=i, tb=True, scale="CA" if self.dec else None)]
+                if self.mom:
+                    terms.append(Term(self.XQ(l), Operand(f"S{l}"), K=i, tb=True, scale="CMO"))
+                terms.append(Term(Operand("QK"), Operand(f"G{l}"), K=b))
+                if self.anc:
+                    terms.append(Term(self.XQ(l), Operand(f"A{l}"), K=i, tb=True))
+            else:
+                terms = [Term(self.XQ(l), Operand(self.W(l)), K=i, tb=True)]
+            if last:
+                res = " + Q[bh, t0 + {i}, {j}]" if ir.residual else ""
+                stores = [("O[bh, t0 + {i}, {j}]", "{acc}" + res)]
+            else:
+                stores = [(f"XQ{l + 1}[bh, {{i}}, {{j}}]", self.act(0, "{acc}"))]
+            self.gemm(b, o, terms, stores)
+        # state update: W' = a_e W + m_e S - G^T (c X),  S' = p_e S - G^T (w X)
+        for l, (o, i) in enumerate(self.shapes):
+            x = self.X(l)
+            src = f"{x.buf}[bh, {x.row0} + {{i}}, {{j}}]"
+            stores = [(f"Y{l}[bh, {{i}}, {{j}}]", f"-CC[bh, n, {{i}}] * {src}")]
+            if self.mom:
+                stores.append((f"YW{l}[bh, {{i}}, {{j}}]", f"-CW[bh, n, {{i}}] * {src}"))
+            self.elementwise(b, i, stores)
+            w_init = f"W{l}[bh, {{i}}, {{j}}]" + (" * SC[bh, n, 0]" if self.dec else "")
+            if self.mom:
+                w_init += f" + SC[bh, n, 1] * S{l}[bh, {{i}}, {{j}}]"
+            self.gemm(o, i, [Term(Operand(f"G{l}"), Operand(f"Y{l}"), K=b, ta=True)],
+                      [(f"W{l}[bh, {{i}}, {{j}}]", "{acc}")], init=w_init)
+            if self.mom:
+                self.gemm(o, i, [Term(Operand(f"G{l}"), Operand(f"YW{l}"), K=b, ta=True)],
+                          [(f"S{l}[bh, {{i}}, {{j}}]", "{acc}")], init=f"SC[bh, n, 2] * S{l}[bh, {{i}}, {{j}}]")
+
+    def module(self) -> str:
+        """The whole generated module: imports, symbolic sizes and the kernel."""
+        self.chunk()
+        name = kernel_name(self.ir)
+        def tensor(name: str, shape: tuple) -> str:
+            dims = ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "")
+            return f"{name}: T.Tensor(({dims}), \"{'int32' if name == 'SLOT' else 'float32'}\")"
+        sig = ",\n        ".join(tensor(name, shape) for name, shape in self.params())
+        launch = f"T.Kernel(BH, threads={self.cfg.threads})" if self.gpu else "T.Kernel(BH)"
+        head = [
+            f'"""Generated from rule {self.ir.spec_hash}: TileLang forward chunk loop '
+            f'({self.cfg.flavour}, D={self.cfg.D}, chunk={self.cfg.b}). Do not edit."""',
+            "import tilelang.language as T",
+            "",
+            'BH = T.dynamic("BH")',
+            'NC = T.dynamic("NC")',
+            'TP = T.dynamic("TP")',
+            'NG = T.dynamic("NG")',
+            "",
+            "",
+            "@T.prim_func",
+            f"def {name}(",
+            f"        {sig}):",
+            f"    with {launch} as bh:",
+        ]
+        head += ["        " + a for a in self.src.allocs]
+        head += ["        for n in T.serial(NC):", f"            t0 = n * {self.cfg.b}"]
+        return "\n".join(head + self.src.lines) + "\n"
+
+
+def generate_forward(ir: MemoryIR, cfg: TileConfig) -> str:
+    return Emitter(ir, cfg).module()

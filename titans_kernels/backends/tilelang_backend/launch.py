@@ -1,0 +1,132 @@
+"""Generate, cache, compile and launch the TileLang forward kernel of a MemoryIR.
+
+Coefficients (C, a, m, c, w and the chunk-end scalars) come from the shared torch code
+(torch_dual/coeffs.py, batched over all chunks: O(T * chunk) per head); the kernel consumes
+them. The launcher pads the sequence to whole chunks (the last chunk's coefficients are read at
+its last real token, so padding never changes the result) and runs every operand in float32.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from ...ir import MemoryIR
+from ..torch_dual import coeffs as coeff_ops
+from ..torch_dual.function import Layout, group_bounds
+from ..triton_backend.launch import cache_dir
+from .codegen import Emitter, TileConfig, generate_forward, kernel_name
+
+_COMPILED: dict[tuple[str, str], object] = {}
+# Every GEMM step has its own shared tiles; lifetime-based merging lets the steps share one
+# region (D=64, chunk 64: 49 KB instead of 476 KB for titans_mlp2).
+PASS_CONFIGS = {"tl.enable_aggressive_shared_memory_merge": True}
+OUTPUT_FILL: float | None = None  # tests set NaN to prove the kernel writes every output element
+
+
+def load_source(ir: MemoryIR, cfg: TileConfig):
+    """(module path, prim_func) of the generated source; written once per source text."""
+    source = generate_forward(ir, cfg)
+    name = kernel_name(ir)
+    digest = hashlib.sha256(source.encode()).hexdigest()[:12]
+    folder = cache_dir() / "tilelang_src"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}_{digest}.py"
+    if not path.exists() or path.read_text() != source:
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(source)
+        os.replace(tmp, path)
+    spec = importlib.util.spec_from_file_location(f"titans_generated_tl.{name}_{digest}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return path, getattr(module, name), digest
+
+
+def compiled_kernel(ir: MemoryIR, cfg: TileConfig, target: str):
+    """The compiled kernel for `target` ("c" on CPU, "cuda" on a GPU), cached per process."""
+    path, func, digest = load_source(ir, cfg)
+    key = (digest, target)
+    if key not in _COMPILED:
+        import tilelang
+        _COMPILED[key] = tilelang.compile(func, target=target, verbose=False,
+                                          pass_configs=PASS_CONFIGS if target == "cuda" else None)
+    return _COMPILED[key]
+
+
+def _output(*shape: int, dtype, device) -> Tensor:
+    if OUTPUT_FILL is None:
+        return torch.empty(*shape, dtype=dtype, device=device)
+    return torch.full(shape, OUTPUT_FILL, dtype=dtype, device=device)
+
+
+@dataclass
+class ForwardResult:
+    out: Tensor                     # (n, T, D) float32
+    weights: list[Tensor]           # per layer (n, out, in): W_end (U_end when anchored)
+    momentum: list[Tensor] | None
+    checkpoints: list[list[Tensor]] | None   # per group, per layer (W, S) start states
+
+
+def _kernel_coeffs(lay: Layout) -> dict[str, Tensor]:
+    """Coefficient arrays in the kernel's (n, N, ...) layout."""
+    co = coeff_ops.compute(lay.theta, lay.eta, lay.alpha, lay.last)
+    kl = lambda t: t.transpose(0, 1).contiguous().float()  # (N, n, ...) -> (n, N, ...)  # noqa: E731
+    out = {"CM": kl(co.C), "CC": kl(co.c)}
+    if co.a is not None:
+        out["CA"] = kl(co.a)
+    if co.m is not None:
+        out["CMO"], out["CW"] = kl(co.m), kl(co.w)
+    ones = torch.ones_like(co.c[..., 0])
+    scal = [co.a_e if co.a_e is not None else ones, co.m_e if co.m_e is not None else ones,
+            co.p_e if co.p_e is not None else ones]
+    out["SC"] = kl(torch.stack(scal, -1))
+    return out
+
+
+def run_forward(ir: MemoryIR, lay: Layout, weights: list[Tensor], momentum: list[Tensor] | None,
+                anchor: list[Tensor] | None, cfg: TileConfig, group: int | None) -> ForwardResult:
+    """weights / momentum / anchor: per layer (n, out, in) float32 (weights = U when anchored).
+    group: chunks per checkpoint when a backward follows, else None."""
+    n, N, b, D = lay.n, lay.N, lay.b, lay.D
+    dev = lay.device
+    target = "cuda" if dev.type == "cuda" else "c"
+    kernel = compiled_kernel(ir, cfg, target)
+    f32 = dict(dtype=torch.float32, device=dev)
+    pad = lambda x: torch.nn.functional.pad(x.float(), (0, 0, 0, lay.pad)).contiguous()  # noqa: E731
+    args: dict[str, Tensor] = {"Q": pad(lay.q), "K": pad(lay.k), "V": pad(lay.v),
+                               "O": _output(n, N * b, D, **f32)}
+    args.update(_kernel_coeffs(lay))
+    slot = torch.full((N,), -1, dtype=torch.int32, device=dev)
+    starts = [lo for lo, _ in group_bounds(N, group)] if group else []
+    for g, lo in enumerate(starts):
+        slot[lo] = g
+    args["SLOT"] = slot
+    NG = max(1, len(starts))
+    shapes = ir.layer_shapes(D)
+    state_w = [w.float().contiguous().clone() for w in weights]
+    state_s = [s.float().contiguous().clone() for s in momentum] if momentum is not None else None
+    ck_w = [_output(n, NG, o, i, **f32) for o, i in shapes]
+    ck_s = [_output(n, NG, o, i, **f32) for o, i in shapes] if state_s is not None else None
+    for l, (o, i) in enumerate(shapes):
+        args[f"W{l}"], args[f"CKW{l}"] = state_w[l], ck_w[l]
+        if state_s is not None:
+            args[f"S{l}"], args[f"CKS{l}"] = state_s[l], ck_s[l]
+        if anchor is not None:
+            args[f"A{l}"] = anchor[l].float().contiguous()
+    params = Emitter(ir, cfg).params()
+    for name, dims in params:
+        if name not in args:  # per-program scratch: (BH, ...) with constant trailing sizes
+            args[name] = torch.empty(n, *dims[1:], **f32)
+    kernel(*[args[name] for name, _ in params])
+    checkpoints = None
+    if starts:
+        checkpoints = [[ck_w[l][:, g] for l in range(len(shapes))] + ([ck_s[l][:, g] for l in range(len(shapes))]
+                                                                      if ck_s is not None else [])
+                       for g in range(len(starts))]
+    return ForwardResult(args["O"][:, : lay.T], state_w, state_s, checkpoints)
