@@ -6,7 +6,11 @@ STAMP := $(VENV)/.installed
 CONSTRAINTS := $(VENV)/torch-constraints.txt
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-full bench clean
+BENCH_JSON := benchmarks/results/latest.json
+GATE_JSON := benchmarks/results/gate.json
+BENCH_FLAGS := -p no:cacheprovider --benchmark-only --benchmark-columns=min,median,max,rounds
+
+.PHONY: setup demo test test-full bench bench-save bench-compare report clean
 
 setup: $(STAMP)
 
@@ -31,8 +35,25 @@ test: setup
 test-full: setup
 	$(PY) -m pytest -q -m "not gpu" $(PYTEST_ARGS)
 
+# every suite (peers included), then the Markdown/PNG report in docs/perf
 bench: setup
-	$(PY) -m pytest benchmarks/ -p no:cacheprovider --benchmark-only --benchmark-columns=min,median,max,rounds $(PYTEST_ARGS)
+	$(PY) -m pytest benchmarks/ $(BENCH_FLAGS) --benchmark-json=$(BENCH_JSON) $(PYTEST_ARGS)
+	$(VENV)/bin/titans-kernels report --results $(BENCH_JSON) --out docs/perf
+
+# record this machine's baseline (benchmarks/baselines/<device + versions>.json) over two runs
+bench-save: setup
+	TITANS_BENCH_THREADS=1 $(PY) -m pytest benchmarks/ -m "not peer" $(BENCH_FLAGS) --benchmark-json=$(GATE_JSON) $(PYTEST_ARGS)
+	$(VENV)/bin/titans-kernels bench save --reset $(GATE_JSON)
+	TITANS_BENCH_THREADS=1 $(PY) -m pytest benchmarks/ -m "not peer" $(BENCH_FLAGS) --benchmark-json=$(GATE_JSON) $(PYTEST_ARGS)
+	$(VENV)/bin/titans-kernels bench save $(GATE_JSON)
+
+# fails when a benchmark's ratio to the same-run matmul dropped more than 10% below the baseline
+bench-compare: setup
+	TITANS_BENCH_THREADS=1 $(PY) -m pytest benchmarks/ -m "not peer" $(BENCH_FLAGS) --benchmark-json=$(GATE_JSON) $(PYTEST_ARGS)
+	$(VENV)/bin/titans-kernels bench compare $(GATE_JSON)
+
+report: setup
+	$(VENV)/bin/titans-kernels report --results $(BENCH_JSON) --out docs/perf
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .benchmarks

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from titans_kernels.backends.triton_backend.aot import KernelReport, compile_report
 from titans_kernels.backends.triton_backend.config import TritonConfig
+from titans_kernels.errors import InputError
 from titans_kernels.ir import MemoryIR
 
 from .catalogue import GPU
@@ -31,7 +32,7 @@ def occupancy(gpu: GPU, report: KernelReport, warps: int) -> int:
 
 
 def predict_time(ir: MemoryIR, gpu: GPU, cfg: TritonConfig, report: KernelReport, programs: int,
-                 tokens: int, head_dim: int, chunk: int) -> float | None:
+                 tokens: int, head_dim: int, chunk: int, backend: str = "triton") -> float | None:
     """Seconds for one forward over `programs` (batch*heads) rows of `tokens` tokens.
 
     Each program runs its chunks in order; per chunk it does the dual form's multiply-adds at a
@@ -44,7 +45,8 @@ def predict_time(ir: MemoryIR, gpu: GPU, cfg: TritonConfig, report: KernelReport
     if per_sm == 0:
         return None
     flops = 2 * ir.macs_per_chunk(head_dim, chunk) * 2          # forward + gradient re-use, x2 for FMA
-    rate_sm = (gpu.tensor_tflops_tf32 if cfg.precision == "tf32" else gpu.fp32_tflops) * 1e12 / gpu.sms
+    tensor_cores = cfg.precision == "tf32" or backend == "tilelang"  # TileLang's fp32 T.gemm is tf32
+    rate_sm = (gpu.tensor_tflops_tf32 if tensor_cores else gpu.fp32_tflops) * 1e12 / gpu.sms
     warps_resident = per_sm * cfg.num_warps
     latency_hiding = min(1.0, warps_resident / 16) * (1.0 - 0.25 / cfg.num_stages)
     compute = flops / (rate_sm / per_sm * latency_hiding)
@@ -56,13 +58,28 @@ def predict_time(ir: MemoryIR, gpu: GPU, cfg: TritonConfig, report: KernelReport
     return waves * chunks * max(compute, memory)
 
 
+def report_for(backend: str, ir: MemoryIR, gpu: GPU, head_dim: int, chunk: int, dtype: str, cfg: TritonConfig):
+    """The ahead-of-time resource report of one candidate for `backend`."""
+    if backend == "tilelang":
+        from titans_kernels.backends.tilelang_backend import aot as tl_aot
+        return tl_aot.compile_report(ir, gpu.aot_target, D=head_dim, b=chunk, cfg=cfg)
+    return compile_report(ir, gpu.aot_target, D=head_dim, b=chunk, dtype=dtype, cfg=cfg)
+
+
+def check_backend(backend: str, gpu: GPU) -> None:
+    if backend == "tilelang" and gpu.aot_target not in ("sm_80", "sm_90"):
+        raise InputError(f"the tilelang backend lowers for sm_80 and sm_90a only; {gpu.name} is {gpu.arch} "
+                         f"(tune it with --backend triton)")
+
+
 def tune(ir: MemoryIR, gpu: GPU, configs: list[TritonConfig], head_dim: int, chunk: int, dtype: str,
-         programs: int = 128, tokens: int = 8192, progress=None) -> list[Candidate]:
+         programs: int = 128, tokens: int = 8192, progress=None, backend: str = "triton") -> list[Candidate]:
     """Every candidate with its report and predicted time (None when discarded), best first."""
+    check_backend(backend, gpu)
     out = []
     for cfg in configs:
         try:
-            rep = compile_report(ir, gpu.aot_target, D=head_dim, b=chunk, dtype=dtype, cfg=cfg)
+            rep = report_for(backend, ir, gpu, head_dim, chunk, dtype, cfg)
         except Exception as exc:  # noqa: BLE001 - a candidate that does not compile is discarded
             out.append(Candidate(cfg, None, None, f"does not compile: {type(exc).__name__}"))
         else:
@@ -71,7 +88,7 @@ def tune(ir: MemoryIR, gpu: GPU, configs: list[TritonConfig], head_dim: int, chu
             elif rep.shared_bytes > gpu.smem_per_block_kib * 1024:
                 out.append(Candidate(cfg, rep, None, "shared memory over the per-block limit"))
             else:
-                t = predict_time(ir, gpu, cfg, rep, programs, tokens, head_dim, chunk)
+                t = predict_time(ir, gpu, cfg, rep, programs, tokens, head_dim, chunk, backend)
                 out.append(Candidate(cfg, rep, t, "" if t is not None else "no program fits on an SM"))
         if progress is not None:
             progress(out[-1])

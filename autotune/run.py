@@ -17,7 +17,7 @@ QUICK = {"tiles": (32,), "warps": (4, 8), "stages": (1, 2)}
 
 def _versions() -> dict:
     out = {}
-    for pkg in ("torch", "triton", "titans-kernels"):
+    for pkg in ("torch", "triton", "tilelang", "titans-kernels"):
         try:
             out[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
@@ -25,19 +25,24 @@ def _versions() -> dict:
     return out
 
 
-def tune_spec(ir: MemoryIR, gpu: GPU, head_dim: int, chunk: int, dtype: str, quick: bool = False,
-              progress=None) -> tuple[Record | None, list[predicted.Candidate], int]:
-    """Predicted tuning of one spec and shape: (record or None, ranked candidates, pruned)."""
+def _space(ir: MemoryIR, head_dim: int, chunk: int, quick: bool):
     configs, pruned = space.candidates(ir, head_dim, chunk)
     if quick:
         configs = [c for c in configs if c.tile in QUICK["tiles"] and c.num_warps in QUICK["warps"]
                    and c.num_stages in QUICK["stages"]] or configs[:1]
-    ranked = predicted.tune(ir, gpu, configs, head_dim, chunk, dtype, progress=progress)
+    return configs, pruned
+
+
+def tune_spec(ir: MemoryIR, gpu: GPU, head_dim: int, chunk: int, dtype: str, quick: bool = False,
+              progress=None, backend: str = "triton") -> tuple[Record | None, list[predicted.Candidate], int]:
+    """Predicted tuning of one spec and shape: (record or None, ranked candidates, pruned)."""
+    configs, pruned = _space(ir, head_dim, chunk, quick)
+    ranked = predicted.tune(ir, gpu, configs, head_dim, chunk, dtype, progress=progress, backend=backend)
     discarded = sum(1 for c in ranked if c.time_s is None)
     best = ranked[0] if ranked and ranked[0].time_s is not None else None
     if best is None:
         return None, ranked, pruned
-    rec = Record(spec_hash=ir.spec_hash, spec=ir.name, backend="triton", arch=gpu.arch, gpu=gpu.key,
+    rec = Record(spec_hash=ir.spec_hash, spec=ir.name, backend=backend, arch=gpu.arch, gpu=gpu.key,
                  dtype=dtype, bucket=bucket(head_dim, chunk), config=asdict(best.config), tuner="predicted",
                  time_s=best.time_s, candidates=len(ranked), pruned=pruned + discarded, versions=_versions())
     return rec, ranked, pruned
@@ -54,34 +59,35 @@ def save(records: list[Record], db: TuningDB) -> None:
 
 
 def measure_spec(ir: MemoryIR, gpu: GPU, head_dim: int, chunk: int, dtype: str, quick: bool = False,
-                 timer=None, check=None, progress=None, batch_heads: int = 128, tokens: int = 8192):
+                 timer=None, check=None, progress=None, batch_heads: int = 128, tokens: int = 8192,
+                 backend: str = "triton"):
     """Measured tuning on the local GPU: (record or None, ranked candidates, pruned).
 
     timer(cfg) -> seconds and check(cfg) -> bool default to CUDA-event timing of the forward and
     a comparison with the torch backend on the same inputs."""
     from . import measured
 
-    configs, pruned = space.candidates(ir, head_dim, chunk)
-    if quick:
-        configs = [c for c in configs if c.tile in QUICK["tiles"] and c.num_warps in QUICK["warps"]
-                   and c.num_stages in QUICK["stages"]] or configs[:1]
+    configs, pruned = _space(ir, head_dim, chunk, quick)
     if timer is None or check is None:
-        default_timer, default_check = _gpu_timer_and_check(ir, head_dim, chunk, dtype, batch_heads, tokens)
+        default_timer, default_check = _gpu_timer_and_check(ir, head_dim, chunk, dtype, batch_heads, tokens,
+                                                            backend)
         timer, check = timer or default_timer, check or default_check
     ranked = measured.tune(configs, timer, check, progress=progress)
     best = ranked[0] if ranked and ranked[0].time_s is not None and not ranked[0].reason else None
     if best is None:
         return None, ranked, pruned
-    rec = Record(spec_hash=ir.spec_hash, spec=ir.name, backend="triton", arch=gpu.arch, gpu=gpu.key,
+    rec = Record(spec_hash=ir.spec_hash, spec=ir.name, backend=backend, arch=gpu.arch, gpu=gpu.key,
                  dtype=dtype, bucket=bucket(head_dim, chunk), config=asdict(best.config), tuner="measured",
                  time_s=best.time_s, candidates=len(ranked),
                  pruned=pruned + sum(1 for c in ranked if c.time_s is None), versions=_versions())
     return rec, ranked, pruned
 
 
-def _gpu_timer_and_check(ir: MemoryIR, head_dim: int, chunk: int, dtype: str, batch_heads: int, tokens: int):
+def _gpu_timer_and_check(ir: MemoryIR, head_dim: int, chunk: int, dtype: str, batch_heads: int, tokens: int,
+                         backend: str = "triton"):
     import torch
 
+    from titans_kernels.backends.tilelang_backend import TileLangRule
     from titans_kernels.backends.triton_backend import TritonRule
     from titans_kernels.testing import random_inputs, rel_error
 
@@ -97,7 +103,7 @@ def _gpu_timer_and_check(ir: MemoryIR, head_dim: int, chunk: int, dtype: str, ba
         ref, _ = ref_rule(*inputs.args(), state=state, chunk_size=chunk)
 
     def run_for(cfg):
-        rule = TritonRule(ir, config=cfg)
+        rule = (TileLangRule if backend == "tilelang" else TritonRule)(ir, config=cfg)
 
         def go():
             with torch.no_grad():

@@ -1,42 +1,113 @@
-"""Benchmark helpers: a matrix-product reference timed in the same test, and a closing summary.
+"""Benchmark harness: every benchmark also times a plain matrix product of its dtype on its device
+in the same run, and records the ratio of the two rates, the figure that survives a noisy or a
+different machine. `make bench-compare` gates on that ratio (titans_kernels/perf/gate.py).
 
-Every benchmark records `fraction_of_matmul`: its achieved FLOP/s over the FLOP/s of a plain
-1024^3 matrix product of the same dtype timed right after it, so the figure survives a noisy
-or different machine better than an absolute time.
+Recorded per benchmark (extra_info): tokens_per_s (median), gflops (achieved, median),
+matmul_gflops, fraction_of_matmul (achieved FLOP/s over matmul FLOP/s, both from the fastest
+round: noise on a shared machine only ever adds time; the matmul is timed before every round,
+so both see the same machine), device, dtype.
+
+TITANS_BENCH_THREADS=n pins torch's CPU threads (the gate uses 1: on a small shared machine,
+multi-threaded timings swing by tens of percent from run to run).
+
+TITANS_BENCH_PLANT=0.2 makes every timed call 20% slower (a busy wait): how the gate's test
+proves that it catches a regression.
 """
 from __future__ import annotations
 
-import statistics
+import os
 import time
+from typing import Callable
 
 import pytest
 import torch
 
 _SUMMARY: list[tuple[str, dict]] = []
+if os.environ.get("TITANS_BENCH_THREADS"):
+    torch.set_num_threads(int(os.environ["TITANS_BENCH_THREADS"]))
 
 
-def matmul_rate(dtype: torch.dtype = torch.float32, n: int = 1024, reps: int = 15) -> float:
-    """FLOP/s of an n^3 matrix product (median of `reps`)."""
-    a = torch.randn(n, n, dtype=dtype)
-    b = torch.randn(n, n, dtype=dtype)
-    a @ b
-    times = []
-    for _ in range(reps):
+def device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def sync(dev: torch.device) -> None:
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def planted(fn: Callable) -> Callable:
+    """fn, slowed by the fraction in TITANS_BENCH_PLANT (unset: fn itself)."""
+    frac = float(os.environ.get("TITANS_BENCH_PLANT", "0") or 0)
+    if frac <= 0:
+        return fn
+
+    def slow(*args, **kwargs):
         t0 = time.perf_counter()
-        a @ b
-        times.append(time.perf_counter() - t0)
-    return 2 * n ** 3 / statistics.median(times)
+        out = fn(*args, **kwargs)
+        sync(device())
+        until = time.perf_counter() + frac * (time.perf_counter() - t0)
+        while time.perf_counter() < until:
+            pass
+        return out
+    return slow
 
 
-def record(benchmark, flops: float, tokens: int, dtype: torch.dtype = torch.float32) -> None:
-    """Attach throughput, achieved FLOP/s and the same-run matmul ratio to a finished benchmark."""
-    median = benchmark.stats.stats.median
-    rate = matmul_rate(dtype)
+class MatmulClock:
+    """Times an n^3 matrix product of one dtype on one device; `tick` adds samples, `rate` is the
+    FLOP/s of the fastest sample."""
+
+    def __init__(self, dtype: torch.dtype, dev: torch.device, n: int = 1024):
+        self.a = torch.randn(n, n, dtype=dtype, device=dev)
+        self.b = torch.randn(n, n, dtype=dtype, device=dev)
+        self.dev, self.flops, self.best = dev, 2 * n ** 3, float("inf")
+        self.a @ self.b
+        sync(dev)
+
+    def tick(self, reps: int = 2) -> None:
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            self.a @ self.b
+            sync(self.dev)
+            self.best = min(self.best, time.perf_counter() - t0)
+
+    @property
+    def rate(self) -> float:
+        return self.flops / self.best
+
+
+def count_flops(fn: Callable) -> float:
+    """FLOPs of one call of fn, counted by torch's FlopCounterMode (matrix products)."""
+    from torch.utils.flop_counter import FlopCounterMode
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return float(counter.get_total_flops())
+
+
+def run(benchmark, fn: Callable, *, group: str, flops: float, tokens: int, dtype: torch.dtype = torch.float32,
+        rounds: int = 10, warmup: int = 1, dev: torch.device | None = None, **extra) -> None:
+    """Time fn (pedantic, `rounds`), then the same-run matmul, and record the figures."""
+    dev = dev or device()
+
+    def call():
+        out = fn()
+        sync(dev)
+        return out
+
+    clock = MatmulClock(dtype, dev)
+    clock.tick(5)
+    benchmark.group = group
+    benchmark.pedantic(planted(call), setup=clock.tick, rounds=rounds, warmup_rounds=warmup)
+    stats = benchmark.stats.stats
+    rate = clock.rate
     info = {
-        "tokens_per_s": tokens / median,
-        "gflops": flops / median / 1e9,
+        "tokens_per_s": tokens / stats.median,
+        "gflops": flops / stats.median / 1e9,
         "matmul_gflops": rate / 1e9,
-        "fraction_of_matmul": flops / median / rate,
+        "fraction_of_matmul": flops / stats.min / rate,
+        "device": torch.cuda.get_device_name() if dev.type == "cuda" else "cpu",
+        "dtype": str(dtype).replace("torch.", ""),
+        **extra,
     }
     benchmark.extra_info.update(info)
     _SUMMARY.append((benchmark.name, info))
@@ -48,7 +119,7 @@ def pytest_terminal_summary(terminalreporter):
         return
     tr = terminalreporter
     tr.section("throughput vs. the same run's 1024^3 matrix product")
-    tr.write_line(f"{'benchmark':58s} {'tokens/s':>12s} {'GFLOP/s':>9s} {'matmul':>8s} {'ratio':>7s}")
+    tr.write_line(f"{'benchmark':64s} {'tokens/s':>12s} {'GFLOP/s':>9s} {'matmul':>8s} {'ratio':>7s}")
     for name, info in _SUMMARY:
-        tr.write_line(f"{name:58s} {info['tokens_per_s']:12,.0f} {info['gflops']:9.1f} "
+        tr.write_line(f"{name:64s} {info['tokens_per_s']:12,.0f} {info['gflops']:9.1f} "
                       f"{info['matmul_gflops']:8.1f} {info['fraction_of_matmul']:7.1%}")

@@ -172,3 +172,47 @@ def test_runtime_lookup_uses_the_record(tmp_path):
     other = tk.compile("titans_mlp2", backend="triton", tuned_for="h100", tuning_dir=str(tmp_path))
     other(*inputs.args(), state=rule.init_state(1, 1, 16, generator=g), chunk_size=16)
     assert other.last_config_source.startswith("default")
+
+
+def _measured(backend: str, time_s: float) -> Record:
+    rec = _record(0)
+    rec.spec_hash, rec.spec, rec.bucket, rec.dtype = IR.spec_hash, IR.name, bucket(64, 64), "bfloat16"
+    rec.backend, rec.tuner, rec.time_s = backend, "measured", time_s
+    return rec
+
+
+def test_auto_picks_the_backend_that_measured_faster(tmp_path):
+    from titans_kernels.backends.triton_backend.tuned import faster_gpu_backend
+    q = torch.zeros(1, 1, 8, 64, dtype=torch.bfloat16)
+    db = TuningDB(tmp_path)
+    db.save([_measured("triton", 2e-3)])
+    name, why = faster_gpu_backend(IR, q, 64, 64, str(tmp_path), tuned_for="h100")
+    assert name == "triton" and "no measured record of both" in why   # one backend measured: default
+    db.save([_measured("tilelang", 1e-3)])
+    name, why = faster_gpu_backend(IR, q, 64, 64, str(tmp_path), tuned_for="h100")
+    assert name == "tilelang" and "1.000 ms vs 2.000 ms" in why
+    db.save([_measured("tilelang", 3e-3)])
+    assert faster_gpu_backend(IR, q, 64, 64, str(tmp_path), tuned_for="h100")[0] == "triton"
+    assert faster_gpu_backend(IR, q, 64, 64, str(tmp_path), tuned_for="a100")[0] == "triton"  # other arch
+
+
+def test_tilelang_rule_uses_its_own_record(tmp_path):
+    rec = _record(0, arch="sm_80")
+    rec.spec_hash, rec.spec, rec.bucket, rec.dtype, rec.backend = IR.spec_hash, IR.name, bucket(16, 16), "float32", "tilelang"
+    rec.config = {"tile": 16, "num_warps": 2, "num_stages": 1, "precision": "ieee"}
+    TuningDB(tmp_path).save([rec])
+    rule = tk.compile("titans_mlp2", backend="tilelang", tuned_for="a100", tuning_dir=str(tmp_path))
+    assert rule._config_for(torch.zeros(1, 1, 16, 16), 16, 16) == TritonConfig(tile=16, num_warps=2, num_stages=1)
+    assert "predicted record for h100" in rule.last_config_source
+
+
+def test_tilelang_predicted_tuning_refuses_other_archs():
+    with pytest.raises(tk.InputError, match="tilelang backend lowers for sm_80 and sm_90a only"):
+        tune_spec(IR, get_gpu("b200"), 64, 64, "bfloat16", quick=True, backend="tilelang")
+
+
+@pytest.mark.slow
+def test_tilelang_predicted_tuning_for_h100(tmp_path):
+    rec, ranked, _ = tune_spec(IR, get_gpu("h100"), 64, 64, "bfloat16", quick=True, backend="tilelang")
+    assert rec is not None and rec.backend == "tilelang" and rec.time_s > 0
+    assert all(c.report is not None for c in ranked)

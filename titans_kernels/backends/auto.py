@@ -1,4 +1,6 @@
-"""backend="auto": the Triton kernels for CUDA inputs they cover, the torch backend otherwise."""
+"""backend="auto": on CUDA inputs the generated kernels cover, the GPU backend (triton or
+tilelang) that measured faster for this GPU and shape in the tuning database (triton unless both
+were measured); the torch backend otherwise."""
 from __future__ import annotations
 
 from ..errors import InputError
@@ -17,7 +19,9 @@ class AutoRule(CompiledRule):
         super().__init__(ir)
         self.torch_rule = TorchRule(ir)
         self._triton = None
+        self._tilelang = None
         self.last_backend: str | None = None
+        self.last_reason = ""
 
     def _triton_rule(self):
         if self._triton is None:
@@ -26,15 +30,25 @@ class AutoRule(CompiledRule):
             self._triton = TritonRule(self.ir) if usable else False
         return self._triton or None
 
+    def _tilelang_rule(self):
+        if self._tilelang is None:
+            from .tilelang_backend import TileLangRule, tilelang_available
+            self._tilelang = TileLangRule(self.ir) if tilelang_available() is None else False
+        return self._tilelang or None
+
     def _run(self, q, k, v, theta, eta, alpha, state: MemoryState, chunk: int):
         if q.device.type == "cuda" and self._triton_rule() is not None:
             from .triton_backend.config import check_shape
+            from .triton_backend.tuned import faster_gpu_backend
             try:
                 check_shape(max(l.out_mult for l in self.ir.layers), q.shape[-1], chunk)
             except InputError:
                 pass
             else:
-                self.last_backend = "triton"
-                return self._triton_rule()._run(q, k, v, theta, eta, alpha, state, chunk)
+                name, self.last_reason = faster_gpu_backend(self.ir, q, q.shape[-1], chunk)
+                rule = self._tilelang_rule() if name == "tilelang" else None
+                self.last_backend = "tilelang" if rule is not None else "triton"
+                rule = rule or self._triton_rule()
+                return rule._run(q, k, v, theta, eta, alpha, state, chunk)
         self.last_backend = "torch"
         return self.torch_rule._run(q, k, v, theta, eta, alpha, state, chunk)

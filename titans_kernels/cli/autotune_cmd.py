@@ -10,12 +10,14 @@ from ..spec import list_specs
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("autotune", help="tune the triton kernels for a GPU (present or not)")
+    p = sub.add_parser("autotune", help="tune the triton or tilelang kernels for a GPU (present or not)")
     p.add_argument("--gpu", required=True, help="catalogue name (a100, h100, ...) or 'auto' for the local GPU")
     p.add_argument("--spec", action="append", help="spec name or path (repeatable; default: every shipped spec)")
     p.add_argument("--shapes", default="64x64", help="comma-separated DIMxCHUNK (default 64x64)")
     p.add_argument("--dtype", default="bfloat16", choices=["float32", "bfloat16", "float16"])
     p.add_argument("--quick", action="store_true", help="a small search space (seconds per spec)")
+    p.add_argument("--backend", choices=["triton", "tilelang"], default="triton",
+                   help="kernels to tune (tilelang: sm_80 and sm_90 GPUs; about 20 s per candidate)")
     p.add_argument("--tuner", choices=["auto", "predicted", "measured"], default="auto",
                    help="auto: measured when the target GPU is the local one, else predicted")
     p.add_argument("--cache-dir", default=None, help="tuning database directory (default: user cache)")
@@ -62,10 +64,12 @@ def cmd_autotune(args) -> int:
         raise InputError(f"--tuner measured needs a local {gpu.name}; this machine has "
                          f"{_local_arch() or 'no CUDA GPU'} (use --tuner predicted)")
     tune_one = measure_spec if tuner == "measured" else tune_spec
+    from autotune.predicted import check_backend
+    check_backend(args.backend, gpu)
     db = TuningDB(args.cache_dir)
     specs = args.spec or list(list_specs())
     shapes = _shapes(args.shapes)
-    print(f"{tuner} tuning for {gpu.name} ({gpu.arch}), {args.dtype}, shapes {args.shapes}; "
+    print(f"{tuner} tuning of the {args.backend} kernels for {gpu.name} ({gpu.arch}), {args.dtype}, shapes {args.shapes}; "
           f"database {db.path}")
     try:
         from tqdm import tqdm
@@ -79,7 +83,7 @@ def cmd_autotune(args) -> int:
             continue
         for D, b in shapes:
             bar = tqdm(desc=f"{ir.name} D{D} b{b}", unit="cand", leave=False) if tqdm else None
-            rec, ranked, pruned = tune_one(ir, gpu, D, b, args.dtype, quick=args.quick,
+            rec, ranked, pruned = tune_one(ir, gpu, D, b, args.dtype, quick=args.quick, backend=args.backend,
                                             progress=(lambda c, _bar=bar: _bar.update(1)) if bar is not None else None)
             if bar is not None:
                 bar.close()
@@ -117,7 +121,7 @@ def cmd_list(args) -> int:
         print(f"no local records in {db.path} (shipped defaults: {len(TuningDB.shipped())})")
     for r in recs:
         c = r.config
-        print(f"{r.spec:24s} {r.arch:7s} {r.gpu:8s} {r.dtype:9s} {r.bucket:9s} {r.tuner:9s} "
+        print(f"{r.spec:24s} {r.backend:8s} {r.arch:7s} {r.gpu:8s} {r.dtype:9s} {r.bucket:9s} {r.tuner:9s} "
               f"tile={c['tile']} warps={c['num_warps']} stages={c['num_stages']}")
     return 0
 

@@ -6,7 +6,7 @@ import os
 import sys
 
 from ..errors import TitansError
-from . import autotune_cmd, compile_cmd, run_cmd, specs_cmd
+from . import autotune_cmd, compile_cmd, perf_cmd, run_cmd, specs_cmd
 
 DEBUG_ENV = "TITANS_DEBUG"
 
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.add_parser(sub)
     compile_cmd.add_parser(sub)
     autotune_cmd.add_parser(sub)
+    perf_cmd.add_parser(sub)
     return parser
 
 

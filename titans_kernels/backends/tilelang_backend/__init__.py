@@ -39,23 +39,37 @@ class TileLangRule(CompiledRule):
 
     backend = "tilelang"
 
-    def __init__(self, ir, config: TritonConfig | None = None, checkpoint_group: int | None = None):
+    def __init__(self, ir, config: TritonConfig | None = None, checkpoint_group: int | None = None,
+                 tuned_for: str | None = None, tuning_dir: str | None = None):
+        """config: fixed launch config; else the tuning database's tilelang record for the local
+        GPU (or `tuned_for`), else DEFAULT_CONFIG."""
         super().__init__(ir)
         reason = tilelang_available()
         if reason:
             raise BackendError(f"backend 'tilelang' unavailable: {reason}")
-        self.config = config or DEFAULT_CONFIG
+        self.config = config
         self.checkpoint_group = checkpoint_group
+        self.tuned_for, self.tuning_dir = tuned_for, tuning_dir
+        self.last_config_source = ""
 
     def _run(self, q, k, v, theta, eta, alpha, state: MemoryState, chunk: int):
         from .function import TileLangFunction
 
         B, H, T, D = q.shape
         check_shape(max(l.out_mult for l in self.ir.layers), D, chunk, backend="tilelang")
-        cfg = tile_config(self.config, D, chunk, q.device.type == "cuda")
+        cfg = tile_config(self._config_for(q, D, chunk), D, chunk, q.device.type == "cuda")
         anchor = state.anchor if self.ir.decay_to_init else None
         L = self.ir.depth
         res = TileLangFunction.apply(self.ir, cfg, chunk, self.checkpoint_group, anchor is not None, q, k, v,
                                      theta, eta, alpha, *state.tensors(), *(anchor or []))
         out, ends = res[0], list(res[1:])
         return out, MemoryState(ends[:L], ends[L:] if self.ir.gates.has_momentum else None, anchor)
+
+    def _config_for(self, q, D: int, b: int) -> TritonConfig:
+        if self.config is not None:
+            self.last_config_source = "given"
+            return self.config
+        from ..triton_backend.tuned import lookup
+        cfg, self.last_config_source = lookup(self.ir, q, D, b, self.tuned_for, self.tuning_dir,
+                                              backend="tilelang", default=DEFAULT_CONFIG)
+        return cfg

@@ -18,18 +18,38 @@ def local_arch(q) -> str | None:
     return f"sm_{props.major}{props.minor}"
 
 
-def lookup(ir, q, D: int, b: int, tuned_for: str | None, tuning_dir: str | None) -> tuple[TritonConfig, str]:
-    """(config, where it came from)."""
+def record(ir, q, D: int, b: int, backend: str, tuned_for: str | None = None, tuning_dir: str | None = None):
+    """The tuning record of `backend` for this GPU (or `tuned_for`), dtype and shape, or None."""
     try:
         from autotune import TuningDB, bucket, get_gpu
     except ImportError:
-        return default_config(ir), "default (autotune package not installed)"
+        return None
     arch = get_gpu(tuned_for).arch if tuned_for else local_arch(q)
-    if arch is not None:
-        rec = TuningDB(tuning_dir).lookup(ir.spec_hash, "triton", arch, _DTYPES.get(str(q.dtype), "float32"),
-                                          bucket(D, b))
-        if rec is not None:
-            fields = TritonConfig.__dataclass_fields__
-            return TritonConfig(**{k: v for k, v in rec.config.items() if k in fields}), \
-                f"{rec.tuner} record for {rec.gpu} ({rec.arch}, {rec.bucket}, {rec.dtype})"
-    return default_config(ir), "default (no tuning record for this GPU and shape)"
+    if arch is None:
+        return None
+    return TuningDB(tuning_dir).lookup(ir.spec_hash, backend, arch, _DTYPES.get(str(q.dtype), "float32"),
+                                       bucket(D, b))
+
+
+def lookup(ir, q, D: int, b: int, tuned_for: str | None, tuning_dir: str | None,
+           backend: str = "triton", default: TritonConfig | None = None) -> tuple[TritonConfig, str]:
+    """(config, where it came from)."""
+    rec = record(ir, q, D, b, backend, tuned_for, tuning_dir)
+    if rec is not None:
+        fields = TritonConfig.__dataclass_fields__
+        return TritonConfig(**{k: v for k, v in rec.config.items() if k in fields}), \
+            f"{rec.tuner} record for {rec.gpu} ({rec.arch}, {rec.bucket}, {rec.dtype})"
+    return default or default_config(ir), "default (no tuning record for this GPU and shape)"
+
+
+def faster_gpu_backend(ir, q, D: int, b: int, tuning_dir: str | None = None,
+                       tuned_for: str | None = None) -> tuple[str, str]:
+    """("triton" | "tilelang", why): the backend whose measured record for this GPU, dtype and
+    shape is faster; triton unless both backends were measured."""
+    recs = {name: record(ir, q, D, b, name, tuned_for, tuning_dir) for name in ("triton", "tilelang")}
+    timed = {name: r.time_s for name, r in recs.items()
+             if r is not None and r.tuner == "measured" and r.time_s is not None}
+    if len(timed) < 2:
+        return "triton", "triton (no measured record of both GPU backends for this GPU and shape)"
+    best = min(timed, key=timed.get)
+    return best, f"{best} (measured {timed[best] * 1e3:.3f} ms vs {max(timed.values()) * 1e3:.3f} ms)"

@@ -1,0 +1,107 @@
+"""The benchmark regression gate and the report: logic on synthetic results, then end to end on
+real timings (three repeats pass, a planted 20% slowdown fails)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import titans_kernels as tk
+from titans_kernels.cli import main
+from titans_kernels.perf import gate, report
+from titans_kernels.perf.fingerprint import fingerprint, slug
+
+ROOT = Path(__file__).resolve().parents[1]
+FP = {"device": "cpu Test CPU 9000", "torch": "2.13.0+cpu", "triton": "3.7.1", "tilelang": None}
+
+
+def _results(path: Path, ratios: dict[str, float], extra: dict | None = None) -> Path:
+    benches = []
+    for name, ratio in ratios.items():
+        info = {"fraction_of_matmul": ratio, "tokens_per_s": 1000.0 * ratio, "gflops": 10.0 * ratio,
+                "device": "cpu", "dtype": "float32"}
+        info.update((extra or {}).get(name, {}))
+        benches.append({"name": name, "group": "rule forward scaling (cpu)" if "scaling" in name else "g",
+                        "stats": {"median": 1.0 / ratio, "min": 0.9 / ratio}, "extra_info": info})
+    path.write_text(json.dumps({"benchmarks": benches}))
+    return path
+
+
+def test_fingerprint_names_device_and_versions():
+    fp = fingerprint()
+    assert fp["device"] and fp["torch"]
+    assert slug(FP) == "cpu-test-cpu-9000_torch-2.13.0-cpu_triton-3.7.1"
+
+
+def test_gate_catches_a_drop_and_ignores_small_moves(tmp_path):
+    base = {"a": 0.50, "b": 0.30, "c": 0.20}
+    gate.save(_results(tmp_path / "r0.json", base), tmp_path / "bl", fp=FP)
+    ok, moved, lines = gate.compare(_results(tmp_path / "r1.json", {"a": 0.48, "b": 0.31, "c": 0.205}),
+                                    tmp_path / "bl", fp=FP)
+    assert ok and not moved and lines[-1] == "ok: 0 regression(s)"
+    ok, moved, lines = gate.compare(_results(tmp_path / "r2.json", {"a": 0.50, "b": 0.30 / 1.2, "c": 0.20}),
+                                    tmp_path / "bl", fp=FP)
+    assert not ok and [c.name for c in moved] == ["b"]
+    assert any("REGRESSION" in ln and ln.startswith("b ") for ln in lines)
+
+
+def test_baseline_keeps_the_slowest_run_per_benchmark(tmp_path):
+    gate.save(_results(tmp_path / "r0.json", {"a": 0.5, "b": 0.3}), tmp_path, fp=FP)
+    gate.save(_results(tmp_path / "r1.json", {"a": 0.4, "b": 0.35}), tmp_path, fp=FP)
+    data = json.loads(gate.baseline_path(tmp_path, FP).read_text())
+    assert data["ratios"] == {"a": 0.4, "b": 0.3} and data["runs"] == {"a": 2, "b": 2}
+    gate.save(_results(tmp_path / "r2.json", {"a": 0.45}), tmp_path, fp=FP, reset=True)
+    assert json.loads(gate.baseline_path(tmp_path, FP).read_text())["ratios"] == {"a": 0.45}
+
+
+def test_gate_errors_are_one_line(tmp_path, capsys):
+    res = _results(tmp_path / "r.json", {"a": 0.5})
+    assert main(["bench", "compare", str(res), "--baselines", str(tmp_path / "none")]) == 2
+    err = capsys.readouterr().err
+    assert "no baseline for this machine" in err and "make bench-save" in err and "Traceback" not in err
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert main(["bench", "save", str(bad), "--baselines", str(tmp_path)]) == 2
+    assert "is not a pytest-benchmark JSON file" in capsys.readouterr().err
+
+
+def test_report_writes_markdown_and_plots(tmp_path):
+    res = _results(tmp_path / "r.json", {"scaling512": 0.3, "scaling2048": 0.4, "mem": 0.1},
+                   extra={"scaling512": {"seq": 512, "backend": "torch"},
+                          "scaling2048": {"seq": 2048, "backend": "torch"},
+                          "mem": {"seq": 4096, "peak_gb": 0.5, "gated": False, "memory": "rss"}})
+    written = report.render(res, tmp_path / "out")
+    names = sorted(p.name for p in written)
+    assert names == ["memory.png", "report.md", "throughput.png"]
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert "`scaling2048`" in md and "0.50 GB" in md and "![tokens/s" in md
+    assert all(p.stat().st_size > 1000 for p in written if p.suffix == ".png")
+
+
+def _bench(out: Path, plant: str | None = None) -> Path:
+    env = dict(os.environ, TITANS_BENCH_THREADS="1")
+    env.pop("TITANS_BENCH_PLANT", None)
+    if plant:
+        env["TITANS_BENCH_PLANT"] = plant
+    cmd = [sys.executable, "-m", "pytest", "benchmarks/test_rules.py", "-q", "-p", "no:cacheprovider",
+           "--benchmark-only", "-k", "test_rule_forward[titans_mlp2-torch-float32]", f"--benchmark-json={out}"]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return out
+
+
+def test_gate_end_to_end_planted_slowdown(tmp_path):
+    """Real timings: a baseline over two runs (as `make bench-save` records it), three repeats of
+    the same run with no alarm, and a planted 20% slowdown that fails the gate."""
+    bl = tmp_path / "baselines"
+    for i in range(2):
+        gate.save(_bench(tmp_path / f"base{i}.json"), bl)
+    for i in range(3):
+        ok, _, lines = gate.compare(_bench(tmp_path / f"again{i}.json"), bl)
+        assert ok, "\n".join(lines)
+    ok, moved, lines = gate.compare(_bench(tmp_path / "planted.json", plant="0.2"), bl)
+    assert not ok and moved and moved[0].rel < -0.10, "\n".join(lines)

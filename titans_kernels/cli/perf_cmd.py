@@ -1,0 +1,47 @@
+"""`titans-kernels report` and `titans-kernels bench save|compare`: benchmark results to a report,
+and the per-machine regression gate."""
+from __future__ import annotations
+
+DEFAULT_RESULTS = "benchmarks/results/latest.json"
+
+
+def add_parser(sub) -> None:
+    r = sub.add_parser("report", help="render benchmark results as Markdown + PNG plots")
+    r.add_argument("--results", default=DEFAULT_RESULTS, help=f"pytest-benchmark JSON (default {DEFAULT_RESULTS})")
+    r.add_argument("--out", default="docs/perf", help="output folder (default docs/perf)")
+    r.set_defaults(func=cmd_report)
+
+    b = sub.add_parser("bench", help="save this machine's baseline, or compare results with it")
+    bs = b.add_subparsers(dest="bench_command", metavar="ACTION", required=True)
+    save = bs.add_parser("save", help="record RESULTS as this machine's baseline")
+    save.add_argument("results", nargs="?", default=DEFAULT_RESULTS)
+    save.add_argument("--baselines", default="benchmarks/baselines")
+    save.add_argument("--reset", action="store_true", help="start the baseline afresh (default: fold this run in, "
+                                                            "keeping each benchmark's lowest ratio)")
+    save.set_defaults(func=cmd_save)
+    cmp_ = bs.add_parser("compare", help="fail when a ratio dropped more than --threshold below the baseline")
+    cmp_.add_argument("results", nargs="?", default=DEFAULT_RESULTS)
+    cmp_.add_argument("--baselines", default="benchmarks/baselines")
+    cmp_.add_argument("--threshold", type=float, default=0.10, help="allowed relative drop (default 0.10)")
+    cmp_.set_defaults(func=cmd_compare)
+
+
+def cmd_report(args) -> int:
+    from ..perf.report import render
+    for path in render(args.results, args.out):
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_save(args) -> int:
+    from ..perf.gate import save
+    path, n = save(args.results, args.baselines, reset=args.reset)
+    print(f"saved {n} ratio(s) to {path}")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from ..perf.gate import compare
+    ok, _, lines = compare(args.results, args.baselines, args.threshold)
+    print("\n".join(lines))
+    return 0 if ok else 1

@@ -1,0 +1,39 @@
+"""What a benchmark figure depends on besides the code: the device and the library versions."""
+from __future__ import annotations
+
+import importlib.metadata as md
+import platform
+import re
+from pathlib import Path
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _version(pkg: str) -> str | None:
+    try:
+        return md.version(pkg)
+    except md.PackageNotFoundError:
+        return None
+
+
+def fingerprint() -> dict:
+    """{"device", "torch", "triton", "tilelang"}: device is the GPU name on a CUDA machine, else the
+    CPU model."""
+    import torch
+    dev = torch.cuda.get_device_name() if torch.cuda.is_available() else f"cpu {cpu_model()}"
+    return {"device": dev, "torch": _version("torch"), "triton": _version("triton"), "tilelang": _version("tilelang")}
+
+
+def slug(fp: dict) -> str:
+    """File-name form of a fingerprint, e.g. cpu-amd-epyc-7b13_torch-2.13.0_triton-3.7.1."""
+    parts = [fp["device"]] + [f"{k}-{fp[k]}" for k in ("torch", "triton") if fp.get(k)]
+    text = "_".join(re.sub(r"[^a-z0-9.]+", "-", p.lower()).strip("-") for p in parts)
+    return text[:160]
