@@ -115,7 +115,7 @@ def test_per_chunk_gate_shape_error_names_chunks():
 
 
 def test_unknown_backend():
-    with pytest.raises(tk.BackendError, match="unknown backend 'cuda'; available: auto, reference, torch, triton"):
+    with pytest.raises(tk.BackendError, match="unknown backend 'cuda'; available: auto, reference, tilelang, torch, triton"):
         tk.compile("titans_mlp2", backend="cuda")
 
 

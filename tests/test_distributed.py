@@ -1,9 +1,6 @@
 """Data-parallel training: 2 gloo processes on CPU give the gradients of single-process training."""
 from __future__ import annotations
 
-import os
-import socket
-
 import pytest
 import torch
 import torch.distributed as dist
@@ -23,9 +20,9 @@ def _loss(model, tokens):
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tokens[:, 1:].reshape(-1))
 
 
-def _worker(rank: int, world: int, port: int, tokens: torch.Tensor, out: str) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    dist.init_process_group("gloo", rank=rank, world_size=world)
+def _worker(rank: int, world: int, rendezvous: str, tokens: torch.Tensor, out: str) -> None:
+    # a file rendezvous: no TCP port to race for with other processes on the machine
+    dist.init_process_group("gloo", init_method=f"file://{rendezvous}", rank=rank, world_size=world)
     torch.manual_seed(0)
     model = torch.nn.parallel.DistributedDataParallel(TitansMAG(_config()))
     shard = tokens.chunk(world)[rank]
@@ -35,17 +32,11 @@ def _worker(rank: int, world: int, port: int, tokens: torch.Tensor, out: str) ->
     dist.destroy_process_group()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.skipif(not dist.is_available(), reason="torch.distributed not built")
 def test_ddp_gradients_equal_single_process(tmp_path):
     tokens = torch.randint(0, 30, (4, 21), generator=torch.Generator().manual_seed(1))
     out = str(tmp_path / "grads.pt")
-    mp.spawn(_worker, args=(2, _free_port(), tokens, out), nprocs=2, join=True)
+    mp.spawn(_worker, args=(2, str(tmp_path / "rendezvous"), tokens, out), nprocs=2, join=True)
     ddp = torch.load(out)
     torch.manual_seed(0)
     single = TitansMAG(_config())

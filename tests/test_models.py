@@ -162,3 +162,23 @@ def test_config_validation():
         from titans_models import TitansLM
         TitansLM(small_config(), kind="xyz")
     assert tk.compile("titans_mlp2", backend="auto").backend == "auto"
+
+
+def test_chunk_lr_budget_bounds_each_chunk_and_stays_causal():
+    from titans_kernels.ir import GateMode
+    from titans_models.memory import chunk_lr_budget
+    g = torch.Generator().manual_seed(3)
+    raw = 50.0 * torch.rand(2, 3, 70, generator=g, dtype=torch.float64)   # rates far beyond 1
+    theta = chunk_lr_budget(raw, 16, GateMode.PER_TOKEN)
+    assert theta.shape == raw.shape and (theta > 0).all()
+    sums = torch.nn.functional.pad(theta, (0, 10)).view(2, 3, 5, 16).sum(-1)
+    assert sums.max() < 1.0
+    first = raw[..., ::16] / (1 + raw[..., ::16])            # a chunk's first token: raw / (1 + raw)
+    assert torch.allclose(theta[..., ::16], first)
+    later = raw.clone()
+    later[..., 40:] = 0.123                                  # changing later tokens changes no earlier rate
+    assert torch.equal(chunk_lr_budget(later, 16, GateMode.PER_TOKEN)[..., :40], theta[..., :40])
+    small = torch.full((1, 1, 16), 1e-4, dtype=torch.float64)   # small rates pass nearly unchanged
+    assert torch.allclose(chunk_lr_budget(small, 16, GateMode.PER_TOKEN), small, rtol=4e-3)  # 1 - 2 R
+    per_chunk = chunk_lr_budget(raw[..., :5], 16, GateMode.PER_CHUNK)
+    assert (16 * per_chunk).max() < 1.0

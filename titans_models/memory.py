@@ -2,9 +2,11 @@
 
 x (B, T, dim) -> q, k, v by linear projections, a short depthwise causal convolution and SiLU;
 q and k l2-normalised per head, v RMS-normalised per head (bounded targets keep the inner
-gradient steps stable as the projections grow during training); gates theta = max_lr * sigmoid(.),
+gradient steps stable as the projections grow during training); gates: raw rates
+max_lr * sigmoid(.) pass through a causal per-chunk budget (`chunk_lr_budget`: a chunk's rates
+sum to less than 1, so its one gradient step on unit keys cannot overshoot, whatever max_lr is),
 eta = 0.95 * sigmoid(.), theta scaled by (1 - eta) so that momentum never amplifies the step
-beyond max_lr (EMA momentum),
+(EMA momentum),
 alpha = sigmoid(.) from linear projections of the token (per_chunk gates: the projection of the
 chunk's first token, so every gate stays causal). The memory starts each sequence from learned
 per-head weights W0 and is updated while it reads; the read o_t goes through a per-head RMSNorm,
@@ -32,6 +34,26 @@ from .layers import CausalDepthwiseConv, RMSNorm
 
 
 MAX_MOMENTUM = 0.95  # eta <= 0.95 bounds the momentum-amplified step theta / (1 - eta)
+
+
+def chunk_lr_budget(raw: Tensor, chunk: int, mode: GateMode) -> Tensor:
+    """Inner learning rates whose sum over any chunk stays below 1. raw: (B, H, T) in (0, max_lr).
+
+    Per token, with R_i the running sum of raw rates since the chunk start (causal):
+    theta_i = raw_i / ((1 + R_{i-1}) (1 + R_i)); the sum telescopes to 1 - 1 / (1 + R_C) < 1.
+    A chunk's update is one gradient step at its start weights, so this sum bounds the step on
+    l2-normalised keys (the largest eigenvalue of sum_i theta_i k_i k_i^T) whatever the keys are,
+    and tokens the gates pass over leave their budget to the rest. Per-chunk rates (one raw value
+    applied to all C tokens) become raw / (1 + C raw), the same bound.
+    """
+    if mode is GateMode.PER_CHUNK:
+        return raw / (1 + chunk * raw)
+    B, H, T = raw.shape
+    pad = (-T) % chunk
+    r = F.pad(raw, (0, pad)).view(B, H, -1, chunk)
+    after = 1 + r.cumsum(-1)
+    theta = r / ((after - r) * after)
+    return theta.view(B, H, -1)[..., :T]
 
 
 @dataclass
@@ -90,7 +112,7 @@ class NeuralMemory(nn.Module):
         B, T, _ = x.shape
         raw = self.to_gates(x).view(B, T, 3, self.heads).permute(2, 0, 3, 1)  # (3, B, H, T)
         eta = MAX_MOMENTUM * torch.sigmoid(raw[1])
-        lr = self.max_lr * torch.sigmoid(raw[0])
+        lr = chunk_lr_budget(self.max_lr * torch.sigmoid(raw[0]), self.chunk, self.gate_modes[0])
         if self.gate_modes[1] is not GateMode.NONE:
             lr = lr * (1 - eta)  # EMA momentum: the accumulated step lr / (1 - eta) stays <= max_lr
         vals = [lr, eta, torch.sigmoid(raw[2])]
