@@ -5,7 +5,8 @@
 
 1. correctness: every backend's output and gradients against the torch backend on the GPU;
 2. timing (CUDA events, median): forward and forward+backward of the torch backend (eager),
-   torch.compile of it, the triton backend, and titans-pytorch's NeuralMemory where installed;
+   torch.compile of it, the triton and tilelang backends, and titans-pytorch's NeuralMemory where
+   installed (the tilelang target: within 1.2x of triton);
 3. the same run's dense bf16 matmul rate, so each forward is also reported as a fraction of the
    tensor-core rate implied by the dual form's FLOPs.
 Results (device name, versions, timings) are written as JSON under benchmarks/results/.
@@ -66,6 +67,10 @@ def main() -> int:
 
     rules = {"torch": ref_rule, "triton": tk.compile(args.spec, backend="triton")}
     try:
+        rules["tilelang"] = tk.compile(args.spec, backend="tilelang")
+    except tk.BackendError as exc:
+        print(f"tilelang unavailable: {exc}")
+    try:
         compiled = torch.compile(ref_rule.__call__)
         rules["torch.compile(torch)"] = compiled
     except Exception as exc:  # noqa: BLE001
@@ -120,6 +125,9 @@ def main() -> int:
     if "forward_s" in results["backends"].get("triton", {}):
         results["triton_speedup_vs_torch_forward"] = (results["backends"]["torch"]["forward_s"]
                                                      / results["backends"]["triton"]["forward_s"])
+    if "forward_s" in results["backends"].get("tilelang", {}) and "forward_s" in results["backends"].get("triton", {}):
+        results["tilelang_time_over_triton_forward"] = (results["backends"]["tilelang"]["forward_s"]
+                                                       / results["backends"]["triton"]["forward_s"])
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     name = f"{results['device'].replace(' ', '_')}-{time.strftime('%Y%m%d-%H%M%S')}.json"

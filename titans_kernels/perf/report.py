@@ -28,7 +28,8 @@ def _table(rows: list[Row]) -> list[str]:
     return out
 
 
-def _plot(series: dict[str, list[tuple[int, float]]], ylabel: str, title: str, path: Path) -> bool:
+def _plot(series: dict[str, list[tuple[int, float]]], ylabel: str, title: str, path: Path,
+          log_x: bool = True) -> bool:
     if not series:
         return False
     import matplotlib
@@ -39,7 +40,8 @@ def _plot(series: dict[str, list[tuple[int, float]]], ylabel: str, title: str, p
     for label, points in sorted(series.items()):
         points.sort()
         ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label)
-    ax.set_xscale("log", base=2)
+    if log_x:
+        ax.set_xscale("log", base=2)
     ax.set_xlabel("sequence length T (tokens)")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -74,7 +76,8 @@ def render(results: str | Path, out_dir: str | Path) -> list[Path]:
     if _plot(throughput, "tokens/s", "rule forward (titans_mlp2, B=2, H=4, D=64)", out / "throughput.png"):
         md += ["![tokens/s against sequence length](throughput.png)", ""]
         written.append(out / "throughput.png")
-    if _plot(memory, "peak memory (GB)", "forward+backward peak memory", out / "memory.png"):
+    if _plot(memory, "peak memory (GB)", "forward+backward peak memory (titans_mlp2, B=2, H=4, D=64)",
+             out / "memory.png", log_x=False):
         md += ["![peak memory against sequence length](memory.png)", ""]
         written.append(out / "memory.png")
     md += _table(rows)
