@@ -1,4 +1,5 @@
-"""Data-parallel training: 2 gloo processes on CPU give the gradients of single-process training."""
+"""Data-parallel training: 2 gloo processes on CPU give the gradients of single-process training,
+under DDP and under FSDP2 (`fully_shard`, parameters sharded across the processes)."""
 from __future__ import annotations
 
 import pytest
@@ -20,23 +21,45 @@ def _loss(model, tokens):
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tokens[:, 1:].reshape(-1))
 
 
-def _worker(rank: int, world: int, rendezvous: str, tokens: torch.Tensor, out: str) -> None:
+def _worker(rank: int, world: int, rendezvous: str, tokens: torch.Tensor, out: str, mode: str) -> None:
     # a file rendezvous: no TCP port to race for with other processes on the machine
     dist.init_process_group("gloo", init_method=f"file://{rendezvous}", rank=rank, world_size=world)
     torch.manual_seed(0)
-    model = torch.nn.parallel.DistributedDataParallel(TitansMAG(_config()))
+    model = TitansMAG(_config())
+    if mode == "ddp":
+        wrapped = torch.nn.parallel.DistributedDataParallel(model)
+    else:
+        from torch.distributed.fsdp import fully_shard
+        for block in model.blocks:
+            fully_shard(block)
+        wrapped = fully_shard(model)
     shard = tokens.chunk(world)[rank]
-    _loss(model, shard).backward()
+    _loss(wrapped, shard).backward()
+    grads = {}
+    for n, p in model.named_parameters():
+        if p.grad is not None:
+            g = p.grad
+            grads[n] = g.full_tensor() if hasattr(g, "full_tensor") else g  # FSDP2: gather the shards
     if rank == 0:
-        torch.save({n: p.grad for n, p in model.module.named_parameters()}, out)
+        torch.save(grads, out)
     dist.destroy_process_group()
 
 
+def _has_fsdp2() -> bool:
+    try:
+        from torch.distributed.fsdp import fully_shard  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 @pytest.mark.skipif(not dist.is_available(), reason="torch.distributed not built")
-def test_ddp_gradients_equal_single_process(tmp_path):
+@pytest.mark.parametrize("mode", ["ddp", pytest.param("fsdp2", marks=pytest.mark.skipif(
+    not _has_fsdp2(), reason="this torch has no torch.distributed.fsdp.fully_shard"))])
+def test_data_parallel_gradients_equal_single_process(tmp_path, mode):
     tokens = torch.randint(0, 30, (4, 21), generator=torch.Generator().manual_seed(1))
     out = str(tmp_path / "grads.pt")
-    mp.spawn(_worker, args=(2, str(tmp_path / "rendezvous"), tokens, out), nprocs=2, join=True)
+    mp.spawn(_worker, args=(2, str(tmp_path / "rendezvous"), tokens, out, mode), nprocs=2, join=True)
     ddp = torch.load(out)
     torch.manual_seed(0)
     single = TitansMAG(_config())

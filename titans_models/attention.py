@@ -2,20 +2,65 @@
 over an explicit context so that streaming with a cache equals a full pass."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+ATTENTION_IMPLS = ("auto", "sdpa", "flex")
+
+
+def flex_available() -> bool:
+    try:
+        from torch.nn.attention.flex_attention import flex_attention  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=1)
+def _compiled_flex():
+    from torch.nn.attention.flex_attention import flex_attention
+    return torch.compile(flex_attention, dynamic=False)
+
+
+def resolve_impl(impl: str, device: torch.device) -> str:
+    """"auto": flex attention on CUDA where torch has it (its block mask skips the tiles a sliding
+    window or segment mask removes), scaled_dot_product_attention with a dense mask otherwise."""
+    if impl not in ATTENTION_IMPLS:
+        raise ValueError(f"attention='{impl}' unknown; choose one of {', '.join(ATTENTION_IMPLS)}")
+    if impl == "auto":
+        return "flex" if device.type == "cuda" and flex_available() else "sdpa"
+    if impl == "flex" and not flex_available():
+        raise ValueError("attention='flex' needs torch.nn.attention.flex_attention (torch >= 2.5); use 'sdpa'")
+    return impl
+
+
+def flex_attend(q: Tensor, k: Tensor, v: Tensor, allowed: Tensor) -> Tensor:
+    """Flex attention with the dense (Tq, Tk) boolean mask as its mask_mod; compiled on CUDA, the
+    reference path elsewhere (used by the tests to check it against sdpa)."""
+    from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+
+    def mask_mod(b, h, q_idx, kv_idx):
+        return allowed[q_idx, kv_idx]
+
+    block = create_block_mask(mask_mod, None, None, q.shape[-2], k.shape[-2], device=q.device)
+    fn = _compiled_flex() if q.device.type == "cuda" else flex_attention
+    return fn(q, k, v, block_mask=block)
 
 
 class PersistentAttention(nn.Module):
     """Multi-head attention whose keys/values start with `persistent` learned tokens.
 
     forward(x_q (B, Tq, dim), ctx (B, Tc, dim), mask (Tq, Tc) bool, True = may attend) -> (B, Tq, dim);
-    every query also attends to all persistent tokens.
+    every query also attends to all persistent tokens. impl: "sdpa", "flex" or "auto".
     """
 
-    def __init__(self, dim: int, heads: int, persistent: int):
+    def __init__(self, dim: int, heads: int, persistent: int, impl: str = "auto"):
         super().__init__()
+        resolve_impl(impl, torch.device("cpu"))  # validate early
+        self.impl = impl
         self.heads = heads
         self.to_q = nn.Linear(dim, dim, bias=False)
         self.to_kv = nn.Linear(dim, 2 * dim, bias=False)
@@ -32,8 +77,11 @@ class PersistentAttention(nn.Module):
         full = torch.cat([self.persistent.unsqueeze(0).expand(B, P, C), ctx], dim=1)
         k, v = self.to_kv(full).chunk(2, dim=-1)
         allowed = torch.cat([mask.new_ones(Tq, P), mask], dim=1)
-        o = F.scaled_dot_product_attention(self._split(self.to_q(x_q)), self._split(k), self._split(v),
-                                           attn_mask=allowed)
+        q, k, v = self._split(self.to_q(x_q)), self._split(k), self._split(v)
+        if resolve_impl(self.impl, x_q.device) == "flex":
+            o = flex_attend(q, k, v, allowed)
+        else:
+            o = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)
         return self.out(o.transpose(1, 2).reshape(B, Tq, C))
 
 
@@ -46,9 +94,9 @@ def window_mask(q_pos: Tensor, k_pos: Tensor, window: int) -> Tensor:
 class SlidingWindowAttention(nn.Module):
     """Causal sliding-window attention; the cache holds the last window-1 inputs."""
 
-    def __init__(self, dim: int, heads: int, persistent: int, window: int):
+    def __init__(self, dim: int, heads: int, persistent: int, window: int, impl: str = "auto"):
         super().__init__()
-        self.attn = PersistentAttention(dim, heads, persistent)
+        self.attn = PersistentAttention(dim, heads, persistent, impl)
         self.window = window
 
     def forward(self, x: Tensor, cache: Tensor | None, start: int):

@@ -78,7 +78,7 @@ class MALBlock(Block):
         super().__init__(cfg)
         self.memory = _memory(cfg)
         self.mid_norm = RMSNorm(cfg.dim)
-        self.attn = SlidingWindowAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, cfg.window)
+        self.attn = SlidingWindowAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, cfg.window, cfg.attention)
 
     def mix(self, x, cache):
         m, cache.memory = self.memory(x, cache.memory)
@@ -93,7 +93,7 @@ class MAGBlock(Block):
     def __init__(self, cfg: TitansConfig):
         super().__init__(cfg)
         self.memory = _memory(cfg)
-        self.attn = SlidingWindowAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, cfg.window)
+        self.attn = SlidingWindowAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, cfg.window, cfg.attention)
         self.attn_norm, self.mem_norm = RMSNorm(cfg.dim), RMSNorm(cfg.dim)
         self.gate = nn.Linear(cfg.dim, cfg.dim)
 
@@ -113,7 +113,7 @@ class MACBlock(Block):
         D, H = self.memory.dim_head, self.memory.heads
         self.to_retrieve = nn.Linear(cfg.dim, H * D, bias=False)
         self.from_retrieve = nn.Linear(H * D, cfg.dim, bias=False)
-        self.attn = PersistentAttention(cfg.dim, cfg.heads, cfg.persistent_tokens)
+        self.attn = PersistentAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, cfg.attention)
         self.write_norm = RMSNorm(cfg.dim)
         self.seg = cfg.segment_len
 
@@ -161,7 +161,7 @@ class SWABlock(Block):
 
     def __init__(self, cfg: TitansConfig):
         super().__init__(cfg)
-        self.attn = SlidingWindowAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, cfg.window)
+        self.attn = SlidingWindowAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, cfg.window, cfg.attention)
 
     def mix(self, x, cache):
         y, cache.attn = self.attn(x, cache.attn, cache.pos)

@@ -21,10 +21,13 @@ class TitansConfig:
     conv_kernel: int = 4
     ff_mult: int = 4
     backend: str = "auto"
+    attention: str = "auto"       # "sdpa" | "flex" | "auto" (flex on CUDA where torch has it)
 
     def __post_init__(self) -> None:
         if self.segment_len % self.chunk_size:
             raise ValueError(f"segment_len={self.segment_len} must be a multiple of chunk_size={self.chunk_size}")
+        if self.attention not in ("auto", "sdpa", "flex"):
+            raise ValueError(f"attention='{self.attention}' unknown; choose auto, sdpa or flex")
         if self.dim % self.heads:
             raise ValueError(f"dim={self.dim} must be divisible by heads={self.heads}")
 
