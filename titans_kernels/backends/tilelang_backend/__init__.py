@@ -34,15 +34,19 @@ def tile_config(cfg: TritonConfig, D: int, b: int, on_gpu: bool) -> TileConfig:
 
 @register("tilelang")
 class TileLangRule(CompiledRule):
-    """Same call contract as the torch backend. The backward is the torch backend's hand-derived
-    reverse walk, started from the checkpoints the TileLang forward writes."""
+    """Same call contract as the torch backend; forward and backward are generated TileLang
+    kernels (the backward walks the checkpoints the forward writes)."""
 
     backend = "tilelang"
 
     def __init__(self, ir, config: TritonConfig | None = None, checkpoint_group: int | None = None,
-                 tuned_for: str | None = None, tuning_dir: str | None = None):
+                 tuned_for: str | None = None, tuning_dir: str | None = None, backward: str = "kernel"):
         """config: fixed launch config; else the tuning database's tilelang record for the local
-        GPU (or `tuned_for`), else DEFAULT_CONFIG."""
+        GPU (or `tuned_for`), else DEFAULT_CONFIG. backward: "kernel" (the generated TileLang
+        backward) or "torch" (the torch backend's hand-derived walk from the same checkpoints)."""
+        if backward not in ("kernel", "torch"):
+            raise BackendError(f"backward='{backward}' unknown; use 'kernel' or 'torch'")
+        self.backward = backward
         super().__init__(ir)
         reason = tilelang_available()
         if reason:
@@ -60,7 +64,7 @@ class TileLangRule(CompiledRule):
         cfg = tile_config(self._config_for(q, D, chunk), D, chunk, q.device.type == "cuda")
         anchor = state.anchor if self.ir.decay_to_init else None
         L = self.ir.depth
-        res = TileLangFunction.apply(self.ir, cfg, chunk, self.checkpoint_group, anchor is not None, q, k, v,
+        res = TileLangFunction.apply(self.ir, cfg, chunk, self.checkpoint_group, anchor is not None, self.backward, q, k, v,
                                      theta, eta, alpha, *state.tensors(), *(anchor or []))
         out, ends = res[0], list(res[1:])
         return out, MemoryState(ends[:L], ends[L:] if self.ir.gates.has_momentum else None, anchor)

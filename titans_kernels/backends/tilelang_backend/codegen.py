@@ -75,6 +75,7 @@ class Term:
     ta: bool = False
     tb: bool = False
     scale: str | None = None   # per-row coefficient vector name (indexed [bh, n, row])
+    neg: bool = False          # subtract the product
 
 
 @dataclass
@@ -178,7 +179,7 @@ class Emitter:
         s, cfg = self.src, self.cfg
         bm, bn = cfg.edge(M), cfg.edge(N)
         acc = self._alloc((bm, bn), "frag")
-        part = self._alloc((bm, bn), "frag") if any(t.scale for t in terms) else None
+        part = self._alloc((bm, bn), "frag") if any(t.scale or t.neg for t in terms) else None
         u = s.uid()
         mi, ni, ii, jj = f"mi{u}", f"ni{u}", f"ii{u}", f"jj{u}"
         gi, gj = f"({mi} * {bm} + {ii})", f"({ni} * {bn} + {jj})"
@@ -191,13 +192,14 @@ class Emitter:
             s(f"for {ii}, {jj} in {self._par(bm, bn)}:")
             s(f"    {acc}[{ii}, {jj}] = {init.format(i=gi, j=gj)}")
         for t in terms:
-            target = part if t.scale else acc
-            if t.scale:
+            split = bool(t.scale or t.neg)
+            if split:
                 s(f"T.clear({part})")
-            self._kloop(t, target, bm, bn, mi, ni)
-            if t.scale:
+            self._kloop(t, part if split else acc, bm, bn, mi, ni)
+            if split:
+                factor = (f"{t.scale}[bh, n, {gi}] * " if t.scale else "")
                 s(f"for {ii}, {jj} in {self._par(bm, bn)}:")
-                s(f"    {acc}[{ii}, {jj}] += {t.scale}[bh, n, {gi}] * {part}[{ii}, {jj}]")
+                s(f"    {acc}[{ii}, {jj}] {'-' if t.neg else '+'}= {factor}{part}[{ii}, {jj}]")
         s(f"for {ii}, {jj} in {self._par(bm, bn)}:")
         for dst, expr in stores:
             value = f"{acc}[{ii}, {jj}]"
@@ -229,18 +231,30 @@ class Emitter:
         d = float(self.ir.huber_delta)
         return f"T.max(T.min({r}, {d!r}), {-d!r})"
 
-    def chunk(self) -> None:
+    def copy_state(self, dst: str, src: str, index: str = "") -> None:
+        """W / S between the working state and a stored copy: dst, src are "W" / "CKW" ... prefixes;
+        `index` is the extra leading index of the stored copy (e.g. "SLOT[n], ")."""
+        for l, (o, i) in enumerate(self.shapes):
+            pairs = [(dst, src)] + ([(dst.replace("W", "S", 1), src.replace("W", "S", 1))] if self.mom else [])
+            stores = []
+            for d, sname in pairs:
+                di = index if d.startswith(("CK", "GST")) else ""
+                si = index if sname.startswith(("CK", "GST")) else ""
+                stores.append((f"{d}{l}[bh, {di}{{i}}, {{j}}]", f"{sname}{l}[bh, {si}{{i}}, {{j}}]"))
+            self.elementwise(o, i, stores)
+
+    def chunk(self, save: bool = False, update: bool = True, checkpoint: bool = True, read: bool = True) -> None:
+        """One chunk's forward. save: also keep what the backward needs (G W, read
+        pre-activations, raw Q K^T, the error) and skip the last layer's read; update: write the
+        end-of-chunk state; checkpoint: store the chunk-start state where SLOT says so; read:
+        compute the read path at all (a re-run of states does not need it)."""
         ir, L, b, D = self.ir, self.L, self.cfg.b, self.cfg.D
         s = self.src
-        # checkpoint of the chunk-start state (the backward re-runs groups from these)
-        s("if SLOT[n] >= 0:")
-        s.indent += 1
-        for l, (o, i) in enumerate(self.shapes):
-            stores = [(f"CKW{l}[bh, SLOT[n], {{i}}, {{j}}]", f"W{l}[bh, {{i}}, {{j}}]")]
-            if self.mom:
-                stores.append((f"CKS{l}[bh, SLOT[n], {{i}}, {{j}}]", f"S{l}[bh, {{i}}, {{j}}]"))
-            self.elementwise(o, i, stores)
-        s.indent -= 1
+        if checkpoint:  # the backward re-runs groups from these
+            s("if SLOT[n] >= 0:")
+            s.indent += 1
+            self.copy_state("CKW", "W", "SLOT[n], ")
+            s.indent -= 1
         if self.anc:
             for l, (o, i) in enumerate(self.shapes):
                 self.elementwise(o, i, [(f"WE{l}[bh, {{i}}, {{j}}]", f"W{l}[bh, {{i}}, {{j}}] + A{l}[bh, {{i}}, {{j}}]")])
@@ -252,18 +266,24 @@ class Emitter:
             else:
                 r = "{acc} - V[bh, t0 + {i}, {j}]" + (" + K[bh, t0 + {i}, {j}]" if ir.residual else "")
                 stores = [(f"G{l}[bh, {{i}}, {{j}}]", self.loss_grad(f"({r})"))]
+                if save and ir.loss != "l2":
+                    stores.append(("R[bh, {i}, {j}]", f"({r})"))
             self.gemm(b, o, term, stores)
         # gradient recursion: G_{l-1} = (G_l W_l) * phi'(Z_{l-1})
         for l in range(L - 1, 0, -1):
             o, i = self.shapes[l]
-            self.gemm(b, i, [Term(Operand(f"G{l}"), Operand(self.W(l)), K=o)],
-                      [(f"G{l - 1}[bh, {{i}}, {{j}}]", "{acc} * " + self.act(1, f"Z{l - 1}[bh, {{i}}, {{j}}]"))])
+            stores = [(f"G{l - 1}[bh, {{i}}, {{j}}]", "{acc} * " + self.act(1, f"Z{l - 1}[bh, {{i}}, {{j}}]"))]
+            if save:
+                stores.append((f"GWK{l}[bh, {{i}}, {{j}}]", "{acc}"))
+            self.gemm(b, i, [Term(Operand(f"G{l}"), Operand(self.W(l)), K=o)], stores)
         # read (state at chunk start; after_update adds this chunk's updates through C)
-        for l, (o, i) in enumerate(self.shapes):
+        for l, (o, i) in enumerate(self.shapes if read else []):
             last = l == L - 1
             if ir.read is ReadMode.AFTER_UPDATE:
-                self.gemm(b, b, [Term(self.XQ(l), self.X(l), K=i, tb=True)],
-                          [("QK[bh, {i}, {j}]", "-CM[bh, n, {i}, {j}] * {acc}")])
+                qk = [("QK[bh, {i}, {j}]", "-CM[bh, n, {i}, {j}] * {acc}")]
+                if save:
+                    qk.append((f"QKR{l}[bh, {{i}}, {{j}}]", "{acc}"))
+                self.gemm(b, b, [Term(self.XQ(l), self.X(l), K=i, tb=True)], qk)
                 terms = [Term(self.XQ(l), Operand(f"W{l}"), K=i, tb=True, scale="CA" if self.dec else None)]
                 if self.mom:
                     terms.append(Term(self.XQ(l), Operand(f"S{l}"), K=i, tb=True, scale="CMO"))
@@ -272,11 +292,15 @@ class Emitter:
                     terms.append(Term(self.XQ(l), Operand(f"A{l}"), K=i, tb=True))
             else:
                 terms = [Term(self.XQ(l), Operand(self.W(l)), K=i, tb=True)]
+            if last and save:
+                continue  # the backward does not need the read output
             if last:
                 res = " + Q[bh, t0 + {i}, {j}]" if ir.residual else ""
                 stores = [("O[bh, t0 + {i}, {j}]", "{acc}" + res)]
             else:
                 stores = [(f"XQ{l + 1}[bh, {{i}}, {{j}}]", self.act(0, "{acc}"))]
+                if save:
+                    stores.append((f"ZQ{l}[bh, {{i}}, {{j}}]", "{acc}"))
             self.gemm(b, o, terms, stores)
         # state update: W' = a_e W + m_e S - G^T (c X),  S' = p_e S - G^T (w X)
         for l, (o, i) in enumerate(self.shapes):
@@ -286,6 +310,8 @@ class Emitter:
             if self.mom:
                 stores.append((f"YW{l}[bh, {{i}}, {{j}}]", f"-CW[bh, n, {{i}}] * {src}"))
             self.elementwise(b, i, stores)
+            if not update:
+                continue
             w_init = f"W{l}[bh, {{i}}, {{j}}]" + (" * SC[bh, n, 0]" if self.dec else "")
             if self.mom:
                 w_init += f" + SC[bh, n, 1] * S{l}[bh, {{i}}, {{j}}]"

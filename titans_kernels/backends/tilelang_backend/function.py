@@ -1,9 +1,10 @@
 """autograd.Function of the TileLang backend.
 
 Forward: the generated TileLang kernel (whole chunk loop in one launch), which also writes the
-state at every checkpoint-group start. Backward: the hand-derived reverse walk shared with the
-torch backend (torch_dual.function.backward_from_checkpoints), started from those checkpoints;
-no autograd graph is built.
+state at every checkpoint-group start. Backward ("kernel", the default): the generated TileLang
+backward kernel walks the groups in reverse from those checkpoints (codegen_bwd.py), and the
+gate gradients are finished from its coefficient gradients by torch_dual/coeffs.py; ("torch"):
+the torch backend's hand-derived walk from the same checkpoints. No autograd graph either way.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def _pack(ir, weights, momentum, D: int):
 
 class TileLangFunction(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, ir, cfg: TileConfig, b, group, has_anchor, q, k, v, theta, eta, alpha, *state):
+    def forward(ctx, ir, cfg: TileConfig, b, group, has_anchor, backward, q, k, v, theta, eta, alpha, *state):
         B, H, T, D = q.shape
         L = ir.depth
         lay = dual.Layout(q, k, v, theta, eta, alpha, b, torch.float32)
@@ -43,6 +44,7 @@ class TileLangFunction(torch.autograd.Function):
         if needs_grad:
             L_ = len(weights)
             ctx.ckpts = [_pack(ir, ck[:L_], ck[L_:] or None, D) for ck in res.checkpoints]
+            ctx.raw_ckpts, ctx.cfg, ctx.backward = res.raw_checkpoints, cfg, backward
             ctx.ir, ctx.lay, ctx.group, ctx.anchor = ir, lay, group, anchor
             ctx.in_dtypes = [x.dtype if isinstance(x, torch.Tensor) else None for x in (q, k, v, theta, eta, alpha)]
             ctx.state_dtypes = [s.dtype for s in state]
@@ -54,6 +56,39 @@ class TileLangFunction(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, d_out, *d_state):
-        grads, state_grads = dual.backward_from_checkpoints(ctx.ir, ctx.lay, ctx.ckpts, None, ctx.group, d_out,
-                                                            d_state, ctx.in_dtypes, ctx.state_dtypes, ctx.anchor)
-        return (None, None, None, None, None, *grads, *state_grads)
+        if ctx.backward == "torch":
+            grads, state_grads = dual.backward_from_checkpoints(ctx.ir, ctx.lay, ctx.ckpts, None, ctx.group, d_out,
+                                                                d_state, ctx.in_dtypes, ctx.state_dtypes,
+                                                                ctx.anchor)
+        else:
+            grads, state_grads = _kernel_backward(ctx, d_out, d_state)
+        return (None, None, None, None, None, None, *grads, *state_grads)
+
+
+def _kernel_backward(ctx, d_out, d_state):
+    """Gradients of (q, k, v, theta, eta, alpha) and of the initial state (and anchor) from the
+    TileLang backward kernel, in the same form as dual.backward_from_checkpoints."""
+    ir, lay = ctx.ir, ctx.lay
+    L, shapes = ir.depth, ir.layer_shapes(lay.D)
+    n = lay.n
+    if d_out is None:
+        d_out = torch.zeros(lay.B, lay.H, lay.T, lay.D, device=lay.device)
+    filled = [d if d is not None else torch.zeros(lay.B, lay.H, *shapes[i % L], device=lay.device)
+              for i, d in enumerate(d_state)]
+    flat = lambda t: t.reshape(n, *t.shape[2:]).float()  # noqa: E731
+    d_w = [flat(t) for t in filled[:L]]
+    d_s = [flat(t) for t in filled[L:]] or None
+    res = launch.run_backward(ir, lay, d_out.reshape(n, lay.T, lay.D), d_w, d_s, ctx.anchor, ctx.raw_ckpts,
+                              ctx.cfg, ctx.group)
+    dt = ctx.in_dtypes
+    tok = lambda x, d: x.reshape(lay.B, lay.H, lay.T, lay.D).to(d)  # noqa: E731
+    grads = [tok(res.dq, dt[0]), tok(res.dk, dt[1]), tok(res.dv, dt[2]), lay.gates_out(res.dtheta, dt[3]),
+             lay.gates_out(res.deta, dt[4]) if res.deta is not None else None,
+             lay.gates_out(res.dalpha, dt[5]) if res.dalpha is not None else None]
+    unflat = lambda t, l: t.view(lay.B, lay.H, *shapes[l])  # noqa: E731
+    state_grads = [unflat(t, l) for l, t in enumerate(res.dweights)]
+    state_grads += [unflat(t, l) for l, t in enumerate(res.dmomentum or [])]
+    if res.danchor is not None:  # U0 = W0 - anchor and W_end = U_end + anchor
+        for l in range(L):
+            state_grads.append(unflat(res.danchor[l], l) - state_grads[l] + filled[l].float())
+    return grads, [g.to(t) for g, t in zip(state_grads, ctx.state_dtypes)]

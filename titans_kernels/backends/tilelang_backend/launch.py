@@ -71,11 +71,12 @@ class ForwardResult:
     weights: list[Tensor]           # per layer (n, out, in): W_end (U_end when anchored)
     momentum: list[Tensor] | None
     checkpoints: list[list[Tensor]] | None   # per group, per layer (W, S) start states
+    raw_checkpoints: list[Tensor] | None = None  # the CKW0, CKS0, CKW1, ... buffers (n, groups, out, in)
 
 
-def _kernel_coeffs(lay: Layout) -> dict[str, Tensor]:
+def _kernel_coeffs(lay: Layout, co=None) -> dict[str, Tensor]:
     """Coefficient arrays in the kernel's (n, N, ...) layout."""
-    co = coeff_ops.compute(lay.theta, lay.eta, lay.alpha, lay.last)
+    co = co if co is not None else coeff_ops.compute(lay.theta, lay.eta, lay.alpha, lay.last)
     kl = lambda t: t.transpose(0, 1).contiguous().float()  # (N, n, ...) -> (n, N, ...)  # noqa: E731
     out = {"CM": kl(co.C), "CC": kl(co.c)}
     if co.a is not None:
@@ -129,4 +130,106 @@ def run_forward(ir: MemoryIR, lay: Layout, weights: list[Tensor], momentum: list
         checkpoints = [[ck_w[l][:, g] for l in range(len(shapes))] + ([ck_s[l][:, g] for l in range(len(shapes))]
                                                                       if ck_s is not None else [])
                        for g in range(len(starts))]
-    return ForwardResult(args["O"][:, : lay.T], state_w, state_s, checkpoints)
+    raw = None
+    if starts:
+        raw = [t for l in range(len(shapes)) for t in ([ck_w[l]] + ([ck_s[l]] if ck_s is not None else []))]
+    return ForwardResult(args["O"][:, : lay.T], state_w, state_s, checkpoints, raw)
+
+
+def compiled_backward(ir: MemoryIR, cfg: TileConfig, target: str):
+    """The compiled backward kernel for `target`, cached per process."""
+    from .codegen_bwd import generate_backward, kernel_name_bwd
+    source = generate_backward(ir, cfg)
+    name = kernel_name_bwd(ir)
+    digest = hashlib.sha256(source.encode()).hexdigest()[:12]
+    key = (digest, target)
+    if key in _COMPILED:
+        return _COMPILED[key]
+    folder = cache_dir() / "tilelang_src"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}_{digest}.py"
+    if not path.exists() or path.read_text() != source:
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(source)
+        os.replace(tmp, path)
+    spec = importlib.util.spec_from_file_location(f"titans_generated_tl.{name}_{digest}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    import tilelang
+    _COMPILED[key] = tilelang.compile(getattr(module, name), target=target, verbose=False,
+                                      pass_configs=PASS_CONFIGS if target == "cuda" else None)
+    return _COMPILED[key]
+
+
+@dataclass
+class BackwardResult:
+    dq: Tensor                      # (n, T, D) float32
+    dk: Tensor
+    dv: Tensor
+    dtheta: Tensor                  # (N, n, b) chunk-major, as torch_dual.Layout keeps gates
+    deta: Tensor | None
+    dalpha: Tensor | None
+    dweights: list[Tensor]          # gradient of the initial state (U0 when anchored), per layer
+    dmomentum: list[Tensor] | None
+    danchor: list[Tensor] | None    # summed over chunks (before the U = W - anchor bookkeeping)
+
+
+def run_backward(ir: MemoryIR, lay: Layout, d_out: Tensor, d_weights: list[Tensor],
+                 d_momentum: list[Tensor] | None, anchor: list[Tensor] | None, checkpoints: list[Tensor],
+                 cfg: TileConfig, group: int) -> BackwardResult:
+    """The TileLang reverse walk. d_out: (n, T, D); d_weights / d_momentum: gradients of the final
+    state, per layer (n, out, in); checkpoints: the forward's raw CKW/CKS buffers, in
+    codegen_bwd's parameter order (CKW0, CKS0, CKW1, ...)."""
+    from .codegen_bwd import BackwardEmitter
+    n, N, b, D = lay.n, lay.N, lay.b, lay.D
+    dev = lay.device
+    kernel = compiled_backward(ir, cfg, "cuda" if dev.type == "cuda" else "c")
+    f32 = dict(dtype=torch.float32, device=dev)
+    pad = lambda x: torch.nn.functional.pad(x.float(), (0, 0, 0, lay.pad)).contiguous()  # noqa: E731
+    args: dict[str, Tensor] = {"Q": pad(lay.q), "K": pad(lay.k), "V": pad(lay.v), "DO": pad(d_out)}
+    for name in ("DQ", "DK", "DV"):
+        args[name] = _output(n, N * b, D, **f32)
+    co = coeff_ops.compute(lay.theta, lay.eta, lay.alpha, lay.last)
+    args.update(_kernel_coeffs(lay, co))
+    bounds = group_bounds(N, group)
+    args["GLO"] = torch.tensor([lo for lo, _ in bounds], dtype=torch.int32, device=dev)
+    args["GHI"] = torch.tensor([hi for _, hi in bounds], dtype=torch.int32, device=dev)
+    GM = max(hi - lo for lo, hi in bounds)
+    shapes = ir.layer_shapes(D)
+    ck = iter(checkpoints)
+    for l, (o, i) in enumerate(shapes):
+        args[f"CKW{l}"] = next(ck)
+        if ir.gates.has_momentum:
+            args[f"CKS{l}"] = next(ck)
+        args[f"DW{l}"] = d_weights[l].float().contiguous().clone()
+        args[f"GSTW{l}"] = torch.empty(n, GM, o, i, **f32)
+        if d_momentum is not None:
+            args[f"DS{l}"] = d_momentum[l].float().contiguous().clone()
+            args[f"GSTS{l}"] = torch.empty(n, GM, o, i, **f32)
+        if anchor is not None:
+            args[f"A{l}"] = anchor[l].float().contiguous()
+            args[f"DA{l}"] = torch.zeros(n, o, i, **f32)
+    for name in ("DCM", "DCC", "DSC", "DCA", "DCMO", "DCW"):
+        args[name] = None  # allocated below with their parameter shapes
+    params = BackwardEmitter(ir, cfg).params()
+    sizes = {"BH": n, "NC": N, "TP": N * b, "NG": len(bounds), "GM": GM}
+    for name, dims in params:
+        if args.get(name) is None:
+            args[name] = _output(*[sizes.get(d, d) for d in dims], **f32)
+    kernel(*[args[name] for name, _ in params])
+    # fold the chunk-end quantities into C, a, m at each chunk's last row, then the gate gradients
+    cm = lambda t: t.transpose(0, 1)  # noqa: E731  (n, N, ...) -> (N, n, ...)
+    at_last = torch.zeros(N, n, b, **f32).scatter_(-1, lay.last.unsqueeze(-1), 1.0)
+    dsc = cm(args["DSC"])
+    dC = cm(args["DCM"]) + at_last.unsqueeze(-1) * cm(args["DCC"]).unsqueeze(-2)
+    da = cm(args["DCA"]) + at_last * dsc[..., 0:1] if co.a is not None else None
+    dm = cm(args["DCMO"]) + at_last * dsc[..., 1:2] if co.m is not None else None
+    dw = cm(args["DCW"]) if co.w is not None else None
+    dp_e = dsc[..., 2] if co.p_e is not None else None
+    dth, deta, dal = coeff_ops.backward(lay.theta, lay.eta, lay.alpha, lay.last, co, dC, da, dm, dw, dp_e)
+    L = len(shapes)
+    return BackwardResult(args["DQ"][:, : lay.T], args["DK"][:, : lay.T], args["DV"][:, : lay.T], dth, deta, dal,
+                          [args[f"DW{l}"] for l in range(L)],
+                          [args[f"DS{l}"] for l in range(L)] if d_momentum is not None else None,
+                          [args[f"DA{l}"] for l in range(L)] if anchor is not None else None)
