@@ -1,5 +1,6 @@
-"""TileLang backend on CPU: the generated program runs through TileLang's C target against the
-torch backend (and the Triton interpreter), and lowers + nvcc-compiles for sm_80 / sm_90a."""
+"""TileLang backend on CPU: the generated forward and backward programs run through TileLang's C
+target against the torch backend (and the Triton interpreter), and lower + nvcc-compile for
+sm_80 / sm_90a."""
 from __future__ import annotations
 
 import copy
@@ -68,12 +69,9 @@ def test_agrees_with_triton_interpreter(name):
     _compare(name, 1, 2, 40, 16, 16, seed=21, other="triton")
 
 
-@pytest.mark.parametrize("name", ["titans_mlp2", "titans_mlp2_anchored", "titans_linear"])
-def test_backward_from_tilelang_checkpoints(name, poisoned):
-    """Gradients of every input and the initial state, the backward walking from the states the
-    TileLang forward checkpointed (several groups), against the torch backend."""
+def _grad_case(name, T=56, backward="kernel"):
     chunk = 16
-    inputs, state = make_case(name, 1, 2, 56, 16, chunk, seed=6, dtype=torch.float64)
+    inputs, state = make_case(name, 1, 2, T, 16, chunk, seed=6, dtype=torch.float64)
     leaves, mask = flat_inputs(inputs, state)
     leaves = [x.float() for x in leaves]
     depth = len(state.weights)
@@ -87,10 +85,27 @@ def test_backward_from_tilelang_checkpoints(name, poisoned):
         return torch.autograd.grad(loss, xs)
 
     ref = grads(tk.compile(name, backend="torch"))
-    got = grads(tk.compile(name, backend="tilelang", checkpoint_group=2))
+    got = grads(tk.compile(name, backend="tilelang", checkpoint_group=2, backward=backward))
     for i, (a, b) in enumerate(zip(got, ref)):
         assert torch.isfinite(a).all() and float(b.norm()) > 0
         assert rel_error(a, b) < 1e-5, (i, rel_error(a, b))
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_backward_kernel_matches_torch_backend(name, poisoned):
+    """The generated backward kernel (reverse walk over several checkpoint groups, ragged last
+    chunk): gradients of every input and the initial state against the torch backend."""
+    _grad_case(name)
+
+
+def test_backward_torch_walk_from_tilelang_checkpoints(poisoned):
+    _grad_case("titans_mlp2_anchored", backward="torch")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["titans_mlp2", "titans_mlp2_anchored", "yaad_huber"])
+def test_backward_kernel_long(name, poisoned):
+    _grad_case(name, T=150)
 
 
 def test_unsupported_shape_one_line():
@@ -117,18 +132,22 @@ def _check_report(report):
     assert 0 < report.shared_bytes <= 227 * 1024, report.lines()
 
 
-@pytest.mark.parametrize("name, target", [("titans_mlp2", "sm_90a"), ("titans_linear", "sm_80")])
-def test_lowers_and_compiles_for_gpu_targets(name, target):
+@pytest.mark.parametrize("name, target, kind", [("titans_mlp2", "sm_90a", "fwd"), ("titans_linear", "sm_80", "fwd"),
+                                               ("titans_linear", "sm_90a", "bwd")])
+def test_lowers_and_compiles_for_gpu_targets(name, target, kind):
     """Lowered to CUDA for a GPU that is not here and compiled with nvcc: no spills, shared
     memory within an H100's 227 KB per block."""
-    _check_report(aot.compile_report(tk.lower(tk.load_spec(name)), target, D=64, b=64))
+    report = aot.compile_report(tk.lower(tk.load_spec(name)), target, D=64, b=64, kind=kind)
+    assert report.kernel.startswith(f"titans_tl_{kind}_")
+    _check_report(report)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SHIPPED)
 @pytest.mark.parametrize("target", ["sm_80", "sm_90a"])
-def test_lowering_full_grid(name, target):
-    _check_report(aot.compile_report(tk.lower(tk.load_spec(name)), target, D=64, b=64))
+@pytest.mark.parametrize("kind", ["fwd", "bwd"])
+def test_lowering_full_grid(name, target, kind):
+    _check_report(aot.compile_report(tk.lower(tk.load_spec(name)), target, D=64, b=64, kind=kind))
 
 
 def test_cli_compile_report(capsys):

@@ -67,22 +67,20 @@ def _compile_tilelang(args) -> int:
 
     target = args.target or "sm_90a"
     aot.check_target(target)
-    if args.kernel != "fwd":
-        raise BackendError("the tilelang backend generates the forward kernel only (its backward is the "
-                           "torch backend's hand-derived walk); use --kernel fwd")
     ir = lower(load_spec(args.spec))
     base = DEFAULT_CONFIG
     cfg = TritonConfig(tile=args.tile or base.tile, num_warps=args.warps or base.num_warps,
                        num_stages=args.stages or base.num_stages)
     if args.show_source:
         print(generate_forward(ir, tile_config(cfg, args.dim, args.chunk, on_gpu=True)))
-    print(f"lowering the TileLang forward kernel of {ir.name} for {target} and compiling it with nvcc ...",
-          flush=True)
-    report = aot.compile_report(ir, target, D=args.dim, b=args.chunk, cfg=cfg)
-    if args.json:
-        print(json.dumps(asdict(report)))
-    elif args.report:
-        print("\n".join(report.lines()))
-    else:
-        print(f"ok: {report.kernel} ({report.cuda_source_bytes} bytes of CUDA)")
+    for kind in (["fwd", "bwd"] if args.kernel == "both" else [args.kernel]):
+        print(f"lowering the TileLang {'forward' if kind == 'fwd' else 'backward'} kernel of {ir.name} for "
+              f"{target} and compiling it with nvcc ...", flush=True)
+        report = aot.compile_report(ir, target, D=args.dim, b=args.chunk, cfg=cfg, kind=kind)
+        if args.json:
+            print(json.dumps(asdict(report)))
+        elif args.report:
+            print("\n".join(report.lines()))
+        else:
+            print(f"ok: {report.kernel} ({report.cuda_source_bytes} bytes of CUDA)")
     return 0

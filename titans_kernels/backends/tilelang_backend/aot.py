@@ -58,15 +58,16 @@ def _nvcc() -> str:
     return found
 
 
-def lower_cuda(ir: MemoryIR, target: str, D: int, b: int, cfg: TritonConfig) -> tuple[str, int]:
-    """(CUDA source, dynamic shared memory bytes) of the forward kernel lowered for `target`."""
+def lower_cuda(ir: MemoryIR, target: str, D: int, b: int, cfg: TritonConfig, kind: str = "fwd") -> tuple[str, int]:
+    """(CUDA source, dynamic shared memory bytes) of the forward ("fwd") or backward ("bwd")
+    kernel lowered for `target`."""
     import tilelang
     from tilelang import tvm
 
     from . import tile_config
     from .launch import PASS_CONFIGS, load_source
 
-    _, func, _ = load_source(ir, tile_config(cfg, D, b, on_gpu=True))
+    _, func, _ = load_source(ir, tile_config(cfg, D, b, on_gpu=True), kind)
     with tvm.transform.PassContext(config=PASS_CONFIGS), tvm.target.Target({"kind": "cuda", "arch": TARGETS[target]}):
         artifact = tilelang.lower(func)
     dyn = 0
@@ -78,10 +79,12 @@ def lower_cuda(ir: MemoryIR, target: str, D: int, b: int, cfg: TritonConfig) -> 
 
 
 def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64,
-                   cfg: TritonConfig | None = None) -> TileLangReport:
-    """Lower, nvcc-compile and report the TileLang forward kernel of `ir` for `target`."""
+                   cfg: TritonConfig | None = None, kind: str = "fwd") -> TileLangReport:
+    """Lower, nvcc-compile and report the TileLang forward ("fwd") or backward ("bwd") kernel of
+    `ir` for `target`."""
     from . import DEFAULT_CONFIG, tilelang_available
     from .codegen import kernel_name
+    from .codegen_bwd import kernel_name_bwd
 
     check_target(target)
     reason = tilelang_available()
@@ -89,7 +92,7 @@ def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64,
         raise BackendError(f"backend 'tilelang' unavailable: {reason}")
     check_shape(max(l.out_mult for l in ir.layers), D, b, backend="tilelang")
     cfg = cfg or DEFAULT_CONFIG
-    source, dyn = lower_cuda(ir, target, D, b, cfg)
+    source, dyn = lower_cuda(ir, target, D, b, cfg, kind)
     import tilelang
     root = Path(tilelang.__file__).parent
     with tempfile.TemporaryDirectory() as tmp:
@@ -106,7 +109,8 @@ def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64,
     regs = re.search(r"Used (\d+) registers", text)
     spills = [int(x) for x in re.findall(r"(\d+) bytes spill (?:stores|loads)", text)]
     smem = re.search(r"(\d+) bytes smem", text)
-    return TileLangReport(spec=ir.name, target=target, kernel=kernel_name(ir), head_dim=D, chunk=b,
+    name = kernel_name(ir) if kind == "fwd" else kernel_name_bwd(ir)
+    return TileLangReport(spec=ir.name, target=target, kernel=name, head_dim=D, chunk=b,
                           config=asdict(cfg), cuda_source_bytes=len(source.encode()),
                           registers=int(regs.group(1)) if regs else None,
                           spill_bytes=max(spills) if spills else 0,

@@ -29,10 +29,15 @@ PASS_CONFIGS = {"tl.enable_aggressive_shared_memory_merge": True}
 OUTPUT_FILL: float | None = None  # tests set NaN to prove the kernel writes every output element
 
 
-def load_source(ir: MemoryIR, cfg: TileConfig):
-    """(module path, prim_func) of the generated source; written once per source text."""
-    source = generate_forward(ir, cfg)
-    name = kernel_name(ir)
+def load_source(ir: MemoryIR, cfg: TileConfig, kind: str = "fwd"):
+    """(module path, prim_func, digest) of the generated forward ("fwd") or backward ("bwd")
+    source; the file is written once per source text and imported from the cache folder (TileLang
+    parses a prim_func from its source file)."""
+    from .codegen_bwd import generate_backward, kernel_name_bwd
+    if kind == "fwd":
+        source, name = generate_forward(ir, cfg), kernel_name(ir)
+    else:
+        source, name = generate_backward(ir, cfg), kernel_name_bwd(ir)
     digest = hashlib.sha256(source.encode()).hexdigest()[:12]
     folder = cache_dir() / "tilelang_src"
     folder.mkdir(parents=True, exist_ok=True)
@@ -48,9 +53,9 @@ def load_source(ir: MemoryIR, cfg: TileConfig):
     return path, getattr(module, name), digest
 
 
-def compiled_kernel(ir: MemoryIR, cfg: TileConfig, target: str):
+def compiled_kernel(ir: MemoryIR, cfg: TileConfig, target: str, kind: str = "fwd"):
     """The compiled kernel for `target` ("c" on CPU, "cuda" on a GPU), cached per process."""
-    path, func, digest = load_source(ir, cfg)
+    path, func, digest = load_source(ir, cfg, kind)
     key = (digest, target)
     if key not in _COMPILED:
         import tilelang
@@ -136,32 +141,6 @@ def run_forward(ir: MemoryIR, lay: Layout, weights: list[Tensor], momentum: list
     return ForwardResult(args["O"][:, : lay.T], state_w, state_s, checkpoints, raw)
 
 
-def compiled_backward(ir: MemoryIR, cfg: TileConfig, target: str):
-    """The compiled backward kernel for `target`, cached per process."""
-    from .codegen_bwd import generate_backward, kernel_name_bwd
-    source = generate_backward(ir, cfg)
-    name = kernel_name_bwd(ir)
-    digest = hashlib.sha256(source.encode()).hexdigest()[:12]
-    key = (digest, target)
-    if key in _COMPILED:
-        return _COMPILED[key]
-    folder = cache_dir() / "tilelang_src"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}_{digest}.py"
-    if not path.exists() or path.read_text() != source:
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(source)
-        os.replace(tmp, path)
-    spec = importlib.util.spec_from_file_location(f"titans_generated_tl.{name}_{digest}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    import tilelang
-    _COMPILED[key] = tilelang.compile(getattr(module, name), target=target, verbose=False,
-                                      pass_configs=PASS_CONFIGS if target == "cuda" else None)
-    return _COMPILED[key]
-
-
 @dataclass
 class BackwardResult:
     dq: Tensor                      # (n, T, D) float32
@@ -184,7 +163,7 @@ def run_backward(ir: MemoryIR, lay: Layout, d_out: Tensor, d_weights: list[Tenso
     from .codegen_bwd import BackwardEmitter
     n, N, b, D = lay.n, lay.N, lay.b, lay.D
     dev = lay.device
-    kernel = compiled_backward(ir, cfg, "cuda" if dev.type == "cuda" else "c")
+    kernel = compiled_kernel(ir, cfg, "cuda" if dev.type == "cuda" else "c", kind="bwd")
     f32 = dict(dtype=torch.float32, device=dev)
     pad = lambda x: torch.nn.functional.pad(x.float(), (0, 0, 0, lay.pad)).contiguous()  # noqa: E731
     args: dict[str, Tensor] = {"Q": pad(lay.q), "K": pad(lay.k), "V": pad(lay.v), "DO": pad(d_out)}
