@@ -12,7 +12,7 @@ import torch  # noqa: E402
 from hypothesis import settings  # noqa: E402
 
 import titans_kernels as tk  # noqa: E402
-from titans_kernels.testing import random_inputs  # noqa: E402
+from titans_kernels.testing import random_inputs, rel_error  # noqa: E402
 
 settings.register_profile("ci", max_examples=60, deadline=None)
 settings.register_profile("dev", max_examples=25, deadline=None)
@@ -56,3 +56,22 @@ def flat_inputs(inputs, state) -> tuple[list[torch.Tensor], list[bool]]:
     leaves = ([inputs.q, inputs.k, inputs.v] + [g for g in gates if g is not None] + state.tensors()
               + (state.anchor or []))
     return leaves, [g is not None for g in gates]
+
+
+def compare_backends(name: str, backend: str, B: int, H: int, T: int, D: int, chunk: int, seed: int,
+                     dtype=torch.float32, tol: float = 1e-5, other: str = "torch") -> None:
+    """`backend` against `other` on fresh inputs: every output element finite, per-token and
+    overall relative error of the output and of the end state within `tol`."""
+    inputs, state = make_case(name, B, H, T, D, chunk, seed=seed, dtype=torch.float64)
+    args = [x.to(dtype) if x is not None else None for x in inputs.args()]
+    st = state.to(torch.float32)
+    ref, ref_state = tk.compile(name, backend=other)(*args, state=st, chunk_size=chunk)
+    out, out_state = tk.compile(name, backend=backend)(*args, state=st, chunk_size=chunk)
+    assert out.dtype == dtype and out.shape == ref.shape
+    assert torch.isfinite(out.float()).all()
+    per_token = (out.float() - ref.float()).norm(dim=-1) / ref.float().norm(dim=-1).clamp_min(1e-12)
+    assert per_token.max() < 10 * tol, per_token.max()
+    assert rel_error(out, ref) < tol
+    for a, b in zip(out_state.tensors(), ref_state.tensors()):
+        assert a.dtype == torch.float32 and torch.isfinite(a).all()
+        assert rel_error(a, b) < tol

@@ -13,7 +13,7 @@ import titans_kernels as tk
 from titans_kernels.backends.tilelang_backend import aot, codegen, launch, tile_config, DEFAULT_CONFIG
 from titans_kernels.testing import rel_error
 
-from conftest import SHIPPED, call_with_leaves, flat_inputs, make_case
+from conftest import SHIPPED, call_with_leaves, compare_backends, flat_inputs, make_case
 
 
 @pytest.fixture
@@ -23,19 +23,7 @@ def poisoned(monkeypatch):
 
 
 def _compare(name, B, H, T, D, chunk, seed, dtype=torch.float32, tol=1e-5, other="torch"):
-    inputs, state = make_case(name, B, H, T, D, chunk, seed=seed, dtype=torch.float64)
-    args = [x.to(dtype) if x is not None else None for x in inputs.args()]
-    st = state.to(torch.float32)
-    ref, ref_state = tk.compile(name, backend=other)(*args, state=st, chunk_size=chunk)
-    out, out_state = tk.compile(name, backend="tilelang")(*args, state=st, chunk_size=chunk)
-    assert out.dtype == dtype and out.shape == ref.shape
-    assert torch.isfinite(out.float()).all()
-    per_token = (out.float() - ref.float()).norm(dim=-1) / ref.float().norm(dim=-1).clamp_min(1e-12)
-    assert per_token.max() < 10 * tol, per_token.max()
-    assert rel_error(out, ref) < tol
-    for a, b in zip(out_state.tensors(), ref_state.tensors()):
-        assert torch.isfinite(a).all()
-        assert rel_error(a, b) < tol
+    compare_backends(name, "tilelang", B, H, T, D, chunk, seed, dtype, tol, other)
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -12,7 +12,7 @@ import titans_kernels as tk
 from titans_kernels.backends.triton_backend import aot, codegen, launch
 from titans_kernels.testing import rel_error
 
-from conftest import SHIPPED, call_with_leaves, flat_inputs, make_case
+from conftest import SHIPPED, call_with_leaves, compare_backends, flat_inputs, make_case
 
 GENERATED = [name for name in SHIPPED if codegen.supported(tk.lower(tk.load_spec(name))) is None]
 
@@ -23,20 +23,8 @@ def poisoned(monkeypatch):
     monkeypatch.setattr(launch, "OUTPUT_FILL", float("nan"))
 
 
-def _compare(name, B, H, T, D, chunk, seed, dtype=torch.float32, tol=1e-5):
-    inputs, state = make_case(name, B, H, T, D, chunk, seed=seed, dtype=torch.float64)
-    args = [x.to(dtype) if x is not None else None for x in inputs.args()]
-    st = state.to(torch.float32)
-    ref, ref_state = tk.compile(name, backend="torch")(*args, state=st, chunk_size=chunk)
-    out, out_state = tk.compile(name, backend="triton")(*args, state=st, chunk_size=chunk)
-    assert out.dtype == dtype and out.shape == ref.shape
-    assert torch.isfinite(out.float()).all()
-    per_token = (out.float() - ref.float()).norm(dim=-1) / ref.float().norm(dim=-1).clamp_min(1e-12)
-    assert per_token.max() < 10 * tol, per_token.max()
-    assert rel_error(out, ref) < tol
-    for a, b in zip(out_state.tensors(), ref_state.tensors()):
-        assert a.dtype == torch.float32
-        assert rel_error(a, b) < tol
+def _compare(name, B, H, T, D, chunk, seed, dtype=torch.float32, tol=1e-5, other="torch"):
+    compare_backends(name, "triton", B, H, T, D, chunk, seed, dtype, tol, other)
 
 
 @pytest.mark.parametrize("name", GENERATED)

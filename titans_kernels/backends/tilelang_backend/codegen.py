@@ -321,34 +321,30 @@ class Emitter:
                 self.gemm(o, i, [Term(Operand(f"G{l}"), Operand(f"YW{l}"), K=b, ta=True)],
                           [(f"S{l}[bh, {{i}}, {{j}}]", "{acc}")], init=f"SC[bh, n, 2] * S{l}[bh, {{i}}, {{j}}]")
 
-    def module(self) -> str:
-        """The whole generated module: imports, symbolic sizes and the kernel."""
-        self.chunk()
-        name = kernel_name(self.ir)
-        def tensor(name: str, shape: tuple) -> str:
+    INT_PARAMS: tuple[str, ...] = ("SLOT",)
+    DYNAMIC: tuple[str, ...] = ("BH", "NC", "TP", "NG")
+
+    def render(self, name: str, title: str, loop_head: list[str]) -> str:
+        """The generated module: imports, dynamic sizes, signature, allocations, then `loop_head`
+        and the emitted body."""
+        def tensor(pname: str, shape: tuple) -> str:
             dims = ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "")
-            return f"{name}: T.Tensor(({dims}), \"{'int32' if name == 'SLOT' else 'float32'}\")"
-        sig = ",\n        ".join(tensor(name, shape) for name, shape in self.params())
+            return f"{pname}: T.Tensor(({dims}), \"{'int32' if pname in self.INT_PARAMS else 'float32'}\")"
+        sig = ",\n        ".join(tensor(pname, shape) for pname, shape in self.params())
         launch = f"T.Kernel(BH, threads={self.cfg.threads})" if self.gpu else "T.Kernel(BH)"
-        head = [
-            f'"""Generated from rule {self.ir.spec_hash}: TileLang forward chunk loop '
-            f'({self.cfg.flavour}, D={self.cfg.D}, chunk={self.cfg.b}). Do not edit."""',
-            "import tilelang.language as T",
-            "",
-            'BH = T.dynamic("BH")',
-            'NC = T.dynamic("NC")',
-            'TP = T.dynamic("TP")',
-            'NG = T.dynamic("NG")',
-            "",
-            "",
-            "@T.prim_func",
-            f"def {name}(",
-            f"        {sig}):",
-            f"    with {launch} as bh:",
-        ]
+        head = [f'"""Generated from rule {self.ir.spec_hash}: TileLang {title} '
+                f'({self.cfg.flavour}, D={self.cfg.D}, chunk={self.cfg.b}). Do not edit."""',
+                "import tilelang.language as T", ""]
+        head += [f'{d} = T.dynamic("{d}")' for d in self.DYNAMIC]
+        head += ["", "", "@T.prim_func", f"def {name}(", f"        {sig}):", f"    with {launch} as bh:"]
         head += ["        " + a for a in self.src.allocs]
-        head += ["        for n in T.serial(NC):", f"            t0 = n * {self.cfg.b}"]
-        return "\n".join(head + self.src.lines) + "\n"
+        return "\n".join(head + loop_head + self.src.lines) + "\n"
+
+    def module(self) -> str:
+        """The forward kernel's module."""
+        self.chunk()
+        return self.render(kernel_name(self.ir), "forward chunk loop",
+                           ["        for n in T.serial(NC):", f"            t0 = n * {self.cfg.b}"])
 
 
 def generate_forward(ir: MemoryIR, cfg: TileConfig) -> str:

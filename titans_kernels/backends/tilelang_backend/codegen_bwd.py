@@ -274,35 +274,13 @@ class BackwardEmitter(Emitter):
         self.chunk_backward()
         self._rename(start, "n2", "t2")
 
-    def module(self) -> str:
-        self.body()
-        name = kernel_name_bwd(self.ir)
+    INT_PARAMS = ("GLO", "GHI")
+    DYNAMIC = ("BH", "NC", "TP", "NG", "GM")
 
-        def tensor(pname: str, shape: tuple) -> str:
-            dims = ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "")
-            dtype = "int32" if pname in ("GLO", "GHI") else "float32"
-            return f"{pname}: T.Tensor(({dims}), \"{dtype}\")"
-        sig = ",\n        ".join(tensor(pname, shape) for pname, shape in self.params())
-        launch = f"T.Kernel(BH, threads={self.cfg.threads})" if self.gpu else "T.Kernel(BH)"
-        head = [
-            f'"""Generated from rule {self.ir.spec_hash}: TileLang backward '
-            f'({self.cfg.flavour}, D={self.cfg.D}, chunk={self.cfg.b}). Do not edit."""',
-            "import tilelang.language as T",
-            "",
-            'BH = T.dynamic("BH")',
-            'NC = T.dynamic("NC")',
-            'TP = T.dynamic("TP")',
-            'NG = T.dynamic("NG")',
-            'GM = T.dynamic("GM")',
-            "",
-            "",
-            "@T.prim_func",
-            f"def {name}(",
-            f"        {sig}):",
-            f"    with {launch} as bh:",
-        ]
-        head += ["        " + a for a in self.src.allocs]
-        return "\n".join(head + self.src.lines) + "\n"
+    def module(self) -> str:
+        """The backward kernel's module."""
+        self.body()
+        return self.render(kernel_name_bwd(self.ir), "backward", [])
 
 
 def generate_backward(ir: MemoryIR, cfg: TileConfig) -> str:

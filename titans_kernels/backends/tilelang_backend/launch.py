@@ -8,18 +8,15 @@ its last real token, so padding never changes the result) and runs every operand
 from __future__ import annotations
 
 import hashlib
-import importlib.util
-import os
-import sys
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
 from ...ir import MemoryIR
+from ..generated import import_source
 from ..torch_dual import coeffs as coeff_ops
 from ..torch_dual.function import Layout, group_bounds
-from ..triton_backend.launch import cache_dir
 from .codegen import Emitter, TileConfig, generate_forward, kernel_name
 
 _COMPILED: dict[tuple[str, str], object] = {}
@@ -39,18 +36,8 @@ def load_source(ir: MemoryIR, cfg: TileConfig, kind: str = "fwd"):
     else:
         source, name = generate_backward(ir, cfg), kernel_name_bwd(ir)
     digest = hashlib.sha256(source.encode()).hexdigest()[:12]
-    folder = cache_dir() / "tilelang_src"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}_{digest}.py"
-    if not path.exists() or path.read_text() != source:
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(source)
-        os.replace(tmp, path)
-    spec = importlib.util.spec_from_file_location(f"titans_generated_tl.{name}_{digest}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return path, getattr(module, name), digest
+    module = import_source(source, "tilelang_src", f"{name}_{digest}", f"titans_generated_tl.{name}_{digest}")
+    return module.__file__, getattr(module, name), digest
 
 
 def compiled_kernel(ir: MemoryIR, cfg: TileConfig, target: str, kind: str = "fwd"):

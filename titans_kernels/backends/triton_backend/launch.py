@@ -2,31 +2,19 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
-import sys
-from pathlib import Path
 
 import torch
 from torch import Tensor
 
 from ...ir import MemoryIR
+from ..generated import import_source
 from .codegen import generate_backward, generate_forward, kernel_name, offset_names
 from .config import TritonConfig
 from .plan import ScratchPlan, plan_scratch
 
-CACHE_ENV = "TITANS_CACHE_DIR"
 _LOADED: dict[str, object] = {}
 OUTPUT_FILL: float | None = None  # tests set NaN to prove the kernel writes every output element
-
-
-def cache_dir() -> Path:
-    """Where generated sources live: $TITANS_CACHE_DIR, else the user cache directory."""
-    root = os.environ.get(CACHE_ENV)
-    if root:
-        return Path(root)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "titans-kernels"
 
 
 def interpreting() -> bool:
@@ -41,17 +29,7 @@ def load_kernel(ir: MemoryIR, kind: str = "fwd"):
     key = f"{name}_{digest}{'_interp' if interpreting() else ''}"
     if key in _LOADED:
         return _LOADED[key]
-    folder = cache_dir() / "triton_src"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}_{digest}.py"
-    if not path.exists() or path.read_text() != source:
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(source)
-        os.replace(tmp, path)
-    spec = importlib.util.spec_from_file_location(f"titans_generated.{key}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+    module = import_source(source, "triton_src", f"{name}_{digest}", f"titans_generated.{key}")
     kernel = getattr(module, name)
     _LOADED[key] = kernel
     return kernel
