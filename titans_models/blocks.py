@@ -2,7 +2,9 @@
 
 - MAC (memory as context), per segment: retrieve from the memory as it was before the segment,
   attend causally over [persistent | retrieved | segment], update the memory with the attention
-  output, and gate that output by the read of the updated memory.
+  output, and gate that output by the read of the updated memory: norm(y) * sigmoid(memory).
+  (Without the norm the attention output starts near zero and the whole block, memory
+  included, receives almost no gradient.)
 - MAG (memory as gate): sliding-window attention over [persistent | x] and the memory over x,
   combined as norm(attn) * sigmoid(norm(memory)).
 - MAL (memory as layer): the memory, then sliding-window attention over its output.
@@ -115,6 +117,7 @@ class MACBlock(Block):
         self.from_retrieve = nn.Linear(H * D, cfg.dim, bias=False)
         self.attn = PersistentAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, cfg.attention)
         self.write_norm = RMSNorm(cfg.dim)
+        self.out_norm = RMSNorm(cfg.dim)  # unit-scale attention output before the memory gate (as in MAG)
         self.seg = cfg.segment_len
 
     def retrieve(self, x: Tensor, state: NeuralMemoryState) -> Tensor:
@@ -144,7 +147,7 @@ class MACBlock(Block):
             causal = pos[S - n:, None] >= pos[None, :]
             y = self.attn(piece, torch.cat([seg_h, seg_x], dim=1), torch.cat([causal, causal], dim=1))
             m, cache.memory = self.memory(self.write_norm(y), cache.memory)  # update with the attention output, then read
-            outs.append(y * torch.sigmoid(m))
+            outs.append(self.out_norm(y) * torch.sigmoid(m))
             cache.seg_x, cache.seg_h = seg_x, seg_h
             if S == self.seg:
                 cache.seg_x = cache.seg_h = None
