@@ -8,9 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
-import titans_kernels as tk
 from titans_kernels.cli import main
 from titans_kernels.perf import gate, report
 from titans_kernels.perf.fingerprint import fingerprint, slug

@@ -248,7 +248,7 @@ class Emitter:
         pre-activations, raw Q K^T, the error) and skip the last layer's read; update: write the
         end-of-chunk state; checkpoint: store the chunk-start state where SLOT says so; read:
         compute the read path at all (a re-run of states does not need it)."""
-        ir, L, b, D = self.ir, self.L, self.cfg.b, self.cfg.D
+        ir, L, b = self.ir, self.L, self.cfg.b
         s = self.src
         if checkpoint:  # the backward re-runs groups from these
             s("if SLOT[n] >= 0:")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 
 from ...ir import MemoryIR, ReadMode
-from .codegen import ACT, Emitter, Operand, Term, TileConfig
+from .codegen import Emitter, Operand, Term, TileConfig
 
 # phi'' as an expression of {z}
 ACT_D2 = {
@@ -106,7 +106,7 @@ class BackwardEmitter(Emitter):
         s(f"    for {j} in T.serial({cols}):")
         s(f"        RD[bh, {i}] += {a.format(i=i, j=j)} * {b_.format(i=i, j=j)}")
         self.sync()
-        one = f"T.Parallel(1)" if self.gpu else "T.serial(1)"
+        one = "T.Parallel(1)" if self.gpu else "T.serial(1)"
         s(f"for z{u} in {one}:")
         s(f"    for {i} in T.serial({rows}):")
         s(f"        {dst} += RD[bh, {i}]")
