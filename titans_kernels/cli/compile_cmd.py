@@ -61,19 +61,22 @@ def cmd_compile(args) -> int:
 
 
 def _compile_tilelang(args) -> int:
-    from ..backends.tilelang_backend import DEFAULT_CONFIG, aot, tile_config
+    from ..backends.tilelang_backend import aot, backward_config, default_config, tile_config
     from ..backends.tilelang_backend.codegen import generate_forward
     from ..backends.triton_backend.config import TritonConfig
 
     target = args.target or "sm_90a"
     aot.check_target(target)
     ir = lower(load_spec(args.spec))
-    base = DEFAULT_CONFIG
-    cfg = TritonConfig(tile=args.tile or base.tile, num_warps=args.warps or base.num_warps,
-                       num_stages=args.stages or base.num_stages)
+
+    def config(kind: str) -> TritonConfig:
+        base = default_config(ir) if kind == "fwd" else backward_config(ir)
+        return TritonConfig(tile=args.tile or base.tile, num_warps=args.warps or base.num_warps,
+                            num_stages=args.stages or base.num_stages)
     if args.show_source:
-        print(generate_forward(ir, tile_config(cfg, args.dim, args.chunk, on_gpu=True)))
+        print(generate_forward(ir, tile_config(config("fwd"), args.dim, args.chunk, on_gpu=True)))
     for kind in (["fwd", "bwd"] if args.kernel == "both" else [args.kernel]):
+        cfg = config(kind)
         print(f"lowering the TileLang {'forward' if kind == 'fwd' else 'backward'} kernel of {ir.name} for "
               f"{target} and compiling it with nvcc ...", flush=True)
         report = aot.compile_report(ir, target, D=args.dim, b=args.chunk, cfg=cfg, kind=kind)

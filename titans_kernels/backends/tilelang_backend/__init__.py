@@ -26,6 +26,20 @@ def tilelang_available() -> str | None:
 DEFAULT_CONFIG = TritonConfig(tile=32, num_warps=4, num_stages=2)
 
 
+def default_config(ir) -> TritonConfig:
+    """Safe defaults per IR until tuned: no forward kernel spills at D=64, chunk 64 on sm_80 or
+    sm_90a (nvcc -Xptxas -v). Residual rules (an extra operand in two epilogues) spill 16-72
+    bytes with 4 warps and none with 8."""
+    return TritonConfig(tile=32, num_warps=8, num_stages=2) if ir.residual else DEFAULT_CONFIG
+
+
+def backward_config(ir) -> TritonConfig:
+    """Launch parameters of the backward kernel (chosen apart from the forward's): 4 warps. On
+    sm_90a at D=64 the residual rules' backward spills 16-24 bytes with 4 warps but over 200 with
+    8, and titans_mlp3's spills 120 bytes (none with one pipeline stage)."""
+    return DEFAULT_CONFIG
+
+
 def tile_config(cfg: TritonConfig, D: int, b: int, on_gpu: bool) -> TileConfig:
     """The shared launch config as the TileLang generator's parameters."""
     return TileConfig(D=D, b=b, tile=cfg.tile_for(D, b), threads=32 * cfg.num_warps, stages=cfg.num_stages,
@@ -42,7 +56,7 @@ class TileLangRule(CompiledRule):
     def __init__(self, ir, config: TritonConfig | None = None, checkpoint_group: int | None = None,
                  tuned_for: str | None = None, tuning_dir: str | None = None, backward: str = "kernel"):
         """config: fixed launch config; else the tuning database's tilelang record for the local
-        GPU (or `tuned_for`), else DEFAULT_CONFIG. backward: "kernel" (the generated TileLang
+        GPU (or `tuned_for`), else default_config(ir). backward: "kernel" (the generated TileLang
         backward) or "torch" (the torch backend's hand-derived walk from the same checkpoints)."""
         if backward not in ("kernel", "torch"):
             raise BackendError(f"backward='{backward}' unknown; use 'kernel' or 'torch'")
@@ -61,10 +75,12 @@ class TileLangRule(CompiledRule):
 
         B, H, T, D = q.shape
         check_shape(max(l.out_mult for l in self.ir.layers), D, chunk, backend="tilelang")
-        cfg = tile_config(self._config_for(q, D, chunk), D, chunk, q.device.type == "cuda")
+        on_gpu = q.device.type == "cuda"
+        cfg = tile_config(self._config_for(q, D, chunk), D, chunk, on_gpu)
+        cfg_bwd = tile_config(backward_config(self.ir), D, chunk, on_gpu)
         anchor = state.anchor if self.ir.decay_to_init else None
         L = self.ir.depth
-        res = TileLangFunction.apply(self.ir, cfg, chunk, self.checkpoint_group, anchor is not None, self.backward, q, k, v,
+        res = TileLangFunction.apply(self.ir, (cfg, cfg_bwd), chunk, self.checkpoint_group, anchor is not None, self.backward, q, k, v,
                                      theta, eta, alpha, *state.tensors(), *(anchor or []))
         out, ends = res[0], list(res[1:])
         return out, MemoryState(ends[:L], ends[L:] if self.ir.gates.has_momentum else None, anchor)
@@ -75,5 +91,5 @@ class TileLangRule(CompiledRule):
             return self.config
         from ..triton_backend.tuned import lookup
         cfg, self.last_config_source = lookup(self.ir, q, D, b, self.tuned_for, self.tuning_dir,
-                                              backend="tilelang", default=DEFAULT_CONFIG)
+                                              backend="tilelang", default=default_config(self.ir))
         return cfg

@@ -82,7 +82,7 @@ def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64,
                    cfg: TritonConfig | None = None, kind: str = "fwd") -> TileLangReport:
     """Lower, nvcc-compile and report the TileLang forward ("fwd") or backward ("bwd") kernel of
     `ir` for `target`."""
-    from . import DEFAULT_CONFIG, tilelang_available
+    from . import backward_config, default_config, tilelang_available
     from .codegen import kernel_name
     from .codegen_bwd import kernel_name_bwd
 
@@ -91,7 +91,7 @@ def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64,
     if reason:
         raise BackendError(f"backend 'tilelang' unavailable: {reason}")
     check_shape(max(l.out_mult for l in ir.layers), D, b, backend="tilelang")
-    cfg = cfg or DEFAULT_CONFIG
+    cfg = cfg or (default_config(ir) if kind == "fwd" else backward_config(ir))
     source, dyn = lower_cuda(ir, target, D, b, cfg, kind)
     import tilelang
     root = Path(tilelang.__file__).parent

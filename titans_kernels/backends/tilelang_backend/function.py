@@ -26,7 +26,9 @@ def _pack(ir, weights, momentum, D: int):
 
 class TileLangFunction(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, ir, cfg: TileConfig, b, group, has_anchor, backward, q, k, v, theta, eta, alpha, *state):
+    def forward(ctx, ir, cfgs: tuple[TileConfig, TileConfig], b, group, has_anchor, backward, q, k, v, theta, eta,
+                alpha, *state):
+        cfg, cfg_bwd = cfgs
         B, H, T, D = q.shape
         L = ir.depth
         lay = dual.Layout(q, k, v, theta, eta, alpha, b, torch.float32)
@@ -44,7 +46,7 @@ class TileLangFunction(torch.autograd.Function):
         if needs_grad:
             L_ = len(weights)
             ctx.ckpts = [_pack(ir, ck[:L_], ck[L_:] or None, D) for ck in res.checkpoints]
-            ctx.raw_ckpts, ctx.cfg, ctx.backward = res.raw_checkpoints, cfg, backward
+            ctx.raw_ckpts, ctx.cfg, ctx.backward = res.raw_checkpoints, cfg_bwd, backward
             ctx.ir, ctx.lay, ctx.group, ctx.anchor = ir, lay, group, anchor
             ctx.in_dtypes = [x.dtype if isinstance(x, torch.Tensor) else None for x in (q, k, v, theta, eta, alpha)]
             ctx.state_dtypes = [s.dtype for s in state]
