@@ -13,6 +13,7 @@ import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from filelock import FileLock
@@ -22,6 +23,7 @@ VERSION = 1
 TUNE_DIR_ENV = "TITANS_TUNE_DIR"
 SHIPPED = Path(__file__).with_name("defaults.json")
 _warned: set[str] = set()
+_READ_CACHE: dict[Path, tuple[tuple, list]] = {}   # path -> ((mtime_ns, size, inode), records)
 
 
 def default_dir() -> Path:
@@ -87,6 +89,14 @@ def _parse(text: str, source: str) -> list[Record] | None:
         return None
 
 
+@lru_cache(maxsize=1)
+def _shipped() -> tuple:
+    """The shipped defaults, parsed once (they are part of the installed package)."""
+    if not SHIPPED.exists():
+        return ()
+    return tuple(_parse(SHIPPED.read_text(), str(SHIPPED)) or [])
+
+
 class TuningDB:
     def __init__(self, directory: str | os.PathLike | None = None):
         self.dir = Path(directory) if directory else default_dir()
@@ -95,20 +105,31 @@ class TuningDB:
 
     # -- reading ------------------------------------------------------------------------
     def records(self) -> list[Record]:
-        if not self.path.exists():
+        """The local records; parsed once per version of the file (run-time lookups happen on
+        every kernel call)."""
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
             return []
+        except OSError as exc:
+            _warn(f"cannot read tuning database {self.path}: {exc}")
+            return []
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        cached = _READ_CACHE.get(self.path)
+        if cached is not None and cached[0] == stamp:
+            return list(cached[1])
         try:
             text = self.path.read_text()
         except OSError as exc:
             _warn(f"cannot read tuning database {self.path}: {exc}")
             return []
-        return _parse(text, str(self.path)) or []
+        parsed = _parse(text, str(self.path)) or []
+        _READ_CACHE[self.path] = (stamp, parsed)
+        return list(parsed)
 
     @staticmethod
     def shipped() -> list[Record]:
-        if not SHIPPED.exists():
-            return []
-        return _parse(SHIPPED.read_text(), str(SHIPPED)) or []
+        return list(_shipped())
 
     def lookup(self, spec_hash: str, backend: str, arch: str, dtype: str, bucket_name: str) -> Record | None:
         """Local record first, then the shipped default; None when neither exists."""

@@ -19,7 +19,7 @@ from ..torch_dual import coeffs as coeff_ops
 from ..torch_dual.function import Layout, group_bounds
 from .codegen import Emitter, TileConfig, generate_forward, kernel_name
 
-_COMPILED: dict[tuple[str, str], object] = {}
+_COMPILED: dict[tuple, object] = {}
 # Every GEMM step has its own shared tiles; lifetime-based merging lets the steps share one
 # region (D=64, chunk 64: 49 KB instead of 476 KB for titans_mlp2).
 PASS_CONFIGS = {"tl.enable_aggressive_shared_memory_merge": True}
@@ -41,11 +41,12 @@ def load_source(ir: MemoryIR, cfg: TileConfig, kind: str = "fwd"):
 
 
 def compiled_kernel(ir: MemoryIR, cfg: TileConfig, target: str, kind: str = "fwd"):
-    """The compiled kernel for `target` ("c" on CPU, "cuda" on a GPU), cached per process."""
-    path, func, digest = load_source(ir, cfg, kind)
-    key = (digest, target)
+    """The compiled kernel for `target` ("c" on CPU, "cuda" on a GPU), cached per process: the
+    source is generated and compiled on the first call for (IR, config, kind, target) only."""
+    key = (ir, cfg, kind, target)
     if key not in _COMPILED:
         import tilelang
+        _, func, _ = load_source(ir, cfg, kind)
         _COMPILED[key] = tilelang.compile(func, target=target, verbose=False,
                                           pass_configs=PASS_CONFIGS if target == "cuda" else None)
     return _COMPILED[key]
@@ -176,12 +177,10 @@ def run_backward(ir: MemoryIR, lay: Layout, d_out: Tensor, d_weights: list[Tenso
         if anchor is not None:
             args[f"A{l}"] = anchor[l].float().contiguous()
             args[f"DA{l}"] = torch.zeros(n, o, i, **f32)
-    for name in ("DCM", "DCC", "DSC", "DCA", "DCMO", "DCW"):
-        args[name] = None  # allocated below with their parameter shapes
     params = BackwardEmitter(ir, cfg).params()
     sizes = {"BH": n, "NC": N, "TP": N * b, "NG": len(bounds), "GM": GM}
-    for name, dims in params:
-        if args.get(name) is None:
+    for name, dims in params:  # coefficient gradients and scratch, with their parameter shapes
+        if name not in args:
             args[name] = _output(*[sizes.get(d, d) for d in dims], **f32)
     kernel(*[args[name] for name, _ in params])
     # fold the chunk-end quantities into C, a, m at each chunk's last row, then the gate gradients

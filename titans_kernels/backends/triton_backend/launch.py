@@ -13,7 +13,7 @@ from .codegen import generate_backward, generate_forward, kernel_name, offset_na
 from .config import TritonConfig
 from .plan import ScratchPlan, plan_scratch
 
-_LOADED: dict[str, object] = {}
+_LOADED: dict[tuple, object] = {}
 OUTPUT_FILL: float | None = None  # tests set NaN to prove the kernel writes every output element
 
 
@@ -22,17 +22,18 @@ def interpreting() -> bool:
 
 
 def load_kernel(ir: MemoryIR, kind: str = "fwd"):
-    """The @triton.jit kernel of `ir` ("fwd" or "bwd"), generated once per source text."""
+    """The @triton.jit kernel of `ir` ("fwd" or "bwd"), generated and imported on the first call
+    for (IR, kind, interpreter on/off) only."""
+    memo = (ir, kind, interpreting())
+    if memo in _LOADED:
+        return _LOADED[memo]
     source = generate_forward(ir) if kind == "fwd" else generate_backward(ir)
     name = kernel_name(ir, kind)
     digest = hashlib.sha256(source.encode()).hexdigest()[:12]
     key = f"{name}_{digest}{'_interp' if interpreting() else ''}"
-    if key in _LOADED:
-        return _LOADED[key]
     module = import_source(source, "triton_src", f"{name}_{digest}", f"titans_generated.{key}")
-    kernel = getattr(module, name)
-    _LOADED[key] = kernel
-    return kernel
+    _LOADED[memo] = getattr(module, name)
+    return _LOADED[memo]
 
 
 def group_layout(num_chunks: int, group: int) -> tuple[int, int]:
