@@ -71,6 +71,17 @@ class CompiledRule:
     def _run(self, q, k, v, theta, eta, alpha, state: MemoryState, chunk: int):
         raise NotImplementedError
 
+    def _apply(self, function, leading: tuple, q, k, v, theta, eta, alpha, state: MemoryState):
+        """function.apply(*leading, has_anchor, q, k, v, theta, eta, alpha, *W0, *S0, *anchor) for
+        the backends' autograd.Functions, whose outputs are (out, *W_end, *S_end); returns
+        (out, end state). The anchor is passed only for rules that forget toward it."""
+        anchor = state.anchor if self.ir.decay_to_init else None
+        res = function.apply(*leading, anchor is not None, q, k, v, theta, eta, alpha, *state.tensors(),
+                             *(anchor or []))
+        L = self.ir.depth
+        ends = list(res[1:])
+        return res[0], MemoryState(ends[:L], ends[L:] if self.ir.gates.has_momentum else None, anchor)
+
     # -- validation ---------------------------------------------------------------------
     def _check_chunk(self, chunk_size: int | None) -> int:
         chunk = self.ir.chunk_size if chunk_size is None else chunk_size

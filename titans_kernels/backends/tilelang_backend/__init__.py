@@ -6,7 +6,8 @@ through TileLang's C target (float32), which is how it is checked without a GPU.
 from __future__ import annotations
 
 from ...errors import BackendError
-from ..base import CompiledRule, register
+from ..base import register
+from ..kernel_rule import KernelRule
 from ..state import MemoryState
 from ..triton_backend.config import TritonConfig, check_shape
 from .codegen import TileConfig
@@ -47,49 +48,37 @@ def tile_config(cfg: TritonConfig, D: int, b: int, on_gpu: bool) -> TileConfig:
 
 
 @register("tilelang")
-class TileLangRule(CompiledRule):
+class TileLangRule(KernelRule):
     """Same call contract as the torch backend; forward and backward are generated TileLang
-    kernels (the backward walks the checkpoints the forward writes)."""
+    kernels (the backward walks the checkpoints the forward writes).
+
+    config: fixed launch config of the forward; else the tuning database's tilelang record for the
+    local GPU (or `tuned_for`), else default_config(ir); the backward uses backward_config(ir).
+    backward: "kernel" (the generated TileLang backward) or "torch" (the torch backend's
+    hand-derived walk from the same checkpoints)."""
 
     backend = "tilelang"
 
     def __init__(self, ir, config: TritonConfig | None = None, checkpoint_group: int | None = None,
                  tuned_for: str | None = None, tuning_dir: str | None = None, backward: str = "kernel"):
-        """config: fixed launch config; else the tuning database's tilelang record for the local
-        GPU (or `tuned_for`), else default_config(ir). backward: "kernel" (the generated TileLang
-        backward) or "torch" (the torch backend's hand-derived walk from the same checkpoints)."""
         if backward not in ("kernel", "torch"):
             raise BackendError(f"backward='{backward}' unknown; use 'kernel' or 'torch'")
-        self.backward = backward
-        super().__init__(ir)
         reason = tilelang_available()
         if reason:
             raise BackendError(f"backend 'tilelang' unavailable: {reason}")
-        self.config = config
-        self.checkpoint_group = checkpoint_group
-        self.tuned_for, self.tuning_dir = tuned_for, tuning_dir
-        self.last_config_source = ""
+        super().__init__(ir, config, checkpoint_group, tuned_for, tuning_dir)
+        self.backward = backward
+
+    def default_config(self) -> TritonConfig:
+        return default_config(self.ir)
 
     def _run(self, q, k, v, theta, eta, alpha, state: MemoryState, chunk: int):
         from .function import TileLangFunction
 
-        B, H, T, D = q.shape
+        D = q.shape[-1]
         check_shape(max(l.out_mult for l in self.ir.layers), D, chunk, backend="tilelang")
         on_gpu = q.device.type == "cuda"
-        cfg = tile_config(self._config_for(q, D, chunk), D, chunk, on_gpu)
-        cfg_bwd = tile_config(backward_config(self.ir), D, chunk, on_gpu)
-        anchor = state.anchor if self.ir.decay_to_init else None
-        L = self.ir.depth
-        res = TileLangFunction.apply(self.ir, (cfg, cfg_bwd), chunk, self.checkpoint_group, anchor is not None, self.backward, q, k, v,
-                                     theta, eta, alpha, *state.tensors(), *(anchor or []))
-        out, ends = res[0], list(res[1:])
-        return out, MemoryState(ends[:L], ends[L:] if self.ir.gates.has_momentum else None, anchor)
-
-    def _config_for(self, q, D: int, b: int) -> TritonConfig:
-        if self.config is not None:
-            self.last_config_source = "given"
-            return self.config
-        from ..triton_backend.tuned import lookup
-        cfg, self.last_config_source = lookup(self.ir, q, D, b, self.tuned_for, self.tuning_dir,
-                                              backend="tilelang", default=default_config(self.ir))
-        return cfg
+        cfgs = (tile_config(self._config_for(q, D, chunk), D, chunk, on_gpu),
+                tile_config(backward_config(self.ir), D, chunk, on_gpu))
+        return self._apply(TileLangFunction, (self.ir, cfgs, chunk, self.checkpoint_group, self.backward),
+                           q, k, v, theta, eta, alpha, state)

@@ -26,7 +26,7 @@ def _pack(ir, weights, momentum, D: int):
 
 class TileLangFunction(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, ir, cfgs: tuple[TileConfig, TileConfig], b, group, has_anchor, backward, q, k, v, theta, eta,
+    def forward(ctx, ir, cfgs: tuple[TileConfig, TileConfig], b, group, backward, has_anchor, q, k, v, theta, eta,
                 alpha, *state):
         cfg, cfg_bwd = cfgs
         B, H, T, D = q.shape
@@ -44,8 +44,9 @@ class TileLangFunction(torch.autograd.Function):
         group = (group or dual.default_group(lay.N)) if needs_grad else None
         res = launch.run_forward(ir, lay, weights, momentum, anchor, cfg, group)
         if needs_grad:
-            L_ = len(weights)
-            ctx.ckpts = [_pack(ir, ck[:L_], ck[L_:] or None, D) for ck in res.checkpoints]
+            ctx.ckpts = None
+            if backward == "torch":  # the torch walk takes packed states; the kernel reads the raw buffers
+                ctx.ckpts = [_pack(ir, ck[:L], ck[L:] or None, D) for ck in res.checkpoints]
             ctx.raw_ckpts, ctx.cfg, ctx.backward = res.raw_checkpoints, cfg_bwd, backward
             ctx.ir, ctx.lay, ctx.group, ctx.anchor = ir, lay, group, anchor
             ctx.in_dtypes = [x.dtype if isinstance(x, torch.Tensor) else None for x in (q, k, v, theta, eta, alpha)]

@@ -25,12 +25,7 @@ class TorchRule(CompiledRule):
 
     def _run(self, q, k, v, theta, eta, alpha, state: MemoryState, chunk: int):
         b = min(chunk, q.shape[2])
-        L = self.ir.depth
         if self.backward_mode == "autograd":
             from .autograd_path import forward_autograd
             return forward_autograd(self.ir, q, k, v, theta, eta, alpha, state, b)
-        anchor = state.anchor if self.ir.decay_to_init else None
-        res = DualFormFunction.apply(self.ir, b, self.checkpoint_group, anchor is not None, q, k, v, theta, eta,
-                                     alpha, *state.tensors(), *(anchor or []))
-        out, ends = res[0], list(res[1:])
-        return out, MemoryState(ends[:L], ends[L:] if self.ir.gates.has_momentum else None, anchor)
+        return self._apply(DualFormFunction, (self.ir, b, self.checkpoint_group), q, k, v, theta, eta, alpha, state)
