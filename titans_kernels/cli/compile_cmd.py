@@ -40,50 +40,51 @@ def cmd_compile(args) -> int:
         raise BackendError(f"the triton backend needs triton: {exc}") from None
     ir = lower(load_spec(args.spec))
     aot.check_target(args.target)
-    base = config.default_config(ir)
-    cfg = config.TritonConfig(tile=args.tile or base.tile, num_warps=args.warps or base.num_warps,
-                              num_stages=args.stages or base.num_stages, precision=base.precision)
+    cfg = _with_flags(args, config.default_config(ir))
     if args.show_source:
         print(codegen.generate_forward(ir))
-    kinds = ["fwd", "bwd"] if args.kernel == "both" else [args.kernel]
-    for kind in kinds:
+    for kind in _kinds(args):
         print(f"compiling the {'forward' if kind == 'fwd' else 'backward'} kernel of {ir.name} "
               f"for {args.target} ...", flush=True)
         report = aot.compile_report(ir, args.target, D=args.dim, b=args.chunk, dtype=args.dtype, cfg=cfg,
                                     kind=kind)
-        if args.json:
-            print(json.dumps(asdict(report)))
-        elif args.report:
-            print("\n".join(report.lines()))
-        else:
-            print(f"ok: {report.kernel} ({report.binary_bytes} bytes)")
+        _show(args, report, f"{report.binary_bytes} bytes")
     return 0
+
+
+def _kinds(args) -> list[str]:
+    return ["fwd", "bwd"] if args.kernel == "both" else [args.kernel]
+
+
+def _with_flags(args, base):
+    """The default config `base` with --tile / --warps / --stages applied."""
+    from ..backends.triton_backend.config import TritonConfig
+    return TritonConfig(tile=args.tile or base.tile, num_warps=args.warps or base.num_warps,
+                        num_stages=args.stages or base.num_stages, precision=base.precision)
+
+
+def _show(args, report, size: str) -> None:
+    if args.json:
+        print(json.dumps(asdict(report)))
+    elif args.report:
+        print("\n".join(report.lines()))
+    else:
+        print(f"ok: {report.kernel} ({size})")
 
 
 def _compile_tilelang(args) -> int:
     from ..backends.tilelang_backend import aot, backward_config, default_config, tile_config
     from ..backends.tilelang_backend.codegen import generate_forward
-    from ..backends.triton_backend.config import TritonConfig
 
     target = args.target or "sm_90a"
     aot.check_target(target)
     ir = lower(load_spec(args.spec))
-
-    def config(kind: str) -> TritonConfig:
-        base = default_config(ir) if kind == "fwd" else backward_config(ir)
-        return TritonConfig(tile=args.tile or base.tile, num_warps=args.warps or base.num_warps,
-                            num_stages=args.stages or base.num_stages)
+    configs = {"fwd": _with_flags(args, default_config(ir)), "bwd": _with_flags(args, backward_config(ir))}
     if args.show_source:
-        print(generate_forward(ir, tile_config(config("fwd"), args.dim, args.chunk, on_gpu=True)))
-    for kind in (["fwd", "bwd"] if args.kernel == "both" else [args.kernel]):
-        cfg = config(kind)
+        print(generate_forward(ir, tile_config(configs["fwd"], args.dim, args.chunk, on_gpu=True)))
+    for kind in _kinds(args):
         print(f"lowering the TileLang {'forward' if kind == 'fwd' else 'backward'} kernel of {ir.name} for "
               f"{target} and compiling it with nvcc ...", flush=True)
-        report = aot.compile_report(ir, target, D=args.dim, b=args.chunk, cfg=cfg, kind=kind)
-        if args.json:
-            print(json.dumps(asdict(report)))
-        elif args.report:
-            print("\n".join(report.lines()))
-        else:
-            print(f"ok: {report.kernel} ({report.cuda_source_bytes} bytes of CUDA)")
+        report = aot.compile_report(ir, target, D=args.dim, b=args.chunk, cfg=configs[kind], kind=kind)
+        _show(args, report, f"{report.cuda_source_bytes} bytes of CUDA")
     return 0

@@ -96,20 +96,15 @@ class BackwardEmitter(Emitter):
         self.sync()
 
     def fulldot(self, dst: str, a: str, b_: str, rows: int, cols: int) -> None:
-        """dst += sum_ij a[i, j] b[i, j] (row sums in RD, then one thread adds them)."""
+        """dst += sum_ij a[i, j] b[i, j]: row sums into RD (`rowdot`), then one thread adds them."""
+        self.elementwise(1, rows, [("RD[bh, {j}]", "0.0")])
+        self.rowdot("RD[bh, {i}]", a, b_, rows, cols)
         s = self.src
         u = s.uid()
-        i, j = f"r{u}", f"c{u}"
-        loop = f"T.Parallel({rows})" if self.gpu else f"T.serial({rows})"
-        s(f"for {i} in {loop}:")
-        s(f"    RD[bh, {i}] = 0.0")
-        s(f"    for {j} in T.serial({cols}):")
-        s(f"        RD[bh, {i}] += {a.format(i=i, j=j)} * {b_.format(i=i, j=j)}")
-        self.sync()
         one = "T.Parallel(1)" if self.gpu else "T.serial(1)"
         s(f"for z{u} in {one}:")
-        s(f"    for {i} in T.serial({rows}):")
-        s(f"        {dst} += RD[bh, {i}]")
+        s(f"    for r{u} in T.serial({rows}):")
+        s(f"        {dst} += RD[bh, r{u}]")
         self.sync()
 
     # -- the chunk's backward -----------------------------------------------------------
