@@ -75,3 +75,39 @@ def compare_backends(name: str, backend: str, B: int, H: int, T: int, D: int, ch
     for a, b in zip(out_state.tensors(), ref_state.tensors()):
         assert a.dtype == torch.float32 and torch.isfinite(a).all()
         assert rel_error(a, b) < tol
+
+
+def compare_gradients(name: str, backend: str, T: int = 56, chunk: int = 16, **options) -> None:
+    """Gradients of every input and the initial state (loss: random projections of the output and
+    the end state), `backend` (compiled with `options`) against the torch backend."""
+    inputs, state = make_case(name, 1, 2, T, 16, chunk, seed=6, dtype=torch.float64)
+    leaves, mask = flat_inputs(inputs, state)
+    leaves = [x.float() for x in leaves]
+    depth = len(state.weights)
+
+    def grads(rule):
+        xs = [x.clone().requires_grad_() for x in leaves]
+        out, st = call_with_leaves(rule, xs, mask, depth, chunk)
+        g = torch.Generator().manual_seed(0)
+        probe = lambda t: torch.randn(t.shape, generator=g, dtype=torch.float64).float()  # noqa: E731
+        loss = (out * probe(out)).sum() + sum((t * probe(t)).sum() for t in st.tensors())
+        return torch.autograd.grad(loss, xs)
+
+    ref = grads(tk.compile(name, backend="torch"))
+    got = grads(tk.compile(name, backend=backend, **options))
+    for i, (a, b) in enumerate(zip(got, ref)):
+        assert torch.isfinite(a).all() and float(b.norm()) > 0
+        assert rel_error(a, b) < 1e-5, (i, rel_error(a, b))
+
+
+def hostile_spec(tmp_path) -> str:
+    """titans_mlp2 under another name, with code-like text in its free-form fields."""
+    import copy
+
+    import yaml
+    data = copy.deepcopy(yaml.safe_load(open(tk.list_specs()["titans_mlp2"])))
+    data["name"] = "evil_rule"
+    data["description"] = "'); import os; os.system('echo pwned') #"
+    path = tmp_path / "evil_rule.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return str(path)

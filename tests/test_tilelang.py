@@ -3,17 +3,14 @@ target against the torch backend (and the Triton interpreter), and lower + nvcc-
 sm_80 / sm_90a."""
 from __future__ import annotations
 
-import copy
 
 import pytest
 import torch
-import yaml
 
 import titans_kernels as tk
 from titans_kernels.backends.tilelang_backend import aot, codegen, launch, tile_config, DEFAULT_CONFIG
-from titans_kernels.testing import rel_error
 
-from conftest import SHIPPED, call_with_leaves, compare_backends, flat_inputs, make_case
+from conftest import SHIPPED, compare_backends, compare_gradients, hostile_spec, make_case
 
 
 @pytest.fixture
@@ -58,25 +55,7 @@ def test_agrees_with_triton_interpreter(name):
 
 
 def _grad_case(name, T=56, backward="kernel"):
-    chunk = 16
-    inputs, state = make_case(name, 1, 2, T, 16, chunk, seed=6, dtype=torch.float64)
-    leaves, mask = flat_inputs(inputs, state)
-    leaves = [x.float() for x in leaves]
-    depth = len(state.weights)
-
-    def grads(rule):
-        xs = [x.clone().requires_grad_() for x in leaves]
-        out, st = call_with_leaves(rule, xs, mask, depth, chunk)
-        g = torch.Generator().manual_seed(0)
-        probe = lambda t: torch.randn(t.shape, generator=g, dtype=torch.float64).float()  # noqa: E731
-        loss = (out * probe(out)).sum() + sum((t * probe(t)).sum() for t in st.tensors())
-        return torch.autograd.grad(loss, xs)
-
-    ref = grads(tk.compile(name, backend="torch"))
-    got = grads(tk.compile(name, backend="tilelang", checkpoint_group=2, backward=backward))
-    for i, (a, b) in enumerate(zip(got, ref)):
-        assert torch.isfinite(a).all() and float(b.norm()) > 0
-        assert rel_error(a, b) < 1e-5, (i, rel_error(a, b))
+    compare_gradients(name, "tilelang", T=T, checkpoint_group=2, backward=backward)
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -103,13 +82,8 @@ def test_unsupported_shape_one_line():
 
 
 def test_generated_source_carries_no_spec_text(tmp_path):
-    data = copy.deepcopy(yaml.safe_load(open(tk.list_specs()["titans_mlp2"])))
-    data["name"] = "evil_rule"
-    data["description"] = "'); import os; os.system('echo pwned') #"
-    path = tmp_path / "evil_rule.yaml"
-    path.write_text(yaml.safe_dump(data))
     cfg = tile_config(DEFAULT_CONFIG, 64, 64, on_gpu=True)
-    src = codegen.generate_forward(tk.lower(tk.load_spec(path)), cfg)
+    src = codegen.generate_forward(tk.lower(tk.load_spec(hostile_spec(tmp_path))), cfg)
     assert "pwned" not in src and "evil_rule" not in src and "import os" not in src
     assert codegen.generate_forward(tk.lower(tk.load_spec("titans_mlp2")), cfg) == src
 

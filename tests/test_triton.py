@@ -2,17 +2,14 @@
 against the torch backend, and compile ahead of time for GPUs that are not here."""
 from __future__ import annotations
 
-import copy
 
 import pytest
 import torch
-import yaml
 
 import titans_kernels as tk
 from titans_kernels.backends.triton_backend import aot, codegen, launch
-from titans_kernels.testing import rel_error
 
-from conftest import SHIPPED, call_with_leaves, compare_backends, flat_inputs, make_case
+from conftest import SHIPPED, compare_backends, compare_gradients, hostile_spec, make_case
 
 GENERATED = [name for name in SHIPPED if codegen.supported(tk.lower(tk.load_spec(name))) is None]
 
@@ -57,25 +54,7 @@ def test_half_precision_inputs(dtype, tol, poisoned):
 def test_backward_matches_torch_backend(name):
     """The generated backward kernel (from the forward's checkpoints) against the torch backend's
     hand-derived backward, for every input and the initial state."""
-    chunk = 16
-    inputs, state = make_case(name, 1, 2, 56, 16, chunk, seed=6, dtype=torch.float64)
-    leaves, mask = flat_inputs(inputs, state)
-    leaves = [x.float() for x in leaves]
-    depth = len(state.weights)
-
-    def grads(rule):
-        xs = [x.clone().requires_grad_() for x in leaves]
-        out, st = call_with_leaves(rule, xs, mask, depth, chunk)
-        g = torch.Generator().manual_seed(0)
-        probe = lambda t: torch.randn(t.shape, generator=g, dtype=torch.float64).float()  # noqa: E731
-        loss = (out * probe(out)).sum() + sum((t * probe(t)).sum() for t in st.tensors())
-        return torch.autograd.grad(loss, xs)
-
-    ref = grads(tk.compile(name, backend="torch"))
-    got = grads(tk.compile(name, backend="triton", checkpoint_group=2))
-    for i, (a, b) in enumerate(zip(got, ref)):
-        assert torch.isfinite(a).all() and float(b.norm()) > 0
-        assert rel_error(a, b) < 1e-5, (i, rel_error(a, b))
+    compare_gradients(name, "triton", checkpoint_group=2)
 
 
 @pytest.mark.parametrize("D, chunk, match", [
@@ -89,13 +68,7 @@ def test_unsupported_shapes_one_line(D, chunk, match):
 
 
 def test_generated_source_carries_no_spec_text(tmp_path):
-    data = yaml.safe_load(open(tk.list_specs()["titans_mlp2"]))
-    data = copy.deepcopy(data)
-    data["name"] = "evil_rule"
-    data["description"] = "'); import os; os.system('echo pwned') #"
-    path = tmp_path / "evil_rule.yaml"
-    path.write_text(yaml.safe_dump(data))
-    src = codegen.generate_forward(tk.lower(tk.load_spec(path)))
+    src = codegen.generate_forward(tk.lower(tk.load_spec(hostile_spec(tmp_path))))
     assert "pwned" not in src and "evil_rule" not in src and "import os" not in src
     assert codegen.generate_forward(tk.lower(tk.load_spec("titans_mlp2"))) == src  # same function
 
