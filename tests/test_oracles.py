@@ -149,3 +149,19 @@ def test_checkpoint_group_does_not_change_results(group):
     a, _ = base(*inputs.args(), state=state, chunk_size=8)
     b, _ = rule(*inputs.args(), state=state, chunk_size=8)
     assert torch.equal(a, b)
+
+
+def test_checkpoint_policy_keeps_all_within_budget_and_regroups_beyond():
+    """Calls whose intermediates fit the budget keep them all (one group, no re-run in the
+    backward); larger ones fall back to ~sqrt(N) checkpoint groups. The per-chunk size is
+    measured, so it grows with the state."""
+    from titans_kernels.backends.torch_dual.function import Layout, choose_group, saved_bytes_per_row
+    ir = tk.lower(tk.load_spec("titans_mlp2"))
+    small = saved_bytes_per_row(ir, 16, 16, False, torch.float32)
+    assert saved_bytes_per_row(ir, 16, 32, False, torch.float32) > 2 * small > 0
+    x = torch.randn(2, 4, 100 * 16, 16)
+    g = torch.rand(2, 4, 100 * 16)
+    lay = Layout(x, x, x, g, g, g, 16, torch.float32)
+    need_mb = small * lay.n * lay.N / 2**20
+    assert choose_group(ir, lay, False, budget_mb=need_mb * 1.01) == lay.N == 100
+    assert choose_group(ir, lay, False, budget_mb=need_mb * 0.99) == 10

@@ -13,6 +13,7 @@ Peak memory: N/group checkpoints + group chunks of intermediates, linear in T.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import torch
 from torch import Tensor
@@ -107,11 +108,43 @@ def coeff_list(co: coeff_ops.Coeffs) -> list[coeff_ops.Coeffs]:
 
 
 FORWARD_ONLY_GROUP = 64  # chunks whose coefficients are built in one batch when no backward follows
+KEEP_ALL_BUDGET_MB = 512  # keep every chunk's intermediates (no re-run in the backward) up to this size
 
 
 def default_group(num_chunks: int) -> int:
     """Chunks per checkpoint: ~sqrt(N) balances checkpoints against re-run intermediates."""
     return num_chunks if num_chunks <= 8 else math.ceil(math.sqrt(num_chunks))
+
+
+@lru_cache(maxsize=64)
+def saved_bytes_per_row(ir: MemoryIR, b: int, D: int, has_anchor: bool, cdt: torch.dtype) -> int:
+    """Bytes one chunk keeps for its backward (start state plus intermediates) per (batch, head)
+    row, measured on one dummy chunk."""
+    g = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(1, 1, b, D, generator=g, dtype=cdt) for _ in range(3))
+    gate = torch.full((1, 1, b), 0.5, dtype=cdt)
+    lay = Layout(q, k, v, gate, gate if ir.gates.has_momentum else None,
+                 gate if ir.gates.has_decay else None, b, cdt)
+    shapes = ir.layer_shapes(D)
+    weights = [torch.randn(1, 1, o, i, generator=g, dtype=cdt) for o, i in shapes]
+    momentum = [torch.zeros_like(w) for w in weights] if ir.gates.has_momentum else None
+    WS = pack_state(ir, weights, momentum, 1, cdt)
+    anchor = [w.reshape(1, *w.shape[2:]) for w in weights] if has_anchor else None
+    co, qb, kb, vb, prep = _group_operands(ir, lay, 0, 1)
+    _, _, saved = chunk_ops.forward(ir, WS, kb[0], vb[0], qb[0], coeff_list(co)[0], prep.at(0), save=True,
+                                    anchor=anchor)
+    tensors = [t for t in WS]
+    for value in vars(saved).values():
+        tensors += [t for t in (value if isinstance(value, list) else [value]) if isinstance(t, Tensor)]
+    return sum(t.untyped_storage().nbytes() for t in {t.untyped_storage().data_ptr(): t for t in tensors}.values())
+
+
+def choose_group(ir: MemoryIR, lay: "Layout", has_anchor: bool, budget_mb: float = KEEP_ALL_BUDGET_MB) -> int:
+    """Chunks per checkpoint group for a call that needs gradients: one group (every chunk's
+    intermediates kept, nothing re-run in the backward) while that fits in `budget_mb`, else
+    ~sqrt(N) groups (re-run one group at a time: memory ~ sqrt(N) chunks)."""
+    keep_all = saved_bytes_per_row(ir, lay.b, lay.D, has_anchor, lay.cdt) * lay.n * lay.N
+    return lay.N if keep_all <= budget_mb * 2**20 else default_group(lay.N)
 
 
 def group_bounds(num_chunks: int, group: int) -> list[tuple[int, int]]:
@@ -220,7 +253,7 @@ class DualFormFunction(torch.autograd.Function):
         if anchor is not None:
             weights = [w - a.view_as(w) for w, a in zip(weights, anchor)]
         WS = pack_state(ir, weights, momentum, lay.n, cdt)
-        group = group or default_group(lay.N)
+        group = group or choose_group(ir, lay, has_anchor)
         needs_grad = any(ctx.needs_input_grad)
         if not needs_grad:
             group = min(lay.N, FORWARD_ONLY_GROUP)
