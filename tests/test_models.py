@@ -207,3 +207,43 @@ def test_flex_attention_matches_sdpa(cls):
 def test_unknown_attention_impl_is_one_line():
     with pytest.raises(ValueError, match="attention='fast' unknown; choose auto, sdpa or flex"):
         TitansConfig(attention="fast")
+
+
+@pytest.mark.parametrize("kind", ["product", "silu", "sigmoid"])
+def test_branch_gate_formula(kind):
+    from titans_models.layers import BranchGate
+    torch.manual_seed(0)
+    gate = BranchGate(8, kind)
+    with torch.no_grad():
+        for norm in (gate.y_norm, gate.m_norm):
+            norm.weight.uniform_(0.5, 1.5)
+    y, m = torch.randn(2, 5, 8) * 3, torch.randn(2, 5, 8) * 0.1
+    rms = lambda t, w: t / t.pow(2).mean(-1, keepdim=True).add(1e-6).sqrt() * w  # noqa: E731
+    mn = rms(m, gate.m_norm.weight)
+    expect = {"product": mn, "silu": torch.nn.functional.silu(mn),
+              "sigmoid": torch.sigmoid(gate.proj(mn)) if gate.proj is not None else None}[kind]
+    assert torch.allclose(gate(y, m), rms(y, gate.y_norm.weight) * expect, atol=1e-6)
+
+
+def test_unknown_gate_is_one_line():
+    with pytest.raises(ValueError, match="gate='max' unknown; choose one of product, silu, sigmoid"):
+        TitansConfig(gate="max")
+
+
+def test_mal_attention_reads_the_stream_the_memory_wrote():
+    """MAL = x + M(norm x), then + attn(norm .), then the FF: with the memory's output projection
+    zeroed it is exactly the attention-only block with the same weights; with it, it differs."""
+    from titans_models.blocks import MALBlock, SWABlock
+    cfg = small_config(layers=1)
+    torch.manual_seed(0)
+    mal, swa = MALBlock(cfg).eval(), SWABlock(cfg).eval()
+    swa.attn.load_state_dict(mal.attn.state_dict())
+    swa.ff.load_state_dict(mal.ff.state_dict())
+    swa.norm1.load_state_dict(mal.mid_norm.state_dict())
+    swa.norm2.load_state_dict(mal.norm2.state_dict())
+    x = torch.randn(2, 40, cfg.dim)
+    with torch.no_grad():
+        with_memory = mal(x)[0]
+        mal.memory.out_proj.weight.zero_()
+        assert torch.allclose(mal(x)[0], swa(x)[0], atol=1e-6)
+        assert (with_memory - swa(x)[0]).abs().max() > 1e-3

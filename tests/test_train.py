@@ -64,3 +64,11 @@ def test_train_checkpoint_resume_and_plot(tmp_path, capsys):
 def test_plot_without_results_is_one_line_error(tmp_path, capsys):
     assert main(["plot", str(tmp_path / "nothing")]) == 2
     assert "no results.json" in capsys.readouterr().err
+
+
+def test_resume_with_other_flags_is_one_line_error(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(_args(out, 2)) == 0
+    assert main(_args(out, 4) + ["--resume", "--gate", "sigmoid"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "different model or configuration" in err and "\n" not in err

@@ -2,14 +2,18 @@
 
 - MAC (memory as context), per segment: retrieve from the memory as it was before the segment,
   attend causally over [persistent | retrieved | segment], update the memory with the attention
-  output, and gate that output by the read of the updated memory: norm(y) * sigmoid(memory).
-  (Without the norm the attention output starts near zero and the whole block, memory
-  included, receives almost no gradient.)
+  output, and gate that output by the read of the updated memory (`BranchGate`).
 - MAG (memory as gate): sliding-window attention over [persistent | x] and the memory over x,
-  combined as norm(attn) * sigmoid(norm(memory)).
-- MAL (memory as layer): the memory, then sliding-window attention over its output.
+  combined by `BranchGate` (default: norm(attn) * norm(memory)).
+- MAL (memory as layer): a residual memory layer, then a residual sliding-window attention layer
+  over the stream the memory wrote into: x + M(norm x), then + attn(norm .), then the FF.
 - LMM: the memory alone.
 - SWA: sliding-window attention alone (the baseline without long-term memory).
+
+Each branch is RMS-normalised before the gate: an un-normalised attention output starts near
+zero and leaves the block, memory included, almost no gradient. The default product gate passes
+the memory read linearly; on the recall task it learns several times faster than a sigmoid gate
+(docs/design.md).
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from torch import Tensor, nn
 
 from .attention import PersistentAttention, SlidingWindowAttention
 from .config import TitansConfig
-from .layers import FeedForward, RMSNorm
+from .layers import BranchGate, FeedForward, RMSNorm
 from .memory import NeuralMemory, NeuralMemoryState
 
 
@@ -74,6 +78,9 @@ class LMMBlock(Block):
 
 
 class MALBlock(Block):
+    """Memory as a layer: a residual memory sublayer, then a residual sliding-window attention
+    sublayer over its output, then the feed-forward: x + M(norm x), then + attn(norm .)."""
+
     kind = "mal"
 
     def __init__(self, cfg: TitansConfig):
@@ -82,11 +89,14 @@ class MALBlock(Block):
         self.mid_norm = RMSNorm(cfg.dim)
         self.attn = SlidingWindowAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, cfg.window, cfg.attention)
 
-    def mix(self, x, cache):
-        m, cache.memory = self.memory(x, cache.memory)
-        y, cache.attn = self.attn(self.mid_norm(m), cache.attn, cache.pos)
+    def forward(self, x: Tensor, cache: BlockCache | None = None):
+        cache = cache or BlockCache()
+        m, cache.memory = self.memory(self.norm1(x), cache.memory)
+        x = x + m
+        y, cache.attn = self.attn(self.mid_norm(x), cache.attn, cache.pos)
         cache.pos += x.shape[1]
-        return y, cache
+        x = x + y
+        return x + self.ff(self.norm2(x)), cache
 
 
 class MAGBlock(Block):
@@ -96,14 +106,13 @@ class MAGBlock(Block):
         super().__init__(cfg)
         self.memory = _memory(cfg)
         self.attn = SlidingWindowAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, cfg.window, cfg.attention)
-        self.attn_norm, self.mem_norm = RMSNorm(cfg.dim), RMSNorm(cfg.dim)
-        self.gate = nn.Linear(cfg.dim, cfg.dim)
+        self.gate = BranchGate(cfg.dim, cfg.gate)
 
     def mix(self, x, cache):
         y, cache.attn = self.attn(x, cache.attn, cache.pos)
         m, cache.memory = self.memory(x, cache.memory)
         cache.pos += x.shape[1]
-        return self.attn_norm(y) * torch.sigmoid(self.gate(self.mem_norm(m))), cache
+        return self.gate(y, m), cache
 
 
 class MACBlock(Block):
@@ -117,7 +126,7 @@ class MACBlock(Block):
         self.from_retrieve = nn.Linear(H * D, cfg.dim, bias=False)
         self.attn = PersistentAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, cfg.attention)
         self.write_norm = RMSNorm(cfg.dim)
-        self.out_norm = RMSNorm(cfg.dim)  # unit-scale attention output before the memory gate (as in MAG)
+        self.gate = BranchGate(cfg.dim, cfg.gate)
         self.seg = cfg.segment_len
 
     def retrieve(self, x: Tensor, state: NeuralMemoryState) -> Tensor:
@@ -147,7 +156,7 @@ class MACBlock(Block):
             causal = pos[S - n:, None] >= pos[None, :]
             y = self.attn(piece, torch.cat([seg_h, seg_x], dim=1), torch.cat([causal, causal], dim=1))
             m, cache.memory = self.memory(self.write_norm(y), cache.memory)  # update with the attention output, then read
-            outs.append(self.out_norm(y) * torch.sigmoid(m))
+            outs.append(self.gate(y, m))
             cache.seg_x, cache.seg_h = seg_x, seg_h
             if S == self.seg:
                 cache.seg_x = cache.seg_h = None

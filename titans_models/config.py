@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from .layers import GATES
+
 
 @dataclass
 class TitansConfig:
@@ -22,12 +24,15 @@ class TitansConfig:
     ff_mult: int = 4
     backend: str = "auto"
     attention: str = "auto"       # "sdpa" | "flex" | "auto" (flex on CUDA where torch has it)
+    gate: str = "product"         # MAG/MAC: how the memory read gates attention (layers.BranchGate)
 
     def __post_init__(self) -> None:
         if self.segment_len % self.chunk_size:
             raise ValueError(f"segment_len={self.segment_len} must be a multiple of chunk_size={self.chunk_size}")
         if self.attention not in ("auto", "sdpa", "flex"):
             raise ValueError(f"attention='{self.attention}' unknown; choose auto, sdpa or flex")
+        if self.gate not in GATES:
+            raise ValueError(f"gate='{self.gate}' unknown; choose one of {', '.join(GATES)}")
         if self.dim % self.heads:
             raise ValueError(f"dim={self.dim} must be divisible by heads={self.heads}")
 

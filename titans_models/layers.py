@@ -1,7 +1,8 @@
-"""Small building blocks: RMSNorm, causal depthwise convolution, feed-forward."""
+"""Small building blocks: RMSNorm, causal depthwise convolution, feed-forward, branch gate."""
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 
@@ -38,3 +39,30 @@ class FeedForward(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x)
+
+
+GATES = ("product", "silu", "sigmoid")
+
+
+class BranchGate(nn.Module):
+    """Combines an attention output y with a memory read m (both (B, T, dim)) as MAG and MAC do:
+    each branch RMS-normalised with its own learned vector weights, then
+      product: norm(y) * norm(m)             (the memory read passes linearly; learns fastest)
+      silu:    norm(y) * silu(norm(m))
+      sigmoid: norm(y) * sigmoid(W norm(m))  (a learned sigmoid gate)."""
+
+    def __init__(self, dim: int, kind: str = "product"):
+        super().__init__()
+        if kind not in GATES:
+            raise ValueError(f"gate='{kind}' unknown; choose one of {', '.join(GATES)}")
+        self.kind = kind
+        self.y_norm, self.m_norm = RMSNorm(dim), RMSNorm(dim)
+        self.proj = nn.Linear(dim, dim) if kind == "sigmoid" else None
+
+    def forward(self, y: Tensor, m: Tensor) -> Tensor:
+        m = self.m_norm(m)
+        if self.kind == "silu":
+            m = F.silu(m)
+        elif self.kind == "sigmoid":
+            m = torch.sigmoid(self.proj(m))
+        return self.y_norm(y) * m

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from .config import TitansConfig
+from .layers import GATES
 from .lm import MODELS
 from .tasks import TASKS, TaskSpec, make_batch
 
@@ -47,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--persistent", type=int, default=4)
     p.add_argument("--spec", default="titans_mlp2_anchored")
     p.add_argument("--max-lr", type=float, default=0.01, help="largest inner learning rate of the memory")
+    p.add_argument("--gate", choices=list(GATES), default="product",
+                   help="MAG/MAC: how the memory read gates the attention output")
     p.add_argument("--backend", default="auto")
     p.add_argument("--eval-every", type=int, default=100)
     p.add_argument("--eval-batches", type=int, default=4)
@@ -62,7 +65,8 @@ def make_config(args, task: TaskSpec) -> TitansConfig:
     return TitansConfig(vocab_size=task.vocab_size, dim=args.dim, layers=args.layers, heads=args.heads,
                         mem_heads=args.mem_heads, mem_dim_head=args.mem_dim_head, spec=args.spec,
                         chunk_size=args.chunk, segment_len=args.segment, window=args.window,
-                        persistent_tokens=args.persistent, backend=args.backend, max_lr=args.max_lr)
+                        persistent_tokens=args.persistent, backend=args.backend, max_lr=args.max_lr,
+                        gate=args.gate)
 
 
 @torch.no_grad()
@@ -99,7 +103,11 @@ def train(args) -> dict:
     step = 0
     if args.resume and ckpt.exists():
         blob = torch.load(ckpt, map_location=device, weights_only=False)
-        model.load_state_dict(blob["model"])
+        try:
+            model.load_state_dict(blob["model"])
+        except RuntimeError:
+            raise ValueError(f"{ckpt} was written by a different model or configuration; resume with the "
+                             f"flags it was trained with, or train into a fresh --out") from None
         opt.load_state_dict(blob["opt"])
         gen.set_state(blob["gen"])
         step = blob["step"]
