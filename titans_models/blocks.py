@@ -2,7 +2,8 @@
 
 - MAC (memory as context), per segment: retrieve from the memory as it was before the segment,
   attend causally over [persistent | retrieved | segment], update the memory with the attention
-  output, and gate that output by the read of the updated memory (`BranchGate`).
+  layer's output u + attn(u) (u the block's normalised input), and gate the attention output by
+  the read of the updated memory (`BranchGate`).
 - MAG (memory as gate): sliding-window attention over [persistent | x] and the memory over x,
   combined by `BranchGate` (default: norm(attn) * norm(memory)).
 - MAL (memory as layer): a residual memory layer, then a residual sliding-window attention layer
@@ -10,7 +11,9 @@
 - LMM: the memory alone.
 - SWA: sliding-window attention alone (the baseline without long-term memory).
 
-Each branch is RMS-normalised before the gate: an un-normalised attention output starts near
+The residual forms (MAL's memory layer, MAC's write of u + attn(u)) keep the token itself in
+what the memory stores and reads, as in LMM; memory fed with the attention output alone learns
+the recall task far more slowly (docs/design.md). Each branch is RMS-normalised before the gate: an un-normalised attention output starts near
 zero and leaves the block, memory included, almost no gradient. The default product gate passes
 the memory read linearly; on the recall task it learns several times faster than a sigmoid gate
 (docs/design.md).
@@ -155,7 +158,8 @@ class MACBlock(Block):
             pos = torch.arange(S, device=x.device)
             causal = pos[S - n:, None] >= pos[None, :]
             y = self.attn(piece, torch.cat([seg_h, seg_x], dim=1), torch.cat([causal, causal], dim=1))
-            m, cache.memory = self.memory(self.write_norm(y), cache.memory)  # update with the attention output, then read
+            # update the memory with the attention layer's (residual) output, then read it back
+            m, cache.memory = self.memory(self.write_norm(piece + y), cache.memory)
             outs.append(self.gate(y, m))
             cache.seg_x, cache.seg_h = seg_x, seg_h
             if S == self.seg:
