@@ -10,7 +10,7 @@ BENCH_JSON := benchmarks/results/latest.json
 GATE_JSON := benchmarks/results/gate.json
 BENCH_FLAGS := -p no:cacheprovider --benchmark-only --benchmark-columns=min,median,max,rounds
 
-.PHONY: setup demo test test-full bench bench-save bench-compare report clean
+.PHONY: setup demo test test-full bench bench-save bench-compare report recall clean
 
 setup: $(STAMP)
 
@@ -54,6 +54,16 @@ bench-compare: setup
 
 report: setup
 	$(VENV)/bin/titans-kernels report --results $(BENCH_JSON) --out docs/perf
+
+# the README's recall table and docs/recall.png: each model trained at T=128 with a window of 32
+RECALL_RUNS ?= mag:2000 mal:3000 mac:4000 lmm:3000 swa:1500
+RECALL_FLAGS := --task recall --pairs 2 --seq-len 128 --window 32 --segment 32 --spec titans_linear \
+	--max-lr 2 --lr 3e-3 --eval-every 250 --eval-lengths 64,128,256,512 --eval-batches 16
+recall: setup
+	for run in $(RECALL_RUNS); do \
+		$(VENV)/bin/titans-train --model $${run%%:*} --steps $${run##*:} $(RECALL_FLAGS) --out runs/recall/$${run%%:*} || exit 1; \
+	done
+	$(VENV)/bin/titans-train plot $(foreach r,$(RECALL_RUNS),runs/recall/$(firstword $(subst :, ,$(r)))) --out docs/recall.png
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .benchmarks
