@@ -15,6 +15,8 @@ proves that it catches a regression.
 """
 from __future__ import annotations
 
+import math
+
 import os
 import time
 from typing import Callable
@@ -76,10 +78,20 @@ class MatmulClock:
         return self.flops / self.best
 
 
+def _conv_backward_flops(grad_out_shape, x_shape, w_shape, *args, output_mask=None, **kwargs) -> int:
+    """Grouped-aware FLOPs of aten.convolution_backward: torch's formula ignores `groups` and
+    counts a depthwise convolution's backward as a dense one (400x too many for NeuralMemory's)."""
+    mask = output_mask if output_mask is not None else args[7]
+    per_output = 2 * math.prod(grad_out_shape) * math.prod(w_shape[1:])   # w: (C_out, C_in / groups, *k)
+    return per_output * (int(bool(mask[0])) + int(bool(mask[1])))
+
+
 def count_flops(fn: Callable) -> float:
-    """FLOPs of one call of fn, counted by torch's FlopCounterMode (matrix products)."""
+    """FLOPs of one call of fn, counted by torch's FlopCounterMode (matrix products and
+    convolutions; depthwise convolution backward corrected)."""
     from torch.utils.flop_counter import FlopCounterMode
-    with FlopCounterMode(display=False) as counter:
+    with FlopCounterMode(display=False,
+                         custom_mapping={torch.ops.aten.convolution_backward: _conv_backward_flops}) as counter:
         fn()
     return float(counter.get_total_flops())
 
