@@ -247,3 +247,17 @@ def test_mal_attention_reads_the_stream_the_memory_wrote():
         mal.memory.out_proj.weight.zero_()
         assert torch.allclose(mal(x)[0], swa(x)[0], atol=1e-6)
         assert (with_memory - swa(x)[0]).abs().max() > 1e-3
+
+
+def test_causal_conv_equals_padded_depthwise_conv1d():
+    """The shifted multiply-adds compute the depthwise Conv1d over [history | x]."""
+    from titans_models.layers import CausalDepthwiseConv
+    torch.manual_seed(0)
+    conv = CausalDepthwiseConv(6, 4)
+    x, hist = torch.randn(2, 9, 6), torch.randn(2, 3, 6)
+    ref = torch.nn.functional.conv1d(torch.cat([hist, x], 1).transpose(1, 2), conv.conv.weight, conv.conv.bias,
+                                     groups=6).transpose(1, 2)
+    assert torch.allclose(conv(x, hist), ref, atol=1e-6)
+    zero = torch.nn.functional.conv1d(torch.nn.functional.pad(x.transpose(1, 2), (3, 0)), conv.conv.weight,
+                                      conv.conv.bias, groups=6).transpose(1, 2)
+    assert torch.allclose(conv(x), zero, atol=1e-6)

@@ -29,7 +29,14 @@ class CausalDepthwiseConv(nn.Module):
         if history is None:
             history = x.new_zeros(x.shape[0], self.kernel - 1, x.shape[2])
         full = torch.cat([history, x], dim=1)
-        return self.conv(full.transpose(1, 2)).transpose(1, 2)
+        # y_t = bias + sum_j w_j * x_{t - (K-1) + j}: K shifted multiply-adds in the (B, T, C)
+        # layout (the same function as self.conv, without transposing to (B, C, T) and back)
+        taps = self.conv.weight.view(-1, self.kernel).t()        # (K, C)
+        T = x.shape[1]
+        y = torch.addcmul(self.conv.bias, full[:, :T], taps[0])
+        for j in range(1, self.kernel):
+            y = torch.addcmul(y, full[:, j: j + T], taps[j])
+        return y
 
 
 class FeedForward(nn.Module):
