@@ -16,7 +16,6 @@ proves that it catches a regression.
 from __future__ import annotations
 
 import math
-
 import os
 import time
 from typing import Callable

@@ -13,10 +13,10 @@
 
 The residual forms (MAL's memory layer, MAC's write of u + attn(u)) keep the token itself in
 what the memory stores and reads, as in LMM; memory fed with the attention output alone learns
-the recall task far more slowly (docs/design.md). Each branch is RMS-normalised before the gate: an un-normalised attention output starts near
-zero and leaves the block, memory included, almost no gradient. The default product gate passes
-the memory read linearly; on the recall task it learns several times faster than a sigmoid gate
-(docs/design.md).
+the recall task far more slowly. Each branch is RMS-normalised before the gate: an
+un-normalised attention output starts near zero and leaves the block, memory included, almost
+no gradient. The default product gate passes the memory read linearly; on the recall task it
+learns several times faster than a sigmoid gate (measurements in docs/design.md).
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .layers import GATES
+from .layers import check_gate
 
 
 @dataclass
@@ -31,8 +31,7 @@ class TitansConfig:
             raise ValueError(f"segment_len={self.segment_len} must be a multiple of chunk_size={self.chunk_size}")
         if self.attention not in ("auto", "sdpa", "flex"):
             raise ValueError(f"attention='{self.attention}' unknown; choose auto, sdpa or flex")
-        if self.gate not in GATES:
-            raise ValueError(f"gate='{self.gate}' unknown; choose one of {', '.join(GATES)}")
+        check_gate(self.gate)
         if self.dim % self.heads:
             raise ValueError(f"dim={self.dim} must be divisible by heads={self.heads}")
 

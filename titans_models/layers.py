@@ -51,6 +51,12 @@ class FeedForward(nn.Module):
 GATES = ("product", "silu", "sigmoid")
 
 
+def check_gate(kind: str) -> None:
+    """One clear error for a gate name BranchGate does not know."""
+    if kind not in GATES:
+        raise ValueError(f"gate='{kind}' unknown; choose one of {', '.join(GATES)}")
+
+
 class BranchGate(nn.Module):
     """Combines an attention output y with a memory read m (both (B, T, dim)) as MAG and MAC do:
     each branch RMS-normalised with its own learned vector weights, then
@@ -60,8 +66,7 @@ class BranchGate(nn.Module):
 
     def __init__(self, dim: int, kind: str = "product"):
         super().__init__()
-        if kind not in GATES:
-            raise ValueError(f"gate='{kind}' unknown; choose one of {', '.join(GATES)}")
+        check_gate(kind)
         self.kind = kind
         self.y_norm, self.m_norm = RMSNorm(dim), RMSNorm(dim)
         self.proj = nn.Linear(dim, dim) if kind == "sigmoid" else None

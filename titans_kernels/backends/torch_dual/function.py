@@ -133,7 +133,7 @@ def saved_bytes_per_row(ir: MemoryIR, b: int, D: int, has_anchor: bool, cdt: tor
     co, qb, kb, vb, prep = _group_operands(ir, lay, 0, 1)
     _, _, saved = chunk_ops.forward(ir, WS, kb[0], vb[0], qb[0], coeff_list(co)[0], prep.at(0), save=True,
                                     anchor=anchor)
-    tensors = [t for t in WS]
+    tensors = list(WS)
     for value in vars(saved).values():
         tensors += [t for t in (value if isinstance(value, list) else [value]) if isinstance(t, Tensor)]
     return sum(t.untyped_storage().nbytes() for t in {t.untyped_storage().data_ptr(): t for t in tensors}.values())
