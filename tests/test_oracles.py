@@ -24,8 +24,24 @@ def exact_recurrence(ir, inputs, state):
                 h = act.fn(h)
         return h + x if ir.residual else h
 
+    def curvature(weights, x):
+        """kappa, written out as Frobenius norms of the layer Jacobians' factors."""
+        terms, h = [], x
+        for l, w in enumerate(weights):
+            terms.append(h.pow(2).sum())
+            if l < len(weights) - 1:
+                z = w @ h
+                slope = torch.func.vmap(torch.func.grad(act.fn))(z)  # phi'(z), elementwise
+                nxt = weights[l + 1] * slope[None, :]               # W_{l+1} diag(phi'(z))
+                terms = [t * torch.linalg.matrix_norm(nxt) ** 2 for t in terms]
+                h = act.fn(z)
+        return sum(terms)
+
     def token_loss(weights, k, v):
-        return loss.value(f(weights, k) - v, ir.huber_delta)
+        value = loss.value(f(weights, k) - v, ir.huber_delta)
+        if ir.normalized_step:
+            value = value / torch.clamp(curvature(weights, k), min=1.0).detach()
+        return value
 
     grad_fn = torch.func.vmap(torch.func.vmap(torch.func.grad(token_loss)))
     W = [w.clone() for w in state.weights]

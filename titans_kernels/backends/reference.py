@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ..ir import ACTIVATIONS, LOSSES, MemoryIR, ReadMode
+from ..ir import ACTIVATIONS, LOSSES, MemoryIR, ReadMode, step_scale
 from .base import CompiledRule, register
 from .state import MemoryState
 
@@ -23,6 +23,17 @@ def memory_apply(ir: MemoryIR, W: list[Tensor], x: Tensor) -> Tensor:
         if l < len(W) - 1:
             h = act.fn(h)
     return h + x if ir.residual else h
+
+
+def token_step_scale(ir: MemoryIR, W: list[Tensor], x: Tensor) -> Tensor:
+    """`step_scale` of tokens x (B, H, D) at weights W[l] (B, H, out, in): (B, H), no gradient."""
+    act = ACTIVATIONS[ir.activation]
+    X, Z = [x.unsqueeze(-2)], []
+    for l, w in enumerate(W):
+        Z.append(X[l] @ w.transpose(-1, -2))
+        if l < len(W) - 1:
+            X.append(act.fn(Z[l]))
+    return step_scale(act, X, Z, W).squeeze(-1)
 
 
 def reference_loop(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor,
@@ -43,7 +54,10 @@ def reference_loop(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor,
             W_start = [w if (graph and w.requires_grad) else w.detach().requires_grad_() for w in W]
         with torch.enable_grad():
             err = memory_apply(ir, W_start, k[:, :, t]) - v[:, :, t]
-            total = loss.value(err, ir.huber_delta).sum()
+            token_loss = loss.value(err, ir.huber_delta)
+            if ir.normalized_step:
+                token_loss = token_loss * token_step_scale(ir, W_start, k[:, :, t])
+            total = token_loss.sum()
             u = torch.autograd.grad(total, W_start, create_graph=graph)
         th = theta[:, :, t, None, None]
         S = [s * eta[:, :, t, None, None].to(cdt) - th * g if eta is not None else -th * g for s, g in zip(S, u)]

@@ -94,3 +94,21 @@ LOSSES: dict[str, Loss] = {
     "l2": Loss("l2", lambda r, _: 0.5 * (r * r).sum(-1), lambda r, _: r, lambda r, _: torch.ones_like(r)),
     "huber": Loss("huber", _huber, lambda r, d: r.clamp(-d, d), lambda r, d: (r.abs() <= d).to(r.dtype)),
 }
+
+
+def step_scale(act: Activation, X: list[Tensor], Z: list[Tensor], W: list[Tensor]) -> Tensor:
+    """The normalized step's per-token factor 1 / max(1, kappa), with no gradient.
+
+    kappa bounds the curvature ||J||^2 of the memory output f(k; W) in all of its weights, for
+    one token: a depth-L memory with layer inputs x_0 = k, x_l = phi(z_l) has
+    kappa = sum_l ||x_l||^2 prod_{m > l} r_m,  r_m = sum_j phi'(z_{m-1, j})^2 ||W_m[:, j]||^2,
+    evaluated by Horner's rule. X[l]: (..., b, in_l) inputs of layer l; Z[l]: (..., b, out_l)
+    pre-activations (the last may be absent); W[l]: (..., out_l, in_l). Returns (..., b).
+    """
+    with torch.no_grad():
+        kappa = X[0].pow(2).sum(-1)
+        for m in range(1, len(W)):
+            col_sq = W[m].pow(2).sum(-2).unsqueeze(-2)                 # (..., 1, in_m)
+            r = (act.d1(Z[m - 1]).pow(2) * col_sq).sum(-1)
+            kappa = kappa * r + X[m].pow(2).sum(-1)
+        return 1.0 / kappa.clamp_min(1.0)

@@ -65,6 +65,7 @@ class MemoryIR:
     read: ReadMode
     chunk_size: int
     decay_to_init: bool = False      # forgetting pulls W toward the state's anchor (initial W0)
+    normalized_step: bool = False    # token steps scaled by 1 / max(1, kappa_t) (ops.step_scale)
 
     @property
     def depth(self) -> int:
@@ -106,6 +107,7 @@ class MemoryIR:
         lines.append("  gates: " + ", ".join(f"{k}={v.value}" for k, v in self.gates.items()))
         lines.append(f"  read: {self.read.value}; forgetting toward: {'W0' if self.decay_to_init else 'zero'}; "
                      f"default chunk: {self.chunk_size}")
+        lines.append(f"  step: {'normalized by the curvature bound' if self.normalized_step else 'gradient'}")
         return "\n".join(lines)
 
 
@@ -133,4 +135,5 @@ def lower(spec: MemorySpec) -> MemoryIR:
         read=ReadMode(u.read),
         chunk_size=spec.chunk_size,
         decay_to_init=u.decay_to == "init",
+        normalized_step=u.step == "normalized",
     )

@@ -24,6 +24,7 @@ LR_MODES = ("per_token", "per_chunk")
 GATE_MODES = ("none", "per_token", "per_chunk")
 READ_MODES = ("after_update", "chunk_start")
 DECAY_TARGETS = ("zero", "init")
+STEP_KINDS = ("gradient", "normalized")
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,8 @@ SCHEMA: dict[str, Any] = {
         "read": Field(str, default="after_update", choices=READ_MODES),
         "decay_to": Field(str, default="zero", choices=DECAY_TARGETS,
                           help="forgetting pulls W toward 0, or toward the initial weights W0"),
+        "step": Field(str, default="gradient", choices=STEP_KINDS,
+                      help="normalized: each token's step divided by max(1, its curvature bound)"),
     },
     "chunk_size": Field(int, default=64, low=1, high=1024, help="default tokens per chunk"),
 }
@@ -98,6 +101,7 @@ class UpdateConfig:
     decay: str
     read: str
     decay_to: str = "zero"
+    step: str = "gradient"
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,8 @@ class MemorySpec:
             data["loss"].pop("delta")
         if self.update.decay_to == "zero":  # the default: keeps hashes of earlier specs stable
             data["update"].pop("decay_to")
+        if self.update.step == "gradient":  # likewise
+            data["update"].pop("step")
         return data
 
     @property

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from ...ir import ACTIVATIONS, LOSSES, MemoryIR, ReadMode
+from ...ir import ACTIVATIONS, LOSSES, MemoryIR, ReadMode, step_scale
 from .coeffs import Coeffs
 
 
@@ -137,6 +137,7 @@ class ChunkSaved:
     QKraw: list[Tensor | None]    # Xq X^T (after_update)
     U: list[Tensor]               # update operand: [c*X | w*X] (input side) or [c*G | w*G]
     Weff: list[Tensor]            # weights the key path used: W_l, or U_l + anchor_l
+    scale: Tensor | None = None   # (n, b) normalized step factor (constant in the backward)
 
 
 def forward(ir: MemoryIR, WS: list[Tensor], k: Tensor, v: Tensor, q: Tensor, co: Coeffs,
@@ -162,6 +163,9 @@ def forward(ir: MemoryIR, WS: list[Tensor], k: Tensor, v: Tensor, q: Tensor, co:
     G: list[Tensor] = [None] * L  # type: ignore[list-item]
     GW: list[Tensor | None] = [None] * L
     G[L - 1] = loss.grad(R, ir.huber_delta)
+    scale = step_scale(act, X, Z, Weff) if ir.normalized_step else None
+    if scale is not None:   # a normalized step is the gradient step of a loss weighted by `scale`
+        G[L - 1] = G[L - 1] * scale.unsqueeze(-1)
     for l in range(L - 1, 0, -1):
         out_f, in_f = shapes[l]
         GW[l] = G[l] @ Weff[l]
@@ -211,7 +215,7 @@ def forward(ir: MemoryIR, WS: list[Tensor], k: Tensor, v: Tensor, q: Tensor, co:
             U.append(_scaled_cat(G[l], co.c, co.w))
             new.baddbmm_(_t(U[l]), X[l], alpha=-1.0)
         WS_end.append(new)
-    saved = ChunkSaved(X, Z, G, GW, R, Xq, Zq, XS, PQ, QK, QKraw, U, Weff) if save else None
+    saved = ChunkSaved(X, Z, G, GW, R, Xq, Zq, XS, PQ, QK, QKraw, U, Weff, scale) if save else None
     return out, WS_end, saved
 
 
@@ -340,7 +344,9 @@ def backward(ir: MemoryIR, WS: list[Tensor], co: Coeffs, sv: ChunkSaved, last: T
         dZ[j] = dG[j] * sv.GW[j + 1] * act.d2(sv.Z[j])
         dG[j + 1].baddbmm_(dp, _t(sv.Weff[j + 1]))
         dKey[j + 1].baddbmm_(_t(sv.G[j + 1]), dp)
-    dR = dG[L - 1] if ir.loss == "l2" else dG[L - 1] * loss.grad_d1(sv.R, ir.huber_delta)
+    dR = dG[L - 1] if sv.scale is None else dG[L - 1] * sv.scale.unsqueeze(-1)
+    if ir.loss != "l2":
+        dR = dR * loss.grad_d1(sv.R, ir.huber_delta)
     dv = -dR
     dk = dR if ir.residual else None
     dZ[L - 1] = dR
