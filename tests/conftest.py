@@ -27,8 +27,10 @@ def spec_name(request) -> str:
 
 
 def make_case(name: str, B: int, H: int, T: int, D: int, chunk: int, seed: int,
-              dtype=torch.float64, momentum_state: bool = True):
-    """Fresh inputs and a random initial state (with non-zero momentum) for a shipped spec."""
+              dtype=torch.float64, momentum_state: bool = True, steep: bool = False):
+    """Fresh inputs and a random initial state (with non-zero momentum) for a shipped spec.
+    steep: keys growing from 0.5 to 3 in norm and doubled weights, so that the normalized step's
+    curvature bounds range from about 1 to 30."""
     rule = tk.compile(name, backend="reference")
     g = torch.Generator().manual_seed(seed)
     inputs = random_inputs(rule.ir, B, H, T, D, chunk, dtype=dtype, generator=g)
@@ -37,6 +39,9 @@ def make_case(name: str, B: int, H: int, T: int, D: int, chunk: int, seed: int,
         state.momentum = [0.05 * torch.randn(s.shape, generator=g, dtype=dtype) for s in state.momentum]
     if state.anchor:  # an anchor distinct from the starting weights
         state.anchor = [a + 0.1 * torch.randn(a.shape, generator=g, dtype=dtype) for a in state.anchor]
+    if steep:
+        inputs.k = inputs.k * torch.linspace(0.5, 3.0, T, dtype=dtype)[:, None]
+        state.weights = [2.0 * w for w in state.weights]
     return inputs, state
 
 
@@ -59,10 +64,10 @@ def flat_inputs(inputs, state) -> tuple[list[torch.Tensor], list[bool]]:
 
 
 def compare_backends(name: str, backend: str, B: int, H: int, T: int, D: int, chunk: int, seed: int,
-                     dtype=torch.float32, tol: float = 1e-5, other: str = "torch") -> None:
+                     dtype=torch.float32, tol: float = 1e-5, other: str = "torch", steep: bool = False) -> None:
     """`backend` against `other` on fresh inputs: every output element finite, per-token and
     overall relative error of the output and of the end state within `tol`."""
-    inputs, state = make_case(name, B, H, T, D, chunk, seed=seed, dtype=torch.float64)
+    inputs, state = make_case(name, B, H, T, D, chunk, seed=seed, dtype=torch.float64, steep=steep)
     args = [x.to(dtype) if x is not None else None for x in inputs.args()]
     st = state.to(torch.float32)
     ref, ref_state = tk.compile(name, backend=other)(*args, state=st, chunk_size=chunk)
@@ -77,10 +82,11 @@ def compare_backends(name: str, backend: str, B: int, H: int, T: int, D: int, ch
         assert rel_error(a, b) < tol
 
 
-def compare_gradients(name: str, backend: str, T: int = 56, chunk: int = 16, **options) -> None:
+def compare_gradients(name: str, backend: str, T: int = 56, chunk: int = 16, steep: bool = False,
+                      **options) -> None:
     """Gradients of every input and the initial state (loss: random projections of the output and
     the end state), `backend` (compiled with `options`) against the torch backend."""
-    inputs, state = make_case(name, 1, 2, T, 16, chunk, seed=6, dtype=torch.float64)
+    inputs, state = make_case(name, 1, 2, T, 16, chunk, seed=6, dtype=torch.float64, steep=steep)
     leaves, mask = flat_inputs(inputs, state)
     leaves = [x.float() for x in leaves]
     depth = len(state.weights)

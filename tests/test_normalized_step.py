@@ -1,13 +1,14 @@
 """The normalized step (`update.step: normalized`) where it matters: curvature bounds far above 1."""
 from __future__ import annotations
 
+import pytest
 import torch
 
 import titans_kernels as tk
 from titans_kernels.backends.reference import token_step_scale
 from titans_kernels.testing import rel_error
 
-from conftest import flat_inputs, make_case
+from conftest import compare_backends, compare_gradients, flat_inputs, make_case
 from test_gradients import _grads
 from test_oracles import exact_recurrence
 
@@ -15,11 +16,7 @@ NAME = "titans_mlp2_normalized"
 
 
 def steep_case(T: int, chunk: int, seed: int, B: int = 2, H: int = 2, D: int = 8):
-    """A case whose tokens have curvature bounds kappa between about 1 and 30."""
-    inputs, state = make_case(NAME, B, H, T, D, chunk, seed=seed)
-    inputs.k = inputs.k * torch.linspace(0.5, 3.0, T, dtype=inputs.k.dtype)[:, None]
-    state.weights = [2.0 * w for w in state.weights]
-    return inputs, state
+    return make_case(NAME, B, H, T, D, chunk, seed=seed, steep=True)
 
 
 def test_case_is_steep():
@@ -69,3 +66,12 @@ def test_normalized_step_stays_bounded_where_the_gradient_step_diverges():
     assert sizes[NAME] < 10 * start
     assert not sizes["titans_mlp2_anchored"] < 100 * start   # inf or NaN also fail "<"
 
+
+
+@pytest.mark.parametrize("backend", ["triton", "tilelang"])
+@pytest.mark.parametrize("T", [40, 64])
+def test_kernels_forward_and_backward_at_large_curvature(backend, T):
+    """The generated kernels on CPU (Triton's interpreter, TileLang's C target); 40 leaves a
+    ragged last chunk."""
+    compare_backends(NAME, backend, 1, 2, T, 16, 16, seed=T, steep=True)
+    compare_gradients(NAME, backend, T=T, chunk=16, steep=True, checkpoint_group=2)

@@ -145,7 +145,14 @@ class Emitter:
                 p.append((f"YW{l}", ("BH", b, i)))
         if self.ir.read is ReadMode.AFTER_UPDATE:
             p.append(("QK", ("BH", b, b)))
-        return p
+        return p + self.step_params()
+
+    def step_params(self) -> list[tuple[str, tuple]]:
+        """Scratch of the normalized step: per-row factors KAP, a row sum RR, column norms CSQ."""
+        if not self.ir.normalized_step:
+            return []
+        b, hidden = self.cfg.b, max(i for _, i in self.shapes)
+        return [("KAP", ("BH", b)), ("RR", ("BH", b)), ("CSQ", ("BH", hidden))]
 
     # -- loop helpers -------------------------------------------------------------------
     def _par(self, *extents: int) -> str:
@@ -221,6 +228,17 @@ class Emitter:
         s(f"    T.copy({t.b.buf}[bh, {b_idx}], {Bs})")
         s(f"    T.gemm({As}, {Bs}, {acc}, transpose_A={t.ta}, transpose_B={t.tb})")
 
+    def rowdot(self, dst: str, a: str, b_: str, rows: int, cols: int, sign: str = "+") -> None:
+        """dst[i] (+|-)= sum_j a[i, j] b[i, j]; dst, a, b are templates with {i} (and {j})."""
+        s = self.src
+        u = s.uid()
+        i, j = f"r{u}", f"c{u}"
+        loop = f"T.Parallel({rows})" if self.gpu else f"T.serial({rows})"
+        s(f"for {i} in {loop}:")
+        s(f"    for {j} in T.serial({cols}):")
+        s(f"        {dst.format(i=i)} {sign}= {a.format(i=i, j=j)} * {b_.format(i=i, j=j)}")
+        self.sync()
+
     # -- the chunk ----------------------------------------------------------------------
     def act(self, which: int, z: str) -> str:
         return "(" + ACT[self.ir.activation][which].format(z=z) + ")"
@@ -230,6 +248,26 @@ class Emitter:
             return r
         d = float(self.ir.huber_delta)
         return f"T.max(T.min({r}, {d!r}), {-d!r})"
+
+    def step_scale(self) -> None:
+        """KAP[row] = 1 / max(1, kappa) of the normalized step (ir/ops.py step_scale), by Horner's
+        rule over the layers: kappa = kappa * sum_j phi'(Z_{m-1})_j^2 ||W_m[:, j]||^2 + ||X_m||^2."""
+        b = self.cfg.b
+        self.elementwise(1, b, [("KAP[bh, {j}]", "0.0")])
+        k = "K[bh, t0 + {i}, {j}]"
+        self.rowdot("KAP[bh, {i}]", k, k, b, self.cfg.D)
+        for m in range(1, self.L):
+            o, i = self.shapes[m]
+            self.elementwise(1, i, [("CSQ[bh, {j}]", "0.0")])
+            w = f"{self.W(m)}[bh, {{j}}, {{i}}]"
+            self.rowdot("CSQ[bh, {i}]", w, w, i, o)
+            self.elementwise(1, b, [("RR[bh, {j}]", "0.0")])
+            d1 = self.act(1, f"Z{m - 1}[bh, {{i}}, {{j}}]")
+            self.rowdot("RR[bh, {i}]", f"{d1} * {d1}", "CSQ[bh, {j}]", b, i)
+            self.elementwise(1, b, [("KAP[bh, {j}]", "KAP[bh, {j}] * RR[bh, {j}]")])
+            x = f"X{m}[bh, {{i}}, {{j}}]"
+            self.rowdot("KAP[bh, {i}]", x, x, b, i)
+        self.elementwise(1, b, [("KAP[bh, {j}]", "1.0 / T.max(KAP[bh, {j}], 1.0)")])
 
     def copy_state(self, dst: str, src: str, index: str = "") -> None:
         """W / S between the working state and a stored copy: dst, src are "W" / "CKW" ... prefixes;
@@ -265,7 +303,11 @@ class Emitter:
                 stores = [(f"Z{l}[bh, {{i}}, {{j}}]", "{acc}"), (f"X{l + 1}[bh, {{i}}, {{j}}]", self.act(0, "{acc}"))]
             else:
                 r = "{acc} - V[bh, t0 + {i}, {j}]" + (" + K[bh, t0 + {i}, {j}]" if ir.residual else "")
-                stores = [(f"G{l}[bh, {{i}}, {{j}}]", self.loss_grad(f"({r})"))]
+                grad = self.loss_grad(f"({r})")
+                if ir.normalized_step:
+                    self.step_scale()
+                    grad += " * KAP[bh, {i}]"
+                stores = [(f"G{l}[bh, {{i}}, {{j}}]", grad)]
                 if save and ir.loss != "l2":
                     stores.append(("R[bh, {i}, {j}]", f"({r})"))
             self.gemm(b, o, term, stores)

@@ -81,20 +81,9 @@ class BackwardEmitter(Emitter):
             p += [("QK", ("BH", b, b)), ("QKN", ("BH", b, b)), ("DMIX", ("BH", b, b)), ("DQK", ("BH", b, b))]
         if self.ir.loss != "l2":
             p.append(("R", ("BH", b, D)))
-        return p
+        return p + self.step_params()
 
     # -- reductions ---------------------------------------------------------------------
-    def rowdot(self, dst: str, a: str, b_: str, rows: int, cols: int, sign: str = "+") -> None:
-        """dst[i] (+|-)= sum_j a[i, j] b[i, j]; dst, a, b are templates with {i} (and {j})."""
-        s = self.src
-        u = s.uid()
-        i, j = f"r{u}", f"c{u}"
-        loop = f"T.Parallel({rows})" if self.gpu else f"T.serial({rows})"
-        s(f"for {i} in {loop}:")
-        s(f"    for {j} in T.serial({cols}):")
-        s(f"        {dst.format(i=i)} {sign}= {a.format(i=i, j=j)} * {b_.format(i=i, j=j)}")
-        self.sync()
-
     def fulldot(self, dst: str, a: str, b_: str, rows: int, cols: int) -> None:
         """dst += sum_ij a[i, j] b[i, j]: row sums into RD (`rowdot`), then one thread adds them."""
         self.elementwise(1, rows, [("RD[bh, {j}]", "0.0")])
@@ -207,7 +196,7 @@ class BackwardEmitter(Emitter):
                       [(f"DG{j + 1}{ij}", "{acc}")], init=f"DG{j + 1}{ij}")
             self.gemm(o1, i1, [Term(Operand(f"G{j + 1}"), Operand(f"DP{j}"), K=b, ta=True)],
                       [(f"DKEY{j + 1}{ij}", "{acc}")], init=f"DKEY{j + 1}{ij}")
-        dr = f"DG{L - 1}{ij}"
+        dr = f"DG{L - 1}{ij}" + (" * KAP[bh, {i}]" if ir.normalized_step else "")
         if ir.loss != "l2":
             d = float(ir.huber_delta)
             dr = f"T.if_then_else(R{ij} > {d!r}, 0.0, T.if_then_else(R{ij} < {-d!r}, 0.0, {dr}))"

@@ -20,7 +20,7 @@ ACT_CODES = {"silu": 0, "gelu": 1, "relu": 2, "identity": 3}
 LOSS_CODES = {"l2": 0, "huber": 1}
 _HEX = re.compile(r"[0-9a-f]{16}\Z")
 IMPORTS = ("coeff_vectors, col_dot, colsum_prod, copy_block, copy_row, dot_sum, ew_act, ew_grad_act, "
-           "ew_load, ew_loss_grad, ew_store_out, fill, gate_grads, grad2_acc, lin2, loss_back, mm, "
+           "ew_load, ew_loss_grad, ew_store_out, fill, gate_grads, grad2_acc, kappa_rows, lin2, loss_back, mm, "
            "mul_acc, outer_acc, row_add_at, row_dot, rowdot_acc, rowscale, scale_cols, segment_exp, "
            "store_rows, tri_rowcol, vec_add_at, vec_axpy")
 
@@ -70,6 +70,7 @@ class Emitter:
         self.loss = LOSS_CODES[ir.loss]
         self.dims = [(f"{lay.out_mult} * D", f"{lay.in_mult} * D") for lay in ir.layers]
         self.anc = ir.decay_to_init  # state holds U = W - W0; W0 lives in scratch at OFF_ANC
+        self.nstep = ir.normalized_step  # per-row step factors live in scratch at OFF_SC
 
     def W(self, st: str, l: int) -> str:
         """The weights the key path (and a chunk-start read) use: W_l, or U_l + W0_l."""
@@ -148,14 +149,29 @@ class Emitter:
             self.mm(self.X(l), f"{i}, 1", self.W(st, l), f"1, {i}", f"scr + OFF_Z{l}", f"{o}, 1", "BC", o, i)
             if l < L - 1:
                 self.call(f"ew_act(scr + OFF_Z{l}, scr + OFF_X{l + 1}, BC, {o}, {self.act}, TILE, TILE)")
-        w(f"ew_loss_grad(scr + OFF_Z{L - 1}, scr + OFF_KS, scr + OFF_VS, D, scr + OFF_G{L - 1}, BC, delta,")
-        self.call(f"             BC, {self.dims[-1][0]}, {self.ir.residual}, {self.loss}, TILE, TILE)")
+        if self.nstep:
+            self.step_scale(st)
+        w(f"ew_loss_grad(scr + OFF_Z{L - 1}, scr + OFF_KS, scr + OFF_VS, D, scr + OFF_G{L - 1}, {self.SC()}, "
+          "rows, delta,")
+        self.call(f"             BC, {self.dims[-1][0]}, {self.ir.residual}, {self.loss}, {self.nstep}, TILE, TILE)")
         for l in range(L - 1, 0, -1):
             o, i = self.dims[l]
             self.mm(f"scr + OFF_G{l}", f"{o}, 1", self.W(st, l), f"{i}, 1", f"scr + OFF_GW{l}", f"{i}, 1",
                     "BC", i, o)
             self.call(f"ew_grad_act(scr + OFF_GW{l}, scr + OFF_Z{l - 1}, scr + OFF_G{l - 1}, BC, {i}, "
                       f"{self.act}, TILE, TILE)")
+
+    def SC(self) -> str:
+        return "scr + OFF_SC" if self.nstep else "scr"
+
+    def step_scale(self, st: str) -> None:
+        """Per-row factors 1 / max(1, kappa) of the normalized step into OFF_SC (Horner over layers)."""
+        L, last = self.L, self.L - 1
+        self.call(f"kappa_rows(scr + OFF_SC, {self.X(0)}, scr, scr, BC, D, 1, True, {last == 0}, {self.act}, TILE)")
+        for m in range(1, L):
+            o, i = self.dims[m]
+            self.call(f"kappa_rows(scr + OFF_SC, {self.X(m)}, scr + OFF_Z{m - 1}, {self.W(st, m)}, BC, {i}, {o}, "
+                      f"False, {m == last}, {self.act}, TILE)")
 
     def read(self, st: str, write_out: bool) -> None:
         L = self.L
@@ -283,7 +299,8 @@ class Emitter:
                     f"{i}, 1", o, i, "BC", mode=1)
         oL = self.dims[-1][0]
         self.call(f"loss_back(scr + OFF_NDG{L - 1}, scr + OFF_Z{L - 1}, scr + OFF_KS, scr + OFF_VS, "
-                  f"scr + OFF_DZ{L - 1}, delta, BC, {oL}, {self.ir.residual}, {self.loss}, TILE)")
+                  f"scr + OFF_DZ{L - 1}, {self.SC()}, delta, BC, {oL}, {self.ir.residual}, {self.loss}, "
+                  f"{self.nstep}, TILE)")
         self.call(f"store_rows(scr + OFF_DZ{L - 1}, -1.0, scr, 0.0, dv_row + t0 * D, rows, BC, D, False, TILE)")
         # key forward Z[l] = X[l] W_l^T, X[l+1] = act(Z[l])
         for l in range(L - 1, -1, -1):

@@ -122,10 +122,11 @@ def ew_grad_act(g_ptr, z_ptr, out_ptr, M: tl.constexpr, N: tl.constexpr, ACT: tl
 
 
 @triton.jit
-def ew_loss_grad(y_ptr, k_ptr, v_ptr, s_row, g_ptr, rows, delta,
+def ew_loss_grad(y_ptr, k_ptr, v_ptr, s_row, g_ptr, sc_ptr, rows, delta,
                  M: tl.constexpr, N: tl.constexpr, RESIDUAL: tl.constexpr, LOSS: tl.constexpr,
-                 BM: tl.constexpr, BN: tl.constexpr):
-    """G = dloss/dY for R = Y (+ K) - V; rows >= `rows` (padding) read k = v = 0."""
+                 HAS_SC: tl.constexpr, BM: tl.constexpr, BN: tl.constexpr):
+    """G = dloss/dY for R = Y (+ K) - V, rows scaled by sc (normalized step); rows >= `rows`
+    (padding) read k = v = 0."""
     for m0 in range(0, M, BM):
         rm = m0 + tl.arange(0, BM)
         for n0 in range(0, N, BN):
@@ -138,7 +139,40 @@ def ew_loss_grad(y_ptr, k_ptr, v_ptr, s_row, g_ptr, rows, delta,
                 r += tl.load(k_ptr + io, mask=mask, other=0.0).to(tl.float32)
             if LOSS == 1:
                 r = tl.minimum(tl.maximum(r, -delta), delta)
+            if HAS_SC:
+                r = r * tl.load(sc_ptr + rm)[:, None]
             tl.store(g_ptr + off, r)
+
+
+@triton.jit
+def kappa_rows(kap_ptr, x_ptr, z_ptr, w_ptr, M: tl.constexpr, K: tl.constexpr, O: tl.constexpr,
+               FIRST: tl.constexpr, FINAL: tl.constexpr, ACT: tl.constexpr, BT: tl.constexpr):
+    """One Horner step of the curvature bound (ir/ops.py step_scale), per row of a chunk:
+    kap = kap * sum_j act'(Z[:, j])^2 ||W[:, j]||^2 + ||X||^2, with X (M, K) the layer input,
+    Z (M, K) the previous pre-activation, W (O, K). FIRST: kap = ||X||^2 (Z, W unused).
+    FINAL: store 1 / max(1, kap) instead."""
+    for m0 in range(0, M, BT):
+        rm = m0 + tl.arange(0, BT)
+        r = tl.zeros((BT,), tl.float32)
+        xx = tl.zeros((BT,), tl.float32)
+        for j0 in range(0, K, BT):
+            rj = j0 + tl.arange(0, BT)
+            x = tl.load(x_ptr + rm[:, None] * K + rj[None, :])
+            xx += tl.sum(x * x, 1)
+            if not FIRST:
+                col = tl.zeros((BT,), tl.float32)
+                for o0 in range(0, O, BT):
+                    ro = o0 + tl.arange(0, BT)
+                    wt = tl.load(w_ptr + ro[:, None] * K + rj[None, :])
+                    col += tl.sum(wt * wt, 0)
+                d = act_d1(tl.load(z_ptr + rm[:, None] * K + rj[None, :]), ACT)
+                r += tl.sum(d * d * col[None, :], 1)
+        kap = xx
+        if not FIRST:
+            kap = tl.load(kap_ptr + rm) * r + xx
+        if FINAL:
+            kap = 1.0 / tl.maximum(kap, 1.0)
+        tl.store(kap_ptr + rm, kap)
 
 
 @triton.jit
@@ -367,15 +401,17 @@ def grad2_acc(dst_ptr, dg_ptr, gw_ptr, z_ptr, dx_ptr, M: tl.constexpr, N: tl.con
 
 
 @triton.jit
-def loss_back(dg_ptr, z_ptr, k_ptr, v_ptr, dst_ptr, delta, M: tl.constexpr, N: tl.constexpr,
-              RESIDUAL: tl.constexpr, LOSS: tl.constexpr, BT: tl.constexpr):
-    """dR = dG * loss'(R) with R = Z (+ K) - V recomputed (K, V: (M, N) float32 scratch)."""
+def loss_back(dg_ptr, z_ptr, k_ptr, v_ptr, dst_ptr, sc_ptr, delta, M: tl.constexpr, N: tl.constexpr,
+              RESIDUAL: tl.constexpr, LOSS: tl.constexpr, HAS_SC: tl.constexpr, BT: tl.constexpr):
+    """dR = dG * sc * loss'(R) with R = Z (+ K) - V recomputed (K, V: (M, N) float32 scratch)."""
     for m0 in range(0, M, BT):
         rm = m0 + tl.arange(0, BT)
         for n0 in range(0, N, BT):
             rn = n0 + tl.arange(0, BT)
             off = rm[:, None] * N + rn[None, :]
             dg = tl.load(dg_ptr + off)
+            if HAS_SC:
+                dg = dg * tl.load(sc_ptr + rm)[:, None]
             if LOSS == 1:
                 r = tl.load(z_ptr + off) - tl.load(v_ptr + off)
                 if RESIDUAL:
