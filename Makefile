@@ -57,8 +57,7 @@ report: setup
 
 # the README's recall table and docs/recall.png: each model trained at T=128 with a window of 32
 RECALL_RUNS ?= mag:2000 mal:3000 mac:4000 lmm:3000 swa:1500
-RECALL_FLAGS := --task recall --pairs 2 --seq-len 128 --window 32 --segment 32 --spec titans_linear \
-	--max-lr 2 --lr 3e-3 --eval-every 250 --eval-lengths 64,128,256,512 --eval-batches 16
+RECALL_FLAGS := --preset recall
 recall: setup
 	for run in $(RECALL_RUNS); do \
 		$(VENV)/bin/titans-train --model $${run%%:*} --steps $${run##*:} $(RECALL_FLAGS) --out runs/recall/$${run%%:*} || exit 1; \

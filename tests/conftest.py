@@ -30,7 +30,7 @@ def make_case(name: str, B: int, H: int, T: int, D: int, chunk: int, seed: int,
               dtype=torch.float64, momentum_state: bool = True, steep: bool = False):
     """Fresh inputs and a random initial state (with non-zero momentum) for a shipped spec.
     steep: keys growing from 0.5 to 3 in norm and doubled weights, so that the normalized step's
-    curvature bounds range from about 1 to 30."""
+    curvature bounds range from about 1 to 100."""
     rule = tk.compile(name, backend="reference")
     g = torch.Generator().manual_seed(seed)
     inputs = random_inputs(rule.ir, B, H, T, D, chunk, dtype=dtype, generator=g)

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from titans_models.train import build_parser, train
+from titans_models.train import parse_args, train
 
-RECIPE = ["--task", "recall", "--pairs", "2", "--seq-len", "128", "--window", "32", "--segment", "32",
-          "--spec", "titans_linear", "--max-lr", "2", "--lr", "3e-3", "--eval-lengths", "128",
-          "--eval-batches", "4", "--backend", "torch", "--device", "cpu", "--no-progress"]
+RECIPE = ["--preset", "recall", "--eval-lengths", "128", "--eval-batches", "4", "--backend", "torch",
+          "--device", "cpu", "--no-progress"]
 
 
 def _accuracy(tmp_path, model: str, steps: int) -> float:
-    args = build_parser().parse_args(RECIPE + ["--model", model, "--steps", str(steps),
+    args = parse_args(RECIPE + ["--model", model, "--steps", str(steps),
                                                "--eval-every", str(steps), "--out", str(tmp_path / model)])
     return train(args)["accuracy"]["128"]
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from titans_models.tasks import QUERY, SEP, TaskSpec, make_batch
-from titans_models.train import main
+from titans_models.train import main, parse_args
 
 
 def test_recall_batches_hold_their_answer():
@@ -72,3 +72,11 @@ def test_resume_with_other_flags_is_one_line_error(tmp_path, capsys):
     assert main(_args(out, 4) + ["--resume", "--gate", "sigmoid"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "different model or configuration" in err and "\n" not in err
+
+
+def test_preset_sets_flags_and_given_flags_win():
+    args = parse_args(["--preset", "recall", "--max-lr", "0.5"])
+    assert (args.task, args.pairs, args.seq_len, args.window, args.spec) == ("recall", 2, 128, 32, "titans_linear")
+    assert args.max_lr == 0.5 and args.lr == 3e-3
+    plain = parse_args([])
+    assert (plain.seq_len, plain.spec, plain.preset) == (256, "titans_mlp2_anchored", None)

@@ -2,6 +2,7 @@
 
     titans-train --model mac --task recall --seq-len 256 --window 64 --steps 600 --out runs/mac
     titans-train --model mac ... --out runs/mac --resume        # continue from runs/mac/ckpt.pt
+    titans-train --model mag --steps 2000 --preset recall       # the README's recall recipe
     titans-train plot runs/mac runs/mag runs/swa --out accuracy.png
 
 Trains with cross-entropy on the answer token, shows a progress bar, evaluates every
@@ -27,8 +28,20 @@ from .lm import MODELS
 from .tasks import TASKS, TaskSpec, make_batch
 
 
+# named flag sets; flags given on the command line override them
+PRESETS: dict[str, dict] = {
+    # the README's recall table: T=128 at 4x a window (MAC: segment) of 32, linear memory
+    "recall": dict(task="recall", pairs=2, seq_len=128, window=32, segment=32, spec="titans_linear",
+                   max_lr=2.0, lr=3e-3, eval_every=250, eval_lengths="64,128,256,512", eval_batches=16),
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="titans-train", description=__doc__.splitlines()[0])
+    p.add_argument("--preset", choices=list(PRESETS),
+                   help="start from a named set of flags (" + "; ".join(
+                       f"{name}: " + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in flags.items())
+                       for name, flags in PRESETS.items()) + ")")
     p.add_argument("--model", choices=list(MODELS), default="mac")
     p.add_argument("--task", choices=list(TASKS), default="recall")
     p.add_argument("--pairs", type=int, default=4, help="key-value pairs (recall)")
@@ -59,6 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue from OUT/ckpt.pt if it exists")
     p.add_argument("--no-progress", action="store_true")
     return p
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Parse titans-train flags: a --preset's values first, then the flags given."""
+    parser = build_parser()
+    preset = parser.parse_known_args(argv)[0].preset
+    if preset:
+        parser.set_defaults(**PRESETS[preset])
+    return parser.parse_args(argv)
 
 
 def make_config(args, task: TaskSpec) -> TitansConfig:
@@ -196,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         plot(a.runs, a.out)
         return 0
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     start = time.time()
     try:
         train(args)
