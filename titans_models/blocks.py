@@ -58,10 +58,13 @@ class Block(nn.Module):
         self.ff = FeedForward(cfg.dim, cfg.ff_mult)
 
     def forward(self, x: Tensor, cache: BlockCache | None = None):
-        cache = cache or BlockCache()
-        h, cache = self.mix(self.norm1(x), cache)
-        x = x + h
+        x, cache = self.residual_mix(x, cache or BlockCache())
         return x + self.ff(self.norm2(x)), cache
+
+    def residual_mix(self, x: Tensor, cache: BlockCache):
+        """The residual stream x (B, T, dim) after the mixing sublayer(s): x + mix(norm1 x)."""
+        h, cache = self.mix(self.norm1(x), cache)
+        return x + h, cache
 
     def mix(self, x: Tensor, cache: BlockCache):
         raise NotImplementedError
@@ -92,14 +95,12 @@ class MALBlock(Block):
         self.mid_norm = RMSNorm(cfg.dim)
         self.attn = SlidingWindowAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, cfg.window, cfg.attention)
 
-    def forward(self, x: Tensor, cache: BlockCache | None = None):
-        cache = cache or BlockCache()
+    def residual_mix(self, x: Tensor, cache: BlockCache):
         m, cache.memory = self.memory(self.norm1(x), cache.memory)
         x = x + m
         y, cache.attn = self.attn(self.mid_norm(x), cache.attn, cache.pos)
         cache.pos += x.shape[1]
-        x = x + y
-        return x + self.ff(self.norm2(x)), cache
+        return x + y, cache
 
 
 class MAGBlock(Block):
