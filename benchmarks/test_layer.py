@@ -1,8 +1,9 @@
 """NeuralMemory layer, side by side with titans-pytorch's NeuralMemory (an optional peer, skipped
 when not installed): B=2, T=2048, dim=256, 4 heads of 64, chunk 64, forward and forward+backward.
 
-Ours computes per-token gates and the read after the update (titans_mlp2_anchored); the peer's
-configuration (batch_size=64) updates its weights once per 64 tokens.
+Ours computes per-token gates and the read after the update (the default rule,
+titans_mlp2_normalized); the peer's configuration (batch_size=64) updates its weights once per
+64 tokens.
 """
 from __future__ import annotations
 

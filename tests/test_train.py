@@ -79,4 +79,4 @@ def test_preset_sets_flags_and_given_flags_win():
     assert (args.task, args.pairs, args.seq_len, args.window, args.spec) == ("recall", 2, 128, 32, "titans_linear")
     assert args.max_lr == 0.5 and args.lr == 3e-3
     plain = parse_args([])
-    assert (plain.seq_len, plain.spec, plain.preset) == (256, "titans_mlp2_anchored", None)
+    assert (plain.seq_len, plain.spec, plain.preset) == (256, "titans_mlp2_normalized", None)

@@ -14,7 +14,7 @@ class TitansConfig:
     heads: int = 4                # attention heads
     mem_heads: int = 4            # memory heads
     mem_dim_head: int = 32        # memory head dim (D)
-    spec: str = "titans_mlp2_anchored"  # memory update rule (forgets toward W0: no collapse)
+    spec: str = "titans_mlp2_normalized"  # memory rule: forgets toward W0 (no collapse), normalized steps
     chunk_size: int = 16          # memory chunk
     segment_len: int = 64         # MAC segment (a multiple of chunk_size)
     window: int = 64              # sliding-window attention (MAG, MAL)

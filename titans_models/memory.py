@@ -10,9 +10,11 @@ eta = 0.95 * sigmoid(.), theta scaled by (1 - eta) so that momentum never amplif
 alpha = sigmoid(.) from linear projections of the token (per_chunk gates: the projection of the
 chunk's first token, so every gate stays causal). The memory starts each sequence from learned
 per-head weights W0 and is updated while it reads; the read o_t goes through a per-head RMSNorm,
-an output gate and a projection. The default rule (`titans_mlp2_anchored`) forgets toward W0
+an output gate and a projection. The default rule (`titans_mlp2_normalized`) forgets toward W0
 rather than toward zero: a bias-free MLP memory that decays toward zero reaches the zero fixed
-point on long streams and stops learning (tests/test_long_memory.py).
+point on long streams and stops learning (tests/test_long_memory.py). It also divides each
+token's rate by the memory's curvature bound (`update.step: normalized`), so a deep memory stays
+stable at rates large enough to store a pair in one step (max_lr 2 on the recall task).
 
 Streaming: the returned state holds the memory at the last chunk boundary, the raw inputs of an
 unfinished chunk, and the convolution history, so that feeding a sequence in pieces of any
@@ -64,7 +66,7 @@ class NeuralMemoryState:
 
 
 class NeuralMemory(nn.Module):
-    def __init__(self, dim: int, heads: int = 4, dim_head: int | None = None, spec: str = "titans_mlp2_anchored",
+    def __init__(self, dim: int, heads: int = 4, dim_head: int | None = None, spec: str = "titans_mlp2_normalized",
                  chunk_size: int | None = None, backend: str = "auto", max_lr: float = 0.01,
                  conv_kernel: int = 4):
         super().__init__()

@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--segment", type=int, default=64)
     p.add_argument("--window", type=int, default=64)
     p.add_argument("--persistent", type=int, default=4)
-    p.add_argument("--spec", default="titans_mlp2_anchored")
+    p.add_argument("--spec", default="titans_mlp2_normalized")
     p.add_argument("--max-lr", type=float, default=0.01, help="largest inner learning rate of the memory")
     p.add_argument("--gate", choices=list(GATES), default="product",
                    help="MAG/MAC: how the memory read gates the attention output")
