@@ -11,9 +11,9 @@ RECIPE = ["--preset", "recall", "--eval-lengths", "128", "--eval-batches", "4", 
           "--device", "cpu", "--no-progress"]
 
 
-def _accuracy(tmp_path, model: str, steps: int) -> float:
-    args = parse_args(RECIPE + ["--model", model, "--steps", str(steps),
-                                               "--eval-every", str(steps), "--out", str(tmp_path / model)])
+def _accuracy(tmp_path, model: str, steps: int, *flags: str) -> float:
+    args = parse_args(RECIPE + ["--model", model, "--steps", str(steps), *flags,
+                                "--eval-every", str(steps), "--out", str(tmp_path / model)])
     return train(args)["accuracy"]["128"]
 
 
@@ -30,3 +30,10 @@ def test_memory_models_reach_90_percent_recall(tmp_path, model, steps):
 @pytest.mark.slow
 def test_attention_only_baseline_stays_near_chance(tmp_path):
     assert _accuracy(tmp_path, "swa", 1500) <= 0.15
+
+
+@pytest.mark.slow
+def test_deep_memory_learns_recall_with_normalized_steps(tmp_path):
+    """The default deep memory (titans_mlp2_normalized) at the recipe's max_lr 2, where the plain
+    gradient step diverges within the first training steps."""
+    assert _accuracy(tmp_path, "mag", 3500, "--spec", "titans_mlp2_normalized") >= 0.9
