@@ -10,7 +10,7 @@ BENCH_JSON := benchmarks/results/latest.json
 GATE_JSON := benchmarks/results/gate.json
 BENCH_FLAGS := -p no:cacheprovider --benchmark-only --benchmark-columns=min,median,max,rounds
 
-.PHONY: setup demo test test-full bench bench-save bench-compare report recall clean
+.PHONY: setup demo test test-full bench bench-save bench-compare report recall recall-deep clean
 
 setup: $(STAMP)
 
@@ -63,6 +63,16 @@ recall: setup
 		$(VENV)/bin/titans-train --model $${run%%:*} --steps $${run##*:} $(RECALL_FLAGS) --out runs/recall/$${run%%:*} || exit 1; \
 	done
 	$(VENV)/bin/titans-train plot $(foreach r,$(RECALL_RUNS),runs/recall/$(firstword $(subst :, ,$(r)))) --out docs/recall.png
+
+# the same task with the default deep memory (titans_mlp2_normalized) in place of titans_linear
+RECALL_DEEP_RUNS ?= mag:5000 mal:5000 mac:5000
+recall-deep: setup
+	for run in $(RECALL_DEEP_RUNS); do \
+		$(VENV)/bin/titans-train --model $${run%%:*} --steps $${run##*:} $(RECALL_FLAGS) --spec titans_mlp2_normalized \
+			--eval-every 500 --out runs/recall-deep/$${run%%:*} || exit 1; \
+	done
+	$(VENV)/bin/titans-train plot $(foreach r,$(RECALL_DEEP_RUNS),runs/recall-deep/$(firstword $(subst :, ,$(r)))) \
+		--out docs/recall_deep.png
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .benchmarks
