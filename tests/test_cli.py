@@ -13,6 +13,8 @@ def test_specs_list_and_show(capsys):
     assert main(["specs", "list"]) == 0
     out = capsys.readouterr().out
     assert "titans_mlp2" in out and "yaad_huber" in out and "huber" in out
+    row = next(line.split() for line in out.splitlines() if line.startswith("titans_mlp2_normalized "))
+    assert row[-2:] == ["init", "normalized"]
     assert main(["specs", "show", "titans_mlp3"]) == 0
     out = capsys.readouterr().out
     assert "layer 3" in out and "gelu" in out

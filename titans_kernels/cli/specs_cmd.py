@@ -23,7 +23,7 @@ def add_parser(sub) -> None:
 
 
 def cmd_list(args) -> int:
-    rows = [("name", "depth", "exp", "act", "res", "loss", "lr", "momentum", "decay", "read")]
+    rows = [("name", "depth", "exp", "act", "res", "loss", "lr", "momentum", "decay", "read", "decay_to", "step")]
     for name, path in list_specs().items():
         try:
             s = load_spec(path)
@@ -33,7 +33,7 @@ def cmd_list(args) -> int:
         u = s.update
         rows.append((s.name, str(s.memory.depth), str(s.memory.expansion if s.memory.depth > 1 else "-"),
                      s.memory.activation, "yes" if s.memory.residual else "no", s.loss.kind,
-                     u.lr, u.momentum, u.decay, u.read))
+                     u.lr, u.momentum, u.decay, u.read, u.decay_to, u.step))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
