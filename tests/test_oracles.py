@@ -25,15 +25,20 @@ def exact_recurrence(ir, inputs, state):
         return h + x if ir.residual else h
 
     def curvature(weights, x):
-        """kappa, written out as Frobenius norms of the layer Jacobians' factors."""
+        """kappa, with each layer Jacobian factor's norm bounded by the smaller of its Frobenius
+        norm and ||(W W^T)^16||_F^(1/16) max|phi'|, the Gram power taken directly."""
         terms, h = [], x
         for l, w in enumerate(weights):
             terms.append(h.pow(2).sum())
             if l < len(weights) - 1:
                 z = w @ h
                 slope = torch.func.vmap(torch.func.grad(act.fn))(z)  # phi'(z), elementwise
-                nxt = weights[l + 1] * slope[None, :]               # W_{l+1} diag(phi'(z))
-                terms = [t * torch.linalg.matrix_norm(nxt) ** 2 for t in terms]
+                nxt = weights[l + 1]
+                frobenius = torch.linalg.matrix_norm(nxt * slope[None, :]) ** 2   # W_{l+1} diag(phi'(z))
+                gram = nxt @ nxt.T if nxt.shape[0] <= nxt.shape[1] else nxt.T @ nxt
+                spectral = torch.linalg.matrix_norm(torch.linalg.matrix_power(gram, 16)) ** (1 / 16)
+                bound = torch.minimum(frobenius, spectral * slope.pow(2).max())
+                terms = [t * bound for t in terms]
                 h = act.fn(z)
         return sum(terms)
 

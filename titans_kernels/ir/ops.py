@@ -96,19 +96,42 @@ LOSSES: dict[str, Loss] = {
 }
 
 
+GRAM_SQUARINGS = 4   # ||W||_op^2 <= ||(W W^T)^16||_F^(1/16) <= n^(1/16) ||W||_op^2
+
+
+def op_norm_sq_bound(W: Tensor) -> Tensor:
+    """An upper bound on ||W||_op^2 for W (..., out, in): the Gram matrix G (the smaller of W W^T
+    and W^T W, n x n) squared GRAM_SQUARINGS times, ||G^(2^s)||_F^(1/2^s), within n^(1/2^s) of
+    the truth. Each square is normalised by its Frobenius norm first (logs accumulate), so nothing
+    overflows. Returns (...)."""
+    G = W @ W.mT if W.shape[-2] <= W.shape[-1] else W.mT @ W
+    log_bound = torch.zeros(G.shape[:-2], dtype=G.dtype, device=G.device)
+    for s in range(GRAM_SQUARINGS + 1):
+        norm = G.flatten(-2).norm(dim=-1).clamp_min(1e-30)
+        log_bound = log_bound + norm.log() / 2 ** s
+        if s < GRAM_SQUARINGS:
+            G = G / norm[..., None, None]
+            G = G @ G
+    return log_bound.exp()
+
+
 def step_scale(act: Activation, X: list[Tensor], Z: list[Tensor], W: list[Tensor]) -> Tensor:
     """The normalized step's per-token factor 1 / max(1, kappa), with no gradient.
 
     kappa bounds the curvature ||J||^2 of the memory output f(k; W) in all of its weights, for
     one token: a depth-L memory with layer inputs x_0 = k, x_l = phi(z_l) has
-    kappa = sum_l ||x_l||^2 prod_{m > l} r_m,  r_m = sum_j phi'(z_{m-1, j})^2 ||W_m[:, j]||^2,
-    evaluated by Horner's rule. X[l]: (..., b, in_l) inputs of layer l; Z[l]: (..., b, out_l)
-    pre-activations (the last may be absent); W[l]: (..., out_l, in_l). Returns (..., b).
+    kappa = sum_l ||x_l||^2 prod_{m > l} r_m, where r_m bounds ||W_m diag(phi'(z_{m-1}))||_op^2 by
+    the smaller of its Frobenius norm, sum_j phi'(z_{m-1, j})^2 ||W_m[:, j]||^2, and
+    `op_norm_sq_bound(W_m)` * max_j phi'(z_{m-1, j})^2; evaluated by Horner's rule.
+    X[l]: (..., b, in_l) inputs of layer l; Z[l]: (..., b, out_l) pre-activations (the last may
+    be absent); W[l]: (..., out_l, in_l). Returns (..., b).
     """
     with torch.no_grad():
         kappa = X[0].pow(2).sum(-1)
         for m in range(1, len(W)):
             col_sq = W[m].pow(2).sum(-2).unsqueeze(-2)                 # (..., 1, in_m)
-            r = (act.d1(Z[m - 1]).pow(2) * col_sq).sum(-1)
-            kappa = kappa * r + X[m].pow(2).sum(-1)
+            slope_sq = act.d1(Z[m - 1]).pow(2)
+            frobenius = (slope_sq * col_sq).sum(-1)
+            spectral = op_norm_sq_bound(W[m]).unsqueeze(-1) * slope_sq.amax(-1)
+            kappa = kappa * torch.minimum(frobenius, spectral) + X[m].pow(2).sum(-1)
         return 1.0 / kappa.clamp_min(1.0)
