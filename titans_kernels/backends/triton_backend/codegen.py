@@ -14,12 +14,13 @@ from __future__ import annotations
 import re
 
 from ...ir import MemoryIR, ReadMode
+from ...ir.ops import GRAM_SQUARINGS
 from .plan import plan_scratch
 
 ACT_CODES = {"silu": 0, "gelu": 1, "relu": 2, "identity": 3}
 LOSS_CODES = {"l2": 0, "huber": 1}
 _HEX = re.compile(r"[0-9a-f]{16}\Z")
-IMPORTS = ("coeff_vectors, col_dot, colsum_prod, copy_block, copy_row, dot_sum, ew_act, ew_grad_act, "
+IMPORTS = ("coeff_vectors, col_dot, colsum_prod, copy_block, copy_row, dot_sum, ew_act, ew_grad_act, frob_norm, "
            "ew_load, ew_loss_grad, ew_store_out, fill, gate_grads, grad2_acc, kappa_rows, lin2, loss_back, mm, "
            "mul_acc, outer_acc, row_add_at, row_dot, rowdot_acc, rowscale, scale_cols, segment_exp, "
            "store_rows, tri_rowcol, vec_add_at, vec_axpy")
@@ -167,11 +168,33 @@ class Emitter:
     def step_scale(self, st: str) -> None:
         """Per-row factors 1 / max(1, kappa) of the normalized step into OFF_SC (Horner over layers)."""
         L, last = self.L, self.L - 1
-        self.call(f"kappa_rows(scr + OFF_SC, {self.X(0)}, scr, scr, BC, D, 1, True, {last == 0}, {self.act}, TILE)")
+        self.call(f"kappa_rows(scr + OFF_SC, {self.X(0)}, scr, scr, 0.0, BC, D, 1, True, {last == 0}, {self.act}, "
+                  "TILE)")
         for m in range(1, L):
             o, i = self.dims[m]
-            self.call(f"kappa_rows(scr + OFF_SC, {self.X(m)}, scr + OFF_Z{m - 1}, {self.W(st, m)}, BC, {i}, {o}, "
-                      f"False, {m == last}, {self.act}, TILE)")
+            self.op_norm_bound(st, m)
+            self.call(f"kappa_rows(scr + OFF_SC, {self.X(m)}, scr + OFF_Z{m - 1}, {self.W(st, m)}, lam{m}, BC, {i}, "
+                      f"{o}, False, {m == last}, {self.act}, TILE)")
+
+    def op_norm_bound(self, st: str, m: int) -> None:
+        """lam{m} = ||G^(2^s)||_F^(1/2^s) for the Gram matrix G of W_m (ir/ops.py op_norm_sq_bound),
+        squared in scratch OFF_GR0 / OFF_GR1, each square normalised by its Frobenius norm."""
+        w, lay = self.w, self.ir.layers[m]
+        o, i = self.dims[m]
+        n = o if lay.out_mult <= lay.in_mult else i
+        if lay.out_mult <= lay.in_mult:   # W W^T
+            self.mm(self.W(st, m), f"{i}, 1", self.W(st, m), f"1, {i}", "scr + OFF_GR0", f"{n}, 1", n, n, i)
+        else:                             # W^T W
+            self.mm(self.W(st, m), f"1, {i}", self.W(st, m), f"{i}, 1", "scr + OFF_GR0", f"{n}, 1", n, n, o)
+        bufs = ["scr + OFF_GR0", "scr + OFF_GR1"]
+        for s in range(GRAM_SQUARINGS + 1):
+            g = bufs[s % 2]
+            w(f"gnorm = frob_norm({g}, {n} * {n}, 256)")
+            w(f"lam{m} = tl.log(gnorm)" if s == 0 else f"lam{m} += tl.log(gnorm) / {2 ** s}")
+            if s < GRAM_SQUARINGS:
+                self.call(f"lin2({g}, {g}, 1.0 / gnorm, scr, 0.0, {n} * {n}, False, 256)")
+                self.mm(g, f"{n}, 1", g, f"{n}, 1", bufs[(s + 1) % 2], f"{n}, 1", n, n, n)
+        w(f"lam{m} = tl.exp(lam{m})")
 
     def read(self, st: str, write_out: bool) -> None:
         L = self.L

@@ -34,9 +34,12 @@ DEFAULT_CONFIG = TritonConfig()
 def default_config(ir) -> TritonConfig:
     """Safe defaults per IR until tuned: chosen so that no shipped spec's forward kernel spills
     registers at D=64, chunk 64 on sm_90 (ptxas -v): depth-1 rules spill with two pipeline
-    stages, and rules that forget toward W0 need 8 warps."""
+    stages, rules that forget toward W0 need 8 warps, and the normalized step's Gram products
+    (depth >= 2) need 16-wide tiles with one stage (tile 32 spills 52-288 bytes)."""
     if ir.depth == 1:
         return TritonConfig(num_stages=1)
+    if ir.normalized_step:
+        return TritonConfig(tile=16, num_warps=8, num_stages=1)
     if ir.decay_to_init:
         return TritonConfig(num_warps=8)
     return DEFAULT_CONFIG

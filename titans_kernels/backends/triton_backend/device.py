@@ -145,15 +145,17 @@ def ew_loss_grad(y_ptr, k_ptr, v_ptr, s_row, g_ptr, sc_ptr, rows, delta,
 
 
 @triton.jit
-def kappa_rows(kap_ptr, x_ptr, z_ptr, w_ptr, M: tl.constexpr, K: tl.constexpr, O: tl.constexpr,
+def kappa_rows(kap_ptr, x_ptr, z_ptr, w_ptr, lam, M: tl.constexpr, K: tl.constexpr, O: tl.constexpr,
                FIRST: tl.constexpr, FINAL: tl.constexpr, ACT: tl.constexpr, BT: tl.constexpr):
     """One Horner step of the curvature bound (ir/ops.py step_scale), per row of a chunk:
-    kap = kap * sum_j act'(Z[:, j])^2 ||W[:, j]||^2 + ||X||^2, with X (M, K) the layer input,
-    Z (M, K) the previous pre-activation, W (O, K). FIRST: kap = ||X||^2 (Z, W unused).
-    FINAL: store 1 / max(1, kap) instead."""
+    kap = kap * min(sum_j act'(Z[:, j])^2 ||W[:, j]||^2, lam * max_j act'(Z[:, j])^2) + ||X||^2,
+    with X (M, K) the layer input, Z (M, K) the previous pre-activation, W (O, K), lam the
+    operator-norm bound of W. FIRST: kap = ||X||^2 (Z, W, lam unused). FINAL: store
+    1 / max(1, kap) instead."""
     for m0 in range(0, M, BT):
         rm = m0 + tl.arange(0, BT)
         r = tl.zeros((BT,), tl.float32)
+        mx = tl.zeros((BT,), tl.float32)
         xx = tl.zeros((BT,), tl.float32)
         for j0 in range(0, K, BT):
             rj = j0 + tl.arange(0, BT)
@@ -167,12 +169,19 @@ def kappa_rows(kap_ptr, x_ptr, z_ptr, w_ptr, M: tl.constexpr, K: tl.constexpr, O
                     col += tl.sum(wt * wt, 0)
                 d = act_d1(tl.load(z_ptr + rm[:, None] * K + rj[None, :]), ACT)
                 r += tl.sum(d * d * col[None, :], 1)
+                mx = tl.maximum(mx, tl.max(d * d, 1))
         kap = xx
         if not FIRST:
-            kap = tl.load(kap_ptr + rm) * r + xx
+            kap = tl.load(kap_ptr + rm) * tl.minimum(r, lam * mx) + xx
         if FINAL:
             kap = 1.0 / tl.maximum(kap, 1.0)
         tl.store(kap_ptr + rm, kap)
+
+
+@triton.jit
+def frob_norm(x_ptr, NUMEL: tl.constexpr, BLOCK: tl.constexpr):
+    """max(||x||_F, 1e-30) over NUMEL contiguous floats."""
+    return tl.maximum(tl.sqrt(dot_sum(x_ptr, x_ptr, NUMEL, BLOCK)), 1e-30)
 
 
 @triton.jit
