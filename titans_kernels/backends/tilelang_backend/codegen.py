@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from ...ir import MemoryIR, ReadMode
+from ...ir.ops import GRAM_SQUARINGS
 
 # activation value and derivative as expressions of {z}; every name is whitelisted by the IR
 ACT = {
@@ -147,12 +148,21 @@ class Emitter:
             p.append(("QK", ("BH", b, b)))
         return p + self.step_params()
 
+    def gram_size(self, m: int) -> int:
+        """Side of layer m's Gram matrix: the smaller of W W^T and W^T W."""
+        o, i = self.shapes[m]
+        return min(o, i)
+
     def step_params(self) -> list[tuple[str, tuple]]:
-        """Scratch of the normalized step: per-row factors KAP, a row sum RR, column norms CSQ."""
+        """Scratch of the normalized step: per-row factors KAP, row sums RR and maxima RM, column
+        norms CSQ, the Gram matrices GR0 / GR1 with their row sums RDN, and LAM (a Frobenius norm
+        squared, then the log of the operator-norm bound)."""
         if not self.ir.normalized_step:
             return []
         b, hidden = self.cfg.b, max(i for _, i in self.shapes)
-        return [("KAP", ("BH", b)), ("RR", ("BH", b)), ("CSQ", ("BH", hidden))]
+        n = max((self.gram_size(m) for m in range(1, self.L)), default=1)
+        return [("KAP", ("BH", b)), ("RR", ("BH", b)), ("RM", ("BH", b)), ("CSQ", ("BH", hidden)),
+                ("GR0", ("BH", n, n)), ("GR1", ("BH", n, n)), ("RDN", ("BH", n)), ("LAM", ("BH", 2))]
 
     # -- loop helpers -------------------------------------------------------------------
     def _par(self, *extents: int) -> str:
@@ -239,6 +249,29 @@ class Emitter:
         s(f"        {dst.format(i=i)} {sign}= {a.format(i=i, j=j)} * {b_.format(i=i, j=j)}")
         self.sync()
 
+    def fulldot(self, dst: str, a: str, b_: str, rows: int, cols: int, scratch: str = "RD") -> None:
+        """dst += sum_ij a[i, j] b[i, j]: row sums into `scratch` (`rowdot`), then one thread adds them."""
+        self.elementwise(1, rows, [(f"{scratch}[bh, {{j}}]", "0.0")])
+        self.rowdot(f"{scratch}[bh, {{i}}]", a, b_, rows, cols)
+        s = self.src
+        u = s.uid()
+        one = "T.Parallel(1)" if self.gpu else "T.serial(1)"
+        s(f"for z{u} in {one}:")
+        s(f"    for r{u} in T.serial({rows}):")
+        s(f"        {dst} += {scratch}[bh, r{u}]")
+        self.sync()
+
+    def rowmax(self, dst: str, a: str, rows: int, cols: int) -> None:
+        """dst[i] = max(dst[i], max_j a[i, j]); dst, a are templates with {i} (and {j})."""
+        s = self.src
+        u = s.uid()
+        i, j = f"r{u}", f"c{u}"
+        loop = f"T.Parallel({rows})" if self.gpu else f"T.serial({rows})"
+        s(f"for {i} in {loop}:")
+        s(f"    for {j} in T.serial({cols}):")
+        s(f"        {dst.format(i=i)} = T.max({dst.format(i=i)}, {a.format(i=i, j=j)})")
+        self.sync()
+
     # -- the chunk ----------------------------------------------------------------------
     def act(self, which: int, z: str) -> str:
         return "(" + ACT[self.ir.activation][which].format(z=z) + ")"
@@ -251,23 +284,47 @@ class Emitter:
 
     def step_scale(self) -> None:
         """KAP[row] = 1 / max(1, kappa) of the normalized step (ir/ops.py step_scale), by Horner's
-        rule over the layers: kappa = kappa * sum_j phi'(Z_{m-1})_j^2 ||W_m[:, j]||^2 + ||X_m||^2."""
+        rule over the layers: kappa = kappa * min(sum_j phi'(Z_{m-1})_j^2 ||W_m[:, j]||^2,
+        lam_m max_j phi'(Z_{m-1})_j^2) + ||X_m||^2."""
         b = self.cfg.b
         self.elementwise(1, b, [("KAP[bh, {j}]", "0.0")])
         k = "K[bh, t0 + {i}, {j}]"
         self.rowdot("KAP[bh, {i}]", k, k, b, self.cfg.D)
         for m in range(1, self.L):
             o, i = self.shapes[m]
+            self.op_norm_bound(m)
             self.elementwise(1, i, [("CSQ[bh, {j}]", "0.0")])
             w = f"{self.W(m)}[bh, {{j}}, {{i}}]"
             self.rowdot("CSQ[bh, {i}]", w, w, i, o)
-            self.elementwise(1, b, [("RR[bh, {j}]", "0.0")])
+            self.elementwise(1, b, [("RR[bh, {j}]", "0.0"), ("RM[bh, {j}]", "0.0")])
             d1 = self.act(1, f"Z{m - 1}[bh, {{i}}, {{j}}]")
             self.rowdot("RR[bh, {i}]", f"{d1} * {d1}", "CSQ[bh, {j}]", b, i)
-            self.elementwise(1, b, [("KAP[bh, {j}]", "KAP[bh, {j}] * RR[bh, {j}]")])
+            self.rowmax("RM[bh, {i}]", f"{d1} * {d1}", b, i)
+            self.elementwise(1, b, [("KAP[bh, {j}]", "KAP[bh, {j}] * T.min(RR[bh, {j}], LAM[bh, 1] * RM[bh, {j}])")])
             x = f"X{m}[bh, {{i}}, {{j}}]"
             self.rowdot("KAP[bh, {i}]", x, x, b, i)
         self.elementwise(1, b, [("KAP[bh, {j}]", "1.0 / T.max(KAP[bh, {j}], 1.0)")])
+
+    def op_norm_bound(self, m: int) -> None:
+        """LAM[bh, 1] = ||G^(2^s)||_F^(1/2^s) for the Gram matrix G of W_m (ir/ops.py
+        op_norm_sq_bound), squared in GR0 / GR1, each square normalised by its Frobenius norm."""
+        o, i = self.shapes[m]
+        n, W = self.gram_size(m), self.W(m)
+        gram = Term(Operand(W), Operand(W), K=i, tb=True) if o <= i else Term(Operand(W), Operand(W), K=o, ta=True)
+        self.gemm(n, n, [gram], [("GR0[bh, {i}, {j}]", "{acc}")])
+        bufs = ("GR0", "GR1")
+        norm = "T.max(T.sqrt(LAM[bh, 0]), 1e-30)"
+        for s in range(GRAM_SQUARINGS + 1):
+            g = f"{bufs[s % 2]}[bh, {{i}}, {{j}}]"
+            self.elementwise(1, 1, [("LAM[bh, 0]", "0.0")])
+            self.fulldot("LAM[bh, 0]", g, g, n, n, scratch="RDN")
+            log = f"T.log({norm})" if s == 0 else f"LAM[bh, 1] + T.log({norm}) / {2.0 ** s!r}"
+            self.elementwise(1, 1, [("LAM[bh, 1]", log)])
+            if s < GRAM_SQUARINGS:
+                self.elementwise(n, n, [(g, f"{g} / {norm}")])
+                self.gemm(n, n, [Term(Operand(bufs[s % 2]), Operand(bufs[s % 2]), K=n)],
+                          [(f"{bufs[(s + 1) % 2]}[bh, {{i}}, {{j}}]", "{acc}")])
+        self.elementwise(1, 1, [("LAM[bh, 1]", "T.exp(LAM[bh, 1])")])
 
     def copy_state(self, dst: str, src: str, index: str = "") -> None:
         """W / S between the working state and a stored copy: dst, src are "W" / "CKW" ... prefixes;

@@ -84,18 +84,6 @@ class BackwardEmitter(Emitter):
         return p + self.step_params()
 
     # -- reductions ---------------------------------------------------------------------
-    def fulldot(self, dst: str, a: str, b_: str, rows: int, cols: int) -> None:
-        """dst += sum_ij a[i, j] b[i, j]: row sums into RD (`rowdot`), then one thread adds them."""
-        self.elementwise(1, rows, [("RD[bh, {j}]", "0.0")])
-        self.rowdot("RD[bh, {i}]", a, b_, rows, cols)
-        s = self.src
-        u = s.uid()
-        one = "T.Parallel(1)" if self.gpu else "T.serial(1)"
-        s(f"for z{u} in {one}:")
-        s(f"    for r{u} in T.serial({rows}):")
-        s(f"        {dst} += RD[bh, r{u}]")
-        self.sync()
-
     # -- the chunk's backward -----------------------------------------------------------
     def chunk_backward(self) -> None:
         ir, L, b = self.ir, self.L, self.cfg.b
