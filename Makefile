@@ -65,7 +65,7 @@ recall: setup
 	$(VENV)/bin/titans-train plot $(foreach r,$(RECALL_RUNS),runs/recall/$(firstword $(subst :, ,$(r)))) --out docs/recall.png
 
 # the same task with the default deep memory (titans_mlp2_normalized) in place of titans_linear
-RECALL_DEEP_RUNS ?= mag:5000 mal:5000 mac:5000
+RECALL_DEEP_RUNS ?= mag:2000 mal:3000 mac:3000
 recall-deep: setup
 	for run in $(RECALL_DEEP_RUNS); do \
 		$(VENV)/bin/titans-train --model $${run%%:*} --steps $${run##*:} $(RECALL_FLAGS) --spec titans_mlp2_normalized \

@@ -45,6 +45,8 @@ def test_ir_is_immutable_and_specialised():
     full = tk.lower(tk.load_spec("titans_mlp2"))
     b, d, h = 64, 64, 256
     assert full.macs_per_chunk(d, b) == 11 * b * d * h + b * b * (2 * d + 2 * h)
+    normalized = tk.lower(tk.load_spec("titans_mlp2_normalized"))   # plus W2 W2^T and 4 squarings
+    assert normalized.macs_per_chunk(d, b) == full.macs_per_chunk(d, b) + d * h * d + 4 * d ** 3
 
 
 def test_absent_gates_give_simpler_coefficients_without_log_zero():

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from ..spec import MemorySpec
-from .ops import ACTIVATIONS, LOSSES
+from .ops import ACTIVATIONS, GRAM_SQUARINGS, LOSSES
 
 
 class GateMode(str, Enum):
@@ -95,6 +95,10 @@ class MemoryIR:
         total -= b * first_out * first_in                 # no gradient flows past layer 1
         if self.read is ReadMode.CHUNK_START:
             total -= sum(b * o * i * (moments - 1) for o, i in self.layer_shapes(head_dim))
+        if self.normalized_step:                          # Gram product and squarings per layer
+            for o, i in self.layer_shapes(head_dim)[1:]:
+                n = min(o, i)
+                total += o * i * n + GRAM_SQUARINGS * n ** 3
         return total
 
     def describe(self) -> str:
