@@ -21,6 +21,10 @@ def test_mag_learns_recall_beyond_its_window(tmp_path):
     assert _accuracy(tmp_path, "mag", 1000) >= 0.8
 
 
+def test_mag_with_the_default_deep_memory_learns_recall(tmp_path):
+    assert _accuracy(tmp_path, "mag", 1000, "--spec", "titans_mlp2_normalized") >= 0.8
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("model, steps", [("mag", 2000), ("mal", 3000), ("mac", 4000)])
 def test_memory_models_reach_90_percent_recall(tmp_path, model, steps):
@@ -33,7 +37,8 @@ def test_attention_only_baseline_stays_near_chance(tmp_path):
 
 
 @pytest.mark.slow
-def test_deep_memory_learns_recall_with_normalized_steps(tmp_path):
+@pytest.mark.parametrize("model, steps", [("mag", 2000), ("mac", 3000)])
+def test_deep_memory_learns_recall_with_normalized_steps(tmp_path, model, steps):
     """The default deep memory (titans_mlp2_normalized) at the recipe's max_lr 2, where the plain
     gradient step diverges within the first training steps."""
-    assert _accuracy(tmp_path, "mag", 3500, "--spec", "titans_mlp2_normalized") >= 0.9
+    assert _accuracy(tmp_path, model, steps, "--spec", "titans_mlp2_normalized") >= 0.9
