@@ -130,7 +130,8 @@ def step_scale(act: Activation, X: list[Tensor], Z: list[Tensor], W: list[Tensor
         kappa = X[0].pow(2).sum(-1)
         for m in range(1, len(W)):
             col_sq = W[m].pow(2).sum(-2).unsqueeze(-2)                 # (..., 1, in_m)
-            slope_sq = act.d1(Z[m - 1]).pow(2)
+            z = Z[m - 1]
+            slope_sq = act.grad(torch.ones_like(z), z).pow(2)   # phi'(z)^2; the fused form is faster
             frobenius = (slope_sq * col_sq).sum(-1)
             spectral = op_norm_sq_bound(W[m]).unsqueeze(-1) * slope_sq.amax(-1)
             kappa = kappa * torch.minimum(frobenius, spectral) + X[m].pow(2).sum(-1)
