@@ -8,7 +8,7 @@ import torch
 
 import titans_kernels as tk
 from titans_kernels.backends.torch_dual import coeffs
-from titans_kernels.ir import GateMode, ReadMode
+from titans_kernels.ir import ACTIVATIONS, GateMode, ReadMode
 from titans_kernels.testing import rel_error
 
 from conftest import make_case
@@ -127,3 +127,19 @@ def test_auto_backend_uses_torch_for_cpu_inputs():
     out, _ = rule(*inputs.args(), state=state, chunk_size=8)
     ref, _ = tk.compile("titans_mlp2", backend="torch")(*inputs.args(), state=state, chunk_size=8)
     assert rule.last_backend == "torch" and torch.equal(out, ref)
+
+
+@pytest.mark.parametrize("name", ["silu", "gelu", "relu", "identity"])
+def test_activation_derivatives_match_autograd_tracked_or_not(name):
+    """phi' and phi'' (the backward's building blocks) against autograd, both in the in-place
+    form used without autograd and in the form autograd differentiates."""
+    act = ACTIVATIONS[name]
+    x = torch.randn(500, dtype=torch.float64, generator=torch.Generator().manual_seed(0)) * 3
+    leaf = x.clone().requires_grad_()
+    d1, = torch.autograd.grad(act.fn(leaf).sum(), leaf, create_graph=True)
+    d2, = torch.autograd.grad(d1.sum(), leaf) if d1.requires_grad else (torch.zeros_like(x),)
+    assert torch.allclose(act.d1(x), d1, rtol=1e-12, atol=1e-12)
+    assert torch.allclose(act.d2(x), d2, rtol=1e-12, atol=1e-12)
+    assert torch.allclose(act.d1(leaf), d1, rtol=1e-12, atol=1e-12)
+    if name in ("silu", "gelu"):
+        assert torch.autograd.gradcheck(act.d1, (leaf[:20].detach().requires_grad_(),))
