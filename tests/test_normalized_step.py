@@ -67,7 +67,6 @@ def test_normalized_step_stays_bounded_where_the_gradient_step_diverges():
     assert not sizes["titans_mlp2_anchored"] < 100 * start   # inf or NaN also fail "<"
 
 
-
 @pytest.mark.parametrize("backend", ["triton", "tilelang"])
 @pytest.mark.parametrize("T", [40, 64])
 def test_kernels_forward_and_backward_at_large_curvature(backend, T):

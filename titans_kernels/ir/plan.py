@@ -31,6 +31,10 @@ class LayerIR:
     def shape(self, head_dim: int) -> tuple[int, int]:
         return self.out_mult * head_dim, self.in_mult * head_dim
 
+    def gram_side(self, head_dim: int) -> int:
+        """Side of the smaller Gram matrix, W W^T or W^T W (the normalized step's norm bound)."""
+        return min(self.shape(head_dim))
+
 
 @dataclass(frozen=True)
 class GatesIR:
@@ -96,8 +100,9 @@ class MemoryIR:
         if self.read is ReadMode.CHUNK_START:
             total -= sum(b * o * i * (moments - 1) for o, i in self.layer_shapes(head_dim))
         if self.normalized_step:                          # Gram product and squarings per layer
-            for o, i in self.layer_shapes(head_dim)[1:]:
-                n = min(o, i)
+            for layer in self.layers[1:]:
+                o, i = layer.shape(head_dim)
+                n = layer.gram_side(head_dim)
                 total += o * i * n + GRAM_SQUARINGS * n ** 3
         return total
 

@@ -148,11 +148,6 @@ class Emitter:
             p.append(("QK", ("BH", b, b)))
         return p + self.step_params()
 
-    def gram_size(self, m: int) -> int:
-        """Side of layer m's Gram matrix: the smaller of W W^T and W^T W."""
-        o, i = self.shapes[m]
-        return min(o, i)
-
     def step_params(self) -> list[tuple[str, tuple]]:
         """Scratch of the normalized step: per-row factors KAP, row sums RR and maxima RM, column
         norms CSQ, the Gram matrices GR0 / GR1 with their row sums RDN, and LAM (a Frobenius norm
@@ -160,7 +155,7 @@ class Emitter:
         if not self.ir.normalized_step:
             return []
         b, hidden = self.cfg.b, max(i for _, i in self.shapes)
-        n = max((self.gram_size(m) for m in range(1, self.L)), default=1)
+        n = max((lay.gram_side(self.cfg.D) for lay in self.ir.layers[1:]), default=1)
         return [("KAP", ("BH", b)), ("RR", ("BH", b)), ("RM", ("BH", b)), ("CSQ", ("BH", hidden)),
                 ("GR0", ("BH", n, n)), ("GR1", ("BH", n, n)), ("RDN", ("BH", n)), ("LAM", ("BH", 2))]
 
@@ -238,16 +233,20 @@ class Emitter:
         s(f"    T.copy({t.b.buf}[bh, {b_idx}], {Bs})")
         s(f"    T.gemm({As}, {Bs}, {acc}, transpose_A={t.ta}, transpose_B={t.tb})")
 
-    def rowdot(self, dst: str, a: str, b_: str, rows: int, cols: int, sign: str = "+") -> None:
-        """dst[i] (+|-)= sum_j a[i, j] b[i, j]; dst, a, b are templates with {i} (and {j})."""
+    def _row_loop(self, statement: str, rows: int, cols: int) -> None:
+        """for i < rows (parallel on the GPU), for j < cols (serial): `statement` with {i}, {j}."""
         s = self.src
         u = s.uid()
         i, j = f"r{u}", f"c{u}"
         loop = f"T.Parallel({rows})" if self.gpu else f"T.serial({rows})"
         s(f"for {i} in {loop}:")
         s(f"    for {j} in T.serial({cols}):")
-        s(f"        {dst.format(i=i)} {sign}= {a.format(i=i, j=j)} * {b_.format(i=i, j=j)}")
+        s(f"        {statement.format(i=i, j=j)}")
         self.sync()
+
+    def rowdot(self, dst: str, a: str, b_: str, rows: int, cols: int, sign: str = "+") -> None:
+        """dst[i] (+|-)= sum_j a[i, j] b[i, j]; dst, a, b are templates with {i} (and {j})."""
+        self._row_loop(f"{dst} {sign}= {a} * {b_}", rows, cols)
 
     def fulldot(self, dst: str, a: str, b_: str, rows: int, cols: int, scratch: str = "RD") -> None:
         """dst += sum_ij a[i, j] b[i, j]: row sums into `scratch` (`rowdot`), then one thread adds them."""
@@ -263,14 +262,7 @@ class Emitter:
 
     def rowmax(self, dst: str, a: str, rows: int, cols: int) -> None:
         """dst[i] = max(dst[i], max_j a[i, j]); dst, a are templates with {i} (and {j})."""
-        s = self.src
-        u = s.uid()
-        i, j = f"r{u}", f"c{u}"
-        loop = f"T.Parallel({rows})" if self.gpu else f"T.serial({rows})"
-        s(f"for {i} in {loop}:")
-        s(f"    for {j} in T.serial({cols}):")
-        s(f"        {dst.format(i=i)} = T.max({dst.format(i=i)}, {a.format(i=i, j=j)})")
-        self.sync()
+        self._row_loop(f"{dst} = T.max({dst}, {a})", rows, cols)
 
     # -- the chunk ----------------------------------------------------------------------
     def act(self, which: int, z: str) -> str:
@@ -309,7 +301,7 @@ class Emitter:
         """LAM[bh, 1] = ||G^(2^s)||_F^(1/2^s) for the Gram matrix G of W_m (ir/ops.py
         op_norm_sq_bound), squared in GR0 / GR1, each square normalised by its Frobenius norm."""
         o, i = self.shapes[m]
-        n, W = self.gram_size(m), self.W(m)
+        n, W = self.ir.layers[m].gram_side(self.cfg.D), self.W(m)
         gram = Term(Operand(W), Operand(W), K=i, tb=True) if o <= i else Term(Operand(W), Operand(W), K=o, ta=True)
         self.gemm(n, n, [gram], [("GR0[bh, {i}, {j}]", "{acc}")])
         bufs = ("GR0", "GR1")

@@ -181,11 +181,12 @@ class Emitter:
         squared in scratch OFF_GR0 / OFF_GR1, each square normalised by its Frobenius norm."""
         w, lay = self.w, self.ir.layers[m]
         o, i = self.dims[m]
-        n = o if lay.out_mult <= lay.in_mult else i
-        if lay.out_mult <= lay.in_mult:   # W W^T
-            self.mm(self.W(st, m), f"{i}, 1", self.W(st, m), f"1, {i}", "scr + OFF_GR0", f"{n}, 1", n, n, i)
-        else:                             # W^T W
-            self.mm(self.W(st, m), f"1, {i}", self.W(st, m), f"{i}, 1", "scr + OFF_GR0", f"{n}, 1", n, n, o)
+        rows, cols = f"{i}, 1", f"1, {i}"      # strides of W and of W^T
+        if lay.out_mult <= lay.in_mult:        # G = W W^T (o x o)
+            n, a, b, K = o, rows, cols, i
+        else:                                  # G = W^T W (i x i)
+            n, a, b, K = i, cols, rows, o
+        self.mm(self.W(st, m), a, self.W(st, m), b, "scr + OFF_GR0", f"{n}, 1", n, n, K)
         bufs = ["scr + OFF_GR0", "scr + OFF_GR1"]
         for s in range(GRAM_SQUARINGS + 1):
             g = bufs[s % 2]

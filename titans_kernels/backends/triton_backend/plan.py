@@ -29,7 +29,7 @@ def buffer_sizes(ir: MemoryIR, D: int, b: int, backward: bool) -> list[tuple[str
              ("C", b * b), ("F", b * b), ("LB", b * b), ("LP", b * b)]
     sizes += [(name, b) for name in ("TH", "ACUM", "NCUM", "PV", "PE", "A", "M", "CV", "W")]
     if ir.normalized_step:  # per-row step factors, and two Gram matrices for the norm bound
-        gram = max((min(o, i) for o, i in shapes[1:]), default=0)
+        gram = max((layer.gram_side(D) for layer in ir.layers[1:]), default=0)
         sizes += [("SC", b), ("GR0", gram * gram), ("GR1", gram * gram)]
     if ir.decay_to_init:  # anchor W0 and the per-chunk effective weights U + W0
         sizes += [("ANC", wn)] + [(f"WE{l}", o * i) for l, (o, i) in enumerate(shapes)]
