@@ -261,3 +261,21 @@ def test_causal_conv_equals_padded_depthwise_conv1d():
     zero = torch.nn.functional.conv1d(torch.nn.functional.pad(x.transpose(1, 2), (3, 0)), conv.conv.weight,
                                       conv.conv.bias, groups=6).transpose(1, 2)
     assert torch.allclose(conv(x), zero, atol=1e-6)
+
+
+def test_causal_conv_gradients_equal_conv1d():
+    """The in-place multiply-adds keep autograd exact: gradients of x, history, taps and bias."""
+    from titans_models.layers import CausalDepthwiseConv
+    torch.manual_seed(1)
+    conv = CausalDepthwiseConv(6, 4)
+    x, hist = torch.randn(2, 9, 6, requires_grad=True), torch.randn(2, 3, 6, requires_grad=True)
+    w = torch.randn(2, 9, 6)
+    (conv(x, hist) * w).sum().backward()
+    ours = [t.grad.clone() for t in (x, hist, conv.conv.weight, conv.conv.bias)]
+    for t in (x, hist, conv.conv.weight, conv.conv.bias):
+        t.grad = None
+    ref = torch.nn.functional.conv1d(torch.cat([hist, x], 1).transpose(1, 2), conv.conv.weight, conv.conv.bias,
+                                     groups=6).transpose(1, 2)
+    (ref * w).sum().backward()
+    for mine, t in zip(ours, (x, hist, conv.conv.weight, conv.conv.bias)):
+        assert torch.allclose(mine, t.grad, atol=1e-5), (mine - t.grad).abs().max()

@@ -6,6 +6,7 @@
 """
 from .backends import CompiledRule, MemoryState, backend_names
 from .backends.reference import memory_apply
+from .backends.torch_dual.engine import cpu_engine, matmul_engine
 from .compiler import compile  # noqa: A004
 from .errors import BackendError, InputError, SpecError, TitansError
 from .ir import MemoryIR, lower
@@ -15,6 +16,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "compile", "load_spec", "parse_spec", "list_specs", "lower", "backend_names", "memory_apply",
+    "cpu_engine", "matmul_engine",
     "MemorySpec", "MemoryIR", "MemoryState", "CompiledRule",
     "TitansError", "SpecError", "InputError", "BackendError", "__version__",
 ]

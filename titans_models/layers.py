@@ -34,8 +34,8 @@ class CausalDepthwiseConv(nn.Module):
         taps = self.conv.weight.view(-1, self.kernel).t()        # (K, C)
         T = x.shape[1]
         y = torch.addcmul(self.conv.bias, full[:, :T], taps[0])
-        for j in range(1, self.kernel):
-            y = torch.addcmul(y, full[:, j: j + T], taps[j])
+        for j in range(1, self.kernel):   # in place: addcmul's backward needs its factors, not y
+            y.addcmul_(full[:, j: j + T], taps[j])
         return y
 
 

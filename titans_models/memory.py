@@ -133,7 +133,12 @@ class NeuralMemory(nn.Module):
         return tk.memory_apply(self.ir, state.memory.weights, q)
 
     def forward(self, x: Tensor, state: NeuralMemoryState | None = None):
-        """x: (B, T, dim) -> (y (B, T, dim), state)."""
+        """x: (B, T, dim) -> (y (B, T, dim), state). Float32 CPU products run on the engine
+        `tk.cpu_engine()` picked for this machine."""
+        with tk.matmul_engine(x.device):
+            return self._forward(x, state)
+
+    def _forward(self, x: Tensor, state: NeuralMemoryState | None):
         B, T, _ = x.shape
         state = state or self.initial_state(B, x.device)
         P = state.pending.shape[1]

@@ -25,15 +25,23 @@ def _version(pkg: str) -> str | None:
 
 
 def fingerprint() -> dict:
-    """{"device", "torch", "triton", "tilelang"}: device is the GPU name on a CUDA machine, else the
-    CPU model."""
+    """{"device", "torch", "triton", "tilelang"[, "matmul"]}: device is the GPU name on a CUDA
+    machine, else the CPU model; on CPU, "matmul" names the engine of float32 products when it is
+    not torch's default (`tk.cpu_engine`)."""
     import torch
-    dev = torch.cuda.get_device_name() if torch.cuda.is_available() else f"cpu {cpu_model()}"
-    return {"device": dev, "torch": _version("torch"), "triton": _version("triton"), "tilelang": _version("tilelang")}
+    fp = {"device": f"cpu {cpu_model()}", "torch": _version("torch"), "triton": _version("triton"),
+          "tilelang": _version("tilelang")}
+    if torch.cuda.is_available():
+        fp["device"] = torch.cuda.get_device_name()
+    else:
+        from ..backends.torch_dual.engine import cpu_engine
+        if cpu_engine() != "default":
+            fp["matmul"] = cpu_engine()
+    return fp
 
 
 def slug(fp: dict) -> str:
-    """File-name form of a fingerprint, e.g. cpu-amd-epyc-7b13_torch-2.13.0_triton-3.7.1."""
-    parts = [fp["device"]] + [f"{k}-{fp[k]}" for k in ("torch", "triton") if fp.get(k)]
+    """File-name form of a fingerprint, e.g. cpu-amd-epyc-7b13_torch-2.13.0_triton-3.7.1_matmul-onednn."""
+    parts = [fp["device"]] + [f"{k}-{fp[k]}" for k in ("torch", "triton", "matmul") if fp.get(k)]
     text = "_".join(re.sub(r"[^a-z0-9.]+", "-", p.lower()).strip("-") for p in parts)
     return text[:160]

@@ -21,6 +21,7 @@ from torch import Tensor
 from ...ir import MemoryIR
 from . import chunk as chunk_ops
 from . import coeffs as coeff_ops
+from .engine import matmul_engine
 
 
 class Layout:
@@ -257,7 +258,8 @@ class DualFormFunction(torch.autograd.Function):
         needs_grad = any(ctx.needs_input_grad)
         if not needs_grad:
             group = min(lay.N, FORWARD_ONLY_GROUP)
-        out, WS_end, ckpts, tail = run_forward(ir, lay, WS, group, for_backward=needs_grad, anchor=anchor)
+        with matmul_engine(lay.device):
+            out, WS_end, ckpts, tail = run_forward(ir, lay, WS, group, for_backward=needs_grad, anchor=anchor)
         ctx.ir, ctx.group, ctx.lay, ctx.ckpts, ctx.tail, ctx.anchor = ir, group, lay, ckpts, tail, anchor
         ctx.in_dtypes = [x.dtype if isinstance(x, Tensor) else None for x in (q, k, v, theta, eta, alpha)]
         ctx.state_dtypes = [s.dtype for s in state]
@@ -289,8 +291,9 @@ def backward_from_checkpoints(ir: MemoryIR, lay: Layout, checkpoints: list[list[
                                                   device=lay.device)
               for i, d in enumerate(d_state)]
     dWS = pack_state(ir, filled[:L], filled[L:] or None, lay.n, lay.cdt)
-    dq, dk, dv, dth, deta, dal, dWS0, dA = run_backward(ir, lay, checkpoints, tail, group,
-                                                        d_out.reshape(lay.n, lay.T, lay.D), dWS, anchor)
+    with matmul_engine(lay.device):
+        dq, dk, dv, dth, deta, dal, dWS0, dA = run_backward(ir, lay, checkpoints, tail, group,
+                                                            d_out.reshape(lay.n, lay.T, lay.D), dWS, anchor)
     dt = in_dtypes
     grads = [lay.tokens_out(dq, dt[0]), lay.tokens_out(dk, dt[1]), lay.tokens_out(dv, dt[2]),
              lay.gates_out(dth, dt[3]),
