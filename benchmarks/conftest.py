@@ -90,12 +90,19 @@ def _conv_backward_flops(grad_out_shape, x_shape, w_shape, *args, output_mask=No
     return per_output * (int(bool(mask[0])) + int(bool(mask[1])))
 
 
+def _baddbmm_inplace_flops(self_shape, b1_shape, b2_shape, *args, **kwargs) -> int:
+    """In-place batched multiply-add: torch's counter knows baddbmm but not baddbmm_."""
+    n, m, k = b1_shape
+    return 2 * n * m * k * b2_shape[-1]
+
+
 def count_flops(fn: Callable) -> float:
     """FLOPs of one call of fn, counted by torch's FlopCounterMode (matrix products and
-    convolutions; depthwise convolution backward corrected)."""
+    convolutions; depthwise convolution backward corrected, in-place baddbmm_ added)."""
     from torch.utils.flop_counter import FlopCounterMode
-    with FlopCounterMode(display=False,
-                         custom_mapping={torch.ops.aten.convolution_backward: _conv_backward_flops}) as counter:
+    mapping = {torch.ops.aten.convolution_backward: _conv_backward_flops,
+               torch.ops.aten.baddbmm_: _baddbmm_inplace_flops}
+    with FlopCounterMode(display=False, custom_mapping=mapping) as counter:
         fn()
     return float(counter.get_total_flops())
 

@@ -109,3 +109,16 @@ def test_rule_matches_oracle_on_either_engine(fresh_choice, forced):
     for mine, ref in zip(args + st.weights, g64_args + g64_state.weights):
         if ref is not None:
             assert rel_error(mine.grad, ref.grad) < 1e-3
+
+
+def test_probe_is_invisible_to_a_flop_counter(fresh_choice):
+    """The first call on a process runs the probe; its products must not be counted as the
+    caller's work."""
+    from torch.utils.flop_counter import FlopCounterMode
+    fresh_choice.delenv("TITANS_CPU_MATMUL", raising=False)
+    a, b = torch.randn(4, 8, 16), torch.randn(4, 16, 8)
+    with FlopCounterMode(display=False) as counter:
+        with tk.matmul_engine(torch.device("cpu")):   # triggers the probe
+            torch.bmm(a, b)
+    assert engine.cpu_engine.cache_info().currsize == 1
+    assert counter.get_total_flops() == 2 * 4 * 8 * 16 * 8
