@@ -125,12 +125,18 @@ def op_norm_sq_bound(W: Tensor) -> Tensor:
     G = W @ W.mT if W.shape[-2] <= W.shape[-1] else W.mT @ W
     log_bound = torch.zeros(G.shape[:-2], dtype=G.dtype, device=G.device)
     for s in range(GRAM_SQUARINGS + 1):
-        norm = G.flatten(-2).norm(dim=-1).clamp_min(1e-30)
-        log_bound = log_bound + norm.log() / 2 ** s
+        norm = torch.linalg.vector_norm(G, dim=(-2, -1)).clamp_min_(1e-30)
         if s < GRAM_SQUARINGS:
-            G = G / norm[..., None, None]
+            G = G.div_(norm[..., None, None])
             G = G @ G
-    return log_bound.exp()
+        log_bound.add_(norm.log_(), alpha=1.0 / 2 ** s)
+    return log_bound.exp_()
+
+
+def _sq_norm(x: Tensor, dim: int) -> Tensor:
+    """Squared Euclidean norm over a contiguous last `dim`, without an elementwise temporary
+    (over a strided dim, vector_norm is slower than square().sum())."""
+    return torch.linalg.vector_norm(x, dim=dim).square_()
 
 
 def step_scale(act: Activation, X: list[Tensor], Z: list[Tensor], W: list[Tensor]) -> Tensor:
@@ -145,12 +151,13 @@ def step_scale(act: Activation, X: list[Tensor], Z: list[Tensor], W: list[Tensor
     be absent); W[l]: (..., out_l, in_l). Returns (..., b).
     """
     with torch.no_grad():
-        kappa = X[0].pow(2).sum(-1)
+        kappa = _sq_norm(X[0], -1)
         for m in range(1, len(W)):
-            col_sq = W[m].pow(2).sum(-2).unsqueeze(-2)                 # (..., 1, in_m)
+            col_sq = W[m].square().sum(-2).unsqueeze(-2)               # (..., 1, in_m)
             z = Z[m - 1]
-            slope_sq = act.grad(torch.ones_like(z), z).pow(2)   # phi'(z)^2; the fused form is faster
+            slope = act.grad(z.new_ones(()).expand_as(z), z)            # phi'(z); the fused form is faster
+            slope_sq = slope.square() if act.linear else slope.square_()
             frobenius = (slope_sq * col_sq).sum(-1)
             spectral = op_norm_sq_bound(W[m]).unsqueeze(-1) * slope_sq.amax(-1)
-            kappa = kappa * torch.minimum(frobenius, spectral) + X[m].pow(2).sum(-1)
-        return 1.0 / kappa.clamp_min(1.0)
+            kappa = kappa.mul_(torch.minimum(frobenius, spectral)).add_(_sq_norm(X[m], -1))
+        return kappa.clamp_min_(1.0).reciprocal_()
