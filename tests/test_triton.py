@@ -8,6 +8,7 @@ import torch
 
 import titans_kernels as tk
 from titans_kernels.backends.triton_backend import aot, codegen, launch
+from titans_kernels.backends.triton_backend.config import TritonConfig, backward_config, default_config
 
 from conftest import SHIPPED, compare_backends, compare_gradients, hostile_spec, make_case
 
@@ -83,16 +84,37 @@ def test_aot_sm90_default_config_compiles_without_spills(name):
     assert report.shared_bytes <= 227 * 1024
 
 
-def test_aot_backward_kernel_compiles():
-    report = aot.compile_report(tk.lower(tk.load_spec("titans_linear")), "sm_90", D=64, b=64, kind="bwd")
+BACKWARD_SPILL_LIMIT = 96   # bytes on sm_90 at D=64; measured 0-68 for every shipped rule
+
+
+@pytest.mark.parametrize("name, limit", [("titans_linear", 0), ("titans_mlp2_normalized", BACKWARD_SPILL_LIMIT)])
+def test_aot_backward_kernel_compiles(name, limit):
+    """The backward kernel at its own launch config: none (depth 1) or a few dozen bytes of spills
+    (the default rule; 1.9 KB with its forward's config)."""
+    report = aot.compile_report(tk.lower(tk.load_spec(name)), "sm_90", D=64, b=64, kind="bwd")
     assert report.binary_bytes > 0 and report.kernel.startswith("titans_bwd_")
-    assert report.spill_bytes == 0
+    assert report.spill_bytes <= limit, report.lines()
+
+
+def test_backward_has_its_own_launch_config():
+    """The backward launches with backward_config (precision from the forward's), not the
+    forward's config: the default rule's forward defaults spill about 2 KB in its backward."""
+    ir = tk.lower(tk.load_spec("titans_mlp2_normalized"))
+    fwd = default_config(ir)
+    bwd = backward_config(ir, TritonConfig(tile=fwd.tile, num_warps=fwd.num_warps, num_stages=fwd.num_stages,
+                                           precision="tf32"))
+    assert (bwd.tile, bwd.num_warps, bwd.num_stages) != (fwd.tile, fwd.num_warps, fwd.num_stages)
+    assert bwd.precision == "tf32"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", GENERATED)
 def test_aot_backward_all_specs(name):
-    assert aot.compile_report(tk.lower(tk.load_spec(name)), "sm_90", D=64, b=64, kind="bwd").binary_bytes > 0
+    """Every shipped spec's backward compiles for sm_90 at its backward config with at most a few
+    dozen bytes of spills (the forward's configs spilled up to 1.9 KB there)."""
+    report = aot.compile_report(tk.lower(tk.load_spec(name)), "sm_90", D=64, b=64, kind="bwd")
+    assert report.binary_bytes > 0
+    assert report.spill_bytes <= BACKWARD_SPILL_LIMIT, report.lines()
 
 
 @pytest.mark.parametrize("target", ["sm_80", "gfx942"])

@@ -40,13 +40,14 @@ def cmd_compile(args) -> int:
         raise BackendError(f"the triton backend needs triton: {exc}") from None
     ir = lower(load_spec(args.spec))
     aot.check_target(args.target)
-    cfg = _with_flags(args, config.default_config(ir))
+    configs = {"fwd": _with_flags(args, config.default_config(ir)),
+               "bwd": _with_flags(args, config.backward_config(ir))}
     if args.show_source:
         print(codegen.generate_forward(ir))
     for kind in _kinds(args):
         print(f"compiling the {'forward' if kind == 'fwd' else 'backward'} kernel of {ir.name} "
               f"for {args.target} ...", flush=True)
-        report = aot.compile_report(ir, args.target, D=args.dim, b=args.chunk, dtype=args.dtype, cfg=cfg,
+        report = aot.compile_report(ir, args.target, D=args.dim, b=args.chunk, dtype=args.dtype, cfg=configs[kind],
                                     kind=kind)
         _show(args, report, f"{report.binary_bytes} bytes")
     return 0

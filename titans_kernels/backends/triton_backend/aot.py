@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ...errors import InputError
 from ...ir import MemoryIR
-from .config import TritonConfig, default_config
+from .config import TritonConfig, backward_config, default_config
 
 TARGETS = {"sm_80": ("cuda", 80, 32), "sm_90": ("cuda", 90, 32), "sm_90a": ("cuda", 90, 32),
            "sm_100": ("cuda", 100, 32), "gfx942": ("hip", "gfx942", 64)}
@@ -122,12 +122,12 @@ def _compile_in_process(ir: MemoryIR, target: str, D: int, b: int, dtype: str, c
 def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64, dtype: str = "bfloat16",
                    cfg: TritonConfig | None = None, kind: str = "fwd") -> KernelReport:
     """Compile the forward ("fwd") or backward ("bwd") kernel of `ir` for `target` and report its
-    resources."""
+    resources; cfg defaults to the kernel's own default launch parameters."""
     check_target(target)
     from .codegen import supported
     if supported(ir):
         raise InputError(f"spec '{ir.name}': {supported(ir)}")
-    cfg = cfg or default_config(ir)
+    cfg = cfg or (default_config(ir) if kind == "fwd" else backward_config(ir))
     if dtype not in _DTYPES:
         raise InputError(f"dtype '{dtype}' not supported; use one of {', '.join(_DTYPES)}")
     from .config import check_shape

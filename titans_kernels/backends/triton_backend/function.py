@@ -11,6 +11,7 @@ import torch
 
 from ..torch_dual import function as dual
 from . import launch
+from .config import backward_config
 
 
 class TritonFunction(torch.autograd.Function):
@@ -64,7 +65,7 @@ class TritonFunction(torch.autograd.Function):
         gate = lambda g: g.reshape(n, T).contiguous() if g is not None else None  # noqa: E731
         dq, dk, dv, dth, deta, dal, d0, d_anc = launch.run_backward(
             ir, rows(q), rows(k), rows(v), gate(theta), gate(eta), gate(alpha), rows(d_out.to(q.dtype)),
-            d_flat, ckpt, b, cfg, group, ctx.anchor_flat)
+            d_flat, ckpt, b, backward_config(ir, cfg), group, ctx.anchor_flat)
         shape3 = lambda g, like: g.view(B, H, T).to(like.dtype) if g is not None else None  # noqa: E731
         weights, momentum = launch.unflatten_state(ir, d0, B, H, D)
         grads_state = weights + (momentum or [])
