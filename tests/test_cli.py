@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+import titans_kernels as tk
 from titans_kernels.cli import main
 
 
@@ -36,6 +37,7 @@ def test_run_small(capsys):
                  "--chunk", "32", "--segment", "128", "--check", "64"]) == 0
     out = capsys.readouterr().out
     assert "tokens/s" in out and "relative error vs reference" in out
+    assert f"CPU matrix products: {tk.cpu_engine()} route" in out
     err = float(out.rsplit(":", 1)[1])
     assert err < 1e-4
 

@@ -6,6 +6,7 @@ import time
 
 import torch
 
+from ..backends.torch_dual.engine import cpu_engine
 from ..compiler import compile as compile_rule
 from ..errors import InputError
 from ..spec import load_spec
@@ -80,6 +81,8 @@ def cmd_run(args) -> int:
         c = rule.last_config
         print(f"  launch config: tile={c.tile} warps={c.num_warps} stages={c.num_stages} "
               f"precision={c.precision} ({rule.last_config_source})")
+    if torch.device(args.device).type == "cpu" and getattr(rule, "last_backend", rule.backend) == "torch":
+        print(f"  CPU matrix products: {cpu_engine()} route (TITANS_CPU_MATMUL=default|onednn|auto overrides)")
     out = torch.cat(pieces, dim=2)
     macs = ir.macs_per_chunk(D, chunk) * B * H * (T / chunk)
     print(f"  throughput: {B * T / elapsed:,.0f} tokens/s, {2 * macs / elapsed / 1e9:.1f} GFLOP/s "
