@@ -24,8 +24,10 @@ import pytest
 import torch
 
 from titans_kernels import matmul_engine
+from titans_kernels.allocator import keep_heap
 
 _SUMMARY: list[tuple[str, dict]] = []
+keep_heap()   # glibc's heap trimming made timings swing by up to 30% between processes
 if os.environ.get("TITANS_BENCH_THREADS"):
     torch.set_num_threads(int(os.environ["TITANS_BENCH_THREADS"]))
 

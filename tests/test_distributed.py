@@ -2,6 +2,11 @@
 under DDP and under FSDP2 (`fully_shard`, parameters sharded across the processes)."""
 from __future__ import annotations
 
+import os
+import socket
+import time
+from datetime import timedelta
+
 import pytest
 import torch
 import torch.distributed as dist
@@ -22,8 +27,10 @@ def _loss(model, tokens):
 
 
 def _worker(rank: int, world: int, rendezvous: str, tokens: torch.Tensor, out: str, mode: str) -> None:
-    # a file rendezvous: no TCP port to race for with other processes on the machine
-    dist.init_process_group("gloo", init_method=f"file://{rendezvous}", rank=rank, world_size=world)
+    # a file rendezvous: no TCP port to race for with other processes on the machine; a short
+    # timeout so that a transport that cannot connect fails the test instead of waiting 30 minutes
+    dist.init_process_group("gloo", init_method=f"file://{rendezvous}", rank=rank, world_size=world,
+                            timeout=timedelta(seconds=WORKER_TIMEOUT_S))
     torch.manual_seed(0)
     model = TitansMAG(_config())
     if mode == "ddp":
@@ -42,7 +49,43 @@ def _worker(rank: int, world: int, rendezvous: str, tokens: torch.Tensor, out: s
             grads[n] = g.full_tensor() if hasattr(g, "full_tensor") else g  # FSDP2: gather the shards
     if rank == 0:
         torch.save(grads, out)
-    dist.destroy_process_group()
+    dist.barrier()
+    # Leave without running destructors: tearing down DDP's Reducer joins gloo's work thread while
+    # holding the GIL, and that thread may need the GIL to free a finished work item, so a normal
+    # exit deadlocks in about one run of three on a 2-core machine. Everything is written by now.
+    os._exit(0)
+
+
+WORKER_TIMEOUT_S = 120   # each collective in a worker
+SPAWN_DEADLINE_S = 300   # the whole two-process run, start-up included
+
+
+def _loopback_interface() -> str | None:
+    """The loopback interface's name ('lo' on Linux, 'lo0' on macOS), or None if none is listed."""
+    try:
+        names = [name for _, name in socket.if_nameindex()]
+    except OSError:
+        return None
+    return next((n for n in names if n.startswith("lo")), None)
+
+
+def _spawn_with_deadline(args: tuple, deadline_s: float) -> None:
+    """Run `_worker` on 2 processes; kill them and fail in one line if they outlive `deadline_s`.
+
+    gloo connects the ranks over TCP at the address it resolves for this host; pinning it to the
+    loopback interface keeps a sandbox whose host address is unreachable from hanging the suite."""
+    loopback = _loopback_interface()
+    if loopback is not None:
+        os.environ.setdefault("GLOO_SOCKET_IFNAME", loopback)
+    context = mp.start_processes(_worker, args=args, nprocs=2, join=False, start_method="spawn")
+    end = time.monotonic() + deadline_s
+    while not context.join(timeout=1.0):
+        if time.monotonic() > end:
+            for process in context.processes:
+                if process.is_alive():
+                    process.kill()
+            pytest.fail(f"the 2 gloo processes did not finish within {deadline_s:.0f} s "
+                        f"(GLOO_SOCKET_IFNAME={os.environ.get('GLOO_SOCKET_IFNAME')})")
 
 
 def _has_fsdp2() -> bool:
@@ -59,7 +102,7 @@ def _has_fsdp2() -> bool:
 def test_data_parallel_gradients_equal_single_process(tmp_path, mode):
     tokens = torch.randint(0, 30, (4, 21), generator=torch.Generator().manual_seed(1))
     out = str(tmp_path / "grads.pt")
-    mp.spawn(_worker, args=(2, str(tmp_path / "rendezvous"), tokens, out, mode), nprocs=2, join=True)
+    _spawn_with_deadline((2, str(tmp_path / "rendezvous"), tokens, out, mode), SPAWN_DEADLINE_S)
     ddp = torch.load(out)
     torch.manual_seed(0)
     single = TitansMAG(_config())

@@ -4,6 +4,7 @@
     rule = tk.compile(tk.load_spec("titans_mlp2"), backend="torch")
     out, state = rule(q, k, v, lr, momentum, decay, state=None, chunk_size=64)
 """
+from .allocator import keep_heap
 from .backends import CompiledRule, MemoryState, backend_names
 from .backends.reference import memory_apply
 from .backends.torch_dual.engine import cpu_engine, matmul_engine
@@ -16,7 +17,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "compile", "load_spec", "parse_spec", "list_specs", "lower", "backend_names", "memory_apply",
-    "cpu_engine", "matmul_engine",
+    "cpu_engine", "matmul_engine", "keep_heap",
     "MemorySpec", "MemoryIR", "MemoryState", "CompiledRule",
     "TitansError", "SpecError", "InputError", "BackendError", "__version__",
 ]

@@ -22,6 +22,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+import titans_kernels as tk
+
 from .config import TitansConfig
 from .layers import GATES
 from .lm import MODELS
@@ -220,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     args = parse_args(argv)
     start = time.time()
+    tk.keep_heap()   # this process owns its heap: no page faults on every chunk's temporaries
     try:
         train(args)
     except (ValueError, RuntimeError) as exc:

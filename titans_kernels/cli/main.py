@@ -5,6 +5,7 @@ import argparse
 import os
 import sys
 
+from ..allocator import keep_heap
 from ..errors import TitansError
 from . import autotune_cmd, compile_cmd, perf_cmd, run_cmd, specs_cmd
 
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    keep_heap()   # this process owns its heap (see titans_kernels/allocator.py)
     try:
         return int(args.func(args) or 0)
     except TitansError as exc:
