@@ -64,12 +64,13 @@ def flat_inputs(inputs, state) -> tuple[list[torch.Tensor], list[bool]]:
 
 
 def compare_backends(name: str, backend: str, B: int, H: int, T: int, D: int, chunk: int, seed: int,
-                     dtype=torch.float32, tol: float = 1e-5, other: str = "torch", steep: bool = False) -> None:
+                     dtype=torch.float32, tol: float = 1e-5, other: str = "torch", steep: bool = False,
+                     device: str = "cpu") -> None:
     """`backend` against `other` on fresh inputs: every output element finite, per-token and
     overall relative error of the output and of the end state within `tol`."""
     inputs, state = make_case(name, B, H, T, D, chunk, seed=seed, dtype=torch.float64, steep=steep)
-    args = [x.to(dtype) if x is not None else None for x in inputs.args()]
-    st = state.to(torch.float32)
+    args = [x.to(device, dtype) if x is not None else None for x in inputs.args()]
+    st = state.to(torch.float32).to(device)
     ref, ref_state = tk.compile(name, backend=other)(*args, state=st, chunk_size=chunk)
     out, out_state = tk.compile(name, backend=backend)(*args, state=st, chunk_size=chunk)
     assert out.dtype == dtype and out.shape == ref.shape
@@ -83,19 +84,19 @@ def compare_backends(name: str, backend: str, B: int, H: int, T: int, D: int, ch
 
 
 def compare_gradients(name: str, backend: str, T: int = 56, chunk: int = 16, steep: bool = False,
-                      **options) -> None:
+                      D: int = 16, device: str = "cpu", tol: float = 1e-5, **options) -> None:
     """Gradients of every input and the initial state (loss: random projections of the output and
     the end state), `backend` (compiled with `options`) against the torch backend."""
-    inputs, state = make_case(name, 1, 2, T, 16, chunk, seed=6, dtype=torch.float64, steep=steep)
+    inputs, state = make_case(name, 1, 2, T, D, chunk, seed=6, dtype=torch.float64, steep=steep)
     leaves, mask = flat_inputs(inputs, state)
-    leaves = [x.float() for x in leaves]
+    leaves = [x.to(device, torch.float32) for x in leaves]
     depth = len(state.weights)
 
     def grads(rule):
         xs = [x.clone().requires_grad_() for x in leaves]
         out, st = call_with_leaves(rule, xs, mask, depth, chunk)
         g = torch.Generator().manual_seed(0)
-        probe = lambda t: torch.randn(t.shape, generator=g, dtype=torch.float64).float()  # noqa: E731
+        probe = lambda t: torch.randn(t.shape, generator=g, dtype=torch.float64).to(t.device, torch.float32)  # noqa: E731
         loss = (out * probe(out)).sum() + sum((t * probe(t)).sum() for t in st.tensors())
         return torch.autograd.grad(loss, xs)
 
@@ -103,7 +104,7 @@ def compare_gradients(name: str, backend: str, T: int = 56, chunk: int = 16, ste
     got = grads(tk.compile(name, backend=backend, **options))
     for i, (a, b) in enumerate(zip(got, ref)):
         assert torch.isfinite(a).all() and float(b.norm()) > 0
-        assert rel_error(a, b) < 1e-5, (i, rel_error(a, b))
+        assert rel_error(a, b) < tol, (i, rel_error(a, b))
 
 
 def hostile_spec(tmp_path) -> str:

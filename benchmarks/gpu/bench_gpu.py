@@ -40,6 +40,22 @@ def matmul_rate(dtype: torch.dtype, n: int = 8192) -> float:
     return 2 * n ** 3 / cuda_time(lambda: a @ b, reps=10)
 
 
+def copy_bandwidth(n_bytes: int = 2 << 30) -> float:
+    """Device-to-device copy rate in bytes/s, counting bytes read plus bytes written."""
+    src = torch.empty(n_bytes // 4, device="cuda", dtype=torch.float32).uniform_()
+    dst = torch.empty_like(src)
+    return 2 * n_bytes / cuda_time(lambda: dst.copy_(src), reps=10)
+
+
+def tensor_bytes(tensors) -> int:
+    return sum(t.numel() * t.element_size() for t in tensors if t is not None)
+
+
+def write(results: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2))
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--spec", default="titans_mlp2")
@@ -50,6 +66,8 @@ def main() -> int:
     p.add_argument("--chunk", type=int, default=64)
     p.add_argument("--dtype", choices=list(DTYPES), default="bfloat16")
     p.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "results"))
+    p.add_argument("--skip", default="", help="comma-separated backends to leave out "
+                   "(torch, triton, tilelang, torch.compile(torch))")
     args = p.parse_args()
     if not torch.cuda.is_available():
         print("no CUDA GPU here: this script needs one (CPU benchmarks: make bench)")
@@ -65,16 +83,17 @@ def main() -> int:
     state = ref_rule.init_state(B, H, D, generator=g).to(dev)
     flops = 2 * ir.macs_per_chunk(D, c) * B * H * (T / c)
 
+    skip = {s for s in args.skip.split(",") if s}
     rules = {"torch": ref_rule, "triton": tk.compile(args.spec, backend="triton")}
     try:
         rules["tilelang"] = tk.compile(args.spec, backend="tilelang")
     except tk.BackendError as exc:
         print(f"tilelang unavailable: {exc}")
-    try:
-        compiled = torch.compile(ref_rule.__call__)
-        rules["torch.compile(torch)"] = compiled
+    try:   # last: compiling the unrolled chunk loop takes longest
+        rules["torch.compile(torch)"] = torch.compile(ref_rule.__call__)
     except Exception as exc:  # noqa: BLE001
         print(f"torch.compile unavailable: {exc}")
+    rules = {name: rule for name, rule in rules.items() if name not in skip}
 
     def run(rule, grad: bool):
         leaves = [t.detach().requires_grad_(grad) for t in inputs.tensors()]
@@ -100,7 +119,17 @@ def main() -> int:
     except ImportError:
         pass
     rate = matmul_rate(torch.bfloat16)
-    results["bf16_matmul_tflops"] = rate / 1e12
+    bandwidth = copy_bandwidth()
+    # the fewest bytes a forward moves: every input read once, out and the end state written once
+    io_bytes = tensor_bytes(inputs.tensors()) + tensor_bytes(state.tensors()) * 2 + B * H * T * D * dtype.itemsize
+    floor_s = max(flops / rate, io_bytes / bandwidth)
+    results.update(bf16_matmul_tflops=rate / 1e12, copy_tb_per_s=bandwidth / 1e12, forward_gflop=flops / 1e9,
+                   forward_min_bytes=io_bytes, forward_floor_s=floor_s,
+                   forward_floor_binds="matmul" if flops / rate >= io_bytes / bandwidth else "bandwidth")
+    out_dir = Path(args.out)
+    path = out_dir / f"{results['device'].replace(' ', '_')}-{args.spec}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    print(f"dual-form forward: {flops / 1e9:.1f} GFLOP, {io_bytes / 1e6:.1f} MB; bf16 matmul "
+          f"{rate / 1e12:.0f} TFLOP/s, copy {bandwidth / 1e12:.2f} TB/s -> floor {floor_s * 1e3:.3f} ms")
     for name, rule in rules.items():
         entry = {}
         try:
@@ -111,10 +140,12 @@ def main() -> int:
             entry["forward_backward_s"] = cuda_time(run(rule, True), reps=5)
             entry["forward_tokens_per_s"] = B * T / entry["forward_s"]
             entry["forward_fraction_of_bf16_matmul"] = flops / entry["forward_s"] / rate
+            entry["forward_fraction_of_floor"] = floor_s / entry["forward_s"]
         except Exception as exc:  # noqa: BLE001
             entry["error"] = f"{type(exc).__name__}: {exc}"
         results["backends"][name] = entry
-        print(name, json.dumps(entry))
+        print(name, json.dumps(entry), flush=True)
+        write(results, path)   # after each backend: a run cut short keeps what it measured
     try:
         from titans_pytorch import NeuralMemory  # optional peer
         mem = NeuralMemory(dim=H * D, heads=H, dim_head=D, chunk_size=c).to(dev)
@@ -128,11 +159,8 @@ def main() -> int:
     if "forward_s" in results["backends"].get("tilelang", {}) and "forward_s" in results["backends"].get("triton", {}):
         results["tilelang_time_over_triton_forward"] = (results["backends"]["tilelang"]["forward_s"]
                                                        / results["backends"]["triton"]["forward_s"])
-    out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    name = f"{results['device'].replace(' ', '_')}-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    (out_dir / name).write_text(json.dumps(results, indent=2))
-    print(f"wrote {out_dir / name}")
+    write(results, path)
+    print(f"wrote {path}")
     return 0
 
 
