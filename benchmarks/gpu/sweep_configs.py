@@ -1,0 +1,116 @@
+"""Forward time of the Triton kernel over a grid of launch configurations on the local GPU, with
+each one's error against the torch backend; then forward+backward of the best per precision.
+
+    python benchmarks/gpu/sweep_configs.py [--spec titans_mlp2] [--batch-heads 128 --seq 8192
+                                            --dim 64 --chunk 64 --dtype bfloat16] [--out DIR]
+
+Prints a table (fastest first) and writes it as JSON to DIR.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+import titans_kernels as tk
+from autotune.measured import cuda_median_seconds
+from titans_kernels.backends.triton_backend import TritonRule
+from titans_kernels.backends.triton_backend.config import TritonConfig
+from titans_kernels.testing import random_inputs, rel_error
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--spec", default="titans_mlp2")
+    p.add_argument("--batch-heads", type=int, default=128)
+    p.add_argument("--seq", type=int, default=8192)
+    p.add_argument("--dim", type=int, default=64)
+    p.add_argument("--chunk", type=int, default=64)
+    p.add_argument("--dtype", choices=list(DTYPES), default="bfloat16")
+    p.add_argument("--tiles", default="16,32,64")
+    p.add_argument("--warps", default="4,8")
+    p.add_argument("--stages", default="1,2")
+    p.add_argument("--precisions", default="ieee,tf32")
+    p.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "results"))
+    args = p.parse_args()
+    if not torch.cuda.is_available():
+        print("no CUDA GPU here: this script needs one")
+        return 0
+    ints = lambda s: [int(x) for x in s.split(",")]  # noqa: E731
+    BH, T, D, c, dtype = args.batch_heads, args.seq, args.dim, args.chunk, DTYPES[args.dtype]
+    ref_rule = tk.compile(args.spec, backend="torch")
+    ir = ref_rule.ir
+    g = torch.Generator().manual_seed(0)
+    inputs = random_inputs(ir, 1, BH, T, D, c, dtype=dtype, generator=g)
+    inputs = type(inputs)(*(x.cuda() if x is not None else None for x in inputs.args()))
+    state = ref_rule.init_state(1, BH, D, generator=g).to("cuda")
+    with torch.no_grad():
+        ref, _ = ref_rule(*inputs.args(), state=state, chunk_size=c)
+        torch_s = cuda_median_seconds(lambda: ref_rule(*inputs.args(), state=state, chunk_size=c), 5)
+
+    rows = []
+    for tile, warps, stages, prec in itertools.product(ints(args.tiles), ints(args.warps), ints(args.stages),
+                                                       args.precisions.split(",")):
+        if tile > min(D, c):
+            continue
+        cfg = TritonConfig(tile=tile, num_warps=warps, num_stages=stages, precision=prec)
+        rule = TritonRule(ir, config=cfg)
+        row = {"tile": tile, "warps": warps, "stages": stages, "precision": prec}
+        try:
+            t0 = time.perf_counter()
+            with torch.no_grad():
+                out, _ = rule(*inputs.args(), state=state, chunk_size=c)
+                torch.cuda.synchronize()
+                row["first_call_s"] = time.perf_counter() - t0
+                row["rel_error"] = rel_error(out, ref)
+                row["forward_s"] = cuda_median_seconds(lambda: rule(*inputs.args(), state=state, chunk_size=c), 5)
+        except Exception as exc:  # noqa: BLE001
+            row["error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    timed = sorted((r for r in rows if "forward_s" in r), key=lambda r: r["forward_s"])
+    for prec in args.precisions.split(","):
+        best = next((r for r in timed if r["precision"] == prec), None)
+        if best is None:
+            continue
+        cfg = TritonConfig(tile=best["tile"], num_warps=best["warps"], num_stages=best["stages"], precision=prec)
+        rule = TritonRule(ir, config=cfg)
+        leaves = [t.detach().requires_grad_() for t in inputs.tensors()]
+
+        def fwd_bwd(rule=rule, leaves=leaves):
+            it = iter(leaves)
+            q, k, v = next(it), next(it), next(it)
+            gates = [next(it) if x is not None else None for x in (inputs.lr, inputs.momentum, inputs.decay)]
+            out, _ = rule(q, k, v, *gates, state=state, chunk_size=c)
+            torch.autograd.grad(out.float().sum(), leaves)
+        try:
+            best["forward_backward_s"] = cuda_median_seconds(fwd_bwd, 3)
+        except Exception as exc:  # noqa: BLE001
+            best["backward_error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+    result = {"device": torch.cuda.get_device_name(), "torch": torch.__version__,
+              "triton": __import__("triton").__version__, "spec": args.spec,
+              "shape": {"BH": BH, "T": T, "D": D, "chunk": c, "dtype": args.dtype},
+              "torch_backend_forward_s": torch_s, "configs": timed + [r for r in rows if "forward_s" not in r]}
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"sweep-{result['device'].replace(' ', '_')}-{args.spec}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(result, indent=2))
+    print(f"\ntorch backend forward {torch_s * 1e3:.1f} ms; {len(timed)} configs timed, fastest first:")
+    print(f"{'tile':>4} {'warps':>5} {'stages':>6} {'prec':>5} {'fwd ms':>8} {'x torch':>7} {'rel err':>8} {'fwd+bwd ms':>10}")
+    for r in timed:
+        fb = f"{r['forward_backward_s'] * 1e3:10.1f}" if "forward_backward_s" in r else ""
+        print(f"{r['tile']:4d} {r['warps']:5d} {r['stages']:6d} {r['precision']:>5} {r['forward_s'] * 1e3:8.1f} "
+              f"{torch_s / r['forward_s']:7.2f} {r['rel_error']:8.1e} {fb}")
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
