@@ -25,8 +25,9 @@ def _versions() -> dict:
     return out
 
 
-def _space(ir: MemoryIR, head_dim: int, chunk: int, quick: bool):
-    configs, pruned = space.candidates(ir, head_dim, chunk)
+def _space(ir: MemoryIR, head_dim: int, chunk: int, quick: bool, dtype: str = "float32"):
+    # tf32 products for half-precision inputs only: float32 inputs keep exact (ieee) products
+    configs, pruned = space.candidates(ir, head_dim, chunk, allow_tf32=dtype != "float32")
     if quick:
         configs = [c for c in configs if c.tile in QUICK["tiles"] and c.num_warps in QUICK["warps"]
                    and c.num_stages in QUICK["stages"]] or configs[:1]
@@ -36,7 +37,7 @@ def _space(ir: MemoryIR, head_dim: int, chunk: int, quick: bool):
 def tune_spec(ir: MemoryIR, gpu: GPU, head_dim: int, chunk: int, dtype: str, quick: bool = False,
               progress=None, backend: str = "triton") -> tuple[Record | None, list[predicted.Candidate], int]:
     """Predicted tuning of one spec and shape: (record or None, ranked candidates, pruned)."""
-    configs, pruned = _space(ir, head_dim, chunk, quick)
+    configs, pruned = _space(ir, head_dim, chunk, quick, dtype)
     ranked = predicted.tune(ir, gpu, configs, head_dim, chunk, dtype, progress=progress, backend=backend)
     discarded = sum(1 for c in ranked if c.time_s is None)
     best = ranked[0] if ranked and ranked[0].time_s is not None else None
@@ -67,7 +68,7 @@ def measure_spec(ir: MemoryIR, gpu: GPU, head_dim: int, chunk: int, dtype: str, 
     a comparison with the torch backend on the same inputs."""
     from . import measured
 
-    configs, pruned = _space(ir, head_dim, chunk, quick)
+    configs, pruned = _space(ir, head_dim, chunk, quick, dtype)
     if timer is None or check is None:
         default_timer, default_check = _gpu_timer_and_check(ir, head_dim, chunk, dtype, batch_heads, tokens,
                                                             backend)

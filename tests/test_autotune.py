@@ -6,6 +6,7 @@ import json
 import multiprocessing as mp
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -100,7 +101,24 @@ def test_measured_spec_record_with_injected_timer():
                                   timer=lambda cfg: 1.0 / cfg.num_warps + 0.1 * cfg.num_stages,
                                   check=lambda cfg: True)
     assert rec.tuner == "measured" and rec.config["num_warps"] == 8 and rec.config["num_stages"] == 1
-    assert len(ranked) == 4
+    assert len(ranked) == 8 and {c.config.precision for c in ranked} == {"ieee", "tf32"}  # half inputs: tf32 too
+    _, ranked32, _ = measure_spec(IR, gpu, 64, 64, "float32", quick=True, timer=lambda cfg: 1.0,
+                                  check=lambda cfg: True)
+    assert len(ranked32) == 4 and {c.config.precision for c in ranked32} == {"ieee"}
+
+
+@pytest.mark.parametrize("hip, props, arch", [
+    (None, SimpleNamespace(major=9, minor=0, gcnArchName="NVIDIA H100 80GB HBM3"), "sm_90"),
+    (None, SimpleNamespace(major=8, minor=0), "sm_80"),
+    ("6.2", SimpleNamespace(major=9, minor=4, gcnArchName="gfx942:sramecc+:xnack-"), "gfx942"),
+])
+def test_device_arch_reads_the_right_field(monkeypatch, hip, props, arch):
+    """CUDA builds of torch fill gcnArchName with the device name: it is read only under ROCm."""
+    from titans_kernels.backends.triton_backend.tuned import device_arch
+    monkeypatch.setattr(torch.version, "hip", hip)
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device: props)
+    assert device_arch("cuda") == arch
+    assert device_arch("cpu") is None
 
 
 def test_measured_tuner_refused_without_the_gpu():

@@ -93,7 +93,7 @@ def cmd_autotune(args) -> int:
             records.append(rec)
             c = rec.config
             rows.append((ir.name, rec.bucket, str(len(ranked)), str(rec.pruned),
-                         f"tile={c['tile']} warps={c['num_warps']} stages={c['num_stages']}",
+                         f"tile={c['tile']} warps={c['num_warps']} stages={c['num_stages']} {c.get('precision', 'ieee')}",
                          f"{rec.time_s * 1e3:.2f} ms ({rec.tuner})"))
     save(records, db)
     header = ("spec", "shape", "tried", "pruned", "best config", "time")
@@ -106,11 +106,9 @@ def cmd_autotune(args) -> int:
 
 def _local_arch() -> str | None:
     import torch
-    if not torch.cuda.is_available():
-        return None
-    props = torch.cuda.get_device_properties(0)
-    gcn = getattr(props, "gcnArchName", "")
-    return gcn.split(":")[0] if gcn else f"sm_{props.major}{props.minor}"
+
+    from ..backends.triton_backend.tuned import device_arch
+    return device_arch("cuda") if torch.cuda.is_available() else None
 
 
 def cmd_list(args) -> int:

@@ -7,15 +7,24 @@ from .config import TritonConfig, default_config
 _DTYPES = {"torch.float32": "float32", "torch.bfloat16": "bfloat16", "torch.float16": "float16"}
 
 
-def local_arch(q) -> str | None:
+def device_arch(device) -> str | None:
+    """'sm_90' for an NVIDIA GPU, 'gfx942' for an AMD one (ROCm torch), None off the GPU.
+
+    CUDA builds of torch also fill `gcnArchName` (with the device name), so it is read only
+    under ROCm."""
     import torch
-    if q.device.type != "cuda":
+    device = torch.device(device)
+    if device.type != "cuda":
         return None
-    props = torch.cuda.get_device_properties(q.device)
-    gcn = getattr(props, "gcnArchName", "")
-    if gcn:
-        return gcn.split(":")[0]
+    props = torch.cuda.get_device_properties(device)
+    if torch.version.hip:
+        return props.gcnArchName.split(":")[0]
     return f"sm_{props.major}{props.minor}"
+
+
+def local_arch(q) -> str | None:
+    """The architecture of the GPU holding tensor `q`, or None for a CPU tensor."""
+    return device_arch(q.device)
 
 
 def record(ir, q, D: int, b: int, backend: str, tuned_for: str | None = None, tuning_dir: str | None = None):
