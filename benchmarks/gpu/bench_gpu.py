@@ -21,12 +21,11 @@ import time
 from pathlib import Path
 
 import torch
+from gpu_case import DTYPES, cuda_case, rule_call
 
 import titans_kernels as tk
 from autotune.measured import cuda_median_seconds
-from titans_kernels.testing import random_inputs, rel_error
-
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+from titans_kernels.testing import rel_error
 
 
 def cuda_time(fn, reps: int = 10, warmup: int = 2) -> float:
@@ -72,15 +71,10 @@ def main() -> int:
     if not torch.cuda.is_available():
         print("no CUDA GPU here: this script needs one (CPU benchmarks: make bench)")
         return 0
-    dev = torch.device("cuda")
     B, H, T, D, c = args.batch, args.heads, args.seq, args.dim, args.chunk
     dtype = DTYPES[args.dtype]
-    ref_rule = tk.compile(args.spec, backend="torch")
+    ref_rule, inputs, state = cuda_case(args.spec, B, H, T, D, c, dtype)
     ir = ref_rule.ir
-    g = torch.Generator().manual_seed(0)
-    inputs = random_inputs(ir, B, H, T, D, c, dtype=dtype, generator=g)
-    inputs = type(inputs)(*(x.to(dev) if x is not None else None for x in inputs.args()))
-    state = ref_rule.init_state(B, H, D, generator=g).to(dev)
     flops = 2 * ir.macs_per_chunk(D, c) * B * H * (T / c)
 
     skip = {s for s in args.skip.split(",") if s}
@@ -96,17 +90,7 @@ def main() -> int:
     rules = {name: rule for name, rule in rules.items() if name not in skip}
 
     def run(rule, grad: bool):
-        leaves = [t.detach().requires_grad_(grad) for t in inputs.tensors()]
-        it = iter(leaves)
-        q, k, v = next(it), next(it), next(it)
-        gates = [next(it) if x is not None else None for x in (inputs.lr, inputs.momentum, inputs.decay)]
-
-        def call():
-            out, _ = rule(q, k, v, *gates, state=state, chunk_size=c)
-            if grad:
-                torch.autograd.grad(out.float().sum(), leaves)
-            return out
-        return call
+        return rule_call(rule, inputs, state, c, grad)
 
     with torch.no_grad():
         ref_out = run(ref_rule, False)()
@@ -148,8 +132,8 @@ def main() -> int:
         write(results, path)   # after each backend: a run cut short keeps what it measured
     try:
         from titans_pytorch import NeuralMemory  # optional peer
-        mem = NeuralMemory(dim=H * D, heads=H, dim_head=D, chunk_size=c).to(dev)
-        x = torch.randn(B, T, H * D, device=dev)
+        mem = NeuralMemory(dim=H * D, heads=H, dim_head=D, chunk_size=c).to("cuda")
+        x = torch.randn(B, T, H * D, device="cuda")
         results["backends"]["titans-pytorch NeuralMemory"] = {"forward_s": cuda_time(lambda: mem(x), reps=5)}
     except Exception as exc:  # noqa: BLE001
         results["backends"]["titans-pytorch NeuralMemory"] = {"skipped": f"{type(exc).__name__}: {exc}"}

@@ -16,14 +16,12 @@ import time
 from pathlib import Path
 
 import torch
+from gpu_case import DTYPES, cuda_case, rule_call
 
-import titans_kernels as tk
 from autotune.measured import cuda_median_seconds
 from titans_kernels.backends.triton_backend import TritonRule
 from titans_kernels.backends.triton_backend.config import TritonConfig
-from titans_kernels.testing import random_inputs, rel_error
-
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+from titans_kernels.testing import rel_error
 
 
 def main() -> int:
@@ -45,15 +43,11 @@ def main() -> int:
         return 0
     ints = lambda s: [int(x) for x in s.split(",")]  # noqa: E731
     BH, T, D, c, dtype = args.batch_heads, args.seq, args.dim, args.chunk, DTYPES[args.dtype]
-    ref_rule = tk.compile(args.spec, backend="torch")
+    ref_rule, inputs, state = cuda_case(args.spec, 1, BH, T, D, c, dtype)
     ir = ref_rule.ir
-    g = torch.Generator().manual_seed(0)
-    inputs = random_inputs(ir, 1, BH, T, D, c, dtype=dtype, generator=g)
-    inputs = type(inputs)(*(x.cuda() if x is not None else None for x in inputs.args()))
-    state = ref_rule.init_state(1, BH, D, generator=g).to("cuda")
     with torch.no_grad():
-        ref, _ = ref_rule(*inputs.args(), state=state, chunk_size=c)
-        torch_s = cuda_median_seconds(lambda: ref_rule(*inputs.args(), state=state, chunk_size=c), 5)
+        ref = rule_call(ref_rule, inputs, state, c, grad=False)()
+        torch_s = cuda_median_seconds(rule_call(ref_rule, inputs, state, c, grad=False), 5)
 
     rows = []
     for tile, warps, stages, prec in itertools.product(ints(args.tiles), ints(args.warps), ints(args.stages),
@@ -65,12 +59,13 @@ def main() -> int:
         row = {"tile": tile, "warps": warps, "stages": stages, "precision": prec}
         try:
             t0 = time.perf_counter()
+            forward = rule_call(rule, inputs, state, c, grad=False)
             with torch.no_grad():
-                out, _ = rule(*inputs.args(), state=state, chunk_size=c)
+                out = forward()
                 torch.cuda.synchronize()
                 row["first_call_s"] = time.perf_counter() - t0
                 row["rel_error"] = rel_error(out, ref)
-                row["forward_s"] = cuda_median_seconds(lambda: rule(*inputs.args(), state=state, chunk_size=c), 5)
+                row["forward_s"] = cuda_median_seconds(forward, 5)
         except Exception as exc:  # noqa: BLE001
             row["error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
         rows.append(row)
@@ -81,15 +76,7 @@ def main() -> int:
         if best is None:
             continue
         cfg = TritonConfig(tile=best["tile"], num_warps=best["warps"], num_stages=best["stages"], precision=prec)
-        rule = TritonRule(ir, config=cfg)
-        leaves = [t.detach().requires_grad_() for t in inputs.tensors()]
-
-        def fwd_bwd(rule=rule, leaves=leaves):
-            it = iter(leaves)
-            q, k, v = next(it), next(it), next(it)
-            gates = [next(it) if x is not None else None for x in (inputs.lr, inputs.momentum, inputs.decay)]
-            out, _ = rule(q, k, v, *gates, state=state, chunk_size=c)
-            torch.autograd.grad(out.float().sum(), leaves)
+        fwd_bwd = rule_call(TritonRule(ir, config=cfg), inputs, state, c, grad=True)
         try:
             best["forward_backward_s"] = cuda_median_seconds(fwd_bwd, 3)
         except Exception as exc:  # noqa: BLE001
