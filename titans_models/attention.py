@@ -8,6 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .layers import Linear
+
 ATTENTION_IMPLS = ("auto", "sdpa", "flex")
 
 
@@ -62,9 +64,9 @@ class PersistentAttention(nn.Module):
         resolve_impl(impl, torch.device("cpu"))  # validate early
         self.impl = impl
         self.heads = heads
-        self.to_q = nn.Linear(dim, dim, bias=False)
-        self.to_kv = nn.Linear(dim, 2 * dim, bias=False)
-        self.out = nn.Linear(dim, dim, bias=False)
+        self.to_q = Linear(dim, dim, bias=False)
+        self.to_kv = Linear(dim, 2 * dim, bias=False)
+        self.out = Linear(dim, dim, bias=False)
         self.persistent = nn.Parameter(torch.randn(persistent, dim) * 0.02)
 
     def _split(self, x: Tensor) -> Tensor:

@@ -28,7 +28,7 @@ from torch import Tensor, nn
 
 from .attention import PersistentAttention, SlidingWindowAttention
 from .config import TitansConfig
-from .layers import BranchGate, FeedForward, RMSNorm
+from .layers import BranchGate, FeedForward, Linear, RMSNorm
 from .memory import NeuralMemory, NeuralMemoryState
 
 
@@ -126,8 +126,8 @@ class MACBlock(Block):
         super().__init__(cfg)
         self.memory = _memory(cfg)
         D, H = self.memory.dim_head, self.memory.heads
-        self.to_retrieve = nn.Linear(cfg.dim, H * D, bias=False)
-        self.from_retrieve = nn.Linear(H * D, cfg.dim, bias=False)
+        self.to_retrieve = Linear(cfg.dim, H * D, bias=False)
+        self.from_retrieve = Linear(H * D, cfg.dim, bias=False)
         self.attn = PersistentAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, cfg.attention)
         self.write_norm = RMSNorm(cfg.dim)
         self.gate = BranchGate(cfg.dim, cfg.gate)

@@ -5,6 +5,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .functional import causal_depthwise_conv, linear
+
+
+class Linear(nn.Linear):
+    """nn.Linear whose backward products also run on the CPU engine tk.cpu_engine() picked
+    (the same parameters and state_dict keys as nn.Linear)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return linear(x, self.weight, self.bias)
+
 
 class RMSNorm(nn.Module):
     def __init__(self, dim: int, eps: float = 1e-6):
@@ -28,21 +38,15 @@ class CausalDepthwiseConv(nn.Module):
     def forward(self, x: Tensor, history: Tensor | None = None) -> Tensor:
         if history is None:
             history = x.new_zeros(x.shape[0], self.kernel - 1, x.shape[2])
-        full = torch.cat([history, x], dim=1)
         # y_t = bias + sum_j w_j * x_{t - (K-1) + j}: K shifted multiply-adds in the (B, T, C)
         # layout (the same function as self.conv, without transposing to (B, C, T) and back)
-        taps = self.conv.weight.view(-1, self.kernel).t()        # (K, C)
-        T = x.shape[1]
-        y = torch.addcmul(self.conv.bias, full[:, :T], taps[0])
-        for j in range(1, self.kernel):   # in place: addcmul's backward needs its factors, not y
-            y.addcmul_(full[:, j: j + T], taps[j])
-        return y
+        return causal_depthwise_conv(x, history, self.conv.weight.view(-1, self.kernel).t(), self.conv.bias)
 
 
 class FeedForward(nn.Module):
     def __init__(self, dim: int, mult: int = 4):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(dim, dim * mult), nn.GELU(), nn.Linear(dim * mult, dim))
+        self.net = nn.Sequential(Linear(dim, dim * mult), nn.GELU(), Linear(dim * mult, dim))
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x)
@@ -69,7 +73,7 @@ class BranchGate(nn.Module):
         check_gate(kind)
         self.kind = kind
         self.y_norm, self.m_norm = RMSNorm(dim), RMSNorm(dim)
-        self.proj = nn.Linear(dim, dim) if kind == "sigmoid" else None
+        self.proj = Linear(dim, dim) if kind == "sigmoid" else None
 
     def forward(self, y: Tensor, m: Tensor) -> Tensor:
         m = self.m_norm(m)

@@ -6,7 +6,7 @@ from torch import Tensor, nn
 
 from .blocks import BLOCKS, BlockCache
 from .config import TitansConfig
-from .layers import RMSNorm
+from .layers import Linear, RMSNorm
 
 
 class TitansLM(nn.Module):
@@ -21,7 +21,7 @@ class TitansLM(nn.Module):
         self.embed = nn.Embedding(cfg.vocab_size, cfg.dim)
         self.blocks = nn.ModuleList(BLOCKS[self.kind](cfg) for _ in range(cfg.layers))
         self.norm = RMSNorm(cfg.dim)
-        self.head = nn.Linear(cfg.dim, cfg.vocab_size, bias=False)
+        self.head = Linear(cfg.dim, cfg.vocab_size, bias=False)
 
     def forward(self, tokens: Tensor, cache: list[BlockCache] | None = None):
         """tokens (B, T) -> (logits (B, T, vocab), cache). Pass the cache back to continue."""

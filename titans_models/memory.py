@@ -32,7 +32,8 @@ from torch import Tensor, nn
 import titans_kernels as tk
 from titans_kernels.ir import GateMode
 
-from .layers import CausalDepthwiseConv, RMSNorm
+from .functional import silu_head_norm
+from .layers import CausalDepthwiseConv, Linear, RMSNorm
 
 
 MAX_MOMENTUM = 0.95  # eta <= 0.95 bounds the momentum-amplified step theta / (1 - eta)
@@ -78,10 +79,10 @@ class NeuralMemory(nn.Module):
         self.max_lr = max_lr
         self.conv_kernel = conv_kernel
         inner = heads * D
-        self.to_qkv = nn.Linear(dim, 3 * inner, bias=False)
+        self.to_qkv = Linear(dim, 3 * inner, bias=False)
         self.conv = CausalDepthwiseConv(3 * inner, conv_kernel)
         self.gate_modes = [mode for _, mode in ir.gates.items()]
-        self.to_gates = nn.Linear(dim, 3 * heads)
+        self.to_gates = Linear(dim, 3 * heads)
         with torch.no_grad():  # lr ~ max_lr / 2, momentum ~ 0.5, decay ~ 0.001 at start
             self.to_gates.bias.copy_(torch.tensor([0.0, 0.0, -6.9]).repeat_interleave(heads))
             self.to_gates.weight.mul_(0.1)
@@ -90,8 +91,8 @@ class NeuralMemory(nn.Module):
             bound = 1.0 / math.sqrt(in_f)
             self.w0.append(nn.Parameter(torch.empty(heads, out_f, in_f).uniform_(-bound, bound)))
         self.out_norm = RMSNorm(D)
-        self.out_gate = nn.Linear(dim, inner)
-        self.out_proj = nn.Linear(inner, dim, bias=False)
+        self.out_gate = Linear(dim, inner)
+        self.out_proj = Linear(inner, dim, bias=False)
 
     @property
     def ir(self):
@@ -143,10 +144,9 @@ class NeuralMemory(nn.Module):
         state = state or self.initial_state(B, x.device)
         P = state.pending.shape[1]
         full = torch.cat([state.pending, x], dim=1)
-        qkv = F.silu(self.conv(self.to_qkv(full), self.to_qkv(state.history)))
-        q, k, v = (self._heads(t) for t in qkv.chunk(3, dim=-1))
-        q, k = F.normalize(q, dim=-1), F.normalize(k, dim=-1)
-        v = v * torch.rsqrt(v.pow(2).mean(-1, keepdim=True) + 1e-6)   # unit-RMS targets keep steps bounded
+        # silu, then l2-normalised q and k, unit-RMS v (bounded targets keep steps bounded)
+        qkv = silu_head_norm(self.conv(self.to_qkv(full), self.to_qkv(state.history)), self.heads)
+        q, k, v = (qkv[:, :, i].transpose(1, 2) for i in range(3))      # (B, H, T, D) each
         gates = self._gates(full)
         n_full = (full.shape[1] // self.chunk) * self.chunk
         outs, mem = [], state.memory
