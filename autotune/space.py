@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from titans_kernels.backends.triton_backend.config import TritonConfig
+from titans_kernels.backends.triton_backend.config import TritonConfig, tiled_supported
 from titans_kernels.ir import MemoryIR
 
 TILES = (16, 32, 64)
@@ -12,17 +12,20 @@ WARPS = (2, 4, 8)
 STAGES = (1, 2, 3)
 
 
-def candidates(ir: MemoryIR, head_dim: int, chunk: int, allow_tf32: bool = False) -> tuple[list[TritonConfig], int]:
+def candidates(ir: MemoryIR, head_dim: int, chunk: int, allow_tf32: bool = False,
+               kernels: tuple[str, ...] = ("generic",)) -> tuple[list[TritonConfig], int]:
     """(candidates, number pruned by hard limits). A tile must divide the head dim and the chunk
-    (every GEMM dimension is a multiple of one of them); tf32 only when allowed."""
+    (every GEMM dimension is a multiple of one of them); tf32 only when allowed; the tiled
+    forward kernel only for the IRs it covers."""
     precisions = ("ieee", "tf32") if allow_tf32 else ("ieee",)
+    kernels = tuple(k for k in kernels if k != "tiled" or tiled_supported(ir))
     kept, pruned = [], 0
-    for tile, warps, stages, prec in itertools.product(TILES, WARPS, STAGES, precisions):
+    for kernel, tile, warps, stages, prec in itertools.product(kernels, TILES, WARPS, STAGES, precisions):
         if tile > min(head_dim, chunk) or head_dim % tile or chunk % tile:
             pruned += 1
             continue
         if tile * tile < 32 * warps:  # fewer tile elements than threads: idle lanes
             pruned += 1
             continue
-        kept.append(TritonConfig(tile=tile, num_warps=warps, num_stages=stages, precision=prec))
+        kept.append(TritonConfig(tile=tile, num_warps=warps, num_stages=stages, precision=prec, kernel=kernel))
     return kept, pruned

@@ -65,14 +65,14 @@ def flat_inputs(inputs, state) -> tuple[list[torch.Tensor], list[bool]]:
 
 def compare_backends(name: str, backend: str, B: int, H: int, T: int, D: int, chunk: int, seed: int,
                      dtype=torch.float32, tol: float = 1e-5, other: str = "torch", steep: bool = False,
-                     device: str = "cpu") -> None:
-    """`backend` against `other` on fresh inputs: every output element finite, per-token and
-    overall relative error of the output and of the end state within `tol`."""
+                     device: str = "cpu", **options) -> None:
+    """`backend` (compiled with `options`) against `other` on fresh inputs: every output element
+    finite, per-token and overall relative error of the output and of the end state within `tol`."""
     inputs, state = make_case(name, B, H, T, D, chunk, seed=seed, dtype=torch.float64, steep=steep)
     args = [x.to(device, dtype) if x is not None else None for x in inputs.args()]
     st = state.to(torch.float32).to(device)
     ref, ref_state = tk.compile(name, backend=other)(*args, state=st, chunk_size=chunk)
-    out, out_state = tk.compile(name, backend=backend)(*args, state=st, chunk_size=chunk)
+    out, out_state = tk.compile(name, backend=backend, **options)(*args, state=st, chunk_size=chunk)
     assert out.dtype == dtype and out.shape == ref.shape
     assert torch.isfinite(out.float()).all()
     per_token = (out.float() - ref.float()).norm(dim=-1) / ref.float().norm(dim=-1).clamp_min(1e-12)

@@ -101,10 +101,14 @@ def test_measured_spec_record_with_injected_timer():
                                   timer=lambda cfg: 1.0 / cfg.num_warps + 0.1 * cfg.num_stages,
                                   check=lambda cfg: True)
     assert rec.tuner == "measured" and rec.config["num_warps"] == 8 and rec.config["num_stages"] == 1
-    assert len(ranked) == 8 and {c.config.precision for c in ranked} == {"ieee", "tf32"}  # half inputs: tf32 too
+    assert len(ranked) == 16 and {c.config.precision for c in ranked} == {"ieee", "tf32"}  # half inputs: tf32 too
+    assert {c.config.kernel for c in ranked} == {"generic", "tiled"}       # both forwards are timed
     _, ranked32, _ = measure_spec(IR, gpu, 64, 64, "float32", quick=True, timer=lambda cfg: 1.0,
                                   check=lambda cfg: True)
-    assert len(ranked32) == 4 and {c.config.precision for c in ranked32} == {"ieee"}
+    assert len(ranked32) == 8 and {c.config.precision for c in ranked32} == {"ieee"}
+    tiled_wins, _, _ = measure_spec(IR, gpu, 64, 64, "bfloat16", quick=True, check=lambda cfg: True,
+                                    timer=lambda cfg: 0.5 if cfg.kernel == "tiled" else 1.0)
+    assert tiled_wins.config["kernel"] == "tiled"
 
 
 @pytest.mark.parametrize("hip, props, arch", [

@@ -2,7 +2,8 @@
 each one's error against the torch backend; then forward+backward of the best per precision.
 
     python benchmarks/gpu/sweep_configs.py [--spec titans_mlp2] [--batch-heads 128 --seq 8192
-                                            --dim 64 --chunk 64 --dtype bfloat16] [--out DIR]
+                                            --dim 64 --chunk 64 --dtype bfloat16]
+                                           [--kernels generic,tiled] [--out DIR]
 
 Prints a table (fastest first) and writes it as JSON to DIR.
 """
@@ -20,7 +21,7 @@ from gpu_case import DTYPES, cuda_case, rule_call
 
 from autotune.measured import cuda_median_seconds
 from titans_kernels.backends.triton_backend import TritonRule
-from titans_kernels.backends.triton_backend.config import TritonConfig
+from titans_kernels.backends.triton_backend.config import TritonConfig, tiled_supported
 from titans_kernels.testing import rel_error
 
 
@@ -36,6 +37,7 @@ def main() -> int:
     p.add_argument("--warps", default="4,8")
     p.add_argument("--stages", default="1,2")
     p.add_argument("--precisions", default="ieee,tf32")
+    p.add_argument("--kernels", default="generic,tiled", help="forward kernels (tiled: depth-2 specs)")
     p.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "results"))
     args = p.parse_args()
     if not torch.cuda.is_available():
@@ -49,14 +51,15 @@ def main() -> int:
         ref = rule_call(ref_rule, inputs, state, c, grad=False)()
         torch_s = cuda_median_seconds(rule_call(ref_rule, inputs, state, c, grad=False), 5)
 
+    kernels = [k for k in args.kernels.split(",") if k != "tiled" or tiled_supported(ir)]
     rows = []
-    for tile, warps, stages, prec in itertools.product(ints(args.tiles), ints(args.warps), ints(args.stages),
-                                                       args.precisions.split(",")):
+    for kernel, tile, warps, stages, prec in itertools.product(kernels, ints(args.tiles), ints(args.warps),
+                                                               ints(args.stages), args.precisions.split(",")):
         if tile > min(D, c):
             continue
-        cfg = TritonConfig(tile=tile, num_warps=warps, num_stages=stages, precision=prec)
+        cfg = TritonConfig(tile=tile, num_warps=warps, num_stages=stages, precision=prec, kernel=kernel)
         rule = TritonRule(ir, config=cfg)
-        row = {"tile": tile, "warps": warps, "stages": stages, "precision": prec}
+        row = {"kernel": kernel, "tile": tile, "warps": warps, "stages": stages, "precision": prec}
         try:
             t0 = time.perf_counter()
             forward = rule_call(rule, inputs, state, c, grad=False)
@@ -71,11 +74,12 @@ def main() -> int:
         rows.append(row)
         print(json.dumps(row), flush=True)
     timed = sorted((r for r in rows if "forward_s" in r), key=lambda r: r["forward_s"])
-    for prec in args.precisions.split(","):
-        best = next((r for r in timed if r["precision"] == prec), None)
+    for kernel, prec in itertools.product(kernels, args.precisions.split(",")):
+        best = next((r for r in timed if r["precision"] == prec and r["kernel"] == kernel), None)
         if best is None:
             continue
-        cfg = TritonConfig(tile=best["tile"], num_warps=best["warps"], num_stages=best["stages"], precision=prec)
+        cfg = TritonConfig(tile=best["tile"], num_warps=best["warps"], num_stages=best["stages"], precision=prec,
+                           kernel=kernel)
         fwd_bwd = rule_call(TritonRule(ir, config=cfg), inputs, state, c, grad=True)
         try:
             best["forward_backward_s"] = cuda_median_seconds(fwd_bwd, 3)
@@ -90,10 +94,11 @@ def main() -> int:
     path = out_dir / f"sweep-{result['device'].replace(' ', '_')}-{args.spec}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(result, indent=2))
     print(f"\ntorch backend forward {torch_s * 1e3:.1f} ms; {len(timed)} configs timed, fastest first:")
-    print(f"{'tile':>4} {'warps':>5} {'stages':>6} {'prec':>5} {'fwd ms':>8} {'x torch':>7} {'rel err':>8} {'fwd+bwd ms':>10}")
+    print(f"{'kernel':>7} {'tile':>4} {'warps':>5} {'stages':>6} {'prec':>5} {'fwd ms':>8} {'x torch':>7} {'rel err':>8} "
+          f"{'fwd+bwd ms':>10}")
     for r in timed:
         fb = f"{r['forward_backward_s'] * 1e3:10.1f}" if "forward_backward_s" in r else ""
-        print(f"{r['tile']:4d} {r['warps']:5d} {r['stages']:6d} {r['precision']:>5} {r['forward_s'] * 1e3:8.1f} "
+        print(f"{r['kernel']:>7} {r['tile']:4d} {r['warps']:5d} {r['stages']:6d} {r['precision']:>5} {r['forward_s'] * 1e3:8.1f} "
               f"{torch_s / r['forward_s']:7.2f} {r['rel_error']:8.1e} {fb}")
     print(f"wrote {path}")
     return 0

@@ -24,6 +24,8 @@ def add_parser(sub) -> None:
     p.add_argument("--stages", type=int, default=None)
     p.add_argument("--kernel", choices=["fwd", "bwd", "both"], default="fwd",
                    help="forward, backward or both kernels (default fwd)")
+    p.add_argument("--forward", choices=["generic", "tiled"], default="generic",
+                   help="Triton forward kernel: generic (every spec) or tiled (depth-2 specs)")
     p.add_argument("--report", action="store_true", help="print registers, spills, shared memory, size")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--show-source", action="store_true", help="print the generated kernel source")
@@ -61,7 +63,8 @@ def _with_flags(args, base):
     """The default config `base` with --tile / --warps / --stages applied."""
     from ..backends.triton_backend.config import TritonConfig
     return TritonConfig(tile=args.tile or base.tile, num_warps=args.warps or base.num_warps,
-                        num_stages=args.stages or base.num_stages, precision=base.precision)
+                        num_stages=args.stages or base.num_stages, precision=base.precision,
+                        kernel=getattr(args, "forward", "generic"))
 
 
 def _show(args, report, size: str) -> None:

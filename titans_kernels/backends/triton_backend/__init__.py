@@ -5,7 +5,7 @@ from ...errors import BackendError
 from ..base import register
 from ..kernel_rule import KernelRule
 from ..state import MemoryState
-from .config import TritonConfig, check_shape, default_config
+from .config import TritonConfig, check_kernel, check_shape, default_config
 
 
 def triton_available() -> str | None:
@@ -48,5 +48,6 @@ class TritonRule(KernelRule):
             raise BackendError("backend 'triton' needs CUDA tensors (or TRITON_INTERPRET=1 to run "
                                "Triton's interpreter on CPU tensors)")
         cfg = self._config_for(q, D, chunk)
+        check_kernel(self.ir, cfg)
         return self._apply(TritonFunction, (self.ir, cfg, chunk, self.checkpoint_group), q, k, v, theta, eta,
                            alpha, state)

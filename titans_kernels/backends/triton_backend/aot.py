@@ -41,7 +41,8 @@ class KernelReport:
 
     def lines(self) -> list[str]:
         return [f"{self.kernel} for {self.target} (D={self.head_dim}, chunk={self.chunk}, {self.dtype}, "
-                f"tile={self.config['tile']}, warps={self.config['num_warps']}, stages={self.config['num_stages']})",
+                f"tile={self.config['tile']}, warps={self.config['num_warps']}, stages={self.config['num_stages']}"
+                f"{', tiled' if self.config.get('kernel') == 'tiled' else ''})",
                 f"  registers/thread: {self.registers if self.registers is not None else 'n/a'}",
                 f"  spills: {self.spill_bytes} bytes",
                 f"  shared memory: {self.shared_bytes} bytes",
@@ -84,21 +85,29 @@ def _compile_in_process(ir: MemoryIR, target: str, D: int, b: int, dtype: str, c
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
 
-    from .launch import kernel_args, load_kernel
+    from .launch import kernel_args, load_kernel, tiled_constants
     from .plan import plan_scratch
+    from .tiled import tiled_forward
 
     backward = kind == "bwd"
-    kernel = load_kernel(ir, kind)
-    plan = plan_scratch(ir, D, b, backward)
-    consts = kernel_args(ir, plan, D, b, cfg, backward)
-    consts["SAVE_CKPT"] = not backward
     io = "*" + _DTYPES[dtype]
     f32 = "*fp32"
+    tiled = kind == "fwd" and cfg.kernel == "tiled"
+    if tiled:
+        kernel = tiled_forward
+        consts = tiled_constants(ir, D, b, cfg, save=True, anchored=ir.decay_to_init)
+        signature = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "th_ptr": io, "et_ptr": io, "al_ptr": io,
+                     "out_ptr": io, "st_ptr": f32, "anc_ptr": f32, "ckpt_ptr": f32}
+    else:
+        kernel = load_kernel(ir, "bwd" if backward else "fwd")
+        plan = plan_scratch(ir, D, b, backward)
+        consts = kernel_args(ir, plan, D, b, cfg, backward)
+        consts["SAVE_CKPT"] = not backward
     if backward:
         signature = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "th_ptr": io, "et_ptr": io, "al_ptr": io,
                      "do_ptr": io, "dq_ptr": io, "dk_ptr": io, "dv_ptr": io, "dth_ptr": f32, "det_ptr": f32,
                      "dal_ptr": f32, "ckpt_ptr": f32, "gs_ptr": f32, "scr_ptr": f32}
-    else:
+    elif not tiled:
         signature = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "th_ptr": io, "et_ptr": io, "al_ptr": io,
                      "out_ptr": io, "scr_ptr": f32, "ckpt_ptr": f32}
     signature.update({"T": "i32", "n_chunks": "i32", "first_group": "i32", "group": "i32", "n_groups": "i32",
@@ -127,11 +136,12 @@ def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64, dtype: s
     from .codegen import supported
     if supported(ir):
         raise InputError(f"spec '{ir.name}': {supported(ir)}")
-    cfg = cfg or (default_config(ir) if kind == "fwd" else backward_config(ir))
+    cfg = cfg or (backward_config(ir) if kind == "bwd" else default_config(ir))
     if dtype not in _DTYPES:
         raise InputError(f"dtype '{dtype}' not supported; use one of {', '.join(_DTYPES)}")
-    from .config import check_shape
+    from .config import check_kernel, check_shape
     check_shape(max(l.out_mult for l in ir.layers), D, b)
+    check_kernel(ir, cfg)
     if os.environ.get("TRITON_INTERPRET", "0") in ("", "0"):
         return _compile_in_process(ir, target, D, b, dtype, cfg, kind)
     payload = json.dumps({"spec": ir.name, "target": target, "D": D, "b": b, "dtype": dtype, "cfg": asdict(cfg),

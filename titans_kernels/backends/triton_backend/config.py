@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from ...errors import InputError
 
 HEAD_DIMS = (16, 32, 64, 128)
+KERNELS = ("generic", "tiled")
 CHUNK_SIZES = (16, 32, 64, 128)
 MAX_EXPANSION = 4
 
@@ -14,18 +15,27 @@ MAX_EXPANSION = 4
 class TritonConfig:
     """Launch parameters shared by the Triton and TileLang kernels (the autotuner fills one).
 
-    tile: GEMM tile edge inside a program (clipped to the head dim and chunk);
+    tile: GEMM tile edge inside a program (clipped to the head dim and chunk); for the tiled
+    forward, the hidden units per state tile (clipped to the head dim);
     num_warps / num_stages: Triton launch options (TileLang: threads = 32 * num_warps,
     T.Pipelined stages); precision: tl.dot input precision for
-    float32 operands ("ieee" exact, "tf32" faster on tensor cores)."""
+    float32 operands ("ieee" exact, "tf32" faster on tensor cores);
+    kernel: the Triton forward, "generic" (codegen.py, every IR: products through L2 scratch)
+    or "tiled" (tiled.py, depth-2 IRs: token-side operands in registers). The backward kernel
+    is the generic one either way."""
 
     tile: int = 32
     num_warps: int = 4
     num_stages: int = 2
     precision: str = "ieee"
+    kernel: str = "generic"
 
     def tile_for(self, D: int, b: int) -> int:
         return min(self.tile, D, b)
+
+    def hidden_tile(self, hidden: int, D: int) -> int:
+        """Hidden units per state tile of the tiled forward."""
+        return min(self.tile, hidden, D)
 
 
 DEFAULT_CONFIG = TritonConfig()
@@ -72,3 +82,17 @@ def check_shape(expansion: int, D: int, chunk: int, backend: str = "triton") -> 
     if expansion > MAX_EXPANSION:
         raise InputError(f"{backend} backend: expansion {expansion} exceeds {MAX_EXPANSION} "
                          f"(or use backend='torch')")
+
+
+def tiled_supported(ir) -> bool:
+    """True when the tiled forward (tiled.py) covers `ir`: depth-2 memories."""
+    return ir.depth == 2
+
+
+def check_kernel(ir, cfg: TritonConfig) -> None:
+    """One clear error for a forward kernel name that does not exist or does not cover `ir`."""
+    if cfg.kernel not in KERNELS:
+        raise InputError(f"config kernel='{cfg.kernel}' unknown; use one of {', '.join(KERNELS)}")
+    if cfg.kernel == "tiled" and not tiled_supported(ir):
+        raise InputError(f"config kernel='tiled' covers depth-2 memories; spec '{ir.name}' has depth "
+                         f"{ir.depth} (use kernel='generic')")

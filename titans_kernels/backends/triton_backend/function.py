@@ -32,8 +32,9 @@ class TritonFunction(torch.autograd.Function):
         group = (group or dual.default_group(num_chunks)) if needs_grad else None
         as_rows = lambda x: x.reshape(n, T, D).contiguous()  # noqa: E731
         gate = lambda g: g.reshape(n, T).contiguous() if g is not None else None  # noqa: E731
-        out, final, ckpt = launch.run_forward(ir, as_rows(q), as_rows(k), as_rows(v), gate(theta), gate(eta),
-                                              gate(alpha), flat, b, cfg, group, anchor_flat)
+        run = launch.run_forward_tiled if cfg.kernel == "tiled" else launch.run_forward
+        out, final, ckpt = run(ir, as_rows(q), as_rows(k), as_rows(v), gate(theta), gate(eta), gate(alpha), flat,
+                               b, cfg, group, anchor_flat)
         if needs_grad:
             ctx.save_for_backward(q, k, v, theta, *(g for g in (eta, alpha) if g is not None), ckpt)
             ctx.meta = (ir, cfg, b, group, eta is not None, alpha is not None, [s.dtype for s in state])

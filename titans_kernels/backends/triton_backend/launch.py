@@ -143,3 +143,42 @@ def run_backward(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, e
         d_anchor = scratch[:, lo: lo + anchor_flat.shape[1]].clone()
     return (dq, dk, dv, dth, (det if eta is not None else None), (dal if alpha is not None else None), d_state0,
             d_anchor)
+
+
+def tiled_constants(ir: MemoryIR, D: int, b: int, cfg: TritonConfig, save: bool, anchored: bool) -> dict:
+    """Constexpr arguments of tiled.tiled_forward for `ir` (every one derived from the IR)."""
+    from ...ir import ReadMode
+    from ...ir.ops import GRAM_SQUARINGS
+    from .codegen import ACT_CODES, LOSS_CODES
+
+    hidden = ir.layer_shapes(D)[0][0]
+    return dict(D=D, HID=hidden, BC=b, HB=cfg.hidden_tile(hidden, D), ACT=ACT_CODES[ir.activation],
+                LOSS=LOSS_CODES[ir.loss], RESIDUAL=ir.residual, HAS_M=ir.gates.has_momentum,
+                HAS_D=ir.gates.has_decay, ANCHOR=anchored, NORMALIZED=ir.normalized_step,
+                AFTER=ir.read is ReadMode.AFTER_UPDATE, SQUARINGS=GRAM_SQUARINGS, SAVE_CKPT=save,
+                PREC=cfg.precision)
+
+
+def run_forward_tiled(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, eta: Tensor | None,
+                      alpha: Tensor | None, state_flat: Tensor, b: int, cfg: TritonConfig, group: int | None,
+                      anchor_flat: Tensor | None = None):
+    """run_forward's contract (same arguments, outputs and checkpoint layout) on the tiled kernel."""
+    from .tiled import tiled_forward
+
+    n, T, D = q.shape
+    SN = state_flat.shape[1]
+    num_chunks = -(-T // b)
+    state = torch.empty(n, 2, SN, dtype=torch.float32, device=q.device)
+    state[:, 0] = state_flat
+    out = torch.empty_like(q) if OUTPUT_FILL is None else torch.full_like(q, OUTPUT_FILL)
+    save = group is not None
+    first, n_groups = group_layout(num_chunks, group) if save else (num_chunks, 1)
+    ckpt = torch.empty(n, n_groups if save else 1, SN, dtype=torch.float32, device=q.device)
+    anc = anchor_flat if anchor_flat is not None else state_flat
+    tiled_forward[(n,)](
+        q, k, v, theta, eta if eta is not None else theta, alpha if alpha is not None else theta,
+        out, state, anc, ckpt, T, num_chunks, first, group or 1, n_groups, float(ir.huber_delta),
+        num_warps=cfg.num_warps, num_stages=cfg.num_stages,
+        **tiled_constants(ir, D, b, cfg, save, anchor_flat is not None))
+    final = state[:, num_chunks % 2].clone()
+    return out, final, (ckpt if save else None)

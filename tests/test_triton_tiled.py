@@ -1,0 +1,100 @@
+"""The Triton backend's tiled forward (tiled.py, depth-2 memories) on CPU: through Triton's
+interpreter against the torch backend, its checkpoints feeding the generic backward kernel, and
+ahead-of-time compilation for GPUs that are not here."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+import titans_kernels as tk
+from titans_kernels.backends.triton_backend import aot, launch
+from titans_kernels.backends.triton_backend.config import TritonConfig, tiled_supported
+
+from conftest import SHIPPED, compare_backends, compare_gradients, make_case
+
+DEPTH2 = [name for name in SHIPPED if tiled_supported(tk.lower(tk.load_spec(name)))]
+TILED = TritonConfig(tile=16, kernel="tiled")
+
+
+@pytest.fixture
+def poisoned(monkeypatch):
+    """Output buffers start as NaN: any element the kernel fails to write shows up."""
+    monkeypatch.setattr(launch, "OUTPUT_FILL", float("nan"))
+
+
+def test_every_shipped_depth2_spec_is_covered():
+    assert len(DEPTH2) >= 7 and "titans_mlp2_normalized" in DEPTH2 and "titans_mlp3" not in DEPTH2
+
+
+@pytest.mark.parametrize("name", DEPTH2)
+def test_forward_matches_torch_backend(name, poisoned):
+    """Two full chunks and a ragged one; hidden width 64 in four 16-wide state tiles."""
+    compare_backends(name, "triton", 1, 2, 40, 16, 16, seed=11, config=TILED)
+
+
+@pytest.mark.parametrize("name, B, H, T, D, chunk, tile", [
+    ("titans_mlp2", 2, 1, 70, 32, 32, 32),
+    ("titans_mlp2_normalized", 1, 2, 100, 32, 16, 16),
+    ("yaad_huber", 1, 1, 33, 16, 32, 16),
+])
+def test_forward_other_shapes(name, B, H, T, D, chunk, tile, poisoned):
+    compare_backends(name, "triton", B, H, T, D, chunk, seed=T, config=TritonConfig(tile=tile, kernel="tiled"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", DEPTH2)
+@pytest.mark.parametrize("D, chunk, T, tile", [(32, 16, 50, 32), (16, 32, 100, 16), (64, 64, 130, 64)])
+def test_forward_full_grid(name, D, chunk, T, tile, poisoned):
+    compare_backends(name, "triton", 1, 2, T, D, chunk, seed=D + chunk,
+                     config=TritonConfig(tile=tile, kernel="tiled"))
+
+
+@pytest.mark.parametrize("dtype, tol", [(torch.bfloat16, 1e-2), (torch.float16, 2e-3)])
+def test_half_precision_inputs(dtype, tol, poisoned):
+    compare_backends("titans_mlp2_normalized", "triton", 1, 2, 48, 16, 16, seed=4, dtype=dtype, tol=tol,
+                     config=TILED)
+
+
+@pytest.mark.parametrize("name", ["titans_mlp2_normalized", "yaad_huber", "titans_mlp2_nomomentum"])
+def test_backward_from_tiled_checkpoints(name):
+    """Gradients of every input and the initial state: the generic backward kernel walking back
+    from the checkpoints that the tiled forward wrote."""
+    compare_gradients(name, "triton", checkpoint_group=2, config=TILED)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", DEPTH2)
+def test_backward_from_tiled_checkpoints_all_specs(name):
+    compare_gradients(name, "triton", checkpoint_group=2, config=TILED)
+
+
+def test_tiled_equals_generic_forward_on_the_same_call():
+    """Both Triton forwards on one input: outputs and end states agree to float32 rounding."""
+    inputs, state = make_case("titans_mlp2_anchored", 1, 2, 48, 16, 16, seed=5, dtype=torch.float32)
+    generic = tk.compile("titans_mlp2_anchored", backend="triton", config=TritonConfig(tile=16))
+    tiled = tk.compile("titans_mlp2_anchored", backend="triton", config=TILED)
+    (o1, s1), (o2, s2) = (rule(*inputs.args(), state=state, chunk_size=16) for rule in (generic, tiled))
+    assert float((o1 - o2).norm() / o1.norm()) < 1e-5
+    for a, b in zip(s1.tensors(), s2.tensors()):
+        assert float((a - b).norm() / b.norm()) < 1e-5
+
+
+@pytest.mark.parametrize("cfg, match", [
+    (TritonConfig(kernel="tiled"), "kernel='tiled' covers depth-2 memories; spec 'titans_mlp3' has depth 3"),
+    (TritonConfig(kernel="fast"), "kernel='fast' unknown; use one of generic, tiled"),
+])
+def test_kernel_choice_errors_are_one_line(cfg, match):
+    inputs, state = make_case("titans_mlp3", 1, 1, 16, 16, 16, seed=0, dtype=torch.float32)
+    with pytest.raises(tk.InputError, match=match):
+        tk.compile("titans_mlp3", backend="triton", config=cfg)(*inputs.args(), state=state, chunk_size=16)
+
+
+@pytest.mark.parametrize("target", ["sm_90", "sm_80", "gfx942"])
+def test_aot_compiles(target):
+    """The tiled forward of the default rule compiles for each target at D=64, chunk 64, and fits
+    the target's shared memory."""
+    cfg = TritonConfig(tile=32, num_warps=8, num_stages=1, precision="tf32", kernel="tiled")
+    report = aot.compile_report(tk.lower(tk.load_spec("titans_mlp2_normalized")), target, D=64, b=64, cfg=cfg)
+    assert report.binary_bytes > 0 and report.kernel == "tiled_forward"
+    assert report.shared_bytes <= (64 if target == "gfx942" else 227) * 1024, report.lines()
+    assert "tiled" in report.lines()[0]
