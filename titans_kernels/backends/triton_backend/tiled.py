@@ -1,18 +1,24 @@
-"""Register-tiled forward kernel for depth-2 memories (every shipped depth-2 spec).
+"""Tiled forward kernel for depth-2 memories (every shipped depth-2 spec).
 
 The generic kernel (codegen.py) routes every product of the dual form through the program's
 global scratch, one barrier-separated call per step. Here one program per (batch, head) row
-keeps the chunk's token-side operands in registers: K, Q, V (BC x D), C * Q K^T (BC x BC), the
-loss gradient G1 (BC x D) and the read accumulators. The state (W_l, S_l of both layers, float32)
-is too large for one SM at expansion 4 (256 KB at D=64), so it streams through L2 in tiles of
-HB hidden units: layer 0 rows [h, h+HB) and layer 1 columns [h, h+HB). Two passes per chunk:
+keeps the chunk's token-side operands on chip: K, Q, V, the loss gradient G1 and C * Q K^T,
+plus the read accumulators. The state (W_l, S_l of both layers, float32) is too large for one SM
+at expansion 4 (256 KB at D=64), so it streams through L2 in tiles of HB hidden units: layer-0
+rows [h, h+HB) and layer-1 columns [h, h+HB). Three passes per chunk:
 
   pass 1 (key path): Z0_h = K W0_h^T, X1_h = act(Z0_h), Z1 += X1_h W1_h^T; with the normalized
-          step also the Gram matrix of W1 and the per-token curvature sums;
-  then    G1 = loss'(Z1 - V) (times the step scale);
-  pass 2: recompute Z0_h (cheaper than keeping BC x HID values), G0_h = (G1 W1_h) * act'(Z0_h),
-          the read Zq0_h, Xq1_h = act(Zq0_h), accumulate Zq1 and Xq1 X1^T, then write the
-          end-of-chunk tiles of W and S into the other half of a double-buffered state.
+          step also the Gram matrix of W1 and the per-token curvature sums; then
+          G1 = loss'(Z1 - V) (times the step scale);
+  pass 2 (read): recompute Z0_h (cheaper than keeping BC x HID values), G0_h = (G1 W1_h) *
+          act'(Z0_h), the read Zq0_h, Xq1_h = act(Zq0_h), accumulate Zq1 and Xq1 X1^T; write out;
+  pass 3 (state): recompute Z0_h, G0_h and write the end-of-chunk tiles of W and S into the
+          other half of a double-buffered state.
+
+Token-side matrices are held transposed (features x tokens) so that each product takes a state
+tile as its first operand and the token-side matrix as its second, which tensor-core products
+read from shared memory (ptxas on sm_90, D=64, chunk 64, tile 16, 8 warps, tf32: 80 bytes of
+spills for titans_mlp2, against 1.4 KB with token-major operands in registers).
 
 Every IR choice is a constexpr (activation, loss, residual, gates present, anchor, normalized
 step, read mode), so one source serves every depth-2 spec and no spec text reaches it. The
@@ -53,9 +59,15 @@ def _tile1(base, h0, HID: tl.constexpr, D: tl.constexpr, HB: tl.constexpr):
 
 
 @triton.jit
-def _tokens(base, t0, D: tl.constexpr, BC: tl.constexpr):
-    """Pointers to tokens [t0, t0+BC) of a row's (T, D) matrix."""
-    return base + t0 * D + tl.arange(0, BC)[:, None] * D + tl.arange(0, D)[None, :]
+def _tile1t(base, h0, HID: tl.constexpr, D: tl.constexpr, HB: tl.constexpr):
+    """Pointers to the transpose (HB, D) of columns [h0, h0+HB) of a layer-1 matrix (D, HID)."""
+    return base + h0 + tl.arange(0, HB)[:, None] + tl.arange(0, D)[None, :] * HID
+
+
+@triton.jit
+def _tokens_t(base, t0, D: tl.constexpr, BC: tl.constexpr):
+    """Pointers to the transpose (D, BC) of tokens [t0, t0+BC) of a row's (T, D) matrix."""
+    return base + t0 * D + tl.arange(0, BC)[None, :] * D + tl.arange(0, D)[:, None]
 
 
 @triton.jit
@@ -79,7 +91,6 @@ def tiled_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, 
     # addresses: scalar row bases and block pointers built at each use (no per-element address
     # tensors kept live across the loops)
     tok = tl.arange(0, BC)
-    tri = tok[:, None] >= tok[None, :]
     io_row = row.to(tl.int64) * T * D
     g_base = row.to(tl.int64) * T
     st_row = st_ptr + row.to(tl.int64) * 2 * SN
@@ -101,42 +112,48 @@ def tiled_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, 
         rows = tl.minimum(T - t0, BC)
         valid = tok < rows
         e = rows - 1
-        # K and Q stay in the input dtype (exact) and widen at each use: half the registers for bf16
-        K = tl.load(_tokens(k_ptr + io_row, t0, D, BC), mask=valid[:, None], other=0.0).to(tl.float32)
-        Q = tl.load(_tokens(q_ptr + io_row, t0, D, BC), mask=valid[:, None], other=0.0).to(tl.float32)
+        # Token-side matrices are kept transposed (features x tokens), so that every product
+        # with a state tile takes the state tile as its first operand and the token-side matrix
+        # as its second, which tensor-core products read from shared memory: the chunk's
+        # K, Q, G1 and C * Q K^T then live in shared memory across the tile loops, not in
+        # (per-warpgroup replicated) registers.
+        vmask = valid[None, :]
+        KT = tl.load(_tokens_t(k_ptr + io_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
 
-        # coefficients of the chunk (backends/torch_dual/coeffs.py), all in registers
+        # coefficients of the chunk (backends/torch_dual/coeffs.py), as [key j, query t] matrices
         th = tl.load(th_ptr + g_base + t0 + tok, mask=valid, other=0.0).to(tl.float32)
+        triT = tok[:, None] <= tok[None, :]                    # j <= t
         if HAS_D:
             al = tl.load(al_ptr + g_base + t0 + tok, mask=valid, other=0.0).to(tl.float32)
             acum = tl.cumsum(tl.maximum(tl.log(1.0 - al), LOG_FLOOR), 0)
             a = tl.exp(acum)
             a_e = tl.sum(tl.where(tok == e, a, 0.0), 0)
-            LB = tl.where(tri, tl.exp(tl.minimum(acum[:, None] - acum[None, :], 0.0)), 0.0)
+            LBT = tl.where(triT, tl.exp(tl.minimum(acum[None, :] - acum[:, None], 0.0)), 0.0)
         else:
             a = tl.full((BC,), 1.0, tl.float32)
             a_e = 1.0
-            LB = tl.where(tri, 1.0, 0.0)
+            LBT = tl.where(triT, 1.0, 0.0)
         if HAS_M:
             et = tl.load(et_ptr + g_base + t0 + tok, mask=valid, other=1.0).to(tl.float32)
             ncum = tl.cumsum(tl.maximum(tl.log(et), LOG_FLOOR), 0)
             pv = tl.exp(ncum)
             n_e = tl.sum(tl.where(tok == e, ncum, 0.0), 0)
             w = th * tl.exp(tl.minimum(n_e - ncum, 0.0))
-            LP = tl.where(tri, tl.exp(tl.minimum(ncum[:, None] - ncum[None, :], 0.0)), 0.0)
-            m = tl.sum(LB * pv[None, :], 1)
+            LPT = tl.where(triT, tl.exp(tl.minimum(ncum[None, :] - ncum[:, None], 0.0)), 0.0)
+            m = tl.sum(LBT * pv[:, None], 0)
             m_e = tl.sum(tl.where(tok == e, m, 0.0), 0)
             p_e = tl.sum(tl.where(tok == e, pv, 0.0), 0)
-            F = tl.dot(LB, LP, input_precision=PREC)
+            FT = tl.dot(LPT, LBT, input_precision=PREC)        # (L_B L_P)^T
         else:
-            F = LB
-        C = F * th[None, :]
-        c = tl.sum(tl.where(tok[:, None] == e, C, 0.0), 0)
+            FT = LBT
+        CT = FT * th[:, None]                                   # C^T [j, t] = C[t, j]
+        c = tl.sum(tl.where(tok[None, :] == e, CT, 0.0), 1)    # row `last` of C
+        QT = tl.load(_tokens_t(q_ptr + io_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
         if AFTER:
-            CQK = C * tl.dot(Q, tl.trans(K), input_precision=PREC)
+            CQKT = CT * tl.dot(tl.trans(KT), QT, input_precision=PREC)
 
-        # pass 1: key path
-        Z1 = tl.zeros((BC, D), tl.float32)
+        # pass 1: key path, Z1^T = sum_h W1_h act(W0_h K^T)
+        Z1T = tl.zeros((D, BC), tl.float32)
         if NORMALIZED:
             gram = tl.zeros((D, D), tl.float32)
             frob = tl.zeros((BC,), tl.float32)
@@ -148,100 +165,101 @@ def tiled_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, 
             if ANCHOR:
                 W0 += tl.load(_tile0(anc_row, h0, D, HB))
                 W1 += tl.load(_tile1(A1_row, h0, HID, D, HB))
-            Z0 = tl.dot(K, tl.trans(W0), input_precision=PREC)
-            X1 = act_fn(Z0, ACT)
-            Z1 += tl.dot(X1, tl.trans(W1), input_precision=PREC)
+            Z0T = tl.dot(W0, KT, input_precision=PREC)
+            X1T = act_fn(Z0T, ACT)
+            Z1T += tl.dot(W1, X1T, input_precision=PREC)
             if NORMALIZED:
                 gram += tl.dot(W1, tl.trans(W1), input_precision=PREC)
-                slope = act_d1(Z0, ACT)
+                slope = act_d1(Z0T, ACT)
                 sl2 = slope * slope
-                frob += tl.sum(sl2 * tl.sum(W1 * W1, 0)[None, :], 1)
-                mx = tl.maximum(mx, tl.max(sl2, 1))
-                xx1 += tl.sum(X1 * X1, 1)
-        R = Z1 - tl.load(_tokens(v_ptr + io_row, t0, D, BC), mask=valid[:, None], other=0.0).to(tl.float32)
+                frob += tl.sum(sl2 * tl.sum(W1 * W1, 0)[:, None], 0)
+                mx = tl.maximum(mx, tl.max(sl2, 0))
+                xx1 += tl.sum(X1T * X1T, 0)
+        RT = Z1T - tl.load(_tokens_t(v_ptr + io_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
         if RESIDUAL:
-            R += K
+            RT += KT
         if LOSS == 1:
-            G1 = tl.minimum(tl.maximum(R, -delta), delta)
+            G1T = tl.minimum(tl.maximum(RT, -delta), delta)
         else:
-            G1 = R
+            G1T = RT
         if NORMALIZED:
             lam = _opnorm_sq_bound(gram, SQUARINGS, PREC)
-            kappa = tl.sum(K * K, 1) * tl.minimum(frob, lam * mx) + xx1
-            G1 = G1 * (1.0 / tl.maximum(kappa, 1.0))[:, None]
+            kappa = tl.sum(KT * KT, 0) * tl.minimum(frob, lam * mx) + xx1
+            G1T = G1T * (1.0 / tl.maximum(kappa, 1.0))[None, :]
 
         # pass 2: the read (after the update: the dual form), tile by tile
-        ZQ1 = tl.zeros((BC, D), tl.float32)
+        ZQ1T = tl.zeros((D, BC), tl.float32)
         if AFTER:
-            QX = tl.zeros((BC, BC), tl.float32)
+            QXT = tl.zeros((BC, BC), tl.float32)
         for h0 in range(0, HID, HB):
             U0 = tl.load(_tile0(src, h0, D, HB))
             U1 = tl.load(_tile1(src + O_W1, h0, HID, D, HB))
             if AFTER:
                 W0 = U0
-                W1 = U1
+                W1T = tl.load(_tile1t(src + O_W1, h0, HID, D, HB))
                 if ANCHOR:
                     A0 = tl.load(_tile0(anc_row, h0, D, HB))
                     A1 = tl.load(_tile1(A1_row, h0, HID, D, HB))
                     W0 += A0
-                    W1 += A1
-                Z0 = tl.dot(K, tl.trans(W0), input_precision=PREC)
-                X1 = act_fn(Z0, ACT)
-                G0 = tl.dot(G1, W1, input_precision=PREC) * act_d1(Z0, ACT)
-                Zq0 = a[:, None] * tl.dot(Q, tl.trans(U0), input_precision=PREC)
+                    W1T += tl.load(_tile1t(A1_row, h0, HID, D, HB))
+                Z0T = tl.dot(W0, KT, input_precision=PREC)
+                X1T = act_fn(Z0T, ACT)
+                G0T = tl.dot(W1T, G1T, input_precision=PREC) * act_d1(Z0T, ACT)
+                Zq0T = tl.dot(U0, QT, input_precision=PREC) * a[None, :]
                 if HAS_M:
-                    S0 = tl.load(_tile0(src + O_S0, h0, D, HB))
-                    Zq0 += m[:, None] * tl.dot(Q, tl.trans(S0), input_precision=PREC)
+                    Zq0T += tl.dot(tl.load(_tile0(src + O_S0, h0, D, HB)), QT, input_precision=PREC) * m[None, :]
                 if ANCHOR:
-                    Zq0 += tl.dot(Q, tl.trans(A0), input_precision=PREC)
-                Zq0 -= tl.dot(CQK, G0, input_precision=PREC)
-                Xq1 = act_fn(Zq0, ACT)
-                ZQ1 += a[:, None] * tl.dot(Xq1, tl.trans(U1), input_precision=PREC)
+                    Zq0T += tl.dot(A0, QT, input_precision=PREC)
+                Zq0T -= tl.dot(G0T, CQKT, input_precision=PREC)
+                Xq1T = act_fn(Zq0T, ACT)
+                ZQ1T += tl.dot(U1, Xq1T, input_precision=PREC) * a[None, :]
                 if HAS_M:
                     S1 = tl.load(_tile1(src + O_S1, h0, HID, D, HB))
-                    ZQ1 += m[:, None] * tl.dot(Xq1, tl.trans(S1), input_precision=PREC)
+                    ZQ1T += tl.dot(S1, Xq1T, input_precision=PREC) * m[None, :]
                 if ANCHOR:
-                    ZQ1 += tl.dot(Xq1, tl.trans(A1), input_precision=PREC)
-                QX += tl.dot(Xq1, tl.trans(X1), input_precision=PREC)
+                    ZQ1T += tl.dot(A1, Xq1T, input_precision=PREC)
+                QXT += tl.dot(tl.trans(X1T), Xq1T, input_precision=PREC)
             else:
+                W0 = U0
+                W1 = U1
                 if ANCHOR:
-                    U0 += tl.load(_tile0(anc_row, h0, D, HB))
-                    U1 += tl.load(_tile1(A1_row, h0, HID, D, HB))
-                Xq1 = act_fn(tl.dot(Q, tl.trans(U0), input_precision=PREC), ACT)
-                ZQ1 += tl.dot(Xq1, tl.trans(U1), input_precision=PREC)
+                    W0 += tl.load(_tile0(anc_row, h0, D, HB))
+                    W1 += tl.load(_tile1(A1_row, h0, HID, D, HB))
+                Xq1T = act_fn(tl.dot(W0, QT, input_precision=PREC), ACT)
+                ZQ1T += tl.dot(W1, Xq1T, input_precision=PREC)
         if AFTER:
-            ZQ1 -= tl.dot(C * QX, G1, input_precision=PREC)
+            ZQ1T -= tl.dot(G1T, CT * QXT, input_precision=PREC)
         if RESIDUAL:
-            ZQ1 += Q
-        tl.store(_tokens(out_ptr + io_row, t0, D, BC), ZQ1.to(out_ptr.dtype.element_ty), mask=valid[:, None])
+            ZQ1T += QT
+        tl.store(_tokens_t(out_ptr + io_row, t0, D, BC), ZQ1T.to(out_ptr.dtype.element_ty), mask=vmask)
 
         # pass 3: the end-of-chunk state, W' = a_e U + m_e S - G^T (c X), S' = p_e S - G^T (w X),
-        # written into the other half of the double buffer
-        cK = c[:, None] * K
-        cG1 = c[:, None] * G1
+        # into the other half of the double buffer; layer-1 tiles are computed transposed (HB, D)
+        cK = tl.trans(KT * c[None, :])
+        cG1 = tl.trans(G1T * c[None, :])
         if HAS_M:
-            wK = w[:, None] * K
-            wG1 = w[:, None] * G1
+            wK = tl.trans(KT * w[None, :])
+            wG1 = tl.trans(G1T * w[None, :])
         for h0 in range(0, HID, HB):
             U0 = tl.load(_tile0(src, h0, D, HB))
-            U1 = tl.load(_tile1(src + O_W1, h0, HID, D, HB))
+            U1T = tl.load(_tile1t(src + O_W1, h0, HID, D, HB))
             W0 = U0
-            W1 = U1
+            W1T = U1T
             if ANCHOR:
                 W0 += tl.load(_tile0(anc_row, h0, D, HB))
-                W1 += tl.load(_tile1(A1_row, h0, HID, D, HB))
-            Z0 = tl.dot(K, tl.trans(W0), input_precision=PREC)
-            X1 = act_fn(Z0, ACT)
-            G0t = tl.trans(tl.dot(G1, W1, input_precision=PREC) * act_d1(Z0, ACT))
-            new0 = a_e * U0 - tl.dot(G0t, cK, input_precision=PREC)
-            new1 = a_e * U1 - tl.dot(tl.trans(cG1), X1, input_precision=PREC)
+                W1T += tl.load(_tile1t(A1_row, h0, HID, D, HB))
+            Z0T = tl.dot(W0, KT, input_precision=PREC)
+            X1T = act_fn(Z0T, ACT)
+            G0T = tl.dot(W1T, G1T, input_precision=PREC) * act_d1(Z0T, ACT)
+            new0 = a_e * U0 - tl.dot(G0T, cK, input_precision=PREC)
+            new1T = a_e * U1T - tl.dot(X1T, cG1, input_precision=PREC)
             if HAS_M:
                 S0 = tl.load(_tile0(src + O_S0, h0, D, HB))
-                S1 = tl.load(_tile1(src + O_S1, h0, HID, D, HB))
+                S1T = tl.load(_tile1t(src + O_S1, h0, HID, D, HB))
                 new0 += m_e * S0
-                new1 += m_e * S1
-                tl.store(_tile0(dst + O_S0, h0, D, HB), p_e * S0 - tl.dot(G0t, wK, input_precision=PREC))
-                tl.store(_tile1(dst + O_S1, h0, HID, D, HB), p_e * S1 - tl.dot(tl.trans(wG1), X1, input_precision=PREC))
+                new1T += m_e * S1T
+                tl.store(_tile0(dst + O_S0, h0, D, HB), p_e * S0 - tl.dot(G0T, wK, input_precision=PREC))
+                tl.store(_tile1t(dst + O_S1, h0, HID, D, HB), p_e * S1T - tl.dot(X1T, wG1, input_precision=PREC))
             tl.store(_tile0(dst, h0, D, HB), new0)
-            tl.store(_tile1(dst + O_W1, h0, HID, D, HB), new1)
+            tl.store(_tile1t(dst + O_W1, h0, HID, D, HB), new1T)
         tl.debug_barrier()   # this chunk's state stores feed the next chunk's loads
