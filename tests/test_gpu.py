@@ -9,6 +9,7 @@ import torch
 
 import titans_kernels as tk
 from titans_kernels.backends.triton_backend import codegen, launch
+from titans_kernels.backends.triton_backend.config import TritonConfig, tiled_supported
 
 from conftest import SHIPPED, compare_backends, compare_gradients
 
@@ -49,3 +50,27 @@ def test_backward_every_spec(name):
 @pytest.mark.parametrize("D, chunk", [(64, 64), (128, 16)])
 def test_backward_default_spec_shapes(D, chunk):
     compare_gradients("titans_mlp2", "triton", T=3 * chunk + 5, chunk=chunk, D=D, device="cuda", tol=FP32_TOL)
+
+
+TILED_GPU = [name for name in GENERATED if tiled_supported(tk.lower(tk.load_spec(name)))]
+
+
+@pytest.mark.parametrize("name", TILED_GPU)
+@pytest.mark.parametrize("precision, tol", [("ieee", FP32_TOL), ("tf32", 1e-2)])
+def test_tiled_forward_every_depth2_spec(name, precision, tol):
+    """The tiled forward (tiled.py) compiled for this GPU, exact and tf32 products."""
+    cfg = TritonConfig(tile=16, num_warps=8, num_stages=1, precision=precision, kernel="tiled")
+    compare_backends(name, "triton", 2, 4, 200, 64, 64, seed=12, tol=tol, device="cuda", config=cfg)
+
+
+@pytest.mark.parametrize("D, chunk, T, tile", [(16, 16, 50, 16), (32, 128, 300, 32), (128, 32, 100, 64)])
+def test_tiled_forward_head_dims_and_chunks(D, chunk, T, tile):
+    cfg = TritonConfig(tile=tile, num_warps=8, num_stages=1, kernel="tiled")
+    compare_backends("titans_mlp2", "triton", 1, 3, T, D, chunk, seed=D + chunk, tol=FP32_TOL, device="cuda",
+                     config=cfg)
+
+
+def test_tiled_forward_then_generic_backward():
+    cfg = TritonConfig(tile=16, num_warps=8, num_stages=1, kernel="tiled")
+    compare_gradients("titans_mlp2_normalized", "triton", T=100, chunk=32, D=32, device="cuda", tol=FP32_TOL,
+                      config=cfg)
