@@ -21,7 +21,7 @@ from gpu_case import DTYPES, cuda_case, rule_call
 
 from autotune.measured import cuda_median_seconds
 from titans_kernels.backends.triton_backend import TritonRule
-from titans_kernels.backends.triton_backend.config import TritonConfig, tiled_supported
+from titans_kernels.backends.triton_backend.config import PRECISIONS, TritonConfig, tiled_supported
 from titans_kernels.testing import rel_error
 
 
@@ -36,7 +36,7 @@ def main() -> int:
     p.add_argument("--tiles", default="16,32,64")
     p.add_argument("--warps", default="4,8")
     p.add_argument("--stages", default="1,2")
-    p.add_argument("--precisions", default="ieee,tf32")
+    p.add_argument("--precisions", default="ieee,tf32,bf16", help="bf16: tiled forward only")
     p.add_argument("--kernels", default="generic,tiled", help="forward kernels (tiled: depth-2 specs)")
     p.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "results"))
     args = p.parse_args()
@@ -55,7 +55,7 @@ def main() -> int:
     rows = []
     for kernel, tile, warps, stages, prec in itertools.product(kernels, ints(args.tiles), ints(args.warps),
                                                                ints(args.stages), args.precisions.split(",")):
-        if tile > min(D, c):
+        if tile > min(D, c) or prec not in PRECISIONS[kernel]:
             continue
         cfg = TritonConfig(tile=tile, num_warps=warps, num_stages=stages, precision=prec, kernel=kernel)
         rule = TritonRule(ir, config=cfg)

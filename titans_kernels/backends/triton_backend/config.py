@@ -19,7 +19,8 @@ class TritonConfig:
     forward, the hidden units per state tile (clipped to the head dim);
     num_warps / num_stages: Triton launch options (TileLang: threads = 32 * num_warps,
     T.Pipelined stages); precision: tl.dot input precision for
-    float32 operands ("ieee" exact, "tf32" faster on tensor cores);
+    float32 operands ("ieee" exact, "tf32" faster on tensor cores; the tiled forward also takes
+    "bf16": operands rounded to bfloat16, float32 accumulation, about 2% relative error);
     kernel: the Triton forward, "generic" (codegen.py, every IR: products through L2 scratch)
     or "tiled" (tiled.py, depth-2 IRs: token-side operands in registers). The backward kernel
     is the generic one either way."""
@@ -89,10 +90,17 @@ def tiled_supported(ir) -> bool:
     return ir.depth == 2
 
 
+PRECISIONS = {"generic": ("ieee", "tf32"), "tiled": ("ieee", "tf32", "bf16")}
+
+
 def check_kernel(ir, cfg: TritonConfig) -> None:
-    """One clear error for a forward kernel name that does not exist or does not cover `ir`."""
+    """One clear error for a forward kernel or product precision that does not exist, or a kernel
+    that does not cover `ir`."""
     if cfg.kernel not in KERNELS:
         raise InputError(f"config kernel='{cfg.kernel}' unknown; use one of {', '.join(KERNELS)}")
     if cfg.kernel == "tiled" and not tiled_supported(ir):
         raise InputError(f"config kernel='tiled' covers depth-2 memories; spec '{ir.name}' has depth "
                          f"{ir.depth} (use kernel='generic')")
+    if cfg.precision not in PRECISIONS[cfg.kernel]:
+        raise InputError(f"config precision='{cfg.precision}' not available for the {cfg.kernel} kernel; use one "
+                         f"of {', '.join(PRECISIONS[cfg.kernel])}")

@@ -27,10 +27,29 @@ backward kernel consumes this forward's checkpoints unchanged.
 """
 from __future__ import annotations
 
+import os
+
 import triton
 import triton.language as tl
 
 from .device import LOG_FLOOR, act_d1, act_fn
+
+INTERPRETING = tl.constexpr(os.environ.get("TRITON_INTERPRET", "0") not in ("", "0"))
+
+
+@triton.jit
+def _mm(a, b, PREC: tl.constexpr):
+    """a @ b with float32 accumulation: "ieee" / "tf32" products of float32 operands, or "bf16"
+    (operands rounded to bfloat16, twice the tensor-core rate of tf32 on sm_80+). Under the
+    interpreter, whose bfloat16 dot is unreliable, the rounded operands are multiplied in fp32."""
+    if PREC == "bf16":
+        if INTERPRETING:
+            out = tl.dot(a.to(tl.bfloat16).to(tl.float32), b.to(tl.bfloat16).to(tl.float32))
+        else:
+            out = tl.dot(a.to(tl.bfloat16), b.to(tl.bfloat16))
+    else:
+        out = tl.dot(a, b, input_precision=PREC)
+    return out
 
 
 @triton.jit
@@ -41,7 +60,7 @@ def _opnorm_sq_bound(G, SQUARINGS: tl.constexpr, PREC: tl.constexpr):
         nrm = tl.maximum(tl.sqrt(tl.sum(tl.sum(G * G, 1), 0)), 1e-30)
         if s < SQUARINGS:
             G = G / nrm
-            G = tl.dot(G, G, input_precision=PREC)
+            G = _mm(G, G, PREC)
         log_bound += tl.log(nrm) / (2.0 ** s)
     return tl.exp(log_bound)
 
@@ -143,14 +162,14 @@ def tiled_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, 
             m = tl.sum(LBT * pv[:, None], 0)
             m_e = tl.sum(tl.where(tok == e, m, 0.0), 0)
             p_e = tl.sum(tl.where(tok == e, pv, 0.0), 0)
-            FT = tl.dot(LPT, LBT, input_precision=PREC)        # (L_B L_P)^T
+            FT = _mm(LPT, LBT, PREC)        # (L_B L_P)^T
         else:
             FT = LBT
         CT = FT * th[:, None]                                   # C^T [j, t] = C[t, j]
         c = tl.sum(tl.where(tok[None, :] == e, CT, 0.0), 1)    # row `last` of C
         QT = tl.load(_tokens_t(q_ptr + io_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
         if AFTER:
-            CQKT = CT * tl.dot(tl.trans(KT), QT, input_precision=PREC)
+            CQKT = CT * _mm(tl.trans(KT), QT, PREC)
 
         # pass 1: key path, Z1^T = sum_h W1_h act(W0_h K^T)
         Z1T = tl.zeros((D, BC), tl.float32)
@@ -165,11 +184,11 @@ def tiled_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, 
             if ANCHOR:
                 W0 += tl.load(_tile0(anc_row, h0, D, HB))
                 W1 += tl.load(_tile1(A1_row, h0, HID, D, HB))
-            Z0T = tl.dot(W0, KT, input_precision=PREC)
+            Z0T = _mm(W0, KT, PREC)
             X1T = act_fn(Z0T, ACT)
-            Z1T += tl.dot(W1, X1T, input_precision=PREC)
+            Z1T += _mm(W1, X1T, PREC)
             if NORMALIZED:
-                gram += tl.dot(W1, tl.trans(W1), input_precision=PREC)
+                gram += _mm(W1, tl.trans(W1), PREC)
                 slope = act_d1(Z0T, ACT)
                 sl2 = slope * slope
                 frob += tl.sum(sl2 * tl.sum(W1 * W1, 0)[:, None], 0)
@@ -202,33 +221,33 @@ def tiled_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, 
                     A1 = tl.load(_tile1(A1_row, h0, HID, D, HB))
                     W0 += A0
                     W1T += tl.load(_tile1t(A1_row, h0, HID, D, HB))
-                Z0T = tl.dot(W0, KT, input_precision=PREC)
+                Z0T = _mm(W0, KT, PREC)
                 X1T = act_fn(Z0T, ACT)
-                G0T = tl.dot(W1T, G1T, input_precision=PREC) * act_d1(Z0T, ACT)
-                Zq0T = tl.dot(U0, QT, input_precision=PREC) * a[None, :]
+                G0T = _mm(W1T, G1T, PREC) * act_d1(Z0T, ACT)
+                Zq0T = _mm(U0, QT, PREC) * a[None, :]
                 if HAS_M:
-                    Zq0T += tl.dot(tl.load(_tile0(src + O_S0, h0, D, HB)), QT, input_precision=PREC) * m[None, :]
+                    Zq0T += _mm(tl.load(_tile0(src + O_S0, h0, D, HB)), QT, PREC) * m[None, :]
                 if ANCHOR:
-                    Zq0T += tl.dot(A0, QT, input_precision=PREC)
-                Zq0T -= tl.dot(G0T, CQKT, input_precision=PREC)
+                    Zq0T += _mm(A0, QT, PREC)
+                Zq0T -= _mm(G0T, CQKT, PREC)
                 Xq1T = act_fn(Zq0T, ACT)
-                ZQ1T += tl.dot(U1, Xq1T, input_precision=PREC) * a[None, :]
+                ZQ1T += _mm(U1, Xq1T, PREC) * a[None, :]
                 if HAS_M:
                     S1 = tl.load(_tile1(src + O_S1, h0, HID, D, HB))
-                    ZQ1T += tl.dot(S1, Xq1T, input_precision=PREC) * m[None, :]
+                    ZQ1T += _mm(S1, Xq1T, PREC) * m[None, :]
                 if ANCHOR:
-                    ZQ1T += tl.dot(A1, Xq1T, input_precision=PREC)
-                QXT += tl.dot(tl.trans(X1T), Xq1T, input_precision=PREC)
+                    ZQ1T += _mm(A1, Xq1T, PREC)
+                QXT += _mm(tl.trans(X1T), Xq1T, PREC)
             else:
                 W0 = U0
                 W1 = U1
                 if ANCHOR:
                     W0 += tl.load(_tile0(anc_row, h0, D, HB))
                     W1 += tl.load(_tile1(A1_row, h0, HID, D, HB))
-                Xq1T = act_fn(tl.dot(W0, QT, input_precision=PREC), ACT)
-                ZQ1T += tl.dot(W1, Xq1T, input_precision=PREC)
+                Xq1T = act_fn(_mm(W0, QT, PREC), ACT)
+                ZQ1T += _mm(W1, Xq1T, PREC)
         if AFTER:
-            ZQ1T -= tl.dot(G1T, CT * QXT, input_precision=PREC)
+            ZQ1T -= _mm(G1T, CT * QXT, PREC)
         if RESIDUAL:
             ZQ1T += QT
         tl.store(_tokens_t(out_ptr + io_row, t0, D, BC), ZQ1T.to(out_ptr.dtype.element_ty), mask=vmask)
@@ -248,18 +267,18 @@ def tiled_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, 
             if ANCHOR:
                 W0 += tl.load(_tile0(anc_row, h0, D, HB))
                 W1T += tl.load(_tile1t(A1_row, h0, HID, D, HB))
-            Z0T = tl.dot(W0, KT, input_precision=PREC)
+            Z0T = _mm(W0, KT, PREC)
             X1T = act_fn(Z0T, ACT)
-            G0T = tl.dot(W1T, G1T, input_precision=PREC) * act_d1(Z0T, ACT)
-            new0 = a_e * U0 - tl.dot(G0T, cK, input_precision=PREC)
-            new1T = a_e * U1T - tl.dot(X1T, cG1, input_precision=PREC)
+            G0T = _mm(W1T, G1T, PREC) * act_d1(Z0T, ACT)
+            new0 = a_e * U0 - _mm(G0T, cK, PREC)
+            new1T = a_e * U1T - _mm(X1T, cG1, PREC)
             if HAS_M:
                 S0 = tl.load(_tile0(src + O_S0, h0, D, HB))
                 S1T = tl.load(_tile1t(src + O_S1, h0, HID, D, HB))
                 new0 += m_e * S0
                 new1T += m_e * S1T
-                tl.store(_tile0(dst + O_S0, h0, D, HB), p_e * S0 - tl.dot(G0T, wK, input_precision=PREC))
-                tl.store(_tile1t(dst + O_S1, h0, HID, D, HB), p_e * S1T - tl.dot(X1T, wG1, input_precision=PREC))
+                tl.store(_tile0(dst + O_S0, h0, D, HB), p_e * S0 - _mm(G0T, wK, PREC))
+                tl.store(_tile1t(dst + O_S1, h0, HID, D, HB), p_e * S1T - _mm(X1T, wG1, PREC))
             tl.store(_tile0(dst, h0, D, HB), new0)
             tl.store(_tile1t(dst + O_W1, h0, HID, D, HB), new1T)
         tl.debug_barrier()   # this chunk's state stores feed the next chunk's loads
