@@ -33,6 +33,31 @@ def test_shapes_and_finite(cls):
     assert len(cache) == 2 and all(c.pos == 37 for c in cache)
 
 
+def _tensors(x):
+    """Every tensor inside nested dataclasses, lists and tuples."""
+    import dataclasses
+    if isinstance(x, torch.Tensor):
+        yield x
+    elif dataclasses.is_dataclass(x):
+        for f in dataclasses.fields(x):
+            yield from _tensors(getattr(x, f.name))
+    elif isinstance(x, (list, tuple)):
+        for y in x:
+            yield from _tensors(y)
+
+
+@pytest.mark.parametrize("cls", MODELS)
+def test_cache_owns_its_tensors(cls):
+    """No cache tensor is a view: a view of this call's inputs would keep them alive between
+    streaming steps, and FSDP2 warns about modules that return views."""
+    m = model(cls)
+    _, cache = m(torch.randint(0, 40, (2, 21)))
+    _, cache = m(torch.randint(0, 40, (2, 5)), cache)
+    tensors = list(_tensors(cache))
+    assert len(tensors) >= 8
+    assert not [tuple(t.shape) for t in tensors if t._is_view()]
+
+
 @pytest.mark.parametrize("cls", MODELS)
 def test_causal(cls):
     """Perturbing token t changes no output before t (and does change outputs from t on)."""

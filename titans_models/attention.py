@@ -109,4 +109,4 @@ class SlidingWindowAttention(nn.Module):
         k_pos = torch.arange(start - cache.shape[1], start + x.shape[1], device=x.device)
         y = self.attn(x, ctx, window_mask(q_pos, k_pos, self.window))
         keep = min(max(self.window - 1, 0), ctx.shape[1])
-        return y, ctx[:, ctx.shape[1] - keep:]
+        return y, ctx[:, ctx.shape[1] - keep:].clone()   # a copy: a view would keep all of ctx alive

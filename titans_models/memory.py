@@ -59,6 +59,11 @@ def chunk_lr_budget(raw: Tensor, chunk: int, mode: GateMode) -> Tensor:
     return theta.view(B, H, -1)[..., :T]
 
 
+def _owned(t: Tensor) -> Tensor:
+    """t itself, or a copy when t is a view of another tensor."""
+    return t.clone() if t._is_view() else t
+
+
 @dataclass
 class NeuralMemoryState:
     memory: tk.MemoryState       # at the last chunk boundary
@@ -164,7 +169,10 @@ class NeuralMemory(nn.Module):
         o = self.out_norm(o).transpose(1, 2).reshape(B, T, -1)
         y = self.out_proj(o * torch.sigmoid(self.out_gate(x)))
         hist_src = torch.cat([state.history, full[:, :n_full]], dim=1)
-        new_state = NeuralMemoryState(mem_next, full[:, n_full:], hist_src[:, hist_src.shape[1] - (self.conv_kernel - 1):])
+        # the carried state owns its tensors: views would keep this call's inputs (or the rule's
+        # packed buffers) alive, and data-parallel wrappers warn about returned views
+        new_state = NeuralMemoryState(mem_next._map(_owned), _owned(full[:, n_full:]),
+                                      _owned(hist_src[:, hist_src.shape[1] - (self.conv_kernel - 1):]))
         return y, new_state
 
     def _cut(self, gates: list[Tensor | None], lo: int, hi: int) -> list[Tensor | None]:
