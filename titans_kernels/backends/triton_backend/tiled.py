@@ -107,8 +107,8 @@ def tiled_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, 
     O_S0: tl.constexpr = NW
     O_W1: tl.constexpr = (2 if HAS_M else 1) * NW
     O_S1: tl.constexpr = 3 * NW
-    # addresses: scalar row bases and block pointers built at each use (no per-element address
-    # tensors kept live across the loops)
+    # addresses: scalar row bases here; per-element pointer tensors are built at each use
+    # (_tile0, _tile1, _tokens_t), so none stays live across the loops
     tok = tl.arange(0, BC)
     io_row = row.to(tl.int64) * T * D
     g_base = row.to(tl.int64) * T
