@@ -36,6 +36,8 @@ def test_forward_matches_torch_backend(name, poisoned):
     ("titans_mlp2", 2, 1, 70, 32, 32, 32),
     ("titans_mlp2_normalized", 1, 2, 100, 32, 16, 16),
     ("yaad_huber", 1, 1, 33, 16, 32, 16),
+    ("titans_mlp2_anchored", 1, 1, 5, 16, 16, 16),     # one ragged chunk shorter than the chunk size
+    ("titans_mlp2", 1, 1, 130, 128, 128, 64),          # the largest head dim and chunk
 ])
 def test_forward_other_shapes(name, B, H, T, D, chunk, tile, poisoned):
     compare_backends(name, "triton", B, H, T, D, chunk, seed=T, config=TritonConfig(tile=tile, kernel="tiled"))
