@@ -46,6 +46,15 @@ def test_search_space_prunes_by_hard_limits():
     assert {c.precision for c in full} == {"ieee", "tf32"}
 
 
+def test_search_space_of_the_tiled_forward():
+    both, _ = space.candidates(IR, 64, 64, allow_tf32=True, kernels=("generic", "tiled"))
+    tiled = [c for c in both if c.kernel == "tiled"]
+    assert len(tiled) == 3 * 2 * 2 * 2                       # tiles x warps x stages x precisions
+    assert {c.num_warps for c in tiled} == {4, 8} and {c.num_stages for c in tiled} == {1, 2}
+    deep = tk.lower(tk.load_spec("titans_mlp3"))             # depth 3: the tiled forward does not apply
+    assert {c.kernel for c in space.candidates(deep, 64, 64, kernels=("generic", "tiled"))[0]} == {"generic"}
+
+
 def test_predicted_tuner_discards_spills_and_ranks(tmp_path):
     """Quick predicted tuning for a100 and h100: every candidate the compiler reports as spilling
     or over the shared-memory limit is discarded, the rest are ranked by predicted time."""
