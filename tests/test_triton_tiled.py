@@ -135,3 +135,18 @@ def test_aot_compiles(target):
     assert report.binary_bytes > 0 and report.kernel == "tiled_forward"
     assert report.shared_bytes <= (64 if target == "gfx942" else 227) * 1024, report.lines()
     assert "tiled" in report.lines()[0]
+
+
+def test_cli_compile_report_of_the_tiled_forward(capsys):
+    from titans_kernels.cli import main
+    assert main(["compile", "titans_mlp2", "--target", "sm_90", "--report", "--forward", "tiled",
+                 "--tile", "16", "--warps", "8", "--stages", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "tiled_forward for sm_90" in out and "tiled)" in out and "spills:" in out
+
+
+def test_cli_compile_tiled_depth3_is_one_line(capsys):
+    from titans_kernels.cli import main
+    assert main(["compile", "titans_mlp3", "--target", "sm_90", "--forward", "tiled"]) != 0
+    err = capsys.readouterr().err
+    assert "kernel='tiled' covers depth-2 memories" in err and "Traceback" not in err
