@@ -135,3 +135,12 @@ def test_cli_unknown_tilelang_target(capsys):
     assert main(["compile", "titans_linear", "--backend", "tilelang", "--target", "sm_100"]) != 0
     err = capsys.readouterr().err
     assert "unknown tilelang target 'sm_100'" in err and "Traceback" not in err
+
+
+def test_tiled_kernel_choice_is_one_line_on_tilelang():
+    """TritonConfig(kernel='tiled') names a Triton forward: the tilelang backend says so."""
+    from titans_kernels.backends.triton_backend import TritonConfig
+    inputs, state = make_case("titans_mlp2", 1, 1, 16, 16, 16, seed=0, dtype=torch.float32)
+    rule = tk.compile("titans_mlp2", backend="tilelang", config=TritonConfig(kernel="tiled"))
+    with pytest.raises(tk.InputError, match="kernel='tiled' is a Triton forward; the tilelang backend has one kernel"):
+        rule(*inputs.args(), state=state, chunk_size=16)

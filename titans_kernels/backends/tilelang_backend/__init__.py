@@ -5,7 +5,7 @@ through TileLang's C target (float32), which is how it is checked without a GPU.
 """
 from __future__ import annotations
 
-from ...errors import BackendError
+from ...errors import BackendError, InputError
 from ..base import register
 from ..kernel_rule import KernelRule
 from ..state import MemoryState
@@ -78,7 +78,11 @@ class TileLangRule(KernelRule):
         D = q.shape[-1]
         check_shape(max(l.out_mult for l in self.ir.layers), D, chunk, backend="tilelang")
         on_gpu = q.device.type == "cuda"
-        cfgs = (tile_config(self._config_for(q, D, chunk), D, chunk, on_gpu),
+        cfg = self._config_for(q, D, chunk)
+        if cfg.kernel != "generic":
+            raise InputError(f"config kernel='{cfg.kernel}' is a Triton forward; the tilelang backend has one "
+                             f"kernel (use backend='triton', or kernel='generic')")
+        cfgs = (tile_config(cfg, D, chunk, on_gpu),
                 tile_config(backward_config(self.ir), D, chunk, on_gpu))
         return self._apply(TileLangFunction, (self.ir, cfgs, chunk, self.checkpoint_group, self.backward),
                            q, k, v, theta, eta, alpha, state)
