@@ -112,10 +112,6 @@ class NeuralMemory(nn.Module):
                                  torch.zeros(batch, 0, self.dim, device=device),
                                  torch.zeros(batch, self.conv_kernel - 1, self.dim, device=device))
 
-    def _heads(self, x: Tensor) -> Tensor:
-        B, T, _ = x.shape
-        return x.view(B, T, self.heads, self.dim_head).transpose(1, 2)
-
     def _gates(self, x: Tensor) -> list[Tensor | None]:
         B, T, _ = x.shape
         raw = self.to_gates(x).view(B, T, 3, self.heads).permute(2, 0, 3, 1)  # (3, B, H, T)
