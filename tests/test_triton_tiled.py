@@ -92,6 +92,17 @@ def test_kernel_choice_errors_are_one_line(spec, cfg, match):
         tk.compile(spec, backend="triton", config=cfg)(*inputs.args(), state=state, chunk_size=16)
 
 
+def test_bf16_forward_is_followed_by_a_tf32_backward():
+    """The generic backward kernel has no bf16 products: after a bf16 tiled forward it runs tf32,
+    and the gradients still match the torch backend's within bf16-product accuracy."""
+    from titans_kernels.backends.triton_backend.config import backward_config
+    ir = tk.lower(tk.load_spec("titans_mlp2"))
+    assert backward_config(ir, TritonConfig(kernel="tiled", precision="bf16")).precision == "tf32"
+    assert backward_config(ir, TritonConfig(kernel="tiled", precision="ieee")).precision == "ieee"
+    compare_gradients("titans_mlp2", "triton", checkpoint_group=2, tol=3e-2,
+                      config=TritonConfig(tile=16, kernel="tiled", precision="bf16"))
+
+
 @pytest.mark.parametrize("name", ["titans_mlp2", "titans_mlp2_normalized"])
 def test_bf16_products_stay_close(name, poisoned):
     """precision='bf16' (operands rounded to bfloat16, float32 accumulation): every element written

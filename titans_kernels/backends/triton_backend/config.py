@@ -62,14 +62,18 @@ def backward_config(ir, forward: TritonConfig | None = None) -> TritonConfig:
     forward. On sm_90 at D=64, chunk 64 (ptxas -v), tile 32 with 4 warps spills least for every
     shipped depth >= 2 rule: 0 bytes for titans_mlp2_anchored with 3 stages, 24-68 bytes for the
     others with 2, 32 for titans_mlp2_normalized. The forward's defaults spilled 992 (anchored)
-    and 1928 bytes (normalized) there. Depth-1 rules spill nothing with one stage."""
+    and 1928 bytes (normalized) there. Depth-1 rules spill nothing with one stage. The tiled forward's "bf16" products become
+    "tf32" here."""
     if ir.depth == 1:
         cfg = TritonConfig(num_stages=1)
     elif ir.decay_to_init and not ir.normalized_step:
         cfg = TritonConfig(num_stages=3)
     else:
         cfg = DEFAULT_CONFIG
-    return cfg if forward is None else replace(cfg, precision=forward.precision)
+    if forward is None:
+        return cfg
+    # the generic backward has no bf16 products (a tiled-forward option): tf32 is the nearest
+    return replace(cfg, precision="tf32" if forward.precision == "bf16" else forward.precision)
 
 
 def check_shape(expansion: int, D: int, chunk: int, backend: str = "triton") -> None:
