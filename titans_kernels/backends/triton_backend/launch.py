@@ -6,7 +6,9 @@ import os
 
 import torch
 from torch import Tensor
+from triton.runtime.errors import OutOfResources
 
+from ...errors import InputError
 from ...ir import MemoryIR
 from ..generated import import_source
 from .codegen import generate_backward, generate_forward, kernel_name, offset_names
@@ -145,13 +147,18 @@ def run_backward(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, e
             d_anchor)
 
 
+def tiled_hidden(ir: MemoryIR, D: int) -> int:
+    """Hidden width of a depth-2 memory (rows of W0)."""
+    return ir.layer_shapes(D)[0][0]
+
+
 def tiled_constants(ir: MemoryIR, D: int, b: int, cfg: TritonConfig, save: bool, anchored: bool) -> dict:
     """Constexpr arguments of tiled.tiled_forward for `ir` (every one derived from the IR)."""
     from ...ir import ReadMode
     from ...ir.ops import GRAM_SQUARINGS
     from .codegen import ACT_CODES, LOSS_CODES
 
-    hidden = ir.layer_shapes(D)[0][0]
+    hidden = tiled_hidden(ir, D)
     return dict(D=D, HID=hidden, BC=b, HB=cfg.hidden_tile(hidden, D), ACT=ACT_CODES[ir.activation],
                 LOSS=LOSS_CODES[ir.loss], RESIDUAL=ir.residual, HAS_M=ir.gates.has_momentum,
                 HAS_D=ir.gates.has_decay, ANCHOR=anchored, NORMALIZED=ir.normalized_step,
@@ -175,10 +182,15 @@ def run_forward_tiled(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tens
     first, n_groups = group_layout(num_chunks, group) if save else (num_chunks, 1)
     ckpt = torch.empty(n, n_groups if save else 1, SN, dtype=torch.float32, device=q.device)
     anc = anchor_flat if anchor_flat is not None else state_flat
-    tiled_forward[(n,)](
-        q, k, v, theta, eta if eta is not None else theta, alpha if alpha is not None else theta,
-        out, state, anc, ckpt, T, num_chunks, first, group or 1, n_groups, float(ir.huber_delta),
-        num_warps=cfg.num_warps, num_stages=cfg.num_stages,
-        **tiled_constants(ir, D, b, cfg, save, anchor_flat is not None))
+    try:
+        tiled_forward[(n,)](
+            q, k, v, theta, eta if eta is not None else theta, alpha if alpha is not None else theta,
+            out, state, anc, ckpt, T, num_chunks, first, group or 1, n_groups, float(ir.huber_delta),
+            num_warps=cfg.num_warps, num_stages=cfg.num_stages,
+            **tiled_constants(ir, D, b, cfg, save, anchor_flat is not None))
+    except OutOfResources as exc:
+        raise InputError(f"tiled forward at D={D}, chunk {b}, tile {cfg.hidden_tile(tiled_hidden(ir, D), D)}: "
+                         f"{exc.name} {exc.required} exceeds this GPU's {exc.limit}; use a smaller tile or "
+                         f"chunk, or kernel='generic'") from None
     final = state[:, num_chunks % 2].clone()
     return out, final, (ckpt if save else None)
