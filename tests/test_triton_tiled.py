@@ -164,7 +164,8 @@ def test_aot_compiles(target):
     cfg = TritonConfig(tile=32, num_warps=8, num_stages=1, precision="tf32", kernel="tiled")
     report = aot.compile_report(tk.lower(tk.load_spec("titans_mlp2_normalized")), target, D=64, b=64, cfg=cfg)
     assert report.binary_bytes > 0 and report.kernel == "tiled_forward"
-    assert report.shared_bytes <= (64 if target == "gfx942" else 227) * 1024, report.lines()
+    limit_kib = {"sm_90": 227, "sm_80": 163, "gfx942": 64}[target]    # per-block shared memory
+    assert report.shared_bytes <= limit_kib * 1024, report.lines()
     assert "tiled" in report.lines()[0]
 
 
