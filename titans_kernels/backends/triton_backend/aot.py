@@ -92,24 +92,20 @@ def _compile_in_process(ir: MemoryIR, target: str, D: int, b: int, dtype: str, c
     backward = kind == "bwd"
     io = "*" + _DTYPES[dtype]
     f32 = "*fp32"
-    tiled = kind == "fwd" and cfg.kernel == "tiled"
-    if tiled:
+    inputs = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "th_ptr": io, "et_ptr": io, "al_ptr": io}
+    if kind == "fwd" and cfg.kernel == "tiled":
         kernel = tiled_forward
         consts = tiled_constants(ir, D, b, cfg, save=True, anchored=ir.decay_to_init)
-        signature = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "th_ptr": io, "et_ptr": io, "al_ptr": io,
-                     "out_ptr": io, "st_ptr": f32, "anc_ptr": f32, "ckpt_ptr": f32}
+        signature = {**inputs, "out_ptr": io, "st_ptr": f32, "anc_ptr": f32, "ckpt_ptr": f32}
     else:
         kernel = load_kernel(ir, "bwd" if backward else "fwd")
-        plan = plan_scratch(ir, D, b, backward)
-        consts = kernel_args(ir, plan, D, b, cfg, backward)
+        consts = kernel_args(ir, plan_scratch(ir, D, b, backward), D, b, cfg, backward)
         consts["SAVE_CKPT"] = not backward
-    if backward:
-        signature = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "th_ptr": io, "et_ptr": io, "al_ptr": io,
-                     "do_ptr": io, "dq_ptr": io, "dk_ptr": io, "dv_ptr": io, "dth_ptr": f32, "det_ptr": f32,
-                     "dal_ptr": f32, "ckpt_ptr": f32, "gs_ptr": f32, "scr_ptr": f32}
-    elif not tiled:
-        signature = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "th_ptr": io, "et_ptr": io, "al_ptr": io,
-                     "out_ptr": io, "scr_ptr": f32, "ckpt_ptr": f32}
+        if backward:
+            signature = {**inputs, "do_ptr": io, "dq_ptr": io, "dk_ptr": io, "dv_ptr": io, "dth_ptr": f32,
+                         "det_ptr": f32, "dal_ptr": f32, "ckpt_ptr": f32, "gs_ptr": f32, "scr_ptr": f32}
+        else:
+            signature = {**inputs, "out_ptr": io, "scr_ptr": f32, "ckpt_ptr": f32}
     signature.update({"T": "i32", "n_chunks": "i32", "first_group": "i32", "group": "i32", "n_groups": "i32",
                       "delta": "fp32"})
     signature.update({name: "constexpr" for name in consts})

@@ -60,6 +60,16 @@ def _put_anchor(plan: ScratchPlan, scratch: Tensor, anchor_flat: Tensor | None) 
         scratch[:, lo: lo + anchor_flat.shape[1]] = anchor_flat
 
 
+def _forward_outputs(q: Tensor, num_chunks: int, group: int | None, state_numel: int):
+    """What either forward kernel writes: out (like q), whether checkpoints are saved, the group
+    layout (first group's length, number of groups) and the checkpoint buffer (n, groups, SN)."""
+    out = torch.empty_like(q) if OUTPUT_FILL is None else torch.full_like(q, OUTPUT_FILL)
+    save = group is not None
+    first, n_groups = group_layout(num_chunks, group) if save else (num_chunks, 1)
+    ckpt = torch.empty(q.shape[0], n_groups if save else 1, state_numel, dtype=torch.float32, device=q.device)
+    return out, save, first, n_groups, ckpt
+
+
 def run_forward(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, eta: Tensor | None,
                 alpha: Tensor | None, state_flat: Tensor, b: int, cfg: TritonConfig, group: int | None,
                 anchor_flat: Tensor | None = None):
@@ -74,10 +84,7 @@ def run_forward(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, et
     scratch = torch.empty(n, plan.total, dtype=torch.float32, device=q.device)
     scratch[:, plan.offsets["ST"]: plan.offsets["ST"] + plan.state_numel] = state_flat
     _put_anchor(plan, scratch, anchor_flat)
-    out = torch.empty_like(q) if OUTPUT_FILL is None else torch.full_like(q, OUTPUT_FILL)
-    save = group is not None
-    first, n_groups = group_layout(num_chunks, group) if save else (num_chunks, 1)
-    ckpt = torch.empty(n, n_groups if save else 1, plan.state_numel, dtype=torch.float32, device=q.device)
+    out, save, first, n_groups, ckpt = _forward_outputs(q, num_chunks, group, plan.state_numel)
     kernel = load_kernel(ir, "fwd")
     dummy = theta
     kernel[(n,)](q, k, v, theta, eta if eta is not None else dummy, alpha if alpha is not None else dummy,
@@ -177,10 +184,7 @@ def run_forward_tiled(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tens
     num_chunks = -(-T // b)
     state = torch.empty(n, 2, SN, dtype=torch.float32, device=q.device)
     state[:, 0] = state_flat
-    out = torch.empty_like(q) if OUTPUT_FILL is None else torch.full_like(q, OUTPUT_FILL)
-    save = group is not None
-    first, n_groups = group_layout(num_chunks, group) if save else (num_chunks, 1)
-    ckpt = torch.empty(n, n_groups if save else 1, SN, dtype=torch.float32, device=q.device)
+    out, save, first, n_groups, ckpt = _forward_outputs(q, num_chunks, group, SN)
     anc = anchor_flat if anchor_flat is not None else state_flat
     try:
         tiled_forward[(n,)](
