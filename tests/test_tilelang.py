@@ -137,10 +137,12 @@ def test_cli_unknown_tilelang_target(capsys):
     assert "unknown tilelang target 'sm_100'" in err and "Traceback" not in err
 
 
-def test_tiled_kernel_choice_is_one_line_on_tilelang():
-    """TritonConfig(kernel='tiled') names a Triton forward: the tilelang backend says so."""
+@pytest.mark.parametrize("field", ["kernel", "backward"])
+def test_tiled_kernel_choice_is_one_line_on_tilelang(field):
+    """TritonConfig(kernel='tiled') or (backward='tiled') names a Triton kernel: the tilelang
+    backend says so."""
     from titans_kernels.backends.triton_backend import TritonConfig
     inputs, state = make_case("titans_mlp2", 1, 1, 16, 16, 16, seed=0, dtype=torch.float32)
-    rule = tk.compile("titans_mlp2", backend="tilelang", config=TritonConfig(kernel="tiled"))
-    with pytest.raises(tk.InputError, match="kernel='tiled' is a Triton forward; the tilelang backend has one kernel"):
+    rule = tk.compile("titans_mlp2", backend="tilelang", config=TritonConfig(**{field: "tiled"}))
+    with pytest.raises(tk.InputError, match=f"{field}='tiled' is a Triton kernel; the tilelang backend has one kernel"):
         rule(*inputs.args(), state=state, chunk_size=16)

@@ -1,6 +1,6 @@
-"""The Triton backend's tiled forward (tiled.py, depth-2 memories) on CPU: through Triton's
-interpreter against the torch backend, its checkpoints feeding the generic backward kernel, and
-ahead-of-time compilation for GPUs that are not here."""
+"""The Triton backend's tiled kernels (tiled.py forward, tiled_bwd.py backward; depth-2
+memories) on CPU: through Triton's interpreter against the torch backend, each forward's
+checkpoints feeding either backward, and ahead-of-time compilation for GPUs that are not here."""
 from __future__ import annotations
 
 import pytest
@@ -14,6 +14,7 @@ from conftest import SHIPPED, compare_backends, compare_gradients, make_case
 
 DEPTH2 = [name for name in SHIPPED if tiled_supported(tk.lower(tk.load_spec(name)))]
 TILED = TritonConfig(tile=16, kernel="tiled")
+TILED_BOTH = TritonConfig(tile=16, kernel="tiled", backward="tiled")
 
 
 @pytest.fixture
@@ -70,6 +71,58 @@ def test_backward_from_tiled_checkpoints_all_specs(name):
     compare_gradients(name, "triton", checkpoint_group=2, config=TILED)
 
 
+@pytest.mark.parametrize("name", ["titans_mlp2", "titans_mlp2_normalized", "yaad_huber", "titans_mlp2_nomomentum"])
+def test_tiled_backward_matches_torch_backend(name, poisoned):
+    """Gradients of every input and the initial state through the tiled backward (after the tiled
+    forward), two chunks per checkpoint group, every gradient element written (NaN-filled
+    buffers)."""
+    compare_gradients(name, "triton", checkpoint_group=2, config=TILED_BOTH)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", DEPTH2)
+@pytest.mark.parametrize("forward", ["generic", "tiled"])
+def test_tiled_backward_all_specs(name, forward, poisoned):
+    compare_gradients(name, "triton", checkpoint_group=2,
+                      config=TritonConfig(tile=16, kernel=forward, backward="tiled"))
+
+
+@pytest.mark.parametrize("name, options", [
+    ("titans_mlp2_anchored", dict(T=70, chunk=32, D=32, checkpoint_group=3)),   # ragged last chunk
+    ("titans_mlp2_normalized", dict(steep=True, checkpoint_group=1)),            # step scales 1 to 100
+    ("yaad_huber", dict(steep=True, checkpoint_group=3)),                        # Huber clipping
+    ("titans_mlp2_chunkgates", dict(T=33, checkpoint_group=2)),
+])
+def test_tiled_backward_shapes_and_groups(name, options, poisoned):
+    compare_gradients(name, "triton", config=TILED_BOTH, **options)
+
+
+def test_tiled_backward_after_the_generic_forward():
+    """Both forwards write the same checkpoints, so the tiled backward follows either."""
+    compare_gradients("titans_mlp2_anchored", "triton", checkpoint_group=2,
+                      config=TritonConfig(tile=16, kernel="generic", backward="tiled"))
+
+
+@pytest.mark.parametrize("edits", [
+    {"update": {"decay": "none"}, "memory": {"activation": "gelu"}},
+    {"update": {"decay": "none", "momentum": "none"}, "memory": {"activation": "relu"}},
+    {"update": {"read": "chunk_start"}, "memory": {"activation": "identity", "expansion": 1}},
+])
+def test_tiled_backward_of_other_rules(edits, tmp_path, poisoned):
+    """Rules built from spec fields the shipped specs leave at one value: no decay, no momentum,
+    other activations (their second derivatives enter the G0 recursion), expansion 1."""
+    import copy
+
+    import yaml
+    data = copy.deepcopy(yaml.safe_load(open(tk.list_specs()["titans_mlp2"])))
+    data["name"] = "edited_rule"
+    for section, fields in edits.items():
+        data[section].update(fields)
+    path = tmp_path / "edited_rule.yaml"
+    path.write_text(yaml.safe_dump(data))
+    compare_gradients(str(path), "triton", checkpoint_group=2, config=TILED_BOTH)
+
+
 def test_shared_memory_overflow_is_one_line(monkeypatch):
     """A config whose tiles need more shared memory than the GPU has (D=128 with chunk 128 and
     64-wide tiles asks for 448 KB on sm_90) fails with one line naming the fix, not Triton's
@@ -105,6 +158,8 @@ def test_tiled_equals_generic_forward_on_the_same_call():
     ("titans_mlp3", TritonConfig(kernel="tiled"), "kernel='tiled' covers depth-2 memories; spec 'titans_mlp3' has depth 3"),
     ("titans_mlp3", TritonConfig(kernel="fast"), "kernel='fast' unknown; use one of generic, tiled"),
     ("titans_mlp2", TritonConfig(precision="bf16"), "precision='bf16' not available for the generic kernel; use one of ieee, tf32"),
+    ("titans_mlp3", TritonConfig(backward="tiled"), "backward='tiled' covers depth-2 memories; spec 'titans_mlp3' has depth 3"),
+    ("titans_mlp2", TritonConfig(backward="fast"), "backward='fast' unknown; use one of generic, tiled"),
 ])
 def test_kernel_choice_errors_are_one_line(spec, cfg, match):
     inputs, state = make_case(spec, 1, 1, 16, 16, 16, seed=0, dtype=torch.float32)
@@ -167,6 +222,37 @@ def test_aot_compiles(target):
     limit_kib = {"sm_90": 227, "sm_80": 163, "gfx942": 64}[target]    # per-block shared memory
     assert report.shared_bytes <= limit_kib * 1024, report.lines()
     assert "tiled" in report.lines()[0]
+
+
+TILED_BWD_SM90_SPILL_LIMIT = 4096   # bytes, titans_mlp2 at tile 16, 8 warps, tf32 (measured 3.5 KB)
+
+
+def test_aot_sm90_tiled_backward_spills_stay_bounded():
+    """The tiled backward holds at most three token-side accumulators per pass and reloads its
+    operands inside the tile loops; ptxas on sm_90 still spills a few KB (the first version, with
+    every accumulator live through one pass, spilled 8 KB). This bound catches regressions."""
+    cfg = TritonConfig(tile=16, num_warps=8, num_stages=1, precision="tf32", kernel="tiled", backward="tiled")
+    report = aot.compile_report(tk.lower(tk.load_spec("titans_mlp2")), "sm_90", D=64, b=64, cfg=cfg, kind="bwd")
+    assert report.kernel == "tiled_backward"
+    assert report.spill_bytes <= TILED_BWD_SM90_SPILL_LIMIT, report.lines()
+
+
+@pytest.mark.parametrize("target", ["sm_90", "sm_80", "gfx942"])
+def test_aot_compiles_the_tiled_backward(target):
+    cfg = TritonConfig(tile=16, num_warps=8, num_stages=1, precision="tf32", kernel="tiled", backward="tiled")
+    report = aot.compile_report(tk.lower(tk.load_spec("titans_mlp2_normalized")), target, D=64, b=64, cfg=cfg,
+                                kind="bwd")
+    assert report.binary_bytes > 0 and report.kernel == "tiled_backward"
+    limit_kib = {"sm_90": 227, "sm_80": 163, "gfx942": 64}[target]
+    assert report.shared_bytes <= limit_kib * 1024, report.lines()
+
+
+def test_cli_compile_report_of_the_tiled_backward(capsys):
+    from titans_kernels.cli import main
+    assert main(["compile", "titans_mlp2", "--target", "sm_90", "--report", "--kernel", "bwd", "--backward", "tiled",
+                 "--tile", "16", "--warps", "8", "--stages", "1", "--precision", "tf32"]) == 0
+    out = capsys.readouterr().out
+    assert "tiled_backward for sm_90" in out and "spills:" in out and "tf32" in out
 
 
 def test_cli_compile_report_of_the_tiled_forward(capsys):

@@ -26,6 +26,11 @@ def add_parser(sub) -> None:
                    help="forward, backward or both kernels (default fwd)")
     p.add_argument("--forward", choices=["generic", "tiled"], default="generic",
                    help="Triton forward kernel: generic (every spec) or tiled (depth-2 specs)")
+    p.add_argument("--backward", choices=["generic", "tiled"], default="generic",
+                   help="Triton backward kernel: generic (every spec) or tiled (depth-2 specs; launched "
+                        "with the forward's tile, warps and stages)")
+    p.add_argument("--precision", choices=["ieee", "tf32", "bf16"], default=None,
+                   help="product precision (default: the kernel's default; bf16: tiled forward only)")
     p.add_argument("--report", action="store_true", help="print registers, spills, shared memory, size")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--show-source", action="store_true", help="print the generated kernel source")
@@ -42,8 +47,9 @@ def cmd_compile(args) -> int:
         raise BackendError(f"the triton backend needs triton: {exc}") from None
     ir = lower(load_spec(args.spec))
     aot.check_target(args.target)
-    configs = {"fwd": _with_flags(args, config.default_config(ir)),
-               "bwd": _with_flags(args, config.backward_config(ir))}
+    fwd = _with_flags(args, config.default_config(ir))
+    configs = {"fwd": fwd, "bwd": config.backward_config(ir, fwd) if args.backward == "tiled"
+               else _with_flags(args, config.backward_config(ir))}
     if args.show_source:
         print(codegen.generate_forward(ir))
     for kind in _kinds(args):
@@ -63,8 +69,9 @@ def _with_flags(args, base):
     """The default config `base` with --tile / --warps / --stages applied."""
     from ..backends.triton_backend.config import TritonConfig
     return TritonConfig(tile=args.tile or base.tile, num_warps=args.warps or base.num_warps,
-                        num_stages=args.stages or base.num_stages, precision=base.precision,
-                        kernel=getattr(args, "forward", "generic"))
+                        num_stages=args.stages or base.num_stages,
+                        precision=getattr(args, "precision", None) or base.precision,
+                        kernel=getattr(args, "forward", "generic"), backward=getattr(args, "backward", "generic"))
 
 
 def _show(args, report, size: str) -> None:

@@ -79,9 +79,10 @@ class TileLangRule(KernelRule):
         check_shape(max(l.out_mult for l in self.ir.layers), D, chunk, backend="tilelang")
         on_gpu = q.device.type == "cuda"
         cfg = self._config_for(q, D, chunk)
-        if cfg.kernel != "generic":
-            raise InputError(f"config kernel='{cfg.kernel}' is a Triton forward; the tilelang backend has one "
-                             f"kernel (use backend='triton', or kernel='generic')")
+        for field, value in (("kernel", cfg.kernel), ("backward", cfg.backward)):
+            if value != "generic":
+                raise InputError(f"config {field}='{value}' is a Triton kernel; the tilelang backend has one "
+                                 f"kernel (use backend='triton', or {field}='generic')")
         cfgs = (tile_config(cfg, D, chunk, on_gpu),
                 tile_config(backward_config(self.ir), D, chunk, on_gpu))
         return self._apply(TileLangFunction, (self.ir, cfgs, chunk, self.checkpoint_group, self.backward),

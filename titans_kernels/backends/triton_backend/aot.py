@@ -41,8 +41,8 @@ class KernelReport:
 
     def lines(self) -> list[str]:
         return [f"{self.kernel} for {self.target} (D={self.head_dim}, chunk={self.chunk}, {self.dtype}, "
-                f"tile={self.config['tile']}, warps={self.config['num_warps']}, stages={self.config['num_stages']}"
-                f"{', tiled' if self.config.get('kernel') == 'tiled' else ''})",
+                f"tile={self.config['tile']}, warps={self.config['num_warps']}, stages={self.config['num_stages']}, "
+                f"{self.config.get('precision', 'ieee')}{', tiled' if self.config.get('kernel') == 'tiled' else ''})",
                 f"  registers/thread: {self.registers if self.registers is not None else 'n/a'}",
                 f"  spills: {self.spill_bytes} bytes",
                 f"  shared memory: {self.shared_bytes} bytes",
@@ -88,26 +88,34 @@ def _compile_in_process(ir: MemoryIR, target: str, D: int, b: int, dtype: str, c
     from .launch import kernel_args, load_kernel, tiled_constants
     from .plan import plan_scratch
     from .tiled import tiled_forward
+    from .tiled_bwd import tiled_backward
 
     backward = kind == "bwd"
     io = "*" + _DTYPES[dtype]
     f32 = "*fp32"
     inputs = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "th_ptr": io, "et_ptr": io, "al_ptr": io}
-    if kind == "fwd" and cfg.kernel == "tiled":
+    grads = {"do_ptr": io, "dq_ptr": io, "dk_ptr": io, "dv_ptr": io, "dth_ptr": f32, "det_ptr": f32, "dal_ptr": f32}
+    scalars = {"T": "i32", "n_chunks": "i32", "first_group": "i32", "group": "i32", "n_groups": "i32",
+               "delta": "fp32"}
+    if backward and cfg.backward == "tiled":
+        kernel = tiled_backward
+        consts = tiled_constants(ir, D, b, cfg, save=False, anchored=ir.decay_to_init)
+        del consts["SAVE_CKPT"], consts["READ"]
+        signature = {**inputs, **grads, "st_ptr": f32, "anc_ptr": f32, "dst_ptr": f32, "dan_ptr": f32,
+                     "part_ptr": f32, "T": "i32", "c_lo": "i32", "c_hi": "i32", "n_chunks": "i32", "delta": "fp32"}
+    elif not backward and cfg.kernel == "tiled":
         kernel = tiled_forward
         consts = tiled_constants(ir, D, b, cfg, save=True, anchored=ir.decay_to_init)
-        signature = {**inputs, "out_ptr": io, "st_ptr": f32, "anc_ptr": f32, "ckpt_ptr": f32}
+        signature = {**inputs, "out_ptr": io, "st_ptr": f32, "anc_ptr": f32, "ckpt_ptr": f32, "T": "i32",
+                     "c_lo": "i32", **scalars}
     else:
         kernel = load_kernel(ir, "bwd" if backward else "fwd")
         consts = kernel_args(ir, plan_scratch(ir, D, b, backward), D, b, cfg, backward)
         consts["SAVE_CKPT"] = not backward
         if backward:
-            signature = {**inputs, "do_ptr": io, "dq_ptr": io, "dk_ptr": io, "dv_ptr": io, "dth_ptr": f32,
-                         "det_ptr": f32, "dal_ptr": f32, "ckpt_ptr": f32, "gs_ptr": f32, "scr_ptr": f32}
+            signature = {**inputs, **grads, "ckpt_ptr": f32, "gs_ptr": f32, "scr_ptr": f32, **scalars}
         else:
-            signature = {**inputs, "out_ptr": io, "scr_ptr": f32, "ckpt_ptr": f32}
-    signature.update({"T": "i32", "n_chunks": "i32", "first_group": "i32", "group": "i32", "n_groups": "i32",
-                      "delta": "fp32"})
+            signature = {**inputs, "out_ptr": io, "scr_ptr": f32, "ckpt_ptr": f32, **scalars}
     signature.update({name: "constexpr" for name in consts})
     backend, arch, warp = TARGETS[target]
     compiled = triton.compile(ASTSource(fn=kernel, signature=signature, constexprs=consts),

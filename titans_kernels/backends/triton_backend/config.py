@@ -22,14 +22,17 @@ class TritonConfig:
     float32 operands ("ieee" exact, "tf32" faster on tensor cores; the tiled forward also takes
     "bf16": operands rounded to bfloat16, float32 accumulation, about 2% relative error);
     kernel: the Triton forward, "generic" (codegen.py, every IR: products through L2 scratch)
-    or "tiled" (tiled.py, depth-2 IRs: token-side operands in registers). The backward kernel
-    is the generic one either way."""
+    or "tiled" (tiled.py, depth-2 IRs: the state streamed in hidden tiles, token-side operands
+    on chip); backward: the Triton backward, "generic" (codegen.py, launch parameters from
+    `backward_config`) or "tiled" (tiled_bwd.py, depth-2 IRs, this config's tile, warps and
+    stages). Either backward follows either forward: they share the checkpoint layout."""
 
     tile: int = 32
     num_warps: int = 4
     num_stages: int = 2
     precision: str = "ieee"
     kernel: str = "generic"
+    backward: str = "generic"
 
     def tile_for(self, D: int, b: int) -> int:
         return min(self.tile, D, b)
@@ -72,8 +75,11 @@ def backward_config(ir, forward: TritonConfig | None = None) -> TritonConfig:
         cfg = DEFAULT_CONFIG
     if forward is None:
         return cfg
-    # the generic backward has no bf16 products (a tiled-forward option): tf32 is the nearest
-    return replace(cfg, precision="tf32" if forward.precision == "bf16" else forward.precision)
+    # bf16 products (a tiled-forward option) are not used in a backward: tf32 is the nearest
+    precision = "tf32" if forward.precision == "bf16" else forward.precision
+    if forward.backward == "tiled":
+        return replace(forward, precision=precision)
+    return replace(cfg, precision=precision)
 
 
 def check_shape(expansion: int, D: int, chunk: int, backend: str = "triton") -> None:
@@ -98,13 +104,18 @@ PRECISIONS = {"generic": ("ieee", "tf32"), "tiled": ("ieee", "tf32", "bf16")}
 
 
 def check_kernel(ir, cfg: TritonConfig) -> None:
-    """One clear error for a forward kernel or product precision that does not exist, or a kernel
-    that does not cover `ir`."""
+    """One clear error for a forward or backward kernel or a product precision that does not exist,
+    or a kernel that does not cover `ir`."""
     if cfg.kernel not in KERNELS:
         raise InputError(f"config kernel='{cfg.kernel}' unknown; use one of {', '.join(KERNELS)}")
     if cfg.kernel == "tiled" and not tiled_supported(ir):
         raise InputError(f"config kernel='tiled' covers depth-2 memories; spec '{ir.name}' has depth "
                          f"{ir.depth} (use kernel='generic')")
+    if cfg.backward not in KERNELS:
+        raise InputError(f"config backward='{cfg.backward}' unknown; use one of {', '.join(KERNELS)}")
+    if cfg.backward == "tiled" and not tiled_supported(ir):
+        raise InputError(f"config backward='tiled' covers depth-2 memories; spec '{ir.name}' has depth "
+                         f"{ir.depth} (use backward='generic')")
     if cfg.precision not in PRECISIONS[cfg.kernel]:
         raise InputError(f"config precision='{cfg.precision}' not available for the {cfg.kernel} kernel; use one "
                          f"of {', '.join(PRECISIONS[cfg.kernel])}")

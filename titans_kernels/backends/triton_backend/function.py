@@ -1,9 +1,10 @@
 """autograd.Function of the Triton backend.
 
-Forward: the generated fused kernel (whole chunk loop in one launch), which also writes the
-state at every checkpoint-group start. Backward: the generated backward kernel, which walks the
-groups in reverse from those checkpoints (re-running each group's chunk states, then each
-chunk's intermediates) and applies the hand-derived gradient of every step.
+Forward: the generated fused kernel or the tiled one (whole chunk loop in one launch), which also
+writes the state at every checkpoint-group start. Backward: the generated backward kernel, which
+walks the groups in reverse from those checkpoints (re-running each group's chunk states, then
+each chunk's intermediates) and applies the hand-derived gradient of every step; or the tiled
+backward (depth 2), which does the same group by group in two launches per group.
 """
 from __future__ import annotations
 
@@ -64,7 +65,8 @@ class TritonFunction(torch.autograd.Function):
         d_flat = launch.flatten_state(ir, filled[:L], filled[L:] or None, n)
         rows = lambda x: x.reshape(n, T, D).contiguous()  # noqa: E731
         gate = lambda g: g.reshape(n, T).contiguous() if g is not None else None  # noqa: E731
-        dq, dk, dv, dth, deta, dal, d0, d_anc = launch.run_backward(
+        run = launch.run_backward_tiled if cfg.backward == "tiled" else launch.run_backward
+        dq, dk, dv, dth, deta, dal, d0, d_anc = run(
             ir, rows(q), rows(k), rows(v), gate(theta), gate(eta), gate(alpha), rows(d_out.to(q.dtype)),
             d_flat, ckpt, b, backward_config(ir, cfg), group, ctx.anchor_flat)
         shape3 = lambda g, like: g.view(B, H, T).to(like.dtype) if g is not None else None  # noqa: E731

@@ -159,18 +159,24 @@ def tiled_hidden(ir: MemoryIR, D: int) -> int:
     return ir.layer_shapes(D)[0][0]
 
 
-def tiled_constants(ir: MemoryIR, D: int, b: int, cfg: TritonConfig, save: bool, anchored: bool) -> dict:
-    """Constexpr arguments of tiled.tiled_forward for `ir` (every one derived from the IR)."""
+def tiled_constants(ir: MemoryIR, D: int, b: int, cfg: TritonConfig, save: bool, anchored: bool,
+                    read: bool = True) -> dict:
+    """Constexpr arguments of the tiled kernels for `ir` (every one derived from the IR); read=False
+    re-runs chunk states only (no read, no output)."""
     from ...ir import ReadMode
     from ...ir.ops import GRAM_SQUARINGS
     from .codegen import ACT_CODES, LOSS_CODES
 
     hidden = tiled_hidden(ir, D)
-    return dict(D=D, HID=hidden, BC=b, HB=cfg.hidden_tile(hidden, D), ACT=ACT_CODES[ir.activation],
+    # state layout [W0 (HID, D) | S0 | W1 (D, HID) | S1] (no S without momentum): sizes and offsets
+    nw = hidden * D
+    mom = ir.gates.has_momentum
+    return dict(D=D, HID=hidden, BC=b, HB=cfg.hidden_tile(hidden, D), NW=nw, SN=(4 if mom else 2) * nw, O_S0=nw,
+                O_W1=(2 if mom else 1) * nw, O_S1=3 * nw, ACT=ACT_CODES[ir.activation],
                 LOSS=LOSS_CODES[ir.loss], RESIDUAL=ir.residual, HAS_M=ir.gates.has_momentum,
                 HAS_D=ir.gates.has_decay, ANCHOR=anchored, NORMALIZED=ir.normalized_step,
                 AFTER=ir.read is ReadMode.AFTER_UPDATE, SQUARINGS=GRAM_SQUARINGS, SAVE_CKPT=save,
-                PREC=cfg.precision)
+                PREC=cfg.precision, READ=read)
 
 
 def run_forward_tiled(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, eta: Tensor | None,
@@ -189,7 +195,7 @@ def run_forward_tiled(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tens
     try:
         tiled_forward[(n,)](
             q, k, v, theta, eta if eta is not None else theta, alpha if alpha is not None else theta,
-            out, state, anc, ckpt, T, num_chunks, first, group or 1, n_groups, float(ir.huber_delta),
+            out, state, anc, ckpt, T, 0, num_chunks, first, group or 1, n_groups, float(ir.huber_delta),
             num_warps=cfg.num_warps, num_stages=cfg.num_stages,
             **tiled_constants(ir, D, b, cfg, save, anchor_flat is not None))
     except OutOfResources as exc:
@@ -198,3 +204,54 @@ def run_forward_tiled(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tens
                          f"chunk, or kernel='generic'") from None
     final = state[:, num_chunks % 2].clone()
     return out, final, (ckpt if save else None)
+
+
+def run_backward_tiled(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, eta: Tensor | None,
+                       alpha: Tensor | None, d_out: Tensor, d_state: Tensor, ckpt: Tensor, b: int,
+                       cfg: TritonConfig, group: int, anchor_flat: Tensor | None = None):
+    """run_backward's contract on the tiled kernels (depth 2): per checkpoint group, last group
+    first, the tiled forward re-runs the group's chunk-start states (read=False, one checkpoint per
+    chunk), then tiled_bwd.tiled_backward walks the group's chunks in reverse."""
+    from .tiled import tiled_forward
+    from .tiled_bwd import scratch_floats, tiled_backward
+
+    n, T, D = q.shape
+    SN = d_state.shape[1]
+    hidden = tiled_hidden(ir, D)
+    num_chunks = -(-T // b)
+    first, n_groups = group_layout(num_chunks, group)
+    opts = dict(dtype=torch.float32, device=q.device)
+    gates = [g if g is not None else theta for g in (eta, alpha)]
+    anc = anchor_flat if anchor_flat is not None else d_state
+    d_anchor = torch.zeros_like(anchor_flat) if anchor_flat is not None else d_state
+    d_states = torch.empty(n, 2, SN, **opts)
+    d_states[:, 0] = d_state
+    part = torch.empty(n, scratch_floats(D, hidden, b), **opts)
+    run = torch.empty(n, 2, SN, **opts)
+    # every element of these is written by the kernel (tests fill them with NaN to prove it)
+    fill = (lambda x: torch.full_like(x, OUTPUT_FILL)) if OUTPUT_FILL is not None else torch.empty_like  # noqa: E731
+    dq, dk, dv = (fill(q) for _ in range(3))
+    dth = fill(torch.empty(n, T, **opts))
+    det = fill(dth) if eta is not None else dth
+    dal = fill(dth) if alpha is not None else dth
+    consts = tiled_constants(ir, D, b, cfg, save=True, anchored=anchor_flat is not None, read=False)
+    del consts["SAVE_CKPT"], consts["READ"]
+    launch = dict(num_warps=cfg.num_warps, num_stages=cfg.num_stages)
+    try:
+        for g in range(n_groups - 1, -1, -1):
+            lo = 0 if g == 0 else first + (g - 1) * group
+            hi = first if g == 0 else lo + group
+            run[:, 0] = ckpt[:, g]
+            chunk_states = torch.empty(n, hi - lo, SN, **opts)
+            tiled_forward[(n,)](q, k, v, theta, *gates, q, run, anc, chunk_states, T, lo, hi - lo, 1, 1, hi - lo,
+                                float(ir.huber_delta), SAVE_CKPT=True, READ=False, **consts, **launch)
+            tiled_backward[(n,)](q, k, v, theta, *gates, d_out, dq, dk, dv, dth, det, dal, chunk_states, anc,
+                                 d_states, d_anchor, part, T, lo, hi, num_chunks, float(ir.huber_delta),
+                                 **consts, **launch)
+    except OutOfResources as exc:
+        raise InputError(f"tiled backward at D={D}, chunk {b}, tile {cfg.hidden_tile(hidden, D)}: {exc.name} "
+                         f"{exc.required} exceeds this GPU's {exc.limit}; use a smaller tile or chunk, or "
+                         f"backward='generic'") from None
+    d_state0 = d_states[:, num_chunks % 2].clone()
+    return (dq, dk, dv, dth, (det if eta is not None else None), (dal if alpha is not None else None), d_state0,
+            d_anchor if anchor_flat is not None else None)

@@ -90,23 +90,124 @@ def _tokens_t(base, t0, D: tl.constexpr, BC: tl.constexpr):
 
 
 @triton.jit
+def _key_weights(src, anc_row, h0, O_W1: tl.constexpr, HID: tl.constexpr, D: tl.constexpr, HB: tl.constexpr,
+                 ANCHOR: tl.constexpr):
+    """Hidden tile h0 of the state (U0 rows, U1^T) and of the weights the key path uses (U + A)."""
+    U0 = tl.load(_tile0(src, h0, D, HB))
+    U1T = tl.load(_tile1t(src + O_W1, h0, HID, D, HB))
+    if ANCHOR:
+        return U0, U1T, U0 + tl.load(_tile0(anc_row, h0, D, HB)), U1T + tl.load(_tile1t(anc_row + HID * D, h0, HID, D, HB))
+    return U0, U1T, U0, U1T
+
+
+@triton.jit
+def _chunk_coeffs(th_ptr, et_ptr, al_ptr, g_base, t0, rows, BC: tl.constexpr, HAS_M: tl.constexpr,
+                  HAS_D: tl.constexpr, PREC: tl.constexpr):
+    """The chunk's coefficients (backends/torch_dual/coeffs.py) in registers; BC x BC matrices are
+    held as [key j, query t]. Returns th, a, a_e, LBT (L_B^T), pv, Pe, w, LPT (L_P^T), m, m_e, p_e,
+    FT (F^T), CT (C^T), c (row `last` of C); absent gates give ones / zeros / identities."""
+    tok = tl.arange(0, BC)
+    valid = tok < rows
+    e = rows - 1
+    th = tl.load(th_ptr + g_base + t0 + tok, mask=valid, other=0.0).to(tl.float32)
+    triT = tok[:, None] <= tok[None, :]                    # j <= t
+    if HAS_D:
+        al = tl.load(al_ptr + g_base + t0 + tok, mask=valid, other=0.0).to(tl.float32)
+        acum = tl.cumsum(tl.maximum(tl.log(1.0 - al), LOG_FLOOR), 0)
+        a = tl.exp(acum)
+        a_e = tl.sum(tl.where(tok == e, a, 0.0), 0)
+        LBT = tl.where(triT, tl.exp(tl.minimum(acum[None, :] - acum[:, None], 0.0)), 0.0)
+    else:
+        a = tl.full((BC,), 1.0, tl.float32)
+        a_e = 1.0
+        LBT = tl.where(triT, 1.0, 0.0)
+    if HAS_M:
+        et = tl.load(et_ptr + g_base + t0 + tok, mask=valid, other=1.0).to(tl.float32)
+        ncum = tl.cumsum(tl.maximum(tl.log(et), LOG_FLOOR), 0)
+        pv = tl.exp(ncum)
+        n_e = tl.sum(tl.where(tok == e, ncum, 0.0), 0)
+        Pe = tl.exp(tl.minimum(n_e - ncum, 0.0))
+        w = th * Pe
+        LPT = tl.where(triT, tl.exp(tl.minimum(ncum[None, :] - ncum[:, None], 0.0)), 0.0)
+        m = tl.sum(LBT * pv[:, None], 0)
+        m_e = tl.sum(tl.where(tok == e, m, 0.0), 0)
+        p_e = tl.sum(tl.where(tok == e, pv, 0.0), 0)
+        FT = _mm(LPT, LBT, PREC)        # (L_B L_P)^T
+    else:
+        pv = tl.zeros((BC,), tl.float32)
+        Pe = tl.zeros((BC,), tl.float32)
+        w = tl.zeros((BC,), tl.float32)
+        LPT = tl.where(triT, 1.0, 0.0)
+        m = tl.zeros((BC,), tl.float32)
+        m_e = 0.0
+        p_e = 0.0
+        FT = LBT
+    CT = FT * th[:, None]                                   # C^T [j, t] = C[t, j]
+    c = tl.sum(tl.where(tok[None, :] == e, CT, 0.0), 1)    # row `last` of C
+    return th, a, a_e, LBT, pv, Pe, w, LPT, m, m_e, p_e, FT, CT, c
+
+
+@triton.jit
+def _key_pass(src, anc_row, KT, v_row, t0, vmask, delta, O_W1: tl.constexpr, D: tl.constexpr, HID: tl.constexpr,
+              BC: tl.constexpr, HB: tl.constexpr, ACT: tl.constexpr, LOSS: tl.constexpr,
+              RESIDUAL: tl.constexpr, ANCHOR: tl.constexpr, NORMALIZED: tl.constexpr,
+              SQUARINGS: tl.constexpr, PREC: tl.constexpr):
+    """Key path over the hidden tiles: Z1^T = sum_h W1_h act(W0_h K^T), with the normalized step's
+    Gram matrix and curvature sums. Returns G1^T (D, BC) (times the step scale), R^T = Z1^T (+ K^T)
+    - V^T (V's tokens [t0, t0 + BC) of row v_row), and the per-token step scale (ones without the normalized step)."""
+    Z1T = tl.zeros((D, BC), tl.float32)
+    if NORMALIZED:
+        gram = tl.zeros((D, D), tl.float32)
+        frob = tl.zeros((BC,), tl.float32)
+        mx = tl.zeros((BC,), tl.float32)
+        xx1 = tl.zeros((BC,), tl.float32)
+    for h0 in range(0, HID, HB):
+        W0 = tl.load(_tile0(src, h0, D, HB))
+        W1 = tl.load(_tile1(src + O_W1, h0, HID, D, HB))
+        if ANCHOR:
+            W0 += tl.load(_tile0(anc_row, h0, D, HB))
+            W1 += tl.load(_tile1(anc_row + HID * D, h0, HID, D, HB))
+        Z0T = _mm(W0, KT, PREC)
+        X1T = act_fn(Z0T, ACT)
+        Z1T += _mm(W1, X1T, PREC)
+        if NORMALIZED:
+            gram += _mm(W1, tl.trans(W1), PREC)
+            slope = act_d1(Z0T, ACT)
+            sl2 = slope * slope
+            frob += tl.sum(sl2 * tl.sum(W1 * W1, 0)[:, None], 0)
+            mx = tl.maximum(mx, tl.max(sl2, 0))
+            xx1 += tl.sum(X1T * X1T, 0)
+    RT = Z1T - tl.load(_tokens_t(v_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
+    if RESIDUAL:
+        RT += KT
+    if LOSS == 1:
+        G1T = tl.minimum(tl.maximum(RT, -delta), delta)
+    else:
+        G1T = RT
+    if NORMALIZED:
+        lam = _opnorm_sq_bound(gram, SQUARINGS, PREC)
+        kappa = tl.sum(KT * KT, 0) * tl.minimum(frob, lam * mx) + xx1
+        scale = 1.0 / tl.maximum(kappa, 1.0)
+        G1T = G1T * scale[None, :]
+    else:
+        scale = tl.full((BC,), 1.0, tl.float32)
+    return G1T, RT, scale
+
+
+@triton.jit
 def tiled_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, anc_ptr, ckpt_ptr,
-                  T, n_chunks, first_group, group, n_groups, delta,
+                  T, c_lo, n_chunks, first_group, group, n_groups, delta,
                   D: tl.constexpr, HID: tl.constexpr, BC: tl.constexpr, HB: tl.constexpr,
-                  ACT: tl.constexpr, LOSS: tl.constexpr, RESIDUAL: tl.constexpr,
+                  NW: tl.constexpr, SN: tl.constexpr, O_S0: tl.constexpr, O_W1: tl.constexpr,
+                  O_S1: tl.constexpr, ACT: tl.constexpr, LOSS: tl.constexpr, RESIDUAL: tl.constexpr,
                   HAS_M: tl.constexpr, HAS_D: tl.constexpr, ANCHOR: tl.constexpr,
                   NORMALIZED: tl.constexpr, AFTER: tl.constexpr, SQUARINGS: tl.constexpr,
-                  SAVE_CKPT: tl.constexpr, PREC: tl.constexpr):
+                  SAVE_CKPT: tl.constexpr, PREC: tl.constexpr, READ: tl.constexpr = True):
     """One program per row n. q/k/v/out: (n, T, D); gates (n, T); st: (n, 2, SN) double-buffered
     state [W0 (HID, D) | S0 | W1 (D, HID) | S1] (S absent without momentum), chunk i reads half
     i % 2; anc: (n, 2 * HID * D) [A0 | A1] (decay_to: init; the state then holds U = W - A);
     ckpt: (n, n_groups, SN), the state at each checkpoint-group start."""
     row = tl.program_id(0)
-    NW: tl.constexpr = HID * D
-    SN: tl.constexpr = (4 if HAS_M else 2) * NW
-    O_S0: tl.constexpr = NW
-    O_W1: tl.constexpr = (2 if HAS_M else 1) * NW
-    O_S1: tl.constexpr = 3 * NW
     # addresses: scalar row bases here; per-element pointer tensors are built at each use
     # (_tile0, _tile1, _tokens_t), so none stays live across the loops
     tok = tl.arange(0, BC)
@@ -127,10 +228,9 @@ def tiled_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, 
                 for o0 in range(0, SN, HB * D):
                     flat = o0 + tl.arange(0, HB * D)
                     tl.store(ck + flat, tl.load(src + flat))
-        t0 = i * BC
+        t0 = (c_lo + i) * BC
         rows = tl.minimum(T - t0, BC)
         valid = tok < rows
-        e = rows - 1
         # Token-side matrices are kept transposed (features x tokens), so that every product
         # with a state tile takes the state tile as its first operand and the token-side matrix
         # as its second, which tensor-core products read from shared memory: the chunk's
@@ -139,118 +239,63 @@ def tiled_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, 
         vmask = valid[None, :]
         KT = tl.load(_tokens_t(k_ptr + io_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
 
-        # coefficients of the chunk (backends/torch_dual/coeffs.py), as [key j, query t] matrices
-        th = tl.load(th_ptr + g_base + t0 + tok, mask=valid, other=0.0).to(tl.float32)
-        triT = tok[:, None] <= tok[None, :]                    # j <= t
-        if HAS_D:
-            al = tl.load(al_ptr + g_base + t0 + tok, mask=valid, other=0.0).to(tl.float32)
-            acum = tl.cumsum(tl.maximum(tl.log(1.0 - al), LOG_FLOOR), 0)
-            a = tl.exp(acum)
-            a_e = tl.sum(tl.where(tok == e, a, 0.0), 0)
-            LBT = tl.where(triT, tl.exp(tl.minimum(acum[None, :] - acum[:, None], 0.0)), 0.0)
-        else:
-            a = tl.full((BC,), 1.0, tl.float32)
-            a_e = 1.0
-            LBT = tl.where(triT, 1.0, 0.0)
-        if HAS_M:
-            et = tl.load(et_ptr + g_base + t0 + tok, mask=valid, other=1.0).to(tl.float32)
-            ncum = tl.cumsum(tl.maximum(tl.log(et), LOG_FLOOR), 0)
-            pv = tl.exp(ncum)
-            n_e = tl.sum(tl.where(tok == e, ncum, 0.0), 0)
-            w = th * tl.exp(tl.minimum(n_e - ncum, 0.0))
-            LPT = tl.where(triT, tl.exp(tl.minimum(ncum[None, :] - ncum[:, None], 0.0)), 0.0)
-            m = tl.sum(LBT * pv[:, None], 0)
-            m_e = tl.sum(tl.where(tok == e, m, 0.0), 0)
-            p_e = tl.sum(tl.where(tok == e, pv, 0.0), 0)
-            FT = _mm(LPT, LBT, PREC)        # (L_B L_P)^T
-        else:
-            FT = LBT
-        CT = FT * th[:, None]                                   # C^T [j, t] = C[t, j]
-        c = tl.sum(tl.where(tok[None, :] == e, CT, 0.0), 1)    # row `last` of C
-        QT = tl.load(_tokens_t(q_ptr + io_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
-        if AFTER:
-            CQKT = CT * _mm(tl.trans(KT), QT, PREC)
+        th, a, a_e, LBT, pv, Pe, w, LPT, m, m_e, p_e, FT, CT, c = _chunk_coeffs(
+            th_ptr, et_ptr, al_ptr, g_base, t0, rows, BC, HAS_M, HAS_D, PREC)
+        if READ:
+            QT = tl.load(_tokens_t(q_ptr + io_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
+            if AFTER:
+                CQKT = CT * _mm(tl.trans(KT), QT, PREC)
 
         # pass 1: key path, Z1^T = sum_h W1_h act(W0_h K^T)
-        Z1T = tl.zeros((D, BC), tl.float32)
-        if NORMALIZED:
-            gram = tl.zeros((D, D), tl.float32)
-            frob = tl.zeros((BC,), tl.float32)
-            mx = tl.zeros((BC,), tl.float32)
-            xx1 = tl.zeros((BC,), tl.float32)
-        for h0 in range(0, HID, HB):
-            W0 = tl.load(_tile0(src, h0, D, HB))
-            W1 = tl.load(_tile1(src + O_W1, h0, HID, D, HB))
-            if ANCHOR:
-                W0 += tl.load(_tile0(anc_row, h0, D, HB))
-                W1 += tl.load(_tile1(A1_row, h0, HID, D, HB))
-            Z0T = _mm(W0, KT, PREC)
-            X1T = act_fn(Z0T, ACT)
-            Z1T += _mm(W1, X1T, PREC)
-            if NORMALIZED:
-                gram += _mm(W1, tl.trans(W1), PREC)
-                slope = act_d1(Z0T, ACT)
-                sl2 = slope * slope
-                frob += tl.sum(sl2 * tl.sum(W1 * W1, 0)[:, None], 0)
-                mx = tl.maximum(mx, tl.max(sl2, 0))
-                xx1 += tl.sum(X1T * X1T, 0)
-        RT = Z1T - tl.load(_tokens_t(v_ptr + io_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
-        if RESIDUAL:
-            RT += KT
-        if LOSS == 1:
-            G1T = tl.minimum(tl.maximum(RT, -delta), delta)
-        else:
-            G1T = RT
-        if NORMALIZED:
-            lam = _opnorm_sq_bound(gram, SQUARINGS, PREC)
-            kappa = tl.sum(KT * KT, 0) * tl.minimum(frob, lam * mx) + xx1
-            G1T = G1T * (1.0 / tl.maximum(kappa, 1.0))[None, :]
+        G1T, RT, scale = _key_pass(src, anc_row, KT, v_ptr + io_row, t0, vmask, delta, O_W1, D, HID, BC, HB, ACT, LOSS, RESIDUAL,
+                                   ANCHOR, NORMALIZED, SQUARINGS, PREC)
 
-        # pass 2: the read (after the update: the dual form), tile by tile
-        ZQ1T = tl.zeros((D, BC), tl.float32)
-        if AFTER:
-            QXT = tl.zeros((BC, BC), tl.float32)
-        for h0 in range(0, HID, HB):
-            U0 = tl.load(_tile0(src, h0, D, HB))
-            U1 = tl.load(_tile1(src + O_W1, h0, HID, D, HB))
+        if READ:   # (False: re-running chunk states for the backward)
+            # pass 2: the read (after the update: the dual form), tile by tile
+            ZQ1T = tl.zeros((D, BC), tl.float32)
             if AFTER:
-                W0 = U0
-                W1T = tl.load(_tile1t(src + O_W1, h0, HID, D, HB))
-                if ANCHOR:
-                    A0 = tl.load(_tile0(anc_row, h0, D, HB))
-                    A1 = tl.load(_tile1(A1_row, h0, HID, D, HB))
-                    W0 += A0
-                    W1T += tl.load(_tile1t(A1_row, h0, HID, D, HB))
-                Z0T = _mm(W0, KT, PREC)
-                X1T = act_fn(Z0T, ACT)
-                G0T = _mm(W1T, G1T, PREC) * act_d1(Z0T, ACT)
-                Zq0T = _mm(U0, QT, PREC) * a[None, :]
-                if HAS_M:
-                    Zq0T += _mm(tl.load(_tile0(src + O_S0, h0, D, HB)), QT, PREC) * m[None, :]
-                if ANCHOR:
-                    Zq0T += _mm(A0, QT, PREC)
-                Zq0T -= _mm(G0T, CQKT, PREC)
-                Xq1T = act_fn(Zq0T, ACT)
-                ZQ1T += _mm(U1, Xq1T, PREC) * a[None, :]
-                if HAS_M:
-                    S1 = tl.load(_tile1(src + O_S1, h0, HID, D, HB))
-                    ZQ1T += _mm(S1, Xq1T, PREC) * m[None, :]
-                if ANCHOR:
-                    ZQ1T += _mm(A1, Xq1T, PREC)
-                QXT += _mm(tl.trans(X1T), Xq1T, PREC)
-            else:
-                W0 = U0
-                W1 = U1
-                if ANCHOR:
-                    W0 += tl.load(_tile0(anc_row, h0, D, HB))
-                    W1 += tl.load(_tile1(A1_row, h0, HID, D, HB))
-                Xq1T = act_fn(_mm(W0, QT, PREC), ACT)
-                ZQ1T += _mm(W1, Xq1T, PREC)
-        if AFTER:
-            ZQ1T -= _mm(G1T, CT * QXT, PREC)
-        if RESIDUAL:
-            ZQ1T += QT
-        tl.store(_tokens_t(out_ptr + io_row, t0, D, BC), ZQ1T.to(out_ptr.dtype.element_ty), mask=vmask)
+                QXT = tl.zeros((BC, BC), tl.float32)
+            for h0 in range(0, HID, HB):
+                U0 = tl.load(_tile0(src, h0, D, HB))
+                U1 = tl.load(_tile1(src + O_W1, h0, HID, D, HB))
+                if AFTER:
+                    W0 = U0
+                    W1T = tl.load(_tile1t(src + O_W1, h0, HID, D, HB))
+                    if ANCHOR:
+                        A0 = tl.load(_tile0(anc_row, h0, D, HB))
+                        A1 = tl.load(_tile1(A1_row, h0, HID, D, HB))
+                        W0 += A0
+                        W1T += tl.load(_tile1t(A1_row, h0, HID, D, HB))
+                    Z0T = _mm(W0, KT, PREC)
+                    X1T = act_fn(Z0T, ACT)
+                    G0T = _mm(W1T, G1T, PREC) * act_d1(Z0T, ACT)
+                    Zq0T = _mm(U0, QT, PREC) * a[None, :]
+                    if HAS_M:
+                        Zq0T += _mm(tl.load(_tile0(src + O_S0, h0, D, HB)), QT, PREC) * m[None, :]
+                    if ANCHOR:
+                        Zq0T += _mm(A0, QT, PREC)
+                    Zq0T -= _mm(G0T, CQKT, PREC)
+                    Xq1T = act_fn(Zq0T, ACT)
+                    ZQ1T += _mm(U1, Xq1T, PREC) * a[None, :]
+                    if HAS_M:
+                        S1 = tl.load(_tile1(src + O_S1, h0, HID, D, HB))
+                        ZQ1T += _mm(S1, Xq1T, PREC) * m[None, :]
+                    if ANCHOR:
+                        ZQ1T += _mm(A1, Xq1T, PREC)
+                    QXT += _mm(tl.trans(X1T), Xq1T, PREC)
+                else:
+                    W0 = U0
+                    W1 = U1
+                    if ANCHOR:
+                        W0 += tl.load(_tile0(anc_row, h0, D, HB))
+                        W1 += tl.load(_tile1(A1_row, h0, HID, D, HB))
+                    Xq1T = act_fn(_mm(W0, QT, PREC), ACT)
+                    ZQ1T += _mm(W1, Xq1T, PREC)
+            if AFTER:
+                ZQ1T -= _mm(G1T, CT * QXT, PREC)
+            if RESIDUAL:
+                ZQ1T += QT
+            tl.store(_tokens_t(out_ptr + io_row, t0, D, BC), ZQ1T.to(out_ptr.dtype.element_ty), mask=vmask)
 
         # pass 3: the end-of-chunk state, W' = a_e U + m_e S - G^T (c X), S' = p_e S - G^T (w X),
         # into the other half of the double buffer; layer-1 tiles are computed transposed (HB, D)
@@ -260,13 +305,7 @@ def tiled_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, 
             wK = tl.trans(KT * w[None, :])
             wG1 = tl.trans(G1T * w[None, :])
         for h0 in range(0, HID, HB):
-            U0 = tl.load(_tile0(src, h0, D, HB))
-            U1T = tl.load(_tile1t(src + O_W1, h0, HID, D, HB))
-            W0 = U0
-            W1T = U1T
-            if ANCHOR:
-                W0 += tl.load(_tile0(anc_row, h0, D, HB))
-                W1T += tl.load(_tile1t(A1_row, h0, HID, D, HB))
+            U0, U1T, W0, W1T = _key_weights(src, anc_row, h0, O_W1, HID, D, HB, ANCHOR)
             Z0T = _mm(W0, KT, PREC)
             X1T = act_fn(Z0T, ACT)
             G0T = _mm(W1T, G1T, PREC) * act_d1(Z0T, ACT)
