@@ -76,3 +76,18 @@ def test_tiled_forward_then_generic_backward():
     cfg = TritonConfig(tile=16, num_warps=8, num_stages=1, kernel="tiled")
     compare_gradients("titans_mlp2_normalized", "triton", T=100, chunk=32, D=32, device="cuda", tol=FP32_TOL,
                       config=cfg)
+
+
+@pytest.mark.parametrize("name", TILED_GPU)
+@pytest.mark.parametrize("precision, tol", [("ieee", FP32_TOL), ("tf32", 2e-2)])
+def test_tiled_backward_every_depth2_spec(name, precision, tol):
+    """The tiled backward (tiled_bwd.py) after the tiled forward, compiled for this GPU."""
+    cfg = TritonConfig(tile=16, num_warps=8, num_stages=1, precision=precision, kernel="tiled", backward="tiled")
+    compare_gradients(name, "triton", T=100, chunk=32, D=32, device="cuda", tol=tol, config=cfg)
+
+
+@pytest.mark.parametrize("D, chunk", [(64, 64), (16, 16), (128, 32)])
+def test_tiled_backward_head_dims_and_chunks(D, chunk):
+    cfg = TritonConfig(tile=16, num_warps=8, num_stages=1, precision="tf32", kernel="tiled", backward="tiled")
+    compare_gradients("titans_mlp2", "triton", T=3 * chunk + 5, chunk=chunk, D=D, device="cuda", tol=2e-2,
+                      config=cfg)

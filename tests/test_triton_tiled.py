@@ -194,7 +194,7 @@ def test_bf16_products_stay_close(name, poisoned):
         assert float((a - b).norm() / b.norm()) < 3e-2
 
 
-TILED_SM90_SPILL_LIMIT = 128   # bytes, titans_mlp2 at tile 16, 8 warps, tf32 (measured 80)
+TILED_SM90_SPILL_LIMIT = 128   # bytes, titans_mlp2 at tile 16, 8 warps, tf32 (measured 64)
 
 
 def test_aot_sm90_bf16_products_do_not_spill():

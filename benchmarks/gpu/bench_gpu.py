@@ -18,6 +18,7 @@ import json
 import platform
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -31,6 +32,8 @@ from titans_kernels.testing import rel_error
 
 # fewest ptxas spills for the tiled forward on sm_90 at D=64, chunk 64 (tests/test_triton_tiled.py)
 TILED_CONFIG = TritonConfig(tile=16, num_warps=8, num_stages=1, precision="tf32", kernel="tiled")
+# the same launch parameters for the tiled backward (tiled_bwd.py; fewest spills at tile 16, 8 warps)
+TILED_BOTH_CONFIG = replace(TILED_CONFIG, backward="tiled")
 
 
 def cuda_time(fn, reps: int = 10, warmup: int = 2) -> float:
@@ -71,7 +74,8 @@ def main() -> int:
     p.add_argument("--dtype", choices=list(DTYPES), default="bfloat16")
     p.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "results"))
     p.add_argument("--skip", default="", help="comma-separated backends to leave out "
-                   "(torch, triton, triton (tiled forward), tilelang, torch.compile(torch))")
+                   "(torch, triton, triton (tiled forward), triton (tiled forward + backward), tilelang, "
+                   "torch.compile(torch))")
     args = p.parse_args()
     if not torch.cuda.is_available():
         print("no CUDA GPU here: this script needs one (CPU benchmarks: make bench)")
@@ -86,6 +90,7 @@ def main() -> int:
     rules = {"torch": ref_rule, "triton": tk.compile(args.spec, backend="triton")}
     if tiled_supported(ir):   # the tiled forward at its AOT-chosen config (tiled.py); same backward
         rules["triton (tiled forward)"] = tk.compile(args.spec, backend="triton", config=TILED_CONFIG)
+        rules["triton (tiled forward + backward)"] = tk.compile(args.spec, backend="triton", config=TILED_BOTH_CONFIG)
     try:
         rules["tilelang"] = tk.compile(args.spec, backend="tilelang")
     except tk.BackendError as exc:

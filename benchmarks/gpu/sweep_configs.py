@@ -1,5 +1,6 @@
 """Forward time of the Triton kernel over a grid of launch configurations on the local GPU, with
-each one's error against the torch backend; then forward+backward of the best per precision.
+each one's error against the torch backend; then forward+backward of the best per precision, with
+the generic backward and (depth-2 specs) the tiled one.
 
     python benchmarks/gpu/sweep_configs.py [--spec titans_mlp2] [--batch-heads 128 --seq 8192
                                             --dim 64 --chunk 64 --dtype bfloat16]
@@ -14,6 +15,7 @@ import itertools
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -80,11 +82,15 @@ def main() -> int:
             continue
         cfg = TritonConfig(tile=best["tile"], num_warps=best["warps"], num_stages=best["stages"], precision=prec,
                            kernel=kernel)
-        fwd_bwd = rule_call(TritonRule(ir, config=cfg), inputs, state, c, grad=True)
-        try:
-            best["forward_backward_s"] = cuda_median_seconds(fwd_bwd, 3)
-        except Exception as exc:  # noqa: BLE001
-            best["backward_error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+        # each backward after the best forward: the generic one and, for depth-2 specs, the tiled one
+        # (launched with the forward's tile, warps and stages)
+        for backward in ["generic"] + (["tiled"] if tiled_supported(ir) else []):
+            key = "forward_backward_s" if backward == "generic" else "forward_tiled_backward_s"
+            fwd_bwd = rule_call(TritonRule(ir, config=replace(cfg, backward=backward)), inputs, state, c, grad=True)
+            try:
+                best[key] = cuda_median_seconds(fwd_bwd, 3)
+            except Exception as exc:  # noqa: BLE001
+                best[f"{backward}_backward_error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
     result = {"device": torch.cuda.get_device_name(), "torch": torch.__version__,
               "triton": __import__("triton").__version__, "spec": args.spec,
               "shape": {"BH": BH, "T": T, "D": D, "chunk": c, "dtype": args.dtype},
@@ -95,11 +101,12 @@ def main() -> int:
     path.write_text(json.dumps(result, indent=2))
     print(f"\ntorch backend forward {torch_s * 1e3:.1f} ms; {len(timed)} configs timed, fastest first:")
     print(f"{'kernel':>7} {'tile':>4} {'warps':>5} {'stages':>6} {'prec':>5} {'fwd ms':>8} {'x torch':>7} {'rel err':>8} "
-          f"{'fwd+bwd ms':>10}")
+          f"{'fwd+bwd ms':>10} {'tiled bwd':>10}")
+    ms = lambda r, key: f"{r[key] * 1e3:10.1f}" if key in r else " " * 10  # noqa: E731
     for r in timed:
-        fb = f"{r['forward_backward_s'] * 1e3:10.1f}" if "forward_backward_s" in r else ""
         print(f"{r['kernel']:>7} {r['tile']:4d} {r['warps']:5d} {r['stages']:6d} {r['precision']:>5} {r['forward_s'] * 1e3:8.1f} "
-              f"{torch_s / r['forward_s']:7.2f} {r['rel_error']:8.1e} {fb}")
+              f"{torch_s / r['forward_s']:7.2f} {r['rel_error']:8.1e} {ms(r, 'forward_backward_s')} "
+              f"{ms(r, 'forward_tiled_backward_s')}")
     print(f"wrote {path}")
     return 0
 

@@ -17,7 +17,7 @@ rows [h, h+HB) and layer-1 columns [h, h+HB). Three passes per chunk:
 
 Token-side matrices are held transposed (features x tokens) so that each product takes a state
 tile as its first operand and the token-side matrix as its second, which tensor-core products
-read from shared memory (ptxas on sm_90, D=64, chunk 64, tile 16, 8 warps, tf32: 80 bytes of
+read from shared memory (ptxas on sm_90, D=64, chunk 64, tile 16, 8 warps, tf32: 64 bytes of
 spills for titans_mlp2, against 1.4 KB with token-major operands in registers).
 
 Every IR choice is a constexpr (activation, loss, residual, gates present, anchor, normalized
@@ -206,7 +206,10 @@ def tiled_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, 
     """One program per row n. q/k/v/out: (n, T, D); gates (n, T); st: (n, 2, SN) double-buffered
     state [W0 (HID, D) | S0 | W1 (D, HID) | S1] (S absent without momentum), chunk i reads half
     i % 2; anc: (n, 2 * HID * D) [A0 | A1] (decay_to: init; the state then holds U = W - A);
-    ckpt: (n, n_groups, SN), the state at each checkpoint-group start."""
+    ckpt: (n, n_groups, SN), the state at each checkpoint-group start. Walks chunks c_lo to
+    c_lo + n_chunks - 1; READ=False skips the read and the output (the tiled backward re-runs a
+    group's chunk-start states this way, one checkpoint per chunk). NW, SN and the O_* offsets
+    describe the state layout (launch.tiled_constants)."""
     row = tl.program_id(0)
     # addresses: scalar row bases here; per-element pointer tensors are built at each use
     # (_tile0, _tile1, _tokens_t), so none stays live across the loops
