@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import importlib.metadata as md
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from titans_kernels.backends.triton_backend.codegen import supported
+from titans_kernels.backends.triton_backend.config import KERNELS, TritonConfig, tiled_supported
 from titans_kernels.compiler import compile as compile_rule
 from titans_kernels.ir import MemoryIR
 
@@ -62,34 +63,55 @@ def save(records: list[Record], db: TuningDB) -> None:
 
 def measure_spec(ir: MemoryIR, gpu: GPU, head_dim: int, chunk: int, dtype: str, quick: bool = False,
                  timer=None, check=None, progress=None, batch_heads: int = 128, tokens: int = 8192,
-                 backend: str = "triton"):
+                 backend: str = "triton", train_timer=None, train_check=None):
     """Measured tuning on the local GPU: (record or None, ranked candidates, pruned).
 
     timer(cfg) -> seconds and check(cfg) -> bool default to CUDA-event timing of the forward and
-    a comparison with the torch backend on the same inputs."""
+    a comparison with the torch backend on the same inputs. For depth-2 Triton rules the winning
+    forward config is then timed with each backward kernel (train_timer: forward+backward;
+    train_check: gradients against the torch backend's), and the faster one that checks is kept;
+    the ranked list gains those candidates."""
     from . import measured
 
     # the measured tuner also times the tiled forward (Triton, depth 2); the predicted tuner's cost
     # model describes the generic kernel only, so it ranks generic configs
     kernels = ("generic", "tiled") if backend == "triton" else ("generic",)
     configs, pruned = _space(ir, head_dim, chunk, quick, dtype, kernels)
-    if timer is None or check is None:
-        default_timer, default_check = _gpu_timer_and_check(ir, head_dim, chunk, dtype, batch_heads, tokens,
-                                                            backend)
-        timer, check = timer or default_timer, check or default_check
+    choose_backward = backend == "triton" and tiled_supported(ir)
+    if timer is None or check is None or (choose_backward and (train_timer is None or train_check is None)):
+        defaults = _gpu_timers_and_checks(ir, head_dim, chunk, dtype, batch_heads, tokens, backend)
+        timer, check = timer or defaults[0], check or defaults[1]
+        train_timer, train_check = train_timer or defaults[2], train_check or defaults[3]
     ranked = measured.tune(configs, timer, check, progress=progress)
     best = ranked[0] if ranked and ranked[0].time_s is not None and not ranked[0].reason else None
     if best is None:
         return None, ranked, pruned
+    config = best.config
+    if choose_backward:
+        config, trained = _choose_backward(best.config, train_timer, train_check, progress)
+        ranked = ranked + trained
     rec = Record(spec_hash=ir.spec_hash, spec=ir.name, backend=backend, arch=gpu.arch, gpu=gpu.key,
-                 dtype=dtype, bucket=bucket(head_dim, chunk), config=asdict(best.config), tuner="measured",
+                 dtype=dtype, bucket=bucket(head_dim, chunk), config=asdict(config), tuner="measured",
                  time_s=best.time_s, candidates=len(ranked),
                  pruned=pruned + sum(1 for c in ranked if c.time_s is None), versions=_versions())
     return rec, ranked, pruned
 
 
-def _gpu_timer_and_check(ir: MemoryIR, head_dim: int, chunk: int, dtype: str, batch_heads: int, tokens: int,
-                         backend: str = "triton"):
+def _choose_backward(forward: TritonConfig, train_timer, train_check, progress=None):
+    """(config with the faster backward kernel that checks, or the forward's own if none does;
+    the backward candidates, timed as forward+backward)."""
+    from . import measured
+
+    ranked = measured.tune([replace(forward, backward=kernel) for kernel in KERNELS], train_timer, train_check,
+                           progress=progress)
+    win = ranked[0] if ranked[0].time_s is not None and not ranked[0].reason else None
+    return (win.config if win is not None else forward), ranked
+
+
+def _gpu_timers_and_checks(ir: MemoryIR, head_dim: int, chunk: int, dtype: str, batch_heads: int, tokens: int,
+                           backend: str = "triton"):
+    """(timer, check) of the forward and (train_timer, train_check) of forward+backward on the local
+    GPU, against the torch backend on the same random inputs."""
     import torch
 
     from titans_kernels.backends.tilelang_backend import TileLangRule
@@ -118,4 +140,21 @@ def _gpu_timer_and_check(ir: MemoryIR, head_dim: int, chunk: int, dtype: str, ba
     def check(cfg) -> bool:
         return rel_error(run_for(cfg)(), ref) < (1e-2 if dt != torch.float32 else 1e-4)
 
-    return cuda_timer(run_for), check
+    def train_for(rule):
+        args = [x.detach().clone().requires_grad_() if x is not None else None for x in inputs.args()]
+        leaves = [x for x in args if x is not None]
+
+        def go():
+            out, _ = rule(*args, state=state, chunk_size=chunk)
+            return torch.autograd.grad(out.float().square().mean(), leaves)
+        return go
+
+    ref_grads = []
+
+    def train_check(cfg) -> bool:
+        if not ref_grads:
+            ref_grads.extend(train_for(ref_rule)())
+        grads = train_for(TritonRule(ir, config=cfg))()
+        return all(rel_error(g, r) < (3e-2 if dt != torch.float32 else 1e-3) for g, r in zip(grads, ref_grads))
+
+    return cuda_timer(run_for), check, cuda_timer(lambda cfg: train_for(TritonRule(ir, config=cfg)), 3), train_check

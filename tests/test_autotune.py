@@ -106,18 +106,50 @@ def test_measured_tuner_logic_with_fake_timer():
 def test_measured_spec_record_with_injected_timer():
     from autotune.run import measure_spec
     gpu = get_gpu("h100")
+    train = dict(train_timer=lambda cfg: 1.0, train_check=lambda cfg: True)
     rec, ranked, _ = measure_spec(IR, gpu, 64, 64, "bfloat16", quick=True,
                                   timer=lambda cfg: 1.0 / cfg.num_warps + 0.1 * cfg.num_stages,
-                                  check=lambda cfg: True)
+                                  check=lambda cfg: True, **train)
     assert rec.tuner == "measured" and rec.config["num_warps"] == 8 and rec.config["num_stages"] == 1
-    assert len(ranked) == 16 and {c.config.precision for c in ranked} == {"ieee", "tf32"}  # half inputs: tf32 too
-    assert {c.config.kernel for c in ranked} == {"generic", "tiled"}       # both forwards are timed
+    forwards = [c for c in ranked if c.config.backward == "generic"][:16]
+    assert len(ranked) == 18 and {c.config.precision for c in forwards} == {"ieee", "tf32"}  # half inputs: tf32 too
+    assert {c.config.kernel for c in forwards} == {"generic", "tiled"}       # both forwards are timed
     _, ranked32, _ = measure_spec(IR, gpu, 64, 64, "float32", quick=True, timer=lambda cfg: 1.0,
-                                  check=lambda cfg: True)
-    assert len(ranked32) == 8 and {c.config.precision for c in ranked32} == {"ieee"}
+                                  check=lambda cfg: True, **train)
+    assert len(ranked32) == 10 and {c.config.precision for c in ranked32} == {"ieee"}
     tiled_wins, _, _ = measure_spec(IR, gpu, 64, 64, "bfloat16", quick=True, check=lambda cfg: True,
-                                    timer=lambda cfg: 0.5 if cfg.kernel == "tiled" else 1.0)
+                                    timer=lambda cfg: 0.5 if cfg.kernel == "tiled" else 1.0, **train)
     assert tiled_wins.config["kernel"] == "tiled"
+
+
+def test_measured_tuner_chooses_the_backward_by_forward_backward_time():
+    """After the forward winner, each backward kernel is timed with it; the faster one that passes
+    the gradient check is recorded, and a failing or crashing one is passed over."""
+    from autotune.run import measure_spec
+    gpu = get_gpu("h100")
+    fwd = dict(timer=lambda cfg: 1.0 / cfg.num_warps, check=lambda cfg: True)
+    rec, ranked, _ = measure_spec(IR, gpu, 64, 64, "bfloat16", quick=True, **fwd, train_check=lambda cfg: True,
+                                  train_timer=lambda cfg: 2.0 if cfg.backward == "tiled" else 3.0)
+    assert rec.config["backward"] == "tiled"
+    trained = [c for c in ranked if c.config.backward == "tiled" or c.time_s in (2.0, 3.0)]
+    assert {c.config.backward for c in trained} == {"generic", "tiled"}
+    assert all(c.config.num_warps == rec.config["num_warps"] for c in trained)   # the forward winner's config
+    wrong, ranked, _ = measure_spec(IR, gpu, 64, 64, "bfloat16", quick=True, **fwd,
+                                    train_timer=lambda cfg: 2.0 if cfg.backward == "tiled" else 3.0,
+                                    train_check=lambda cfg: cfg.backward != "tiled")
+    assert wrong.config["backward"] == "generic"
+    assert any(c.config.backward == "tiled" and "wrong result" in c.reason for c in ranked)
+
+    def crashing(cfg):
+        if cfg.backward == "tiled":
+            raise RuntimeError("out of resources: shared memory")
+        return 3.0
+    crashed, _, _ = measure_spec(IR, gpu, 64, 64, "bfloat16", quick=True, **fwd, train_timer=crashing,
+                                 train_check=lambda cfg: True)
+    assert crashed.config["backward"] == "generic"
+    depth3 = tk.lower(tk.load_spec("titans_mlp3"))          # no tiled kernels: the backward is not timed
+    rec3, ranked3, _ = measure_spec(depth3, gpu, 64, 64, "bfloat16", quick=True, **fwd)
+    assert rec3.config["backward"] == "generic" and all(c.config.backward == "generic" for c in ranked3)
 
 
 @pytest.mark.parametrize("hip, props, arch", [

@@ -80,7 +80,7 @@ def cmd_run(args) -> int:
     if getattr(rule, "last_config", None) is not None:
         c = rule.last_config
         print(f"  launch config: tile={c.tile} warps={c.num_warps} stages={c.num_stages} "
-              f"precision={c.precision} forward={c.kernel} ({rule.last_config_source})")
+              f"precision={c.precision} forward={c.kernel} backward={c.backward} ({rule.last_config_source})")
     if torch.device(args.device).type == "cpu" and getattr(rule, "last_backend", rule.backend) == "torch":
         print(f"  CPU matrix products: {cpu_engine()} route (TITANS_CPU_MATMUL=default|onednn|auto overrides)")
     out = torch.cat(pieces, dim=2)
