@@ -67,7 +67,6 @@ def tiled_backward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, do_ptr, dq_ptr, 
     inside the tile loops, so that none stays live across them."""
     row = tl.program_id(0)
     tok = tl.arange(0, BC)
-    triT = tok[:, None] <= tok[None, :]
     io_row = row.to(tl.int64) * T * D
     g_base = row.to(tl.int64) * T
     st_row = st_ptr + row.to(tl.int64) * (c_hi - c_lo) * SN
@@ -102,23 +101,25 @@ def tiled_backward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, do_ptr, dq_ptr, 
         valid = tok < rows
         vmask = valid[None, :]
         e = rows - 1
-        k_t = _tokens_t(k_ptr + io_row, t0, D, BC)       # (D, BC) pointers, transposed tokens
-        q_t = _tokens_t(q_ptr + io_row, t0, D, BC)
-        do_t = _tokens_t(do_ptr + io_row, t0, D, BC)
+        # (D, BC) pointer tensors are rebuilt at each load from these scalar bases: kept live
+        # across the passes, three 64-bit tensors would hold about 100 registers per thread
+        k_row = k_ptr + io_row
+        q_row = q_ptr + io_row
+        do_row = do_ptr + io_row
         th0, a, a_e, LB0, pv0, Pe0, w, LP0, m, m_e, p_e, F0, CT, cv = _chunk_coeffs(
             th_ptr, et_ptr, al_ptr, g_base, t0, rows, BC, HAS_M, HAS_D, PREC)
 
         # pass A: the key path again; G1 and R go to scratch
-        KT = tl.load(k_t, mask=vmask, other=0.0).to(tl.float32)
+        KT = tl.load(_tokens_t(k_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
         G1T, RT, scale = _key_pass(src, anc_row, KT, v_ptr + io_row, t0, vmask, delta, O_W1, D, HID, BC, HB,
                                    ACT, LOSS, RESIDUAL, ANCHOR, NORMALIZED, SQUARINGS, PREC)
         tl.store(_tok(G1_row, D, BC), G1T)
         if LOSS == 1:
             tl.store(_tok(R_row, D, BC), RT)
         if AFTER:
-            QT = tl.load(q_t, mask=vmask, other=0.0).to(tl.float32)
+            QT = tl.load(_tokens_t(q_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
             tl.store(_tok(CQK_row, BC, BC), CT * _mm(tl.trans(KT), QT, PREC))      # [j, t] = C[t, j] k_j.q_t
-            dOT = tl.load(do_t, mask=vmask, other=0.0).to(tl.float32)
+            dOT = tl.load(_tokens_t(do_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
             tl.store(_tok(dM1_row, BC, BC), -CT * _mm(tl.trans(G1T), dOT, PREC))   # -C[t, j] g1_j.dz_t
         tl.debug_barrier()   # scratch written above is read in other layouts below
 
@@ -145,65 +146,65 @@ def tiled_backward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, do_ptr, dq_ptr, 
                 A1T = tl.load(_tile1t(A1_row, h0, HID, D, HB))
                 W0 += A0
                 W1T += A1T
-            QT = tl.load(q_t, mask=vmask, other=0.0).to(tl.float32)
-            dOT = tl.load(do_t, mask=vmask, other=0.0).to(tl.float32)
+            Qh = tl.load(_tokens_t(q_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
+            dOh = tl.load(_tokens_t(do_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
             if AFTER:
-                Z0T = _mm(W0, tl.load(k_t, mask=vmask, other=0.0).to(tl.float32), PREC)
+                Z0T = _mm(W0, tl.load(_tokens_t(k_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32), PREC)
                 X1T = act_fn(Z0T, ACT)
                 G0T = _mm(W1T, tl.load(_tok(G1_row, D, BC)), PREC) * act_d1(Z0T, ACT)
-                PU0 = _mm(U0, QT, PREC)
+                PU0 = _mm(U0, Qh, PREC)
                 Zq0T = PU0 * a[None, :]
                 if HAS_M:
                     S0 = tl.load(_tile0(src + O_S0, h0, D, HB))
                     S1T = tl.load(_tile1t(src + O_S1, h0, HID, D, HB))
-                    PS0 = _mm(S0, QT, PREC)
+                    PS0 = _mm(S0, Qh, PREC)
                     Zq0T += PS0 * m[None, :]
                 if ANCHOR:
-                    Zq0T += _mm(A0, QT, PREC)
+                    Zq0T += _mm(A0, Qh, PREC)
                 Zq0T -= _mm(G0T, tl.load(_tok(CQK_row, BC, BC)), PREC)
                 Xq1T = act_fn(Zq0T, ACT)
                 # layer 1: Zq1 = a (Xq1 U1^T) + m (Xq1 S1^T) + Xq1 A1^T - (C * Xq1 X1^T) G1
                 dM1T = tl.load(_tok(dM1_row, BC, BC))
-                ET = _mm(U1T, dOT, PREC)
+                ET = _mm(U1T, dOh, PREC)
                 da += tl.sum(ET * Xq1T, 0)
                 dXq1T = ET * a[None, :] + _mm(X1T, dM1T, PREC)
                 if HAS_M:
-                    FT1 = _mm(S1T, dOT, PREC)
+                    FT1 = _mm(S1T, dOh, PREC)
                     dm += tl.sum(FT1 * Xq1T, 0)
                     dXq1T += FT1 * m[None, :]
                 if ANCHOR:
-                    dXq1T += _mm(A1T, dOT, PREC)
+                    dXq1T += _mm(A1T, dOh, PREC)
                 tl.store(_hid_tok(dX1r_row, h0, BC, HB), _mm(Xq1T, tl.trans(dM1T), PREC))
                 M1T += _mm(tl.trans(X1T), Xq1T, PREC)
-                tl.store(_tile1t(dc + O_W1, h0, HID, D, HB), _mm(Xq1T * a[None, :], tl.trans(dOT), PREC))
+                tl.store(_tile1t(dc + O_W1, h0, HID, D, HB), _mm(Xq1T * a[None, :], tl.trans(dOh), PREC))
                 if HAS_M:
-                    tl.store(_tile1t(dc + O_S1, h0, HID, D, HB), _mm(Xq1T * m[None, :], tl.trans(dOT), PREC))
+                    tl.store(_tile1t(dc + O_S1, h0, HID, D, HB), _mm(Xq1T * m[None, :], tl.trans(dOh), PREC))
                 # layer 0: Zq0 = a (Q U0^T) + m (Q S0^T) + Q A0^T - (C * Q K^T) G0
                 dZq0T = act_d1(Zq0T, ACT) * dXq1T
                 dZa = dZq0T * a[None, :]
-                tl.store(_tile0(dc, h0, D, HB), _mm(dZa, tl.trans(QT), PREC))
+                tl.store(_tile0(dc, h0, D, HB), _mm(dZa, tl.trans(Qh), PREC))
                 da += tl.sum(PU0 * dZq0T, 0)
                 dQT += _mm(tl.trans(U0), dZa, PREC)
                 if HAS_M:
                     dZm = dZq0T * m[None, :]
-                    tl.store(_tile0(dc + O_S0, h0, D, HB), _mm(dZm, tl.trans(QT), PREC))
+                    tl.store(_tile0(dc + O_S0, h0, D, HB), _mm(dZm, tl.trans(Qh), PREC))
                     dm += tl.sum(PS0 * dZq0T, 0)
                     dQT += _mm(tl.trans(S0), dZm, PREC)
                 if ANCHOR:   # the read's anchor term reaches only the anchor
                     p0 = _tile0(dan_row, h0, D, HB)
-                    tl.store(p0, tl.load(p0) + _mm(dZq0T, tl.trans(QT), PREC))
+                    tl.store(p0, tl.load(p0) + _mm(dZq0T, tl.trans(Qh), PREC))
                     p1 = _tile1t(dan_row + NW, h0, HID, D, HB)
-                    tl.store(p1, tl.load(p1) + _mm(Xq1T, tl.trans(dOT), PREC))
+                    tl.store(p1, tl.load(p1) + _mm(Xq1T, tl.trans(dOh), PREC))
                     dQT += _mm(tl.trans(A0), dZq0T, PREC)
                 dMix0T += _mm(tl.trans(G0T), dZq0T, PREC)
                 tl.store(_hid_tok(dG0r_row, h0, BC, HB),
                          -_mm(dZq0T, tl.trans(tl.load(_tok(CQK_row, BC, BC))), PREC))
             else:
                 # read at the chunk-start weights (U + A): Zq0 = Q W0^T, Zq1 = act(Zq0) W1^T
-                Zq0T = _mm(W0, QT, PREC)
-                key1T = _mm(act_fn(Zq0T, ACT), tl.trans(dOT), PREC)
-                dZq0T = act_d1(Zq0T, ACT) * _mm(W1T, dOT, PREC)
-                key0 = _mm(dZq0T, tl.trans(QT), PREC)
+                Zq0T = _mm(W0, Qh, PREC)
+                key1T = _mm(act_fn(Zq0T, ACT), tl.trans(dOh), PREC)
+                dZq0T = act_d1(Zq0T, ACT) * _mm(W1T, dOh, PREC)
+                key0 = _mm(dZq0T, tl.trans(Qh), PREC)
                 dQT += _mm(tl.trans(W0), dZq0T, PREC)
                 tl.store(_tile0(dc, h0, D, HB), key0)
                 tl.store(_tile1t(dc + O_W1, h0, HID, D, HB), key1T)
@@ -223,9 +224,9 @@ def tiled_backward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, do_ptr, dq_ptr, 
         tl.store(vec_row + tok, da)
         tl.store(vec_row + BC + tok, dm)
         if AFTER:
-            KT = tl.load(k_t, mask=vmask, other=0.0).to(tl.float32)
-            QT = tl.load(q_t, mask=vmask, other=0.0).to(tl.float32)
-            dOT = tl.load(do_t, mask=vmask, other=0.0).to(tl.float32)
+            KT = tl.load(_tokens_t(k_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
+            QT = tl.load(_tokens_t(q_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
+            dOT = tl.load(_tokens_t(do_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
             G1T = tl.load(_tok(G1_row, D, BC))
             dCT -= _mm(tl.trans(G1T), dOT, PREC) * M1T
             dG1T -= _mm(dOT, tl.trans(CT * M1T), PREC)
@@ -235,26 +236,26 @@ def tiled_backward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, do_ptr, dq_ptr, 
             dKT += _mm(QT, tl.trans(dM0T), PREC)
         tl.store(_tok(dC_row, BC, BC), dCT)
         if RESIDUAL:
-            dQT += tl.load(do_t, mask=vmask, other=0.0).to(tl.float32)
+            dQT += tl.load(_tokens_t(do_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
         tl.store(_tokens_t(dq_ptr + io_row, t0, D, BC), dQT.to(dq_ptr.dtype.element_ty), mask=vmask)
         tl.debug_barrier()   # pass B1's stores feed pass B2's loads
 
         # pass B2: the state update's backward, U' = a_e U + m_e S - G^T (c X), S' = p_e S - G^T (w X),
         # and the recursion G0 = (G1 W1) * act'(Z0)
         for h0 in range(0, HID, HB):
-            KT = tl.load(k_t, mask=vmask, other=0.0).to(tl.float32)
-            G1T = tl.load(_tok(G1_row, D, BC))
+            Kh = tl.load(_tokens_t(k_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
+            G1h = tl.load(_tok(G1_row, D, BC))
             U0, U1T, W0, W1T = _key_weights(src, anc_row, h0, O_W1, HID, D, HB, ANCHOR)
-            Z0T = _mm(W0, KT, PREC)
+            Z0T = _mm(W0, Kh, PREC)
             X1T = act_fn(Z0T, ACT)
             d1 = act_d1(Z0T, ACT)
-            GW1T = _mm(W1T, G1T, PREC)
+            GW1T = _mm(W1T, G1h, PREC)
             G0T = GW1T * d1
             gU0 = tl.load(_tile0(dn, h0, D, HB))
             gU1T = tl.load(_tile1t(dn + O_W1, h0, HID, D, HB))
             if HAS_D:
                 da_e += tl.sum(tl.sum(gU0 * U0, 1), 0) + tl.sum(tl.sum(gU1T * U1T, 1), 0)
-            dG0T = -_mm(gU0, KT * cv[None, :], PREC)
+            dG0T = -_mm(gU0, Kh * cv[None, :], PREC)
             if AFTER:
                 dG0T += tl.load(_hid_tok(dG0r_row, h0, BC, HB))
                 dX1T = tl.load(_hid_tok(dX1r_row, h0, BC, HB))
@@ -262,8 +263,8 @@ def tiled_backward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, do_ptr, dq_ptr, 
                 dX1T = tl.zeros((HB, BC), tl.float32)
             N0T = _mm(tl.trans(gU0), G0T, PREC)       # this tile's dU0'^T G0, for dK and dc
             dKT -= N0T * cv[None, :]
-            dcv -= tl.sum(KT * N0T, 0)
-            T1 = _mm(gU1T, G1T, PREC)
+            dcv -= tl.sum(Kh * N0T, 0)
+            T1 = _mm(gU1T, G1h, PREC)
             dcv -= tl.sum(X1T * T1, 0)
             dX1T -= T1 * cv[None, :]
             dG1T -= _mm(tl.trans(gU1T), X1T * cv[None, :], PREC)
@@ -274,11 +275,11 @@ def tiled_backward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, do_ptr, dq_ptr, 
                 gS1T = tl.load(_tile1t(dn + O_S1, h0, HID, D, HB))
                 dm_e += tl.sum(tl.sum(gU0 * S0, 1), 0) + tl.sum(tl.sum(gU1T * S1T, 1), 0)
                 dp_e += tl.sum(tl.sum(gS0 * S0, 1), 0) + tl.sum(tl.sum(gS1T * S1T, 1), 0)
-                dG0T -= _mm(gS0, KT * w[None, :], PREC)
+                dG0T -= _mm(gS0, Kh * w[None, :], PREC)
                 NS0T = _mm(tl.trans(gS0), G0T, PREC)
                 dKT -= NS0T * w[None, :]
-                dw -= tl.sum(KT * NS0T, 0)
-                T2 = _mm(gS1T, G1T, PREC)
+                dw -= tl.sum(Kh * NS0T, 0)
+                T2 = _mm(gS1T, G1h, PREC)
                 dw -= tl.sum(X1T * T2, 0)
                 dX1T -= T2 * w[None, :]
                 dG1T -= _mm(tl.trans(gS1T), X1T * w[None, :], PREC)
@@ -291,7 +292,7 @@ def tiled_backward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, do_ptr, dq_ptr, 
             tl.store(_hid_tok(dZ0_row, h0, BC, HB), dG0T * GW1T * act_d2(Z0T, ACT))
             tl.store(_hid_tok(dX1_row, h0, BC, HB), dX1T)
             dG1T += _mm(tl.trans(W1T), dGW1T, PREC)
-            key1T = _mm(dGW1T, tl.trans(G1T), PREC)
+            key1T = _mm(dGW1T, tl.trans(G1h), PREC)
             p0 = _tile0(dc, h0, D, HB)
             tl.store(p0, tl.load(p0) + a_e * gU0)
             p1 = _tile1t(dc + O_W1, h0, HID, D, HB)
@@ -314,14 +315,14 @@ def tiled_backward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, do_ptr, dq_ptr, 
 
         # pass C: the key path's own backward, Z1 = X1 W1^T, X1 = act(K W0^T)
         for h0 in range(0, HID, HB):
-            KT = tl.load(k_t, mask=vmask, other=0.0).to(tl.float32)
-            dRT = tl.load(_tok(dR_row, D, BC))
+            Kc = tl.load(_tokens_t(k_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
+            dRc = tl.load(_tok(dR_row, D, BC))
             U0, U1T, W0, W1T = _key_weights(src, anc_row, h0, O_W1, HID, D, HB, ANCHOR)
-            Z0T = _mm(W0, KT, PREC)
-            key1T = _mm(act_fn(Z0T, ACT), tl.trans(dRT), PREC)
-            dX1T = tl.load(_hid_tok(dX1_row, h0, BC, HB)) + _mm(W1T, dRT, PREC)
+            Z0T = _mm(W0, Kc, PREC)
+            key1T = _mm(act_fn(Z0T, ACT), tl.trans(dRc), PREC)
+            dX1T = tl.load(_hid_tok(dX1_row, h0, BC, HB)) + _mm(W1T, dRc, PREC)
             dZ0T = tl.load(_hid_tok(dZ0_row, h0, BC, HB)) + act_d1(Z0T, ACT) * dX1T
-            key0 = _mm(dZ0T, tl.trans(KT), PREC)
+            key0 = _mm(dZ0T, tl.trans(Kc), PREC)
             dKT += _mm(tl.trans(W0), dZ0T, PREC)
             p0 = _tile0(dc, h0, D, HB)
             tl.store(p0, tl.load(p0) + key0)
@@ -343,6 +344,7 @@ def tiled_backward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, do_ptr, dq_ptr, 
         dcv = tl.load(vec_row + 2 * BC + tok)
         dw = tl.load(vec_row + 3 * BC + tok)
         at_last = tok == e
+        triT = tok[:, None] <= tok[None, :]
         dCT = tl.load(_tok(dC_row, BC, BC)) + tl.where(at_last[None, :], dcv[:, None], 0.0)
         dCT = tl.where(triT, dCT, 0.0)
         dth = tl.sum(dCT * FT, 1)
