@@ -97,6 +97,20 @@ def test_tiled_backward_shapes_and_groups(name, options, poisoned):
     compare_gradients(name, "triton", config=TILED_BOTH, **options)
 
 
+@pytest.mark.parametrize("expansion, D, chunk, T, tile", [(3, 16, 16, 40, 16), (3, 32, 32, 70, 32), (4, 128, 128, 130, 64),
+                                                       (4, 64, 64, 70, 32)])
+def test_tiled_backward_large_and_odd_widths(expansion, D, chunk, T, tile, tmp_path, poisoned):
+    """The largest head dim and chunk, and a hidden width (3 D) that is not a power of two."""
+    import yaml
+    data = yaml.safe_load(open(tk.list_specs()["titans_mlp2_normalized"]))
+    data.update(name="wide_rule")
+    data["memory"]["expansion"] = expansion
+    path = tmp_path / "wide_rule.yaml"
+    path.write_text(yaml.safe_dump(data))
+    compare_gradients(str(path), "triton", T=T, chunk=chunk, D=D, checkpoint_group=2,
+                      config=TritonConfig(tile=tile, kernel="tiled", backward="tiled"))
+
+
 def test_tiled_backward_after_the_generic_forward():
     """Both forwards write the same checkpoints, so the tiled backward follows either."""
     compare_gradients("titans_mlp2_anchored", "triton", checkpoint_group=2,
