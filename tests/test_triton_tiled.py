@@ -238,7 +238,7 @@ def test_aot_compiles(target):
     assert "tiled" in report.lines()[0]
 
 
-TILED_BWD_SM90_SPILL_LIMIT = 4096   # bytes, titans_mlp2 at tile 16, 8 warps, tf32 (measured 3.2 KB)
+TILED_BWD_SM90_SPILL_LIMIT = 3072   # bytes, titans_mlp2 at tile 16, 8 warps, tf32 (measured 2.7 KB)
 
 
 def test_aot_sm90_tiled_backward_spills_stay_bounded():

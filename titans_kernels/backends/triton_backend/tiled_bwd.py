@@ -217,27 +217,28 @@ def tiled_backward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, do_ptr, dq_ptr, 
                     p1 = _tile1t(dan_row + NW, h0, HID, D, HB)
                     tl.store(p1, tl.load(p1) + key1T)
 
-        # the read's mixing terms C * (Q K^T) (layer 0) and C * (Xq1 X1^T) (layer 1); dQ is complete
-        dCT = tl.zeros((BC, BC), tl.float32)
-        dKT = tl.zeros((D, BC), tl.float32)
-        dG1T = tl.zeros((D, BC), tl.float32)
+        # the read's mixing terms C * (Q K^T) (layer 0) and C * (Xq1 X1^T) (layer 1), operands loaded
+        # where used; dQ is then complete
         tl.store(vec_row + tok, da)
         tl.store(vec_row + BC + tok, dm)
+        dKT = tl.zeros((D, BC), tl.float32)
         if AFTER:
+            dOT = tl.load(_tokens_t(do_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
+            dCT = -_mm(tl.trans(tl.load(_tok(G1_row, D, BC))), dOT, PREC) * M1T
+            dG1T = -_mm(dOT, tl.trans(CT * M1T), PREC)
             KT = tl.load(_tokens_t(k_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
             QT = tl.load(_tokens_t(q_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
-            dOT = tl.load(_tokens_t(do_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
-            G1T = tl.load(_tok(G1_row, D, BC))
-            dCT -= _mm(tl.trans(G1T), dOT, PREC) * M1T
-            dG1T -= _mm(dOT, tl.trans(CT * M1T), PREC)
             dCT -= dMix0T * _mm(tl.trans(KT), QT, PREC)
             dM0T = -dMix0T * CT
             dQT += _mm(KT, dM0T, PREC)
             dKT += _mm(QT, tl.trans(dM0T), PREC)
-        tl.store(_tok(dC_row, BC, BC), dCT)
+        else:
+            dCT = tl.zeros((BC, BC), tl.float32)
+            dG1T = tl.zeros((D, BC), tl.float32)
         if RESIDUAL:
             dQT += tl.load(_tokens_t(do_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
         tl.store(_tokens_t(dq_ptr + io_row, t0, D, BC), dQT.to(dq_ptr.dtype.element_ty), mask=vmask)
+        tl.store(_tok(dC_row, BC, BC), dCT)
         tl.debug_barrier()   # pass B1's stores feed pass B2's loads
 
         # pass B2: the state update's backward, U' = a_e U + m_e S - G^T (c X), S' = p_e S - G^T (w X),
@@ -255,15 +256,16 @@ def tiled_backward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, do_ptr, dq_ptr, 
             gU1T = tl.load(_tile1t(dn + O_W1, h0, HID, D, HB))
             if HAS_D:
                 da_e += tl.sum(tl.sum(gU0 * U0, 1), 0) + tl.sum(tl.sum(gU1T * U1T, 1), 0)
-            dG0T = -_mm(gU0, Kh * cv[None, :], PREC)
+            # the update's K side: P0 = dU0' K^T per token gives dG0 and dc; dK takes dU0'^T (c G0)
+            P0 = _mm(gU0, Kh, PREC)
+            dG0T = -P0 * cv[None, :]
+            dcv -= tl.sum(G0T * P0, 0)
+            dKT -= _mm(tl.trans(gU0), G0T * cv[None, :], PREC)
             if AFTER:
                 dG0T += tl.load(_hid_tok(dG0r_row, h0, BC, HB))
                 dX1T = tl.load(_hid_tok(dX1r_row, h0, BC, HB))
             else:
                 dX1T = tl.zeros((HB, BC), tl.float32)
-            N0T = _mm(tl.trans(gU0), G0T, PREC)       # this tile's dU0'^T G0, for dK and dc
-            dKT -= N0T * cv[None, :]
-            dcv -= tl.sum(Kh * N0T, 0)
             T1 = _mm(gU1T, G1h, PREC)
             dcv -= tl.sum(X1T * T1, 0)
             dX1T -= T1 * cv[None, :]
@@ -275,10 +277,10 @@ def tiled_backward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, do_ptr, dq_ptr, 
                 gS1T = tl.load(_tile1t(dn + O_S1, h0, HID, D, HB))
                 dm_e += tl.sum(tl.sum(gU0 * S0, 1), 0) + tl.sum(tl.sum(gU1T * S1T, 1), 0)
                 dp_e += tl.sum(tl.sum(gS0 * S0, 1), 0) + tl.sum(tl.sum(gS1T * S1T, 1), 0)
-                dG0T -= _mm(gS0, Kh * w[None, :], PREC)
-                NS0T = _mm(tl.trans(gS0), G0T, PREC)
-                dKT -= NS0T * w[None, :]
-                dw -= tl.sum(Kh * NS0T, 0)
+                PS0 = _mm(gS0, Kh, PREC)
+                dG0T -= PS0 * w[None, :]
+                dw -= tl.sum(G0T * PS0, 0)
+                dKT -= _mm(tl.trans(gS0), G0T * w[None, :], PREC)
                 T2 = _mm(gS1T, G1h, PREC)
                 dw -= tl.sum(X1T * T2, 0)
                 dX1T -= T2 * w[None, :]
