@@ -157,6 +157,27 @@ def test_shared_memory_overflow_is_one_line(monkeypatch):
         rule(*inputs.args(), state=state, chunk_size=16)
 
 
+def test_tiled_backward_shared_memory_overflow_is_one_line(monkeypatch):
+    """The tiled backward's launch failing for shared memory gives one line naming the fix (the
+    launch is faked, as above)."""
+    from triton.runtime.errors import OutOfResources
+
+    class Kernel:
+        def __getitem__(self, grid):
+            def launch(*args, **kwargs):
+                raise OutOfResources(458752, 232448, "shared memory")
+            return launch
+
+    monkeypatch.setattr("titans_kernels.backends.triton_backend.tiled_bwd.tiled_backward", Kernel())
+    inputs, state = make_case("titans_mlp2", 1, 1, 16, 16, 16, seed=0, dtype=torch.float32)
+    rule = tk.compile("titans_mlp2", backend="triton", config=TILED_BOTH)
+    q = inputs.q.float().requires_grad_()
+    out, _ = rule(q, *[x.float() if x is not None else None for x in inputs.args()[1:]], state=state, chunk_size=16)
+    with pytest.raises(tk.InputError, match=r"tiled backward at D=16, chunk 16, tile 16: shared memory 458752 "
+                                            r"exceeds this GPU's 232448; use a smaller tile or chunk"):
+        out.sum().backward()
+
+
 def test_tiled_equals_generic_forward_on_the_same_call():
     """Both Triton forwards on one input: outputs and end states agree to float32 rounding."""
     inputs, state = make_case("titans_mlp2_anchored", 1, 2, 48, 16, 16, seed=5, dtype=torch.float32)
