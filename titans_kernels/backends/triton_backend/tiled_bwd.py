@@ -7,22 +7,27 @@ then launches this kernel over the group's chunks, last chunk first. One program
 head) row; per chunk, with the state streamed in tiles of HB hidden units as in the forward:
 
   pass A (key path): Z1, G1 = loss'(Z1 - V) (times the normalized step's scale), as the forward;
-  pass B (per tile h): recompute Z0_h, X1_h, G0_h, the read's Zq0_h and Xq1_h; the read
-          backward of layer 1 then layer 0 (the tile's dU, dS, dA; per-token da, dm; dQ; the
-          mixing terms C * (Xq X^T)), the state-update backward (da_e, dm_e, dp_e, dc, dw; dG0_h,
-          dX1_h, dG1), the recursion G0 = (G1 W1) * act'(Z0) backward (dG1, dW1_h, the act''
-          part of dZ0_h). The chunk-start gradient tiles go to the other half of a double buffer;
-          the partial dX1_h and dZ0_h (BC x HID per row, the only values not cheap to
-          recompute) to per-row scratch;
+          G1, R, C * (Q K^T) and dM1 = -C * (dO G1^T) go to per-row scratch;
+  pass B1 (per tile h): recompute Z0_h, X1_h, G0_h, the read's Zq0_h and Xq1_h; the read's
+          backward, layer 1 then layer 0: the tile's read gradients of U, S (into the start-state
+          gradient) and of the anchor, per-token da and dm, dQ, the mixing sums Xq1 X1^T and
+          G0^T dZq0, and the read's parts of dX1_h and dG0_h (to scratch);
+  the mixing terms C * (Q K^T) and C * (Xq1 X1^T): dC, dG1, dK, and dQ (complete: stored);
+  pass B2 (per tile h): the state update's backward (da_e, dm_e, dp_e, dc, dw; dG0_h, dX1_h,
+          dG1, dK) and the recursion G0 = (G1 W1) * act'(Z0) backward (dG1, dW1_h, the act''
+          part of dZ0_h), added into the start-state gradient tiles (the other half of a double
+          buffer); the partial dX1_h and dZ0_h (HID x BC per row, the only values not cheap to
+          recompute) to scratch;
   then dR = dG1 (times the scale; Huber's mask), dV = -dR, dZ1 = dR;
   pass C (per tile h): dW1_h += dZ1^T X1_h, dX1_h += dZ1 W1_h, dZ0_h += act'(Z0_h) dX1_h,
-          dW0_h += dZ0_h^T K, dK += dZ0_h W0_h, added into the chunk-start gradient tiles;
+          dW0_h += dZ0_h^T K, dK += dZ0_h W0_h, added into the start-state gradient tiles;
   the coefficient backward (backends/torch_dual/coeffs.py `backward`) on BC-vectors and BC x BC
   matrices in registers, then d theta, d eta, d alpha.
 
 Token-side matrices are held transposed (features x tokens) as in the forward. The math is that
-of backends/torch_dual/chunk.py `backward`, specialised to depth 2 (layer 0 scales its inputs,
-layer 1 its outputs when the expansion is at least 1).
+of backends/torch_dual/chunk.py `backward`, specialised to depth 2 and written per hidden tile
+(where the torch code packs W and S to scale one side of each product, the per-token factors are
+applied here to whichever operand is narrower within the tile).
 """
 from __future__ import annotations
 
