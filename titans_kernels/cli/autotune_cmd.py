@@ -122,7 +122,8 @@ def cmd_list(args) -> int:
     for r in recs:
         c = r.config
         print(f"{r.spec:24s} {r.backend:8s} {r.arch:7s} {r.gpu:8s} {r.dtype:9s} {r.bucket:9s} {r.tuner:9s} "
-              f"tile={c['tile']} warps={c['num_warps']} stages={c['num_stages']}")
+              f"tile={c['tile']} warps={c['num_warps']} stages={c['num_stages']} {c.get('precision', 'ieee')} "
+              f"forward={c.get('kernel', 'generic')} backward={c.get('backward', 'generic')}")
     return 0
 
 
