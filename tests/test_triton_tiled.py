@@ -137,10 +137,8 @@ def test_tiled_backward_of_other_rules(edits, tmp_path, poisoned):
     compare_gradients(str(path), "triton", checkpoint_group=2, config=TILED_BOTH)
 
 
-def test_shared_memory_overflow_is_one_line(monkeypatch):
-    """A config whose tiles need more shared memory than the GPU has (D=128 with chunk 128 and
-    64-wide tiles asks for 448 KB on sm_90) fails with one line naming the fix, not Triton's
-    launch traceback. The launch is faked here: the interpreter has no shared-memory limit."""
+def _launch_runs_out_of_shared_memory(monkeypatch, kernel: str) -> None:
+    """Replace triton_backend.<kernel> by one whose launch fails as a 448 KB request on sm_90 would."""
     from triton.runtime.errors import OutOfResources
 
     class Kernel:
@@ -149,7 +147,14 @@ def test_shared_memory_overflow_is_one_line(monkeypatch):
                 raise OutOfResources(458752, 232448, "shared memory")
             return launch
 
-    monkeypatch.setattr("titans_kernels.backends.triton_backend.tiled.tiled_forward", Kernel())
+    monkeypatch.setattr(f"titans_kernels.backends.triton_backend.{kernel}", Kernel())
+
+
+def test_shared_memory_overflow_is_one_line(monkeypatch):
+    """A config whose tiles need more shared memory than the GPU has (D=128 with chunk 128 and
+    64-wide tiles asks for 448 KB on sm_90) fails with one line naming the fix, not Triton's
+    launch traceback. The launch is faked here: the interpreter has no shared-memory limit."""
+    _launch_runs_out_of_shared_memory(monkeypatch, "tiled.tiled_forward")
     inputs, state = make_case("titans_mlp2", 1, 1, 16, 16, 16, seed=0, dtype=torch.float32)
     rule = tk.compile("titans_mlp2", backend="triton", config=TILED)
     with pytest.raises(tk.InputError, match=r"tiled forward at D=16, chunk 16, tile 16: shared memory 458752 "
@@ -160,15 +165,7 @@ def test_shared_memory_overflow_is_one_line(monkeypatch):
 def test_tiled_backward_shared_memory_overflow_is_one_line(monkeypatch):
     """The tiled backward's launch failing for shared memory gives one line naming the fix (the
     launch is faked, as above)."""
-    from triton.runtime.errors import OutOfResources
-
-    class Kernel:
-        def __getitem__(self, grid):
-            def launch(*args, **kwargs):
-                raise OutOfResources(458752, 232448, "shared memory")
-            return launch
-
-    monkeypatch.setattr("titans_kernels.backends.triton_backend.tiled_bwd.tiled_backward", Kernel())
+    _launch_runs_out_of_shared_memory(monkeypatch, "tiled_bwd.tiled_backward")
     inputs, state = make_case("titans_mlp2", 1, 1, 16, 16, 16, seed=0, dtype=torch.float32)
     rule = tk.compile("titans_mlp2", backend="triton", config=TILED_BOTH)
     q = inputs.q.float().requires_grad_()

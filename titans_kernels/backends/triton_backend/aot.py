@@ -99,13 +99,12 @@ def _compile_in_process(ir: MemoryIR, target: str, D: int, b: int, dtype: str, c
                "delta": "fp32"}
     if backward and cfg.backward == "tiled":
         kernel = tiled_backward
-        consts = tiled_constants(ir, D, b, cfg, save=False, anchored=ir.decay_to_init)
-        del consts["SAVE_CKPT"], consts["READ"]
+        consts = tiled_constants(ir, D, b, cfg, anchored=ir.decay_to_init)
         signature = {**inputs, **grads, "st_ptr": f32, "anc_ptr": f32, "dst_ptr": f32, "dan_ptr": f32,
                      "part_ptr": f32, "T": "i32", "c_lo": "i32", "c_hi": "i32", "n_chunks": "i32", "delta": "fp32"}
     elif not backward and cfg.kernel == "tiled":
         kernel = tiled_forward
-        consts = tiled_constants(ir, D, b, cfg, save=True, anchored=ir.decay_to_init)
+        consts = dict(tiled_constants(ir, D, b, cfg, anchored=ir.decay_to_init), SAVE_CKPT=True, READ=True)
         signature = {**inputs, "out_ptr": io, "st_ptr": f32, "anc_ptr": f32, "ckpt_ptr": f32, "T": "i32",
                      "c_lo": "i32", **scalars}
     else:

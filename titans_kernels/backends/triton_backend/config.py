@@ -106,16 +106,12 @@ PRECISIONS = {"generic": ("ieee", "tf32"), "tiled": ("ieee", "tf32", "bf16")}
 def check_kernel(ir, cfg: TritonConfig) -> None:
     """One clear error for a forward or backward kernel or a product precision that does not exist,
     or a kernel that does not cover `ir`."""
-    if cfg.kernel not in KERNELS:
-        raise InputError(f"config kernel='{cfg.kernel}' unknown; use one of {', '.join(KERNELS)}")
-    if cfg.kernel == "tiled" and not tiled_supported(ir):
-        raise InputError(f"config kernel='tiled' covers depth-2 memories; spec '{ir.name}' has depth "
-                         f"{ir.depth} (use kernel='generic')")
-    if cfg.backward not in KERNELS:
-        raise InputError(f"config backward='{cfg.backward}' unknown; use one of {', '.join(KERNELS)}")
-    if cfg.backward == "tiled" and not tiled_supported(ir):
-        raise InputError(f"config backward='tiled' covers depth-2 memories; spec '{ir.name}' has depth "
-                         f"{ir.depth} (use backward='generic')")
+    for field, value in (("kernel", cfg.kernel), ("backward", cfg.backward)):
+        if value not in KERNELS:
+            raise InputError(f"config {field}='{value}' unknown; use one of {', '.join(KERNELS)}")
+        if value == "tiled" and not tiled_supported(ir):
+            raise InputError(f"config {field}='tiled' covers depth-2 memories; spec '{ir.name}' has depth "
+                             f"{ir.depth} (use {field}='generic')")
     if cfg.precision not in PRECISIONS[cfg.kernel]:
         raise InputError(f"config precision='{cfg.precision}' not available for the {cfg.kernel} kernel; use one "
                          f"of {', '.join(PRECISIONS[cfg.kernel])}")

@@ -60,10 +60,15 @@ def _put_anchor(plan: ScratchPlan, scratch: Tensor, anchor_flat: Tensor | None) 
         scratch[:, lo: lo + anchor_flat.shape[1]] = anchor_flat
 
 
+def _output_like(x: Tensor) -> Tensor:
+    """An output buffer shaped like x that a kernel writes in full (NaN-filled when tests ask)."""
+    return torch.empty_like(x) if OUTPUT_FILL is None else torch.full_like(x, OUTPUT_FILL)
+
+
 def _forward_outputs(q: Tensor, num_chunks: int, group: int | None, state_numel: int):
     """What either forward kernel writes: out (like q), whether checkpoints are saved, the group
     layout (first group's length, number of groups) and the checkpoint buffer (n, groups, SN)."""
-    out = torch.empty_like(q) if OUTPUT_FILL is None else torch.full_like(q, OUTPUT_FILL)
+    out = _output_like(q)
     save = group is not None
     first, n_groups = group_layout(num_chunks, group) if save else (num_chunks, 1)
     ckpt = torch.empty(q.shape[0], n_groups if save else 1, state_numel, dtype=torch.float32, device=q.device)
@@ -159,10 +164,9 @@ def tiled_hidden(ir: MemoryIR, D: int) -> int:
     return ir.layer_shapes(D)[0][0]
 
 
-def tiled_constants(ir: MemoryIR, D: int, b: int, cfg: TritonConfig, save: bool, anchored: bool,
-                    read: bool = True) -> dict:
-    """Constexpr arguments of the tiled kernels for `ir` (every one derived from the IR); read=False
-    re-runs chunk states only (no read, no output)."""
+def tiled_constants(ir: MemoryIR, D: int, b: int, cfg: TritonConfig, anchored: bool) -> dict:
+    """Constexpr arguments shared by the tiled forward and backward for `ir` (every one derived
+    from the IR); the forward also takes SAVE_CKPT and READ (False: re-run chunk states only)."""
     from ...ir import ReadMode
     from ...ir.ops import GRAM_SQUARINGS
     from .codegen import ACT_CODES, LOSS_CODES
@@ -175,8 +179,15 @@ def tiled_constants(ir: MemoryIR, D: int, b: int, cfg: TritonConfig, save: bool,
                 O_W1=(2 if mom else 1) * nw, O_S1=3 * nw, ACT=ACT_CODES[ir.activation],
                 LOSS=LOSS_CODES[ir.loss], RESIDUAL=ir.residual, HAS_M=ir.gates.has_momentum,
                 HAS_D=ir.gates.has_decay, ANCHOR=anchored, NORMALIZED=ir.normalized_step,
-                AFTER=ir.read is ReadMode.AFTER_UPDATE, SQUARINGS=GRAM_SQUARINGS, SAVE_CKPT=save,
-                PREC=cfg.precision, READ=read)
+                AFTER=ir.read is ReadMode.AFTER_UPDATE, SQUARINGS=GRAM_SQUARINGS, PREC=cfg.precision)
+
+
+def _out_of_resources(kernel: str, ir: MemoryIR, D: int, b: int, cfg: TritonConfig, exc: OutOfResources,
+                      fallback: str) -> InputError:
+    """One line for a tiled kernel's launch that asks for more than the GPU has, naming the fixes."""
+    return InputError(f"{kernel} at D={D}, chunk {b}, tile {cfg.hidden_tile(tiled_hidden(ir, D), D)}: "
+                      f"{exc.name} {exc.required} exceeds this GPU's {exc.limit}; use a smaller tile or chunk, "
+                      f"or {fallback}")
 
 
 def run_forward_tiled(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, eta: Tensor | None,
@@ -197,11 +208,9 @@ def run_forward_tiled(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tens
             q, k, v, theta, eta if eta is not None else theta, alpha if alpha is not None else theta,
             out, state, anc, ckpt, T, 0, num_chunks, first, group or 1, n_groups, float(ir.huber_delta),
             num_warps=cfg.num_warps, num_stages=cfg.num_stages,
-            **tiled_constants(ir, D, b, cfg, save, anchor_flat is not None))
+            SAVE_CKPT=save, READ=True, **tiled_constants(ir, D, b, cfg, anchor_flat is not None))
     except OutOfResources as exc:
-        raise InputError(f"tiled forward at D={D}, chunk {b}, tile {cfg.hidden_tile(tiled_hidden(ir, D), D)}: "
-                         f"{exc.name} {exc.required} exceeds this GPU's {exc.limit}; use a smaller tile or "
-                         f"chunk, or kernel='generic'") from None
+        raise _out_of_resources("tiled forward", ir, D, b, cfg, exc, "kernel='generic'") from None
     final = state[:, num_chunks % 2].clone()
     return out, final, (ckpt if save else None)
 
@@ -228,30 +237,28 @@ def run_backward_tiled(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Ten
     d_states[:, 0] = d_state
     part = torch.empty(n, scratch_floats(D, hidden, b), **opts)
     run = torch.empty(n, 2, SN, **opts)
-    # every element of these is written by the kernel (tests fill them with NaN to prove it)
-    fill = (lambda x: torch.full_like(x, OUTPUT_FILL)) if OUTPUT_FILL is not None else torch.empty_like  # noqa: E731
-    dq, dk, dv = (fill(q) for _ in range(3))
-    dth = fill(torch.empty(n, T, **opts))
-    det = fill(dth) if eta is not None else dth
-    dal = fill(dth) if alpha is not None else dth
-    consts = tiled_constants(ir, D, b, cfg, save=True, anchored=anchor_flat is not None, read=False)
-    del consts["SAVE_CKPT"], consts["READ"]
+    dq, dk, dv = (_output_like(q) for _ in range(3))
+    dth = _output_like(torch.empty(n, T, **opts))
+    det = _output_like(dth) if eta is not None else dth
+    dal = _output_like(dth) if alpha is not None else dth
+    consts = tiled_constants(ir, D, b, cfg, anchored=anchor_flat is not None)
     launch = dict(num_warps=cfg.num_warps, num_stages=cfg.num_stages)
     try:
         for g in range(n_groups - 1, -1, -1):
             lo = 0 if g == 0 else first + (g - 1) * group
             hi = first if g == 0 else lo + group
+            # chunk-start states of chunks lo .. hi-1: the re-run saves each chunk's start and stops
+            # before the last chunk's update, whose result (the state at hi) is not needed
             run[:, 0] = ckpt[:, g]
             chunk_states = torch.empty(n, hi - lo, SN, **opts)
-            tiled_forward[(n,)](q, k, v, theta, *gates, q, run, anc, chunk_states, T, lo, hi - lo, 1, 1, hi - lo,
-                                float(ir.huber_delta), SAVE_CKPT=True, READ=False, **consts, **launch)
+            tiled_forward[(n,)](q, k, v, theta, *gates, q, run, anc, chunk_states, T, lo, hi - lo - 1, 1, 1,
+                                hi - lo, float(ir.huber_delta), SAVE_CKPT=True, READ=False, **consts, **launch)
+            chunk_states[:, -1] = run[:, (hi - lo - 1) % 2]
             tiled_backward[(n,)](q, k, v, theta, *gates, d_out, dq, dk, dv, dth, det, dal, chunk_states, anc,
                                  d_states, d_anchor, part, T, lo, hi, num_chunks, float(ir.huber_delta),
                                  **consts, **launch)
     except OutOfResources as exc:
-        raise InputError(f"tiled backward at D={D}, chunk {b}, tile {cfg.hidden_tile(hidden, D)}: {exc.name} "
-                         f"{exc.required} exceeds this GPU's {exc.limit}; use a smaller tile or chunk, or "
-                         f"backward='generic'") from None
+        raise _out_of_resources("tiled backward", ir, D, b, cfg, exc, "backward='generic'") from None
     d_state0 = d_states[:, num_chunks % 2].clone()
     return (dq, dk, dv, dth, (det if eta is not None else None), (dal if alpha is not None else None), d_state0,
             d_anchor if anchor_flat is not None else None)
