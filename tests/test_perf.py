@@ -1,5 +1,5 @@
 """The benchmark regression gate and the report: logic on synthetic results, then end to end on
-real timings (three repeats pass, a planted 20% slowdown fails)."""
+real timings (three repeats pass, a planted 30% slowdown fails)."""
 from __future__ import annotations
 
 import json
@@ -94,12 +94,14 @@ def _bench(out: Path, plant: str | None = None) -> Path:
 
 def test_gate_end_to_end_planted_slowdown(tmp_path):
     """Real timings: a baseline over two runs (as `make bench-save` records it), three repeats of
-    the same run with no alarm, and a planted 20% slowdown that fails the gate."""
+    the same run with no alarm, and a planted 30% slowdown that fails the gate. 30% moves the
+    ratio by -23%, over twice the gate's 10% threshold: run-to-run noise on the shared 2-core
+    machine reached 8% (a planted 20%, -17%, once measured only -9%)."""
     bl = tmp_path / "baselines"
     for i in range(2):
         gate.save(_bench(tmp_path / f"base{i}.json"), bl)
     for i in range(3):
         ok, _, lines = gate.compare(_bench(tmp_path / f"again{i}.json"), bl)
         assert ok, "\n".join(lines)
-    ok, moved, lines = gate.compare(_bench(tmp_path / "planted.json", plant="0.2"), bl)
+    ok, moved, lines = gate.compare(_bench(tmp_path / "planted.json", plant="0.3"), bl)
     assert not ok and moved and moved[0].rel < -0.10, "\n".join(lines)
