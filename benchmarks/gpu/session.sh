@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The GPU measurements of benchmarks/gpu/README.md as two steps, each returning within 10 minutes
+# (every command has a time limit), with every log and JSON written to OUTDIR.
+#
+#   benchmarks/gpu/session.sh check OUTDIR   # GPU tests, then bench_gpu (every backend, issue shape)
+#   benchmarks/gpu/session.sh tune OUTDIR    # config sweep, then the measured tuner for titans_mlp2
+#                                              (its record lands in OUTDIR/tuning)
+#
+# Runs from the repository root with the machine's own python3 (its torch and triton), the
+# package taken from the checkout (PYTHONPATH); it first lists any Python module the steps need
+# and the machine lacks, and stops. PY=... picks another interpreter.
+set -uo pipefail
+step="${1:-}"
+out="${2:-}"
+if [[ "$step" != check && "$step" != tune ]] || [[ -z "$out" ]]; then
+    echo "usage: benchmarks/gpu/session.sh check|tune OUTDIR" >&2
+    exit 2
+fi
+cd "$(dirname "$0")/../.."
+mkdir -p "$out"
+PY="${PY:-python3}"
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 TRITON_INTERPRET=0
+# generated sources and tuning records in named folders (no user cache, no platformdirs needed)
+export TITANS_CACHE_DIR="${TITANS_CACHE_DIR:-/tmp/titans-cache}" TITANS_TUNE_DIR="$out/tuning"
+stamp="$(date -u +%Y%m%d)"
+
+missing=$("$PY" - <<'EOF'
+import importlib.util
+need = ["torch", "triton", "yaml", "tqdm", "filelock", "numpy", "pytest", "hypothesis"]
+print(" ".join(m for m in need if importlib.util.find_spec(m) is None))
+EOF
+)
+if [[ -n "$missing" ]]; then
+    echo "missing Python modules on this machine: $missing (carry them as wheels; see the device notes)" >&2
+    exit 3
+fi
+"$PY" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" || {
+    echo "no CUDA GPU visible to $PY: nothing to measure" >&2
+    exit 4
+}
+"$PY" - <<'EOF' | tee "$out/device-$stamp.txt"
+import torch, triton, platform
+p = torch.cuda.get_device_properties(0)
+print(f"device: {p.name}, {p.multi_processor_count} SMs, {p.total_memory / 2**30:.0f} GiB")
+print(f"torch {torch.__version__}, triton {triton.__version__}, python {platform.python_version()}")
+EOF
+
+status=0
+run() {  # run NAME TIMEOUT_S CMD...: the command's output to OUTDIR/NAME-STAMP.log, its status kept
+    local name="$1" limit="$2"
+    shift 2
+    echo "== $name: $*"
+    timeout "$limit" "$@" 2>&1 | tee "$out/$name-$stamp.log"
+    local rc="${PIPESTATUS[0]}"
+    [[ "$rc" == 0 ]] || { echo "== $name exited with $rc"; status=1; }
+}
+
+if [[ "$step" == check ]]; then
+    run gpu-tests 300 "$PY" -m pytest -m gpu tests/test_gpu.py -q -p no:cacheprovider
+    run bench 270 "$PY" benchmarks/gpu/bench_gpu.py --skip "torch.compile(torch)" --out "$out"
+else
+    run sweep 360 "$PY" benchmarks/gpu/sweep_configs.py --tiles 16,32 --warps 4,8 --stages 1 \
+        --precisions tf32,bf16 --out "$out"
+    run autotune 200 "$PY" -m titans_kernels autotune --gpu auto --spec titans_mlp2 --shapes 64x64 \
+        --dtype bfloat16
+fi
+exit "$status"
