@@ -15,6 +15,8 @@ STAGES = (1, 2, 3)
 # pipeline stage adds shared memory and spills (148 bytes) to its hidden-tile loops
 TILED_WARPS = (4, 8)
 TILED_STAGES = (1, 2)
+# The tiled forward is tried fused (TritonConfig.fuse, its default: less work for a few dozen
+# more bytes of spills); benchmarks/gpu/sweep_configs.py times it against three passes.
 
 
 def candidates(ir: MemoryIR, head_dim: int, chunk: int, allow_tf32: bool = False,

@@ -57,9 +57,11 @@ TILED_GPU = [name for name in GENERATED if tiled_supported(tk.lower(tk.load_spec
 
 @pytest.mark.parametrize("name", TILED_GPU)
 @pytest.mark.parametrize("precision, tol", [("ieee", FP32_TOL), ("tf32", 1e-2)])
-def test_tiled_forward_every_depth2_spec(name, precision, tol):
-    """The tiled forward (tiled.py) compiled for this GPU, exact and tf32 products."""
-    cfg = TritonConfig(tile=16, num_warps=8, num_stages=1, precision=precision, kernel="tiled")
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "three-pass"])
+def test_tiled_forward_every_depth2_spec(name, precision, tol, fuse):
+    """The tiled forward (tiled.py) compiled for this GPU, exact and tf32 products, the read and
+    state update in one pass or in two."""
+    cfg = TritonConfig(tile=16, num_warps=8, num_stages=1, precision=precision, kernel="tiled", fuse=fuse)
     compare_backends(name, "triton", 2, 4, 200, 64, 64, seed=12, tol=tol, device="cuda", config=cfg)
 
 

@@ -74,7 +74,8 @@ def main() -> int:
     p.add_argument("--dtype", choices=list(DTYPES), default="bfloat16")
     p.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "results"))
     p.add_argument("--skip", default="", help="comma-separated backends to leave out "
-                   "(torch, triton, triton (tiled forward), triton (tiled forward + backward), tilelang, "
+                   "(torch, triton, triton (tiled forward), triton (tiled forward, three passes), "
+                   "triton (tiled forward + backward), tilelang, "
                    "torch.compile(torch))")
     args = p.parse_args()
     if not torch.cuda.is_available():
@@ -90,6 +91,8 @@ def main() -> int:
     rules = {"torch": ref_rule, "triton": tk.compile(args.spec, backend="triton")}
     if tiled_supported(ir):   # the tiled forward at its AOT-chosen config (tiled.py); same backward
         rules["triton (tiled forward)"] = tk.compile(args.spec, backend="triton", config=TILED_CONFIG)
+        rules["triton (tiled forward, three passes)"] = tk.compile(args.spec, backend="triton",
+                                                                   config=replace(TILED_CONFIG, fuse=False))
         rules["triton (tiled forward + backward)"] = tk.compile(args.spec, backend="triton", config=TILED_BOTH_CONFIG)
     try:
         rules["tilelang"] = tk.compile(args.spec, backend="tilelang")

@@ -59,7 +59,7 @@ if [[ "$step" == check ]]; then
     run gpu-tests 300 "$PY" -m pytest -m gpu tests/test_gpu.py -q -p no:cacheprovider
     run bench 270 "$PY" benchmarks/gpu/bench_gpu.py --skip "torch.compile(torch)" --out "$out"
 else
-    run sweep 360 "$PY" benchmarks/gpu/sweep_configs.py --tiles 16,32 --warps 4,8 --stages 1 \
+    run sweep 360 "$PY" benchmarks/gpu/sweep_configs.py --tiles 16,32 --warps 8 --stages 1 \
         --precisions tf32,bf16 --out "$out"
     run autotune 200 "$PY" -m titans_kernels autotune --gpu auto --spec titans_mlp2 --shapes 64x64 \
         --dtype bfloat16

@@ -1,6 +1,7 @@
 """Forward time of the Triton kernel over a grid of launch configurations on the local GPU, with
 each one's error against the torch backend; then forward+backward of the best per precision, with
-the generic backward and (depth-2 specs) the tiled one.
+the generic backward and (depth-2 specs) the tiled one. The tiled forward runs fused (read and
+state update in one pass over the hidden tiles) and in three passes ("tiled-3p").
 
     python benchmarks/gpu/sweep_configs.py [--spec titans_mlp2] [--batch-heads 128 --seq 8192
                                             --dim 64 --chunk 64 --dtype bfloat16]
@@ -40,6 +41,8 @@ def main() -> int:
     p.add_argument("--stages", default="1,2")
     p.add_argument("--precisions", default="ieee,tf32,bf16", help="bf16: tiled forward only")
     p.add_argument("--kernels", default="generic,tiled", help="forward kernels (tiled: depth-2 specs)")
+    p.add_argument("--fuse", default="1,0", help="tiled forward: read and state update in one pass (1), "
+                                                 "in two (0), or both")
     p.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "results"))
     args = p.parse_args()
     if not torch.cuda.is_available():
@@ -54,14 +57,16 @@ def main() -> int:
         torch_s = cuda_median_seconds(rule_call(ref_rule, inputs, state, c, grad=False), 5)
 
     kernels = [k for k in args.kernels.split(",") if k != "tiled" or tiled_supported(ir)]
+    # (forward kernel, fuse): the fuse option applies to the tiled forward only
+    variants = [(k, bool(f)) for k in kernels for f in (ints(args.fuse) if k == "tiled" else [1])]
     rows = []
-    for kernel, tile, warps, stages, prec in itertools.product(kernels, ints(args.tiles), ints(args.warps),
-                                                               ints(args.stages), args.precisions.split(",")):
+    for (kernel, fuse), tile, warps, stages, prec in itertools.product(
+            variants, ints(args.tiles), ints(args.warps), ints(args.stages), args.precisions.split(",")):
         if tile > min(D, c) or prec not in PRECISIONS[kernel]:
             continue
-        cfg = TritonConfig(tile=tile, num_warps=warps, num_stages=stages, precision=prec, kernel=kernel)
+        cfg = TritonConfig(tile=tile, num_warps=warps, num_stages=stages, precision=prec, kernel=kernel, fuse=fuse)
         rule = TritonRule(ir, config=cfg)
-        row = {"kernel": kernel, "tile": tile, "warps": warps, "stages": stages, "precision": prec}
+        row = {"kernel": kernel, "fuse": fuse, "tile": tile, "warps": warps, "stages": stages, "precision": prec}
         try:
             t0 = time.perf_counter()
             forward = rule_call(rule, inputs, state, c, grad=False)
@@ -81,7 +86,7 @@ def main() -> int:
         if best is None:
             continue
         cfg = TritonConfig(tile=best["tile"], num_warps=best["warps"], num_stages=best["stages"], precision=prec,
-                           kernel=kernel)
+                           kernel=kernel, fuse=best["fuse"])
         # each backward after the best forward: the generic one and, for depth-2 specs, the tiled one
         # (launched with the forward's tile, warps and stages)
         for backward in ["generic"] + (["tiled"] if tiled_supported(ir) else []):
@@ -100,11 +105,12 @@ def main() -> int:
     path = out_dir / f"sweep-{result['device'].replace(' ', '_')}-{args.spec}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(result, indent=2))
     print(f"\ntorch backend forward {torch_s * 1e3:.1f} ms; {len(timed)} configs timed, fastest first:")
-    print(f"{'kernel':>7} {'tile':>4} {'warps':>5} {'stages':>6} {'prec':>5} {'fwd ms':>8} {'x torch':>7} {'rel err':>8} "
+    print(f"{'kernel':>8} {'tile':>4} {'warps':>5} {'stages':>6} {'prec':>5} {'fwd ms':>8} {'x torch':>7} {'rel err':>8} "
           f"{'fwd+bwd ms':>10} {'tiled bwd':>10}")
     ms = lambda r, key: f"{r[key] * 1e3:10.1f}" if key in r else " " * 10  # noqa: E731
     for r in timed:
-        print(f"{r['kernel']:>7} {r['tile']:4d} {r['warps']:5d} {r['stages']:6d} {r['precision']:>5} {r['forward_s'] * 1e3:8.1f} "
+        name = r["kernel"] if r["kernel"] != "tiled" or r["fuse"] else "tiled-3p"   # three passes
+        print(f"{name:>8} {r['tile']:4d} {r['warps']:5d} {r['stages']:6d} {r['precision']:>5} {r['forward_s'] * 1e3:8.1f} "
               f"{torch_s / r['forward_s']:7.2f} {r['rel_error']:8.1e} {ms(r, 'forward_backward_s')} "
               f"{ms(r, 'forward_tiled_backward_s')}")
     print(f"wrote {path}")

@@ -2,6 +2,7 @@
 compilation, no GPU needed."""
 from __future__ import annotations
 
+import argparse
 import json
 from dataclasses import asdict
 
@@ -29,6 +30,9 @@ def add_parser(sub) -> None:
     p.add_argument("--backward", choices=["generic", "tiled"], default="generic",
                    help="Triton backward kernel: generic (every spec) or tiled (depth-2 specs; launched "
                         "with the forward's tile, warps and stages)")
+    p.add_argument("--fuse", action=argparse.BooleanOptionalAction, default=True,
+                   help="tiled forward: the read and the state update in one pass over the hidden tiles "
+                        "(default) or, with --no-fuse, in two")
     p.add_argument("--precision", choices=["ieee", "tf32", "bf16"], default=None,
                    help="product precision (default: the kernel's default; bf16: tiled forward only)")
     p.add_argument("--report", action="store_true", help="print registers, spills, shared memory, size")
@@ -71,7 +75,8 @@ def _with_flags(args, base):
     return TritonConfig(tile=args.tile or base.tile, num_warps=args.warps or base.num_warps,
                         num_stages=args.stages or base.num_stages,
                         precision=getattr(args, "precision", None) or base.precision,
-                        kernel=getattr(args, "forward", "generic"), backward=getattr(args, "backward", "generic"))
+                        kernel=getattr(args, "forward", "generic"), backward=getattr(args, "backward", "generic"),
+                        fuse=getattr(args, "fuse", True))
 
 
 def _show(args, report, size: str) -> None:

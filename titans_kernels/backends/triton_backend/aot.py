@@ -42,7 +42,8 @@ class KernelReport:
     def lines(self) -> list[str]:
         return [f"{self.kernel} for {self.target} (D={self.head_dim}, chunk={self.chunk}, {self.dtype}, "
                 f"tile={self.config['tile']}, warps={self.config['num_warps']}, stages={self.config['num_stages']}, "
-                f"{self.config.get('precision', 'ieee')}{', tiled' if self.config.get('kernel') == 'tiled' else ''})",
+                f"{self.config.get('precision', 'ieee')}{', tiled' if self.config.get('kernel') == 'tiled' else ''}"
+                f"{', three passes' if self.kernel == 'tiled_forward' and not self.config.get('fuse', True) else ''})",
                 f"  registers/thread: {self.registers if self.registers is not None else 'n/a'}",
                 f"  spills: {self.spill_bytes} bytes",
                 f"  shared memory: {self.shared_bytes} bytes",
@@ -104,7 +105,8 @@ def _compile_in_process(ir: MemoryIR, target: str, D: int, b: int, dtype: str, c
                      "part_ptr": f32, "T": "i32", "c_lo": "i32", "c_hi": "i32", "n_chunks": "i32", "delta": "fp32"}
     elif not backward and cfg.kernel == "tiled":
         kernel = tiled_forward
-        consts = dict(tiled_constants(ir, D, b, cfg, anchored=ir.decay_to_init), SAVE_CKPT=True, READ=True)
+        consts = dict(tiled_constants(ir, D, b, cfg, anchored=ir.decay_to_init), SAVE_CKPT=True, FUSE=cfg.fuse,
+                      READ=True)
         signature = {**inputs, "out_ptr": io, "st_ptr": f32, "anc_ptr": f32, "ckpt_ptr": f32, "T": "i32",
                      "c_lo": "i32", **scalars}
     else:

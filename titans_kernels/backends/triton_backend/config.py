@@ -25,7 +25,9 @@ class TritonConfig:
     or "tiled" (tiled.py, depth-2 IRs: the state streamed in hidden tiles, token-side operands
     on chip); backward: the Triton backward, "generic" (codegen.py, launch parameters from
     `backward_config`) or "tiled" (tiled_bwd.py, depth-2 IRs, this config's tile, warps and
-    stages). Either backward follows either forward: they share the checkpoint layout."""
+    stages). Either backward follows either forward: they share the checkpoint layout.
+    fuse: the tiled forward's read and state update share one pass over the hidden tiles (True;
+    read-after-update rules) or run as two (False; see tiled.py)."""
 
     tile: int = 32
     num_warps: int = 4
@@ -33,6 +35,7 @@ class TritonConfig:
     precision: str = "ieee"
     kernel: str = "generic"
     backward: str = "generic"
+    fuse: bool = True
 
     def tile_for(self, D: int, b: int) -> int:
         return min(self.tile, D, b)
@@ -105,13 +108,15 @@ PRECISIONS = {"generic": ("ieee", "tf32"), "tiled": ("ieee", "tf32", "bf16")}
 
 def check_kernel(ir, cfg: TritonConfig) -> None:
     """One clear error for a forward or backward kernel or a product precision that does not exist,
-    or a kernel that does not cover `ir`."""
+    a kernel that does not cover `ir`, or a fuse flag that is not a bool."""
     for field, value in (("kernel", cfg.kernel), ("backward", cfg.backward)):
         if value not in KERNELS:
             raise InputError(f"config {field}='{value}' unknown; use one of {', '.join(KERNELS)}")
         if value == "tiled" and not tiled_supported(ir):
             raise InputError(f"config {field}='tiled' covers depth-2 memories; spec '{ir.name}' has depth "
                              f"{ir.depth} (use {field}='generic')")
+    if not isinstance(cfg.fuse, bool):
+        raise InputError(f"config fuse={cfg.fuse!r} must be true or false")
     if cfg.precision not in PRECISIONS[cfg.kernel]:
         raise InputError(f"config precision='{cfg.precision}' not available for the {cfg.kernel} kernel; use one "
                          f"of {', '.join(PRECISIONS[cfg.kernel])}")

@@ -166,7 +166,7 @@ def tiled_hidden(ir: MemoryIR, D: int) -> int:
 
 def tiled_constants(ir: MemoryIR, D: int, b: int, cfg: TritonConfig, anchored: bool) -> dict:
     """Constexpr arguments shared by the tiled forward and backward for `ir` (every one derived
-    from the IR); the forward also takes SAVE_CKPT and READ (False: re-run chunk states only)."""
+    from the IR); the forward also takes SAVE_CKPT, FUSE and READ (False: re-run chunk states only)."""
     from ...ir import ReadMode
     from ...ir.ops import GRAM_SQUARINGS
     from .codegen import ACT_CODES, LOSS_CODES
@@ -208,7 +208,7 @@ def run_forward_tiled(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tens
             q, k, v, theta, eta if eta is not None else theta, alpha if alpha is not None else theta,
             out, state, anc, ckpt, T, 0, num_chunks, first, group or 1, n_groups, float(ir.huber_delta),
             num_warps=cfg.num_warps, num_stages=cfg.num_stages,
-            SAVE_CKPT=save, READ=True, **tiled_constants(ir, D, b, cfg, anchor_flat is not None))
+            SAVE_CKPT=save, FUSE=cfg.fuse, READ=True, **tiled_constants(ir, D, b, cfg, anchor_flat is not None))
     except OutOfResources as exc:
         raise _out_of_resources("tiled forward", ir, D, b, cfg, exc, "kernel='generic'") from None
     final = state[:, num_chunks % 2].clone()
@@ -252,7 +252,8 @@ def run_backward_tiled(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Ten
             run[:, 0] = ckpt[:, g]
             chunk_states = torch.empty(n, hi - lo, SN, **opts)
             tiled_forward[(n,)](q, k, v, theta, *gates, q, run, anc, chunk_states, T, lo, hi - lo - 1, 1, 1,
-                                hi - lo, float(ir.huber_delta), SAVE_CKPT=True, READ=False, **consts, **launch)
+                                hi - lo, float(ir.huber_delta), SAVE_CKPT=True, FUSE=False, READ=False, **consts,
+                                **launch)
             chunk_states[:, -1] = run[:, (hi - lo - 1) % 2]
             tiled_backward[(n,)](q, k, v, theta, *gates, d_out, dq, dk, dv, dth, det, dal, chunk_states, anc,
                                  d_states, d_anchor, part, T, lo, hi, num_chunks, float(ir.huber_delta),

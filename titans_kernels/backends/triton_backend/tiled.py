@@ -5,7 +5,7 @@ global scratch, one barrier-separated call per step. Here one program per (batch
 keeps the chunk's token-side operands on chip: K, Q, V, the loss gradient G1 and C * Q K^T,
 plus the read accumulators. The state (W_l, S_l of both layers, float32) is too large for one SM
 at expansion 4 (256 KB at D=64), so it streams through L2 in tiles of HB hidden units: layer-0
-rows [h, h+HB) and layer-1 columns [h, h+HB). Three passes per chunk:
+rows [h, h+HB) and layer-1 columns [h, h+HB). Three passes per chunk (two when fused, below):
 
   pass 1 (key path): Z0_h = K W0_h^T, X1_h = act(Z0_h), Z1 += X1_h W1_h^T; with the normalized
           step also the Gram matrix of W1 and the per-token curvature sums; then
@@ -15,10 +15,17 @@ rows [h, h+HB) and layer-1 columns [h, h+HB). Three passes per chunk:
   pass 3 (state): recompute Z0_h, G0_h and write the end-of-chunk tiles of W and S into the
           other half of a double-buffered state.
 
+With FUSE (config `fuse`, the default; read after the update), pass 2 also does pass 3's work on
+the tiles it has loaded, from its own Z0_h and G0_h: two passes per chunk instead of three. For
+titans_mlp2 that saves 2 of the 16 (HB x D x BC) products per tile and 3 of its 11 state-tile
+loads, for 64 more bytes of spills (ptxas, sm_90, tile 16, 8 warps, tf32: 132 against 68; with
+bf16 products 4 against 0). Which is faster is for a GPU to say (benchmarks/gpu/sweep_configs.py
+times both).
+
 Token-side matrices are held transposed (features x tokens) so that each product takes a state
 tile as its first operand and the token-side matrix as its second, which tensor-core products
-read from shared memory (ptxas on sm_90, D=64, chunk 64, tile 16, 8 warps, tf32: 64 bytes of
-spills for titans_mlp2, against 1.4 KB with token-major operands in registers).
+read from shared memory (ptxas on sm_90, D=64, chunk 64, tile 16, 8 warps, tf32: 68 bytes of
+spills for titans_mlp2 in three passes, against 1.4 KB with token-major operands in registers).
 
 Every IR choice is a constexpr (activation, loss, residual, gates present, anchor, normalized
 step, read mode), so one source serves every depth-2 spec and no spec text reaches it. The
@@ -195,6 +202,36 @@ def _key_pass(src, anc_row, KT, v_row, t0, vmask, delta, O_W1: tl.constexpr, D: 
 
 
 @triton.jit
+def _update_operands(KT, G1T, c, w, HAS_M: tl.constexpr):
+    """Token-side operands of the state update, (BC, D) each: (K * c), (G1 * c) and, with momentum,
+    (K * w), (G1 * w) (else the first two again)."""
+    cK = tl.trans(KT * c[None, :])
+    cG1 = tl.trans(G1T * c[None, :])
+    if HAS_M:
+        return cK, cG1, tl.trans(KT * w[None, :]), tl.trans(G1T * w[None, :])
+    return cK, cG1, cK, cG1
+
+
+@triton.jit
+def _update_tile(src, dst, h0, U0, U1T, S0, X1T, G0T, cK, cG1, wK, wG1, a_e, m_e, p_e, O_S0: tl.constexpr,
+                 O_W1: tl.constexpr, O_S1: tl.constexpr, HID: tl.constexpr, D: tl.constexpr, HB: tl.constexpr,
+                 HAS_M: tl.constexpr, PREC: tl.constexpr):
+    """Hidden tile h0 of the end-of-chunk state into dst: W' = a_e U + m_e S - G^T (c X),
+    S' = p_e S - G^T (w X); layer-1 tiles are computed transposed (HB, D). U0, U1T, S0 (the
+    caller's load; unused without momentum): (HB, D); X1T and G0T (HB, BC)."""
+    new0 = a_e * U0 - _mm(G0T, cK, PREC)
+    new1T = a_e * U1T - _mm(X1T, cG1, PREC)
+    if HAS_M:
+        S1T = tl.load(_tile1t(src + O_S1, h0, HID, D, HB))
+        new0 += m_e * S0
+        new1T += m_e * S1T
+        tl.store(_tile0(dst + O_S0, h0, D, HB), p_e * S0 - _mm(G0T, wK, PREC))
+        tl.store(_tile1t(dst + O_S1, h0, HID, D, HB), p_e * S1T - _mm(X1T, wG1, PREC))
+    tl.store(_tile0(dst, h0, D, HB), new0)
+    tl.store(_tile1t(dst + O_W1, h0, HID, D, HB), new1T)
+
+
+@triton.jit
 def tiled_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, anc_ptr, ckpt_ptr,
                   T, c_lo, n_chunks, first_group, group, n_groups, delta,
                   D: tl.constexpr, HID: tl.constexpr, BC: tl.constexpr, HB: tl.constexpr,
@@ -202,7 +239,8 @@ def tiled_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, 
                   O_S1: tl.constexpr, ACT: tl.constexpr, LOSS: tl.constexpr, RESIDUAL: tl.constexpr,
                   HAS_M: tl.constexpr, HAS_D: tl.constexpr, ANCHOR: tl.constexpr,
                   NORMALIZED: tl.constexpr, AFTER: tl.constexpr, SQUARINGS: tl.constexpr,
-                  SAVE_CKPT: tl.constexpr, PREC: tl.constexpr, READ: tl.constexpr = True):
+                  SAVE_CKPT: tl.constexpr, PREC: tl.constexpr, FUSE: tl.constexpr,
+                  READ: tl.constexpr = True):
     """One program per row n. q/k/v/out: (n, T, D); gates (n, T); st: (n, 2, SN) double-buffered
     state [W0 (HID, D) | S0 | W1 (D, HID) | S1] (S absent without momentum), chunk i reads half
     i % 2; anc: (n, 2 * HID * D) [A0 | A1] (decay_to: init; the state then holds U = W - A);
@@ -253,8 +291,11 @@ def tiled_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, 
         G1T, RT, scale = _key_pass(src, anc_row, KT, v_ptr + io_row, t0, vmask, delta, O_W1, D, HID, BC, HB, ACT, LOSS, RESIDUAL,
                                    ANCHOR, NORMALIZED, SQUARINGS, PREC)
 
+        if FUSE and READ and AFTER:   # the state update's token-side operands, used in pass 2
+            cK, cG1, wK, wG1 = _update_operands(KT, G1T, c, w, HAS_M)
         if READ:   # (False: re-running chunk states for the backward)
-            # pass 2: the read (after the update: the dual form), tile by tile
+            # pass 2: the read (after the update: the dual form), tile by tile; fused, also the
+            # state update of pass 3 from the same tiles, Z0_h and G0_h
             ZQ1T = tl.zeros((D, BC), tl.float32)
             if AFTER:
                 QXT = tl.zeros((BC, BC), tl.float32)
@@ -263,7 +304,8 @@ def tiled_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, 
                 U1 = tl.load(_tile1(src + O_W1, h0, HID, D, HB))
                 if AFTER:
                     W0 = U0
-                    W1T = tl.load(_tile1t(src + O_W1, h0, HID, D, HB))
+                    U1T = tl.load(_tile1t(src + O_W1, h0, HID, D, HB))
+                    W1T = U1T
                     if ANCHOR:
                         A0 = tl.load(_tile0(anc_row, h0, D, HB))
                         A1 = tl.load(_tile1(A1_row, h0, HID, D, HB))
@@ -273,8 +315,10 @@ def tiled_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, 
                     X1T = act_fn(Z0T, ACT)
                     G0T = _mm(W1T, G1T, PREC) * act_d1(Z0T, ACT)
                     Zq0T = _mm(U0, QT, PREC) * a[None, :]
+                    S0 = U0   # (no momentum: a placeholder)
                     if HAS_M:
-                        Zq0T += _mm(tl.load(_tile0(src + O_S0, h0, D, HB)), QT, PREC) * m[None, :]
+                        S0 = tl.load(_tile0(src + O_S0, h0, D, HB))
+                        Zq0T += _mm(S0, QT, PREC) * m[None, :]
                     if ANCHOR:
                         Zq0T += _mm(A0, QT, PREC)
                     Zq0T -= _mm(G0T, CQKT, PREC)
@@ -286,6 +330,9 @@ def tiled_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, 
                     if ANCHOR:
                         ZQ1T += _mm(A1, Xq1T, PREC)
                     QXT += _mm(tl.trans(X1T), Xq1T, PREC)
+                    if FUSE:
+                        _update_tile(src, dst, h0, U0, U1T, S0, X1T, G0T, cK, cG1, wK, wG1, a_e, m_e, p_e, O_S0,
+                                     O_W1, O_S1, HID, D, HB, HAS_M, PREC)
                 else:
                     W0 = U0
                     W1 = U1
@@ -300,27 +347,17 @@ def tiled_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, 
                 ZQ1T += QT
             tl.store(_tokens_t(out_ptr + io_row, t0, D, BC), ZQ1T.to(out_ptr.dtype.element_ty), mask=vmask)
 
-        # pass 3: the end-of-chunk state, W' = a_e U + m_e S - G^T (c X), S' = p_e S - G^T (w X),
-        # into the other half of the double buffer; layer-1 tiles are computed transposed (HB, D)
-        cK = tl.trans(KT * c[None, :])
-        cG1 = tl.trans(G1T * c[None, :])
-        if HAS_M:
-            wK = tl.trans(KT * w[None, :])
-            wG1 = tl.trans(G1T * w[None, :])
-        for h0 in range(0, HID, HB):
-            U0, U1T, W0, W1T = _key_weights(src, anc_row, h0, O_W1, HID, D, HB, ANCHOR)
-            Z0T = _mm(W0, KT, PREC)
-            X1T = act_fn(Z0T, ACT)
-            G0T = _mm(W1T, G1T, PREC) * act_d1(Z0T, ACT)
-            new0 = a_e * U0 - _mm(G0T, cK, PREC)
-            new1T = a_e * U1T - _mm(X1T, cG1, PREC)
-            if HAS_M:
-                S0 = tl.load(_tile0(src + O_S0, h0, D, HB))
-                S1T = tl.load(_tile1t(src + O_S1, h0, HID, D, HB))
-                new0 += m_e * S0
-                new1T += m_e * S1T
-                tl.store(_tile0(dst + O_S0, h0, D, HB), p_e * S0 - _mm(G0T, wK, PREC))
-                tl.store(_tile1t(dst + O_S1, h0, HID, D, HB), p_e * S1T - _mm(X1T, wG1, PREC))
-            tl.store(_tile0(dst, h0, D, HB), new0)
-            tl.store(_tile1t(dst + O_W1, h0, HID, D, HB), new1T)
+        # pass 3: the end-of-chunk state into the other half of the double buffer (unless fused)
+        if not (FUSE and READ and AFTER):
+            cK, cG1, wK, wG1 = _update_operands(KT, G1T, c, w, HAS_M)
+            for h0 in range(0, HID, HB):
+                U0, U1T, W0, W1T = _key_weights(src, anc_row, h0, O_W1, HID, D, HB, ANCHOR)
+                Z0T = _mm(W0, KT, PREC)
+                X1T = act_fn(Z0T, ACT)
+                G0T = _mm(W1T, G1T, PREC) * act_d1(Z0T, ACT)
+                S0 = U0   # (no momentum: a placeholder)
+                if HAS_M:
+                    S0 = tl.load(_tile0(src + O_S0, h0, D, HB))
+                _update_tile(src, dst, h0, U0, U1T, S0, X1T, G0T, cK, cG1, wK, wG1, a_e, m_e, p_e, O_S0, O_W1,
+                             O_S1, HID, D, HB, HAS_M, PREC)
         tl.debug_barrier()   # this chunk's state stores feed the next chunk's loads
