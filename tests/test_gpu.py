@@ -74,6 +74,25 @@ def test_tiled_forward_head_dims_and_chunks(D, chunk, T, tile):
                      config=cfg)
 
 
+@pytest.mark.parametrize("name", TILED_GPU)
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "three-pass"])
+def test_tiled_forward_in_place(name, fuse):
+    """in_place=True: one copy of the state, each tile overwritten behind a barrier once every
+    thread has loaded it. A missing or misplaced barrier shows here (a race the interpreter, with
+    one thread, cannot show); exact products, so any race is far above the tolerance."""
+    cfg = TritonConfig(tile=16, num_warps=8, num_stages=1, kernel="tiled", fuse=fuse, in_place=True)
+    compare_backends(name, "triton", 2, 4, 200, 64, 64, seed=14, tol=FP32_TOL, device="cuda", config=cfg)
+
+
+@pytest.mark.parametrize("stages", [1, 2])
+def test_tiled_in_place_forward_and_backward_pipelined(stages):
+    """Gradients through the tiled backward after an in-place forward (its chunk-state re-run is
+    in place too), with and without software pipelining of the tile loads."""
+    cfg = TritonConfig(tile=16, num_warps=8, num_stages=stages, kernel="tiled", backward="tiled", in_place=True)
+    compare_gradients("titans_mlp2_anchored", "triton", T=100, chunk=32, D=32, device="cuda", tol=FP32_TOL,
+                      config=cfg)
+
+
 def test_tiled_forward_then_generic_backward():
     cfg = TritonConfig(tile=16, num_warps=8, num_stages=1, kernel="tiled")
     compare_gradients("titans_mlp2_normalized", "triton", T=100, chunk=32, D=32, device="cuda", tol=FP32_TOL,

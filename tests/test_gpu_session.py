@@ -1,10 +1,13 @@
-"""benchmarks/gpu/session.sh, the GPU session driver, on a machine without a GPU: a usage line for
-bad arguments, and one line (no measurement started) where no GPU is visible."""
+"""The GPU scripts on a machine without a GPU: session.sh (the session driver) prints a usage line
+for bad arguments and one line where no GPU is visible; sweep_configs.py and bench_gpu.py run end
+to end with their GPU calls replaced by CPU stand-ins (the kernels under the interpreter), so that
+a GPU session's time is not spent on a broken script."""
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu" / "session.sh"
@@ -13,6 +16,25 @@ SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu" / "session.s
 def _session(*args: str, tmp: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, PY=sys.executable, CUDA_VISIBLE_DEVICES="", TITANS_CACHE_DIR=str(tmp / "cache"))
     return subprocess.run(["bash", str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def _cpu_case(spec, B, H, T, D, chunk, dtype, seed=0):
+    """gpu_case.cuda_case, on the CPU."""
+    import torch
+
+    import titans_kernels as tk
+    from titans_kernels.testing import random_inputs
+    ref_rule = tk.compile(spec, backend="torch")
+    g = torch.Generator().manual_seed(seed)
+    inputs = random_inputs(ref_rule.ir, B, H, T, D, chunk, dtype=dtype, generator=g)
+    return ref_rule, inputs, ref_rule.init_state(B, H, D, generator=g)
+
+
+def _seconds(fn, reps=1, warmup=0):
+    """One wall-clock call in place of the scripts' CUDA-event medians."""
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
 
 
 def test_bad_arguments_print_the_usage(tmp_path):
@@ -27,3 +49,68 @@ def test_without_a_gpu_it_stops_with_one_line(tmp_path):
         assert proc.returncode == 4, proc.stdout + proc.stderr
         assert proc.stderr.strip().splitlines() == [f"no CUDA GPU visible to {sys.executable}: nothing to measure"]
         assert proc.stdout == "" and not any((tmp_path / step).glob("*.log"))
+
+
+def test_sweep_covers_every_tiled_variant_on_cpu_stand_ins(tmp_path, monkeypatch):
+    """sweep_configs.py end to end with the GPU calls replaced by CPU stand-ins (the interpreter
+    runs the kernels): a row per forward variant, each checked against the torch backend, then
+    forward+backward of the best with each backward, and the JSON written."""
+    import importlib
+    import json
+
+    import torch
+
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    gpu_case = importlib.import_module("gpu_case")
+    sweep = importlib.import_module("sweep_configs")
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda: None)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda: "cpu stand-in")
+    monkeypatch.setattr(sweep, "cuda_case", _cpu_case)
+    monkeypatch.setattr(sweep, "cuda_median_seconds", _seconds)
+    assert gpu_case.DTYPES["float32"] is torch.float32
+    monkeypatch.setattr("sys.argv", ["sweep_configs.py", "--batch-heads", "1", "--seq", "40", "--dim", "16",
+                                     "--chunk", "16", "--dtype", "float32", "--tiles", "16", "--warps", "4",
+                                     "--stages", "1", "--precisions", "ieee", "--out", str(tmp_path)])
+    assert sweep.main() == 0
+    (path,) = tmp_path.glob("sweep-cpu_stand-in-titans_mlp2-*.json")
+    rows = json.loads(path.read_text())["configs"]
+    assert sorted((r["kernel"], r["fuse"], r["in_place"]) for r in rows) == [
+        ("generic", True, False), ("tiled", False, False), ("tiled", False, True), ("tiled", True, False),
+        ("tiled", True, True)]
+    assert all("error" not in r and r["rel_error"] < 1e-5 and r["forward_s"] > 0 for r in rows)
+    for kernel in ("generic", "tiled"):
+        best = min((r for r in rows if r["kernel"] == kernel), key=lambda r: r["forward_s"])
+        assert best["forward_backward_s"] > 0 and best["forward_tiled_backward_s"] > 0, best
+
+
+def test_bench_times_every_backend_on_cpu_stand_ins(tmp_path, monkeypatch):
+    """bench_gpu.py end to end with the GPU calls replaced by CPU stand-ins: every Triton variant
+    (generic, tiled fused, three passes, in place, tiled backward) checked against the torch
+    backend and timed forward and forward+backward, and the JSON written."""
+    import importlib
+    import json
+
+    import torch
+
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    bench = importlib.import_module("bench_gpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda: "cpu stand-in")
+    monkeypatch.setattr(bench, "cuda_case", _cpu_case)
+    monkeypatch.setattr(bench, "cuda_time", _seconds)
+    monkeypatch.setattr(bench, "matmul_rate", lambda dtype: 1e11)
+    monkeypatch.setattr(bench, "copy_bandwidth", lambda: 1e10)
+    monkeypatch.setattr("sys.argv", ["bench_gpu.py", "--batch", "1", "--heads", "1", "--seq", "40", "--dim", "16",
+                                     "--chunk", "16", "--dtype", "float32", "--out", str(tmp_path),
+                                     "--skip", "tilelang,torch.compile(torch)"])
+    assert bench.main() == 0
+    (path,) = tmp_path.glob("cpu_stand-in-titans_mlp2-*.json")
+    backends = json.loads(path.read_text())["backends"]
+    timed = {name: e for name, e in backends.items() if name.startswith(("torch", "triton"))}
+    assert set(timed) == {"torch", "triton", "triton (tiled forward)", "triton (tiled forward + backward)",
+                          "triton (tiled forward, in place)", "triton (tiled forward, three passes)"}
+    for name, entry in timed.items():
+        assert "error" not in entry and entry["rel_error_vs_torch"] < 1e-4, (name, entry)
+        assert entry["forward_s"] > 0 and entry["forward_backward_s"] > 0, (name, entry)

@@ -57,6 +57,23 @@ def test_forward_full_grid(name, D, chunk, T, tile, poisoned):
                      config=TritonConfig(tile=tile, kernel="tiled"))
 
 
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "three-pass"])
+@pytest.mark.parametrize("name", ["titans_mlp2", "titans_mlp2_anchored", "titans_mlp2_normalized", "yaad_huber"])
+def test_forward_in_place(name, fuse, poisoned):
+    """in_place=True: one copy of the state, each tile overwritten after its loads. The
+    interpreter runs one thread, so this checks the indexing and the final-state location; the
+    ordering between threads is for tests/test_gpu.py on a GPU."""
+    compare_backends(name, "triton", 1, 2, 40, 16, 16, seed=13, config=replace(TILED, fuse=fuse, in_place=True))
+
+
+@pytest.mark.parametrize("backward", ["generic", "tiled"])
+def test_backward_after_an_in_place_forward(backward, poisoned):
+    """Either backward from an in-place forward's checkpoints (the tiled backward's re-run of the
+    chunk states is in place too): five chunks in groups of 1, 2 and 2, the last one ragged."""
+    compare_gradients("titans_mlp2_anchored", "triton", checkpoint_group=2, T=75,
+                      config=replace(TILED, in_place=True, backward=backward))
+
+
 @pytest.mark.parametrize("dtype, tol", [(torch.bfloat16, 1e-2), (torch.float16, 2e-3)])
 def test_half_precision_inputs(dtype, tol, poisoned):
     compare_backends("titans_mlp2_normalized", "triton", 1, 2, 48, 16, 16, seed=4, dtype=dtype, tol=tol,
@@ -198,6 +215,7 @@ def test_tiled_equals_generic_forward_on_the_same_call():
     ("titans_mlp3", TritonConfig(backward="tiled"), "backward='tiled' covers depth-2 memories; spec 'titans_mlp3' has depth 3"),
     ("titans_mlp2", TritonConfig(backward="fast"), "backward='fast' unknown; use one of generic, tiled"),
     ("titans_mlp2", TritonConfig(kernel="tiled", fuse="yes"), "fuse='yes' must be true or false"),
+    ("titans_mlp2", TritonConfig(kernel="tiled", in_place=1), "in_place=1 must be true or false"),
 ])
 def test_kernel_choice_errors_are_one_line(spec, cfg, match):
     inputs, state = make_case(spec, 1, 1, 16, 16, 16, seed=0, dtype=torch.float32)
@@ -291,7 +309,8 @@ def test_cli_compile_report_of_the_tiled_backward(capsys):
 
 
 def test_cli_compile_report_of_the_tiled_forward(capsys):
-    """Fused by default; --no-fuse compiles the three-pass kernel, which the header names."""
+    """Fused by default; --no-fuse compiles the three-pass kernel and --in-place the in-place one,
+    which the header names."""
     from titans_kernels.cli import main
     args = ["compile", "titans_mlp2", "--target", "sm_90", "--report", "--forward", "tiled", "--tile", "16",
             "--warps", "8", "--stages", "1", "--precision", "tf32", "--json"]
@@ -299,9 +318,12 @@ def test_cli_compile_report_of_the_tiled_forward(capsys):
     for flag in ([], ["--no-fuse"]):
         assert main(args + flag) == 0
         reports.append(aot.KernelReport(**json.loads(capsys.readouterr().out.strip().splitlines()[-1])))
-    fused, three = reports
-    assert fused.config["fuse"] is True and three.config["fuse"] is False
+    assert main(args + ["--in-place"]) == 0
+    reports.append(aot.KernelReport(**json.loads(capsys.readouterr().out.strip().splitlines()[-1])))
+    fused, three, in_place = reports
+    assert fused.config["fuse"] is True and three.config["fuse"] is False and in_place.config["in_place"] is True
     assert fused.lines()[0].endswith("tf32, tiled)") and three.lines()[0].endswith("tf32, tiled, three passes)")
+    assert in_place.lines()[0].endswith("tf32, tiled, in place)")
     assert fused.shared_bytes < three.shared_bytes    # fewer token-side operands staged (65 against 78 KB)
 
 

@@ -75,6 +75,7 @@ def main() -> int:
     p.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "results"))
     p.add_argument("--skip", default="", help="comma-separated backends to leave out "
                    "(torch, triton, triton (tiled forward), triton (tiled forward, three passes), "
+                   "triton (tiled forward, in place), "
                    "triton (tiled forward + backward), tilelang, "
                    "torch.compile(torch))")
     args = p.parse_args()
@@ -93,6 +94,8 @@ def main() -> int:
         rules["triton (tiled forward)"] = tk.compile(args.spec, backend="triton", config=TILED_CONFIG)
         rules["triton (tiled forward, three passes)"] = tk.compile(args.spec, backend="triton",
                                                                    config=replace(TILED_CONFIG, fuse=False))
+        rules["triton (tiled forward, in place)"] = tk.compile(args.spec, backend="triton",
+                                                               config=replace(TILED_CONFIG, in_place=True))
         rules["triton (tiled forward + backward)"] = tk.compile(args.spec, backend="triton", config=TILED_BOTH_CONFIG)
     try:
         rules["tilelang"] = tk.compile(args.spec, backend="tilelang")

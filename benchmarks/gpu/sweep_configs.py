@@ -1,7 +1,8 @@
 """Forward time of the Triton kernel over a grid of launch configurations on the local GPU, with
 each one's error against the torch backend; then forward+backward of the best per precision, with
 the generic backward and (depth-2 specs) the tiled one. The tiled forward runs fused (read and
-state update in one pass over the hidden tiles) and in three passes ("tiled-3p").
+state update in one pass over the hidden tiles) and in three passes ("tiled-3p"), each with a
+double-buffered state and updated in place ("-ip").
 
     python benchmarks/gpu/sweep_configs.py [--spec titans_mlp2] [--batch-heads 128 --seq 8192
                                             --dim 64 --chunk 64 --dtype bfloat16]
@@ -43,6 +44,8 @@ def main() -> int:
     p.add_argument("--kernels", default="generic,tiled", help="forward kernels (tiled: depth-2 specs)")
     p.add_argument("--fuse", default="1,0", help="tiled forward: read and state update in one pass (1), "
                                                  "in two (0), or both")
+    p.add_argument("--in-place", default="0,1", help="tiled forward: double-buffered state (0), updated "
+                                                     "in place (1), or both")
     p.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "results"))
     args = p.parse_args()
     if not torch.cuda.is_available():
@@ -57,16 +60,19 @@ def main() -> int:
         torch_s = cuda_median_seconds(rule_call(ref_rule, inputs, state, c, grad=False), 5)
 
     kernels = [k for k in args.kernels.split(",") if k != "tiled" or tiled_supported(ir)]
-    # (forward kernel, fuse): the fuse option applies to the tiled forward only
-    variants = [(k, bool(f)) for k in kernels for f in (ints(args.fuse) if k == "tiled" else [1])]
+    # (forward kernel, fuse, in_place): both options apply to the tiled forward only
+    variants = [(k, bool(f), bool(p)) for k in kernels
+                for f in (ints(args.fuse) if k == "tiled" else [1]) for p in (ints(args.in_place) if k == "tiled" else [0])]
     rows = []
-    for (kernel, fuse), tile, warps, stages, prec in itertools.product(
+    for (kernel, fuse, in_place), tile, warps, stages, prec in itertools.product(
             variants, ints(args.tiles), ints(args.warps), ints(args.stages), args.precisions.split(",")):
         if tile > min(D, c) or prec not in PRECISIONS[kernel]:
             continue
-        cfg = TritonConfig(tile=tile, num_warps=warps, num_stages=stages, precision=prec, kernel=kernel, fuse=fuse)
+        cfg = TritonConfig(tile=tile, num_warps=warps, num_stages=stages, precision=prec, kernel=kernel, fuse=fuse,
+                           in_place=in_place)
         rule = TritonRule(ir, config=cfg)
-        row = {"kernel": kernel, "fuse": fuse, "tile": tile, "warps": warps, "stages": stages, "precision": prec}
+        row = {"kernel": kernel, "fuse": fuse, "in_place": in_place, "tile": tile, "warps": warps, "stages": stages,
+               "precision": prec}
         try:
             t0 = time.perf_counter()
             forward = rule_call(rule, inputs, state, c, grad=False)
@@ -86,7 +92,7 @@ def main() -> int:
         if best is None:
             continue
         cfg = TritonConfig(tile=best["tile"], num_warps=best["warps"], num_stages=best["stages"], precision=prec,
-                           kernel=kernel, fuse=best["fuse"])
+                           kernel=kernel, fuse=best["fuse"], in_place=best["in_place"])
         # each backward after the best forward: the generic one and, for depth-2 specs, the tiled one
         # (launched with the forward's tile, warps and stages)
         for backward in ["generic"] + (["tiled"] if tiled_supported(ir) else []):
@@ -105,12 +111,12 @@ def main() -> int:
     path = out_dir / f"sweep-{result['device'].replace(' ', '_')}-{args.spec}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(result, indent=2))
     print(f"\ntorch backend forward {torch_s * 1e3:.1f} ms; {len(timed)} configs timed, fastest first:")
-    print(f"{'kernel':>8} {'tile':>4} {'warps':>5} {'stages':>6} {'prec':>5} {'fwd ms':>8} {'x torch':>7} {'rel err':>8} "
+    print(f"{'kernel':>11} {'tile':>4} {'warps':>5} {'stages':>6} {'prec':>5} {'fwd ms':>8} {'x torch':>7} {'rel err':>8} "
           f"{'fwd+bwd ms':>10} {'tiled bwd':>10}")
     ms = lambda r, key: f"{r[key] * 1e3:10.1f}" if key in r else " " * 10  # noqa: E731
     for r in timed:
-        name = r["kernel"] if r["kernel"] != "tiled" or r["fuse"] else "tiled-3p"   # three passes
-        print(f"{name:>8} {r['tile']:4d} {r['warps']:5d} {r['stages']:6d} {r['precision']:>5} {r['forward_s'] * 1e3:8.1f} "
+        name = r["kernel"] + ("" if r["fuse"] else "-3p") + ("-ip" if r["in_place"] else "")  # 3 passes, in place
+        print(f"{name:>11} {r['tile']:4d} {r['warps']:5d} {r['stages']:6d} {r['precision']:>5} {r['forward_s'] * 1e3:8.1f} "
               f"{torch_s / r['forward_s']:7.2f} {r['rel_error']:8.1e} {ms(r, 'forward_backward_s')} "
               f"{ms(r, 'forward_tiled_backward_s')}")
     print(f"wrote {path}")

@@ -33,6 +33,8 @@ def add_parser(sub) -> None:
     p.add_argument("--fuse", action=argparse.BooleanOptionalAction, default=True,
                    help="tiled forward: the read and the state update in one pass over the hidden tiles "
                         "(default) or, with --no-fuse, in two")
+    p.add_argument("--in-place", action="store_true",
+                   help="tiled forward: update one copy of the state instead of a double buffer")
     p.add_argument("--precision", choices=["ieee", "tf32", "bf16"], default=None,
                    help="product precision (default: the kernel's default; bf16: tiled forward only)")
     p.add_argument("--report", action="store_true", help="print registers, spills, shared memory, size")
@@ -76,7 +78,7 @@ def _with_flags(args, base):
                         num_stages=args.stages or base.num_stages,
                         precision=getattr(args, "precision", None) or base.precision,
                         kernel=getattr(args, "forward", "generic"), backward=getattr(args, "backward", "generic"),
-                        fuse=getattr(args, "fuse", True))
+                        fuse=getattr(args, "fuse", True), in_place=getattr(args, "in_place", False))
 
 
 def _show(args, report, size: str) -> None:

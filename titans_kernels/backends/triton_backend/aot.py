@@ -43,7 +43,8 @@ class KernelReport:
         return [f"{self.kernel} for {self.target} (D={self.head_dim}, chunk={self.chunk}, {self.dtype}, "
                 f"tile={self.config['tile']}, warps={self.config['num_warps']}, stages={self.config['num_stages']}, "
                 f"{self.config.get('precision', 'ieee')}{', tiled' if self.config.get('kernel') == 'tiled' else ''}"
-                f"{', three passes' if self.kernel == 'tiled_forward' and not self.config.get('fuse', True) else ''})",
+                f"{', three passes' if self.kernel == 'tiled_forward' and not self.config.get('fuse', True) else ''}"
+                f"{', in place' if self.kernel == 'tiled_forward' and self.config.get('in_place') else ''})",
                 f"  registers/thread: {self.registers if self.registers is not None else 'n/a'}",
                 f"  spills: {self.spill_bytes} bytes",
                 f"  shared memory: {self.shared_bytes} bytes",
@@ -106,7 +107,7 @@ def _compile_in_process(ir: MemoryIR, target: str, D: int, b: int, dtype: str, c
     elif not backward and cfg.kernel == "tiled":
         kernel = tiled_forward
         consts = dict(tiled_constants(ir, D, b, cfg, anchored=ir.decay_to_init), SAVE_CKPT=True, FUSE=cfg.fuse,
-                      READ=True)
+                      IN_PLACE=cfg.in_place, READ=True)
         signature = {**inputs, "out_ptr": io, "st_ptr": f32, "anc_ptr": f32, "ckpt_ptr": f32, "T": "i32",
                      "c_lo": "i32", **scalars}
     else:

@@ -27,7 +27,9 @@ class TritonConfig:
     `backward_config`) or "tiled" (tiled_bwd.py, depth-2 IRs, this config's tile, warps and
     stages). Either backward follows either forward: they share the checkpoint layout.
     fuse: the tiled forward's read and state update share one pass over the hidden tiles (True;
-    read-after-update rules) or run as two (False; see tiled.py)."""
+    read-after-update rules) or run as two (False; see tiled.py); in_place: the tiled forward
+    updates one copy of the state, tile by tile behind a barrier, instead of double-buffering
+    it (half the state's memory and L2 footprint; off until a GPU has checked and timed it)."""
 
     tile: int = 32
     num_warps: int = 4
@@ -36,6 +38,7 @@ class TritonConfig:
     kernel: str = "generic"
     backward: str = "generic"
     fuse: bool = True
+    in_place: bool = False
 
     def tile_for(self, D: int, b: int) -> int:
         return min(self.tile, D, b)
@@ -108,15 +111,16 @@ PRECISIONS = {"generic": ("ieee", "tf32"), "tiled": ("ieee", "tf32", "bf16")}
 
 def check_kernel(ir, cfg: TritonConfig) -> None:
     """One clear error for a forward or backward kernel or a product precision that does not exist,
-    a kernel that does not cover `ir`, or a fuse flag that is not a bool."""
+    a kernel that does not cover `ir`, or a fuse / in_place flag that is not a bool."""
     for field, value in (("kernel", cfg.kernel), ("backward", cfg.backward)):
         if value not in KERNELS:
             raise InputError(f"config {field}='{value}' unknown; use one of {', '.join(KERNELS)}")
         if value == "tiled" and not tiled_supported(ir):
             raise InputError(f"config {field}='tiled' covers depth-2 memories; spec '{ir.name}' has depth "
                              f"{ir.depth} (use {field}='generic')")
-    if not isinstance(cfg.fuse, bool):
-        raise InputError(f"config fuse={cfg.fuse!r} must be true or false")
+    for field in ("fuse", "in_place"):
+        if not isinstance(getattr(cfg, field), bool):
+            raise InputError(f"config {field}={getattr(cfg, field)!r} must be true or false")
     if cfg.precision not in PRECISIONS[cfg.kernel]:
         raise InputError(f"config precision='{cfg.precision}' not available for the {cfg.kernel} kernel; use one "
                          f"of {', '.join(PRECISIONS[cfg.kernel])}")

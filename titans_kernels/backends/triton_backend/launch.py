@@ -166,7 +166,8 @@ def tiled_hidden(ir: MemoryIR, D: int) -> int:
 
 def tiled_constants(ir: MemoryIR, D: int, b: int, cfg: TritonConfig, anchored: bool) -> dict:
     """Constexpr arguments shared by the tiled forward and backward for `ir` (every one derived
-    from the IR); the forward also takes SAVE_CKPT, FUSE and READ (False: re-run chunk states only)."""
+    from the IR); the forward also takes SAVE_CKPT, FUSE, IN_PLACE and READ (False: re-run chunk states
+    only)."""
     from ...ir import ReadMode
     from ...ir.ops import GRAM_SQUARINGS
     from .codegen import ACT_CODES, LOSS_CODES
@@ -190,6 +191,20 @@ def _out_of_resources(kernel: str, ir: MemoryIR, D: int, b: int, cfg: TritonConf
                       f"or {fallback}")
 
 
+def _state_buffer(start: Tensor, cfg: TritonConfig) -> Tensor:
+    """The tiled forward's state buffer, (n, 2, SN) double-buffered or (n, 1, SN) in place, holding
+    `start` (n, SN) in its first half."""
+    state = torch.empty(start.shape[0], 1 if cfg.in_place else 2, start.shape[1], dtype=torch.float32,
+                        device=start.device)
+    state[:, 0] = start
+    return state
+
+
+def _state_half(chunks_done: int, cfg: TritonConfig) -> int:
+    """Which half of _state_buffer holds the state after `chunks_done` chunks."""
+    return 0 if cfg.in_place else chunks_done % 2
+
+
 def run_forward_tiled(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, eta: Tensor | None,
                       alpha: Tensor | None, state_flat: Tensor, b: int, cfg: TritonConfig, group: int | None,
                       anchor_flat: Tensor | None = None):
@@ -199,8 +214,7 @@ def run_forward_tiled(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tens
     n, T, D = q.shape
     SN = state_flat.shape[1]
     num_chunks = -(-T // b)
-    state = torch.empty(n, 2, SN, dtype=torch.float32, device=q.device)
-    state[:, 0] = state_flat
+    state = _state_buffer(state_flat, cfg)
     out, save, first, n_groups, ckpt = _forward_outputs(q, num_chunks, group, SN)
     anc = anchor_flat if anchor_flat is not None else state_flat
     try:
@@ -208,10 +222,11 @@ def run_forward_tiled(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tens
             q, k, v, theta, eta if eta is not None else theta, alpha if alpha is not None else theta,
             out, state, anc, ckpt, T, 0, num_chunks, first, group or 1, n_groups, float(ir.huber_delta),
             num_warps=cfg.num_warps, num_stages=cfg.num_stages,
-            SAVE_CKPT=save, FUSE=cfg.fuse, READ=True, **tiled_constants(ir, D, b, cfg, anchor_flat is not None))
+            SAVE_CKPT=save, FUSE=cfg.fuse, IN_PLACE=cfg.in_place, READ=True,
+            **tiled_constants(ir, D, b, cfg, anchor_flat is not None))
     except OutOfResources as exc:
         raise _out_of_resources("tiled forward", ir, D, b, cfg, exc, "kernel='generic'") from None
-    final = state[:, num_chunks % 2].clone()
+    final = state[:, _state_half(num_chunks, cfg)].clone()
     return out, final, (ckpt if save else None)
 
 
@@ -236,7 +251,6 @@ def run_backward_tiled(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Ten
     d_states = torch.empty(n, 2, SN, **opts)
     d_states[:, 0] = d_state
     part = torch.empty(n, scratch_floats(D, hidden, b), **opts)
-    run = torch.empty(n, 2, SN, **opts)
     dq, dk, dv = (_output_like(q) for _ in range(3))
     dth = _output_like(torch.empty(n, T, **opts))
     det = _output_like(dth) if eta is not None else dth
@@ -249,12 +263,12 @@ def run_backward_tiled(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Ten
             hi = first if g == 0 else lo + group
             # chunk-start states of chunks lo .. hi-1: the re-run saves each chunk's start and stops
             # before the last chunk's update, whose result (the state at hi) is not needed
-            run[:, 0] = ckpt[:, g]
+            run = _state_buffer(ckpt[:, g], cfg)
             chunk_states = torch.empty(n, hi - lo, SN, **opts)
             tiled_forward[(n,)](q, k, v, theta, *gates, q, run, anc, chunk_states, T, lo, hi - lo - 1, 1, 1,
-                                hi - lo, float(ir.huber_delta), SAVE_CKPT=True, FUSE=False, READ=False, **consts,
-                                **launch)
-            chunk_states[:, -1] = run[:, (hi - lo - 1) % 2]
+                                hi - lo, float(ir.huber_delta), SAVE_CKPT=True, FUSE=False, IN_PLACE=cfg.in_place,
+                                READ=False, **consts, **launch)
+            chunk_states[:, -1] = run[:, _state_half(hi - lo - 1, cfg)]
             tiled_backward[(n,)](q, k, v, theta, *gates, d_out, dq, dk, dv, dth, det, dal, chunk_states, anc,
                                  d_states, d_anchor, part, T, lo, hi, num_chunks, float(ir.huber_delta),
                                  **consts, **launch)

@@ -18,13 +18,20 @@ rows [h, h+HB) and layer-1 columns [h, h+HB). Three passes per chunk (two when f
 With FUSE (config `fuse`, the default; read after the update), pass 2 also does pass 3's work on
 the tiles it has loaded, from its own Z0_h and G0_h: two passes per chunk instead of three. For
 titans_mlp2 that saves 2 of the 16 (HB x D x BC) products per tile and 3 of its 11 state-tile
-loads, for 64 more bytes of spills (ptxas, sm_90, tile 16, 8 warps, tf32: 132 against 68; with
+loads, for 60 more bytes of spills (ptxas, sm_90, tile 16, 8 warps, tf32: 132 against 72; with
 bf16 products 4 against 0). Which is faster is for a GPU to say (benchmarks/gpu/sweep_configs.py
 times both).
 
+With IN_PLACE (config `in_place`, off by default) the state is one copy instead of a double
+buffer: each tile's end-of-chunk values are stored over its start values, behind a barrier that
+follows the tile's last load (every earlier tile's loads, and the key path's, precede it too, and
+no later pass reads the tile). That halves the state's footprint in L2, which at B x H = 128
+programs is 64 MB double-buffered against an H100's 50 MB. The interpreter runs one thread, so
+only a GPU (tests/test_gpu.py) can check the ordering.
+
 Token-side matrices are held transposed (features x tokens) so that each product takes a state
 tile as its first operand and the token-side matrix as its second, which tensor-core products
-read from shared memory (ptxas on sm_90, D=64, chunk 64, tile 16, 8 warps, tf32: 68 bytes of
+read from shared memory (ptxas on sm_90, D=64, chunk 64, tile 16, 8 warps, tf32: 72 bytes of
 spills for titans_mlp2 in three passes, against 1.4 KB with token-major operands in registers).
 
 Every IR choice is a constexpr (activation, loss, residual, gates present, anchor, normalized
@@ -215,18 +222,28 @@ def _update_operands(KT, G1T, c, w, HAS_M: tl.constexpr):
 @triton.jit
 def _update_tile(src, dst, h0, U0, U1T, S0, X1T, G0T, cK, cG1, wK, wG1, a_e, m_e, p_e, O_S0: tl.constexpr,
                  O_W1: tl.constexpr, O_S1: tl.constexpr, HID: tl.constexpr, D: tl.constexpr, HB: tl.constexpr,
-                 HAS_M: tl.constexpr, PREC: tl.constexpr):
+                 HAS_M: tl.constexpr, PREC: tl.constexpr, IN_PLACE: tl.constexpr):
     """Hidden tile h0 of the end-of-chunk state into dst: W' = a_e U + m_e S - G^T (c X),
     S' = p_e S - G^T (w X); layer-1 tiles are computed transposed (HB, D). U0, U1T, S0 (the
-    caller's load; unused without momentum): (HB, D); X1T and G0T (HB, BC)."""
+    caller's load; unused without momentum): (HB, D); X1T and G0T (HB, BC). IN_PLACE (dst is
+    src): a barrier between the tile's last load and its stores, so that no thread overwrites a
+    value another thread has still to read (earlier tiles' loads are all before it too)."""
     new0 = a_e * U0 - _mm(G0T, cK, PREC)
     new1T = a_e * U1T - _mm(X1T, cG1, PREC)
     if HAS_M:
         S1T = tl.load(_tile1t(src + O_S1, h0, HID, D, HB))
         new0 += m_e * S0
         new1T += m_e * S1T
-        tl.store(_tile0(dst + O_S0, h0, D, HB), p_e * S0 - _mm(G0T, wK, PREC))
-        tl.store(_tile1t(dst + O_S1, h0, HID, D, HB), p_e * S1T - _mm(X1T, wG1, PREC))
+        newS0 = p_e * S0 - _mm(G0T, wK, PREC)
+        newS1T = p_e * S1T - _mm(X1T, wG1, PREC)
+        if not IN_PLACE:
+            tl.store(_tile0(dst + O_S0, h0, D, HB), newS0)
+            tl.store(_tile1t(dst + O_S1, h0, HID, D, HB), newS1T)
+    if IN_PLACE:
+        tl.debug_barrier()
+        if HAS_M:
+            tl.store(_tile0(dst + O_S0, h0, D, HB), newS0)
+            tl.store(_tile1t(dst + O_S1, h0, HID, D, HB), newS1T)
     tl.store(_tile0(dst, h0, D, HB), new0)
     tl.store(_tile1t(dst + O_W1, h0, HID, D, HB), new1T)
 
@@ -239,11 +256,12 @@ def tiled_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, 
                   O_S1: tl.constexpr, ACT: tl.constexpr, LOSS: tl.constexpr, RESIDUAL: tl.constexpr,
                   HAS_M: tl.constexpr, HAS_D: tl.constexpr, ANCHOR: tl.constexpr,
                   NORMALIZED: tl.constexpr, AFTER: tl.constexpr, SQUARINGS: tl.constexpr,
-                  SAVE_CKPT: tl.constexpr, PREC: tl.constexpr, FUSE: tl.constexpr,
+                  SAVE_CKPT: tl.constexpr, PREC: tl.constexpr, FUSE: tl.constexpr, IN_PLACE: tl.constexpr,
                   READ: tl.constexpr = True):
     """One program per row n. q/k/v/out: (n, T, D); gates (n, T); st: (n, 2, SN) double-buffered
     state [W0 (HID, D) | S0 | W1 (D, HID) | S1] (S absent without momentum), chunk i reads half
-    i % 2; anc: (n, 2 * HID * D) [A0 | A1] (decay_to: init; the state then holds U = W - A);
+    i % 2 (with IN_PLACE: st is (n, SN), updated in place tile by tile behind a barrier);
+    anc: (n, 2 * HID * D) [A0 | A1] (decay_to: init; the state then holds U = W - A);
     ckpt: (n, n_groups, SN), the state at each checkpoint-group start. Walks chunks c_lo to
     c_lo + n_chunks - 1; READ=False skips the read and the output (the tiled backward re-runs a
     group's chunk-start states this way, one checkpoint per chunk). NW, SN and the O_* offsets
@@ -254,13 +272,20 @@ def tiled_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, 
     tok = tl.arange(0, BC)
     io_row = row.to(tl.int64) * T * D
     g_base = row.to(tl.int64) * T
-    st_row = st_ptr + row.to(tl.int64) * 2 * SN
+    if IN_PLACE:
+        st_row = st_ptr + row.to(tl.int64) * SN
+    else:
+        st_row = st_ptr + row.to(tl.int64) * 2 * SN
     anc_row = anc_ptr + row.to(tl.int64) * 2 * NW
     A1_row = anc_row + NW
 
     for i in range(n_chunks):
-        src = st_row + (i % 2) * SN
-        dst = st_row + ((i + 1) % 2) * SN
+        if IN_PLACE:
+            src = st_row
+            dst = st_row
+        else:
+            src = st_row + (i % 2) * SN
+            dst = st_row + ((i + 1) % 2) * SN
         if SAVE_CKPT:
             is_start = (i == 0) | ((i >= first_group) & ((i - first_group) % group == 0))
             if is_start:
@@ -332,7 +357,7 @@ def tiled_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, 
                     QXT += _mm(tl.trans(X1T), Xq1T, PREC)
                     if FUSE:
                         _update_tile(src, dst, h0, U0, U1T, S0, X1T, G0T, cK, cG1, wK, wG1, a_e, m_e, p_e, O_S0,
-                                     O_W1, O_S1, HID, D, HB, HAS_M, PREC)
+                                     O_W1, O_S1, HID, D, HB, HAS_M, PREC, IN_PLACE)
                 else:
                     W0 = U0
                     W1 = U1
@@ -359,5 +384,5 @@ def tiled_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, 
                 if HAS_M:
                     S0 = tl.load(_tile0(src + O_S0, h0, D, HB))
                 _update_tile(src, dst, h0, U0, U1T, S0, X1T, G0T, cK, cG1, wK, wG1, a_e, m_e, p_e, O_S0, O_W1,
-                             O_S1, HID, D, HB, HAS_M, PREC)
+                             O_S1, HID, D, HB, HAS_M, PREC, IN_PLACE)
         tl.debug_barrier()   # this chunk's state stores feed the next chunk's loads
