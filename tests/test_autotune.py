@@ -221,16 +221,19 @@ def test_export_import_and_clear(tmp_path):
 
 
 def test_tuned_list_shows_the_kernels(tmp_path, capsys):
-    """Each record's line names its precision and both kernels (older records without the kernel
-    fields read as generic)."""
+    """Each record's line names its precision and both kernels, with the tiled forward's
+    non-default variants (older records without the kernel fields read as generic)."""
     from titans_kernels.cli import main
     rec = _record(3)
     rec.config.update(kernel="tiled", backward="tiled", precision="tf32")
-    TuningDB(tmp_path).save([rec, _record(4)])
+    variant = _record(5)
+    variant.config.update(kernel="tiled", fuse=False, in_place=True)
+    TuningDB(tmp_path).save([rec, _record(4), variant])
     assert main(["tuned", "--cache-dir", str(tmp_path), "list"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert any(l.startswith("s3 ") and "tf32 forward=tiled backward=tiled" in l for l in lines)
     assert any(l.startswith("s4 ") and "ieee forward=generic backward=generic" in l for l in lines)
+    assert any(l.startswith("s5 ") and "forward=tiled(three-pass,in-place) backward=generic" in l for l in lines)
 
 
 def test_runtime_lookup_uses_the_record(tmp_path):

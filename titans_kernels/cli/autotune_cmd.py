@@ -5,6 +5,7 @@ import json
 import sys
 from dataclasses import asdict
 
+from ..backends.triton_backend.config import forward_label
 from ..errors import InputError
 from ..spec import list_specs
 
@@ -94,7 +95,7 @@ def cmd_autotune(args) -> int:
             c = rec.config
             rows.append((ir.name, rec.bucket, str(len(ranked)), str(rec.pruned),
                          f"tile={c['tile']} warps={c['num_warps']} stages={c['num_stages']} {c.get('precision', 'ieee')}"
-                         f"{' tiled' if c.get('kernel') == 'tiled' else ''}"
+                         f"{' ' + forward_label(c) if c.get('kernel') == 'tiled' else ''}"
                          f"{' tiled-backward' if c.get('backward') == 'tiled' else ''}",
                          f"{rec.time_s * 1e3:.2f} ms ({rec.tuner})"))
     save(records, db)
@@ -123,7 +124,7 @@ def cmd_list(args) -> int:
         c = r.config
         print(f"{r.spec:24s} {r.backend:8s} {r.arch:7s} {r.gpu:8s} {r.dtype:9s} {r.bucket:9s} {r.tuner:9s} "
               f"tile={c['tile']} warps={c['num_warps']} stages={c['num_stages']} {c.get('precision', 'ieee')} "
-              f"forward={c.get('kernel', 'generic')} backward={c.get('backward', 'generic')}")
+              f"forward={forward_label(c)} backward={c.get('backward', 'generic')}")
     return 0
 
 

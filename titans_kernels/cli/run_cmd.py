@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import asdict
 
 import torch
 
 from ..backends.torch_dual.engine import cpu_engine
+from ..backends.triton_backend.config import forward_label
 from ..compiler import compile as compile_rule
 from ..errors import InputError
 from ..spec import load_spec
@@ -80,7 +82,8 @@ def cmd_run(args) -> int:
     if getattr(rule, "last_config", None) is not None:
         c = rule.last_config
         print(f"  launch config: tile={c.tile} warps={c.num_warps} stages={c.num_stages} "
-              f"precision={c.precision} forward={c.kernel} backward={c.backward} ({rule.last_config_source})")
+              f"precision={c.precision} forward={forward_label(asdict(c))} backward={c.backward} "
+              f"({rule.last_config_source})")
     if torch.device(args.device).type == "cpu" and getattr(rule, "last_backend", rule.backend) == "torch":
         print(f"  CPU matrix products: {cpu_engine()} route (TITANS_CPU_MATMUL=default|onednn|auto overrides)")
     out = torch.cat(pieces, dim=2)

@@ -109,6 +109,16 @@ def tiled_supported(ir) -> bool:
 PRECISIONS = {"generic": ("ieee", "tf32"), "tiled": ("ieee", "tf32", "bf16")}
 
 
+def forward_label(config: dict) -> str:
+    """The forward kernel a (tuning record's) config dict selects: "generic", "tiled", or "tiled"
+    with its non-default variants, e.g. "tiled(three-pass,in-place)"."""
+    if config.get("kernel", "generic") != "tiled":
+        return "generic"
+    variants = [name for name, on in (("three-pass", not config.get("fuse", True)),
+                                      ("in-place", config.get("in_place", False))) if on]
+    return f"tiled({','.join(variants)})" if variants else "tiled"
+
+
 def check_kernel(ir, cfg: TritonConfig) -> None:
     """One clear error for a forward or backward kernel or a product precision that does not exist,
     a kernel that does not cover `ir`, or a fuse / in_place flag that is not a bool."""
