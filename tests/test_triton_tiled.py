@@ -327,6 +327,14 @@ def test_cli_compile_report_of_the_tiled_forward(capsys):
     assert fused.shared_bytes < three.shared_bytes    # fewer token-side operands staged (65 against 78 KB)
 
 
+@pytest.mark.parametrize("flag", ["--no-fuse", "--in-place"])
+def test_cli_tiled_variant_without_the_tiled_forward_is_one_line(flag, capsys):
+    from titans_kernels.cli import main
+    assert main(["compile", "titans_mlp2", "--target", "sm_90", flag]) != 0
+    err = capsys.readouterr().err
+    assert "choose variants of the tiled forward; add --forward tiled" in err and "Traceback" not in err
+
+
 def test_cli_compile_tiled_depth3_is_one_line(capsys):
     from titans_kernels.cli import main
     assert main(["compile", "titans_mlp3", "--target", "sm_90", "--forward", "tiled"]) != 0

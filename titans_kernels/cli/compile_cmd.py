@@ -6,7 +6,7 @@ import argparse
 import json
 from dataclasses import asdict
 
-from ..errors import BackendError
+from ..errors import BackendError, InputError
 from ..ir import lower
 from ..spec import load_spec
 
@@ -51,6 +51,8 @@ def cmd_compile(args) -> int:
         from ..backends.triton_backend import aot, codegen, config
     except ImportError as exc:  # triton missing
         raise BackendError(f"the triton backend needs triton: {exc}") from None
+    if (not args.fuse or args.in_place) and args.forward != "tiled":
+        raise InputError("--no-fuse and --in-place choose variants of the tiled forward; add --forward tiled")
     ir = lower(load_spec(args.spec))
     aot.check_target(args.target)
     fwd = _with_flags(args, config.default_config(ir))
