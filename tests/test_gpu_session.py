@@ -72,7 +72,8 @@ def test_sweep_covers_every_tiled_variant_on_cpu_stand_ins(tmp_path, monkeypatch
     assert gpu_case.DTYPES["float32"] is torch.float32
     monkeypatch.setattr("sys.argv", ["sweep_configs.py", "--batch-heads", "1", "--seq", "40", "--dim", "16",
                                      "--chunk", "16", "--dtype", "float32", "--tiles", "16", "--warps", "4",
-                                     "--stages", "1", "--precisions", "ieee", "--out", str(tmp_path)])
+                                     "--stages", "1", "--precisions", "ieee", "--fuse", "1,0", "--in-place", "0,1",
+                                     "--out", str(tmp_path)])
     assert sweep.main() == 0
     (path,) = tmp_path.glob("sweep-cpu_stand-in-titans_mlp2-*.json")
     rows = json.loads(path.read_text())["configs"]

@@ -1,12 +1,13 @@
 """Forward time of the Triton kernel over a grid of launch configurations on the local GPU, with
 each one's error against the torch backend; then forward+backward of the best per precision, with
 the generic backward and (depth-2 specs) the tiled one. The tiled forward runs fused (read and
-state update in one pass over the hidden tiles) and in three passes ("tiled-3p"), each with a
-double-buffered state and updated in place ("-ip").
+state update in one pass over the hidden tiles; with --fuse 1,0 also in three passes, "tiled-3p"),
+with a double-buffered state (with --in-place 0,1 also updated in place, "-ip").
 
     python benchmarks/gpu/sweep_configs.py [--spec titans_mlp2] [--batch-heads 128 --seq 8192
                                             --dim 64 --chunk 64 --dtype bfloat16]
-                                           [--kernels generic,tiled] [--out DIR]
+                                           [--kernels generic,tiled] [--fuse 1,0] [--in-place 0,1]
+                                           [--out DIR]
 
 Prints a table (fastest first) and writes it as JSON to DIR.
 """
@@ -42,10 +43,10 @@ def main() -> int:
     p.add_argument("--stages", default="1,2")
     p.add_argument("--precisions", default="ieee,tf32,bf16", help="bf16: tiled forward only")
     p.add_argument("--kernels", default="generic,tiled", help="forward kernels (tiled: depth-2 specs)")
-    p.add_argument("--fuse", default="1,0", help="tiled forward: read and state update in one pass (1), "
-                                                 "in two (0), or both")
-    p.add_argument("--in-place", default="0,1", help="tiled forward: double-buffered state (0), updated "
-                                                     "in place (1), or both")
+    p.add_argument("--fuse", default="1", help="tiled forward: read and state update in one pass (1), "
+                                               "in two (0), or both (1,0)")
+    p.add_argument("--in-place", default="0", help="tiled forward: double-buffered state (0), updated "
+                                                   "in place (1), or both (0,1)")
     p.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "results"))
     args = p.parse_args()
     if not torch.cuda.is_available():
