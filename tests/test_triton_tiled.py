@@ -11,7 +11,8 @@ import torch
 
 import titans_kernels as tk
 from titans_kernels.backends.triton_backend import aot, launch
-from titans_kernels.backends.triton_backend.config import TritonConfig, tiled_supported
+from titans_kernels.backends.triton_backend.config import (TILED_DEFAULTS, TritonConfig, check_kernel, tiled_config,
+                                                          tiled_supported)
 
 from conftest import SHIPPED, compare_backends, compare_gradients, make_case
 
@@ -325,6 +326,32 @@ def test_cli_compile_report_of_the_tiled_forward(capsys):
     assert fused.lines()[0].endswith("tf32, tiled)") and three.lines()[0].endswith("tf32, tiled, three passes)")
     assert in_place.lines()[0].endswith("tf32, tiled, in place)")
     assert fused.shared_bytes < three.shared_bytes    # fewer token-side operands staged (65 against 78 KB)
+
+
+@pytest.mark.parametrize("kernel_flags", [["--forward", "tiled"], ["--backward", "tiled", "--kernel", "bwd"]])
+def test_cli_tiled_kernel_gets_the_tiled_launch_defaults(kernel_flags, capsys):
+    """Naming a tiled kernel without launch flags compiles it at the tiled defaults (tile 16, 8
+    warps, 1 stage, tf32), not at the generic kernel's (which spill 96 KB in the tiled forward);
+    a flag still overrides its own field."""
+    from titans_kernels.cli import main
+    args = ["compile", "titans_mlp2", "--target", "sm_90", "--json", *kernel_flags]
+    assert main(args) == 0
+    report = aot.KernelReport(**json.loads(capsys.readouterr().out.strip().splitlines()[-1]))
+    assert {k: report.config[k] for k in TILED_DEFAULTS} == TILED_DEFAULTS
+    if kernel_flags[0] == "--forward":
+        assert report.spill_bytes <= TILED_SM90_SPILL_LIMITS["tf32", True], report.lines()
+    assert main(args + ["--warps", "4"]) == 0
+    report = aot.KernelReport(**json.loads(capsys.readouterr().out.strip().splitlines()[-1]))
+    assert report.config["num_warps"] == 4 and report.config["tile"] == 16
+
+
+def test_tiled_config_fills_the_tiled_defaults_and_takes_overrides():
+    cfg = tiled_config()
+    assert (cfg.kernel, cfg.backward, cfg.tile, cfg.num_warps, cfg.num_stages, cfg.precision) == \
+        ("tiled", "generic", 16, 8, 1, "tf32")
+    both = tiled_config(backward="tiled", precision="bf16", tile=32)
+    assert (both.backward, both.precision, both.tile, both.num_warps) == ("tiled", "bf16", 32, 8)
+    check_kernel(tk.lower(tk.load_spec("titans_mlp2")), both)   # a valid config
 
 
 @pytest.mark.parametrize("flag", ["--no-fuse", "--in-place"])

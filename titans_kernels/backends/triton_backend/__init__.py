@@ -5,7 +5,7 @@ from ...errors import BackendError
 from ..base import register
 from ..kernel_rule import KernelRule
 from ..state import MemoryState
-from .config import TritonConfig, check_kernel, check_shape, default_config
+from .config import TritonConfig, check_kernel, check_shape, default_config, tiled_config  # noqa: F401
 
 
 def triton_available() -> str | None:
