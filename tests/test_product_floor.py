@@ -1,0 +1,63 @@
+"""benchmarks/product_floor.py: records a call's matrix products, counts their FLOPs as torch's
+counter does, replays them alone, and prints one summary per call."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import product_floor  # noqa: E402
+
+CPU = torch.device("cpu")
+
+
+def _torch_counted_flops(fn) -> int:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    def baddbmm_inplace(self_shape, b1, b2, *args, **kwargs):
+        return 2 * b1[0] * b1[1] * b1[2] * b2[-1]
+    with FlopCounterMode(display=False, custom_mapping={torch.ops.aten.baddbmm_: baddbmm_inplace}) as counter:
+        fn()
+    return counter.get_total_flops()
+
+
+@pytest.mark.parametrize("make, backward", [(product_floor.rule_call, False), (product_floor.rule_call, True),
+                                            (product_floor.layer_call, True)])
+def test_recorded_products_match_torchs_flop_count(make, backward):
+    call = make("titans_mlp2_normalized", 1, 2, 16, 96, 32, backward, CPU)
+    products = product_floor.record(call)
+    assert products and {p.op for p in products} <= set(product_floor.PRODUCTS)
+    assert sum(p.flops for p in products) == _torch_counted_flops(call)
+
+
+def test_replay_runs_the_same_products():
+    call = product_floor.rule_call("titans_mlp2", 1, 2, 16, 64, 32, False, CPU)
+    products = product_floor.record(call)
+    replay = product_floor.replay_fn(products, CPU)
+    assert product_floor.record(replay) == products
+
+
+def test_main_prints_the_summary(capsys):
+    assert product_floor.main(["--layer", "--backward", "--batch", "1", "--heads", "2", "--dim", "16", "--seq", "64",
+                               "--chunk", "32", "--repeats", "1", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "NeuralMemory titans_mlp2_normalized, forward+backward" in out
+    assert "products:" in out and "products alone:" in out and "of the call" in out
+
+
+def test_unknown_spec_is_one_line(capsys):
+    assert product_floor.main(["--spec", "no_such_rule", "--seq", "64", "--device", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_peer_needs_the_layer_and_titans_pytorch(capsys, monkeypatch):
+    assert product_floor.main(["--peer", "--seq", "64", "--device", "cpu"]) == 2
+    assert "add --layer" in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, "titans_pytorch", None)    # import fails as when not installed
+    assert product_floor.main(["--layer", "--peer", "--seq", "64", "--device", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert "--peer needs titans-pytorch" in err and "Traceback" not in err
