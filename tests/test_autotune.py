@@ -295,3 +295,16 @@ def test_tilelang_predicted_tuning_for_h100(tmp_path):
     rec, ranked, _ = tune_spec(IR, get_gpu("h100"), 64, 64, "bfloat16", quick=True, backend="tilelang")
     assert rec is not None and rec.backend == "tilelang" and rec.time_s > 0
     assert all(c.report is not None for c in ranked)
+
+
+def test_progress_in_a_log_is_one_line_per_shape(tmp_path):
+    """With stderr not a terminal (CI, a log file) tuning prints one line per (spec, shape) when it
+    is done, instead of a progress bar's carriage returns."""
+    proc = subprocess.run([sys.executable, "-m", "titans_kernels", "autotune", "--gpu", "a100", "--quick",
+                           "--spec", "titans_linear", "--shapes", "32x32", "--cache-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "\r" not in proc.stdout + proc.stderr
+    done = [line for line in proc.stdout.splitlines() if line.startswith("  titans_linear D32 b32: ")]
+    assert len(done) == 1 and "candidate(s) in" in done[0] and int(done[0].split(": ")[1].split()[0]) > 0
+    assert "saved 1 record(s)" in proc.stdout

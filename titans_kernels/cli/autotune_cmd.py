@@ -1,9 +1,12 @@
 """`titans-kernels autotune --gpu NAME` and `titans-kernels tuned list|show|clear|export|import`."""
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+import time
 from dataclasses import asdict
+from typing import Callable, Iterator
 
 from ..backends.triton_backend.config import forward_label
 from ..errors import InputError
@@ -72,10 +75,6 @@ def cmd_autotune(args) -> int:
     shapes = _shapes(args.shapes)
     print(f"{tuner} tuning of the {args.backend} kernels for {gpu.name} ({gpu.arch}), {args.dtype}, shapes {args.shapes}; "
           f"database {db.path}")
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        tqdm = None
     rows, records = [], []
     for spec in specs:
         ir = tunable(spec)
@@ -83,11 +82,9 @@ def cmd_autotune(args) -> int:
             rows.append((spec, "-", "-", "-", "not generated for triton", "-"))
             continue
         for D, b in shapes:
-            bar = tqdm(desc=f"{ir.name} D{D} b{b}", unit="cand", leave=False) if tqdm else None
-            rec, ranked, pruned = tune_one(ir, gpu, D, b, args.dtype, quick=args.quick, backend=args.backend,
-                                            progress=(lambda c, _bar=bar: _bar.update(1)) if bar is not None else None)
-            if bar is not None:
-                bar.close()
+            with _progress(f"{ir.name} D{D} b{b}") as step:
+                rec, ranked, pruned = tune_one(ir, gpu, D, b, args.dtype, quick=args.quick, backend=args.backend,
+                                                progress=lambda _cand: step())
             if rec is None:
                 rows.append((ir.name, f"D{D}-b{b}", str(len(ranked)), str(pruned), "nothing fits", "-"))
                 continue
@@ -105,6 +102,33 @@ def cmd_autotune(args) -> int:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
     print(f"saved {len(records)} record(s) to {db.path}")
     return 0
+
+
+@contextlib.contextmanager
+def _progress(desc: str) -> Iterator[Callable[[], None]]:
+    """Yields a per-candidate step callback: a tqdm bar on a terminal; in a log (stderr not a
+    terminal, or no tqdm), one line per (spec, shape) when it is done instead of carriage returns."""
+    bar = None
+    if sys.stderr.isatty():
+        try:
+            from tqdm import tqdm
+            bar = tqdm(desc=desc, unit="cand", leave=False)
+        except ImportError:
+            pass
+    count, t0 = 0, time.perf_counter()
+
+    def step() -> None:
+        nonlocal count
+        count += 1
+        if bar is not None:
+            bar.update(1)
+    try:
+        yield step
+    finally:
+        if bar is not None:
+            bar.close()
+        else:
+            print(f"  {desc}: {count} candidate(s) in {time.perf_counter() - t0:.1f} s", flush=True)
 
 
 def _local_arch() -> str | None:
