@@ -32,8 +32,14 @@ demo: setup
 test: setup
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
-test-full: setup
-	$(PY) -m pytest -q -m "not gpu" $(PYTEST_ARGS)
+# Triton 3.6 (torch 2.11's release) apart from the venv's, for the default-config checks under it
+TRITON36 := .triton36
+$(TRITON36)/.installed: | $(PY)
+	$(PY) -m pip install --quiet --no-deps --target $(TRITON36) 'triton==3.6.*'
+	touch $@
+
+test-full: setup $(TRITON36)/.installed
+	TITANS_TRITON36=$(abspath $(TRITON36)) $(PY) -m pytest -q -m "not gpu" $(PYTEST_ARGS)
 
 # every suite (peers included), then the Markdown/PNG report in docs/perf
 bench: setup
@@ -75,4 +81,4 @@ recall-deep: setup
 		--out docs/recall_deep.png
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .benchmarks
+	rm -rf $(VENV) $(TRITON36) build *.egg-info .pytest_cache .benchmarks

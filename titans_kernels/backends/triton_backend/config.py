@@ -64,14 +64,30 @@ def tiled_config(**fields) -> TritonConfig:
     return TritonConfig(**{"kernel": "tiled", **TILED_DEFAULTS, **fields})
 
 
-def default_config(ir) -> TritonConfig:
+def triton_release() -> tuple[int, int] | None:
+    """(major, minor) of the installed Triton; None without it (or with an unreadable version)."""
+    try:
+        import triton
+        major, minor = triton.__version__.split(".")[:2]
+        return int(major), int(minor)
+    except (ImportError, ValueError, AttributeError):
+        return None
+
+
+def default_config(ir, release: tuple[int, int] | None = None) -> TritonConfig:
     """Safe defaults per IR until tuned: chosen so that no shipped spec's forward kernel spills
-    registers at D=64, chunk 64 on sm_90 (ptxas -v): depth-1 rules spill with two pipeline
-    stages, rules that forget toward W0 need 8 warps, and the normalized step's Gram products
-    (depth >= 2) need 16-wide tiles with one stage (tile 32 spills 52-288 bytes)."""
-    if ir.depth == 1:
-        return TritonConfig(num_stages=1)
+    registers at D=64, chunk 64 on sm_90 (ptxas -v) with the Triton release in use (`release`,
+    default: the installed one). Triton 3.6 (torch 2.11's) and 3.7 (torch 2.13's) allocate
+    registers differently; bytes of spills 3.6 / 3.7 (tile/warps/stages):
+      depth 1:            32/4/1 32 / 0,    32/4/3 0 / 0
+      no momentum:        32/4/2 20 / 0,    32/4/3 0 / 0
+      normalized step:    16/8/1 628 / 0,   32/8/2 0 / 288   (no config in the grid is 0 / 0)
+      decay_to: init:     32/8/2 0 / 0;     the rest: 32/4/2 0 / 0."""
+    if ir.depth == 1 or not ir.gates.has_momentum:
+        return TritonConfig(num_stages=3)
     if ir.normalized_step:
+        if (release or triton_release() or (3, 7)) < (3, 7):
+            return TritonConfig(tile=32, num_warps=8, num_stages=2)
         return TritonConfig(tile=16, num_warps=8, num_stages=1)
     if ir.decay_to_init:
         return TritonConfig(num_warps=8)
@@ -84,10 +100,11 @@ def backward_config(ir, forward: TritonConfig | None = None) -> TritonConfig:
     forward. On sm_90 at D=64, chunk 64 (ptxas -v), tile 32 with 4 warps spills least for every
     shipped depth >= 2 rule: 0 bytes for titans_mlp2_anchored with 3 stages, 24-68 bytes for the
     others with 2, 32 for titans_mlp2_normalized. The forward's defaults spilled 992 (anchored)
-    and 1928 bytes (normalized) there. Depth-1 rules spill nothing with one stage. The tiled forward's "bf16" products become
-    "tf32" here."""
+    and 1928 bytes (normalized) there. Depth-1 rules: tile 16, 2 stages spills nothing under
+    Triton 3.6 or 3.7 (tile 32 with one stage: 112 bytes under 3.6, none under 3.7). The tiled
+    forward's "bf16" products become "tf32" here."""
     if ir.depth == 1:
-        cfg = TritonConfig(num_stages=1)
+        cfg = TritonConfig(tile=16, num_stages=2)
     elif ir.decay_to_init and not ir.normalized_step:
         cfg = TritonConfig(num_stages=3)
     else:
