@@ -1,6 +1,7 @@
 """Learning on the associative-recall task at 4x the attention window (the README's recipe):
 models with memory pass the recall targets, the attention-only baseline stays near chance.
-Seeded, so each run is reproducible; the long runs are marked slow (`make test-full`)."""
+Seeded, so each run is reproducible; the long runs are marked slow (`make test-full`): by
+default one model (MAG, linear memory) is trained."""
 from __future__ import annotations
 
 import pytest
@@ -21,6 +22,7 @@ def test_mag_learns_recall_beyond_its_window(tmp_path):
     assert _accuracy(tmp_path, "mag", 1000) >= 0.8
 
 
+@pytest.mark.slow
 def test_mag_with_the_default_deep_memory_learns_recall(tmp_path):
     assert _accuracy(tmp_path, "mag", 1000, "--spec", "titans_mlp2_normalized") >= 0.8
 

@@ -291,7 +291,8 @@ def test_aot_sm90_tiled_backward_spills_stay_bounded():
     assert report.spill_bytes <= TILED_BWD_SM90_SPILL_LIMIT, report.lines()
 
 
-@pytest.mark.parametrize("target", ["sm_90", "sm_80", "gfx942"])
+@pytest.mark.parametrize("target", ["sm_90", pytest.param("sm_80", marks=pytest.mark.slow),
+                                    pytest.param("gfx942", marks=pytest.mark.slow)])
 def test_aot_compiles_the_tiled_backward(target):
     cfg = TritonConfig(tile=16, num_warps=8, num_stages=1, precision="tf32", kernel="tiled", backward="tiled")
     report = aot.compile_report(tk.lower(tk.load_spec("titans_mlp2_normalized")), target, D=64, b=64, cfg=cfg,
