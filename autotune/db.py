@@ -1,15 +1,17 @@
 """The tuning database: one record per (spec hash, backend, arch, dtype, shape bucket).
 
 Stored as JSON in the user cache directory ($TITANS_TUNE_DIR or --cache-dir overrides it),
-written atomically under a file lock so concurrent tuners never corrupt it, validated on read:
-a corrupt or foreign file is reported once and ignored (never crashes a model), and is moved
-aside, not overwritten, when new records are saved. Shipped defaults (defaults.json, in the
+written atomically under a file lock so concurrent tuners never corrupt it, validated on read,
+record by record (launch configs included): an unusable record is reported once and skipped, a
+file that cannot be read is reported once and ignored (neither ever crashes a model), and such a
+file is kept as tuning.json.corrupt-<time> before the next write. Shipped defaults (defaults.json, in the
 package) are used where no local record exists.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -69,24 +71,88 @@ def _warn(msg: str) -> None:
         print(f"titans-kernels: {msg}", file=sys.stderr)
 
 
-def _parse(text: str, source: str) -> list[Record] | None:
-    """Records of a database file, or None (with a one-line warning) when it is not valid."""
+_TEXT_FIELDS = ("spec_hash", "spec", "arch", "gpu")
+_CHOICES = {"backend": ("triton", "tilelang"), "dtype": ("float32", "bfloat16", "float16"),
+            "tuner": ("predicted", "measured", "default")}
+_BUCKET = re.compile(r"D\d+-b\d+")
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def record_problem(row: dict) -> str | None:
+    """Why one stored record cannot be used (a missing field, or one of the wrong type or out of
+    range, its launch config included), or None."""
+    missing = REQUIRED - set(row)
+    if missing:
+        return f"no {', '.join(sorted(missing))}"
+    for name in _TEXT_FIELDS:
+        if not isinstance(row[name], str) or not row[name]:
+            return f"{name}={row[name]!r} is not a name"
+    for name, allowed in _CHOICES.items():
+        if row[name] not in allowed:
+            return f"{name}={row[name]!r} unknown; expected one of {', '.join(allowed)}"
+    if not isinstance(row["bucket"], str) or not _BUCKET.fullmatch(row["bucket"]):
+        return f"bucket={row['bucket']!r} is not of the form D64-b64"
+    time_s = row.get("time_s")
+    if time_s is not None and (not _number(time_s) or not time_s >= 0):
+        return f"time_s={time_s!r} is not a time in seconds"
+    if not isinstance(row["config"], dict):
+        return f"config={row['config']!r} is not a mapping"
+    from titans_kernels.backends.triton_backend.config import TritonConfig
+    from titans_kernels.errors import InputError
+    known = TritonConfig.__dataclass_fields__
+    try:   # fields a newer release added are left out, as at run time
+        TritonConfig(**{k: v for k, v in row["config"].items() if k in known})
+    except InputError as exc:
+        return str(exc)
+    return None
+
+
+@dataclass
+class Parsed:
+    """A database file's usable records, and one line per record that is not (index and why)."""
+
+    records: list[Record]
+    problems: list[str]
+
+
+def _parse(text: str, source: str) -> Parsed:
+    """The records of a database file; raises ValueError (one line) when the file as a whole is
+    not one (not JSON, another format or version)."""
     try:
         data = json.loads(text)
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise ValueError("not a titans-kernels tuning file")
-        if data.get("version") != VERSION:
-            raise ValueError(f"version {data.get('version')} (this build reads {VERSION})")
-        records = []
-        for row in data["records"]:
-            missing = REQUIRED - set(row)
-            if missing:
-                raise ValueError(f"record without {', '.join(sorted(missing))}")
-            records.append(Record(**{k: row[k] for k in Record.__dataclass_fields__ if k in row}))
-        return records
-    except (ValueError, KeyError, TypeError) as exc:
-        _warn(f"ignoring tuning database {source}: {exc}; re-run `titans-kernels autotune` to rebuild it")
+    except ValueError as exc:
+        raise ValueError(f"{source} is not JSON ({exc})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("records"), list):
+        raise ValueError(f"{source} is not a titans-kernels tuning file")
+    if data.get("version") != VERSION:
+        raise ValueError(f"{source} has version {data.get('version')!r} (this build reads {VERSION})")
+    parsed = Parsed([], [])
+    for i, row in enumerate(data["records"]):
+        problem = record_problem(row) if isinstance(row, dict) else "not a mapping"
+        if problem is None:
+            parsed.records.append(Record(**{k: row[k] for k in Record.__dataclass_fields__ if k in row}))
+        else:
+            name = f" ({row.get('spec')}, {row.get('arch')})" if isinstance(row, dict) else ""
+            parsed.problems.append(f"record {i}{name}: {problem}")
+    return parsed
+
+
+def _read(text: str, source: str) -> Parsed | None:
+    """`_parse` for the run-time and tuner reads: None for an unreadable file, and unusable
+    records left out; each reported once on stderr, never raised."""
+    try:
+        parsed = _parse(text, source)
+    except ValueError as exc:
+        _warn(f"ignoring the tuning database: {exc}; re-run `titans-kernels autotune` to rebuild it")
         return None
+    if parsed.problems:
+        more = f" (and {len(parsed.problems) - 1} more)" if len(parsed.problems) > 1 else ""
+        _warn(f"ignoring {len(parsed.problems)} unusable record(s) in {source}: {parsed.problems[0]}{more}; "
+              f"re-run `titans-kernels autotune` for them")
+    return parsed
 
 
 @lru_cache(maxsize=1)
@@ -94,7 +160,8 @@ def _shipped() -> tuple:
     """The shipped defaults, parsed once (they are part of the installed package)."""
     if not SHIPPED.exists():
         return ()
-    return tuple(_parse(SHIPPED.read_text(), str(SHIPPED)) or [])
+    parsed = _read(SHIPPED.read_text(), str(SHIPPED))
+    return tuple(parsed.records) if parsed is not None else ()
 
 
 class TuningDB:
@@ -123,9 +190,10 @@ class TuningDB:
         except OSError as exc:
             _warn(f"cannot read tuning database {self.path}: {exc}")
             return []
-        parsed = _parse(text, str(self.path)) or []
-        _READ_CACHE[self.path] = (stamp, parsed)
-        return list(parsed)
+        parsed = _read(text, str(self.path))
+        records = parsed.records if parsed is not None else []
+        _READ_CACHE[self.path] = (stamp, records)
+        return list(records)
 
     @staticmethod
     def shipped() -> list[Record]:
@@ -145,25 +213,32 @@ class TuningDB:
         """Insert or replace records (by key), atomically, under the lock."""
         self.dir.mkdir(parents=True, exist_ok=True)
         with self.lock:
-            current: list[Record] = []
-            if self.path.exists():
-                parsed = _parse(self.path.read_text(), str(self.path))
-                if parsed is None:  # keep the unreadable file for the user, never overwrite it
-                    aside = self.path.with_name(f"tuning.json.corrupt-{int(time.time())}")
-                    os.replace(self.path, aside)
-                    _warn(f"moved the unreadable tuning database to {aside}")
-                else:
-                    current = parsed
             keys = {r.key for r in new}
-            merged = [r for r in current if r.key not in keys] + list(new)
-            self._write(merged)
+            self._write([r for r in self._current() if r.key not in keys] + list(new))
 
     def clear(self, arch: str | None = None) -> int:
+        """Remove the records of `arch` (every record when None); returns how many."""
+        self.dir.mkdir(parents=True, exist_ok=True)
         with self.lock:
-            current = self.records()
+            current = self._current()
             keep = [r for r in current if arch is not None and r.arch != arch]
             self._write(keep)
             return len(current) - len(keep)
+
+    def _current(self) -> list[Record]:
+        """The usable records before a rewrite (under the lock). A file that cannot be read whole,
+        or that holds unusable records, is first kept as tuning.json.corrupt-<time>, so a rewrite
+        never loses anything the user had."""
+        if not self.path.exists():
+            return []
+        text = self.path.read_text()
+        parsed = _read(text, str(self.path))
+        if parsed is not None and not parsed.problems:
+            return parsed.records
+        aside = self.path.with_name(f"tuning.json.corrupt-{time.time_ns()}")
+        aside.write_text(text)
+        _warn(f"kept a copy of the tuning database as it was in {aside}")
+        return parsed.records if parsed is not None else []
 
     def export(self, target: str | os.PathLike) -> int:
         recs = self.records()
@@ -171,11 +246,17 @@ class TuningDB:
         return len(recs)
 
     def import_file(self, source: str | os.PathLike) -> int:
-        parsed = _parse(Path(source).read_text(), str(source))
-        if parsed is None:
-            raise ValueError(f"{source} is not a valid tuning file")
-        self.save(parsed)
-        return len(parsed)
+        """Merge the records of an exported file; a file with any unusable record is refused whole
+        (ValueError, one line) and nothing is written."""
+        try:
+            text = Path(source).read_text()
+        except OSError as exc:
+            raise ValueError(f"cannot read {source}: {exc.strerror or exc}") from None
+        parsed = _parse(text, str(source))
+        if parsed.problems:
+            raise ValueError(f"{source} is not a valid tuning file: {parsed.problems[0]}")
+        self.save(parsed.records)
+        return len(parsed.records)
 
     @staticmethod
     def _doc(records: list[Record]) -> dict:

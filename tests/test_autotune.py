@@ -6,6 +6,7 @@ import json
 import multiprocessing as mp
 import subprocess
 import sys
+from dataclasses import asdict
 from types import SimpleNamespace
 
 import pytest
@@ -201,11 +202,82 @@ def test_corrupt_database_is_reported_ignored_and_kept(tmp_path, capsys):
     db.path.write_text("{ not json")
     assert db.records() == []
     assert db.lookup("x", "triton", "sm_90", "bfloat16", "D64-b64") is None
-    assert "ignoring tuning database" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"ignoring the tuning database: {db.path} is not JSON" in err and len(err.splitlines()) == 1
     db.save([_record(1)])
     assert len(db.records()) == 1
     kept = list(tmp_path.glob("tuning.json.corrupt-*"))
-    assert kept and kept[0].read_text() == "{ not json"   # the user's file is moved aside, not lost
+    assert kept and kept[0].read_text() == "{ not json"   # the user's file is kept aside, not lost
+
+
+def _tampered(rec: Record, **config) -> dict:
+    row = asdict(rec)
+    row["config"].update(config)
+    return row
+
+
+@pytest.mark.parametrize("row_change, problem", [
+    (dict(config=dict(tile="x")), "config tile='x' not supported; use one of 16, 32, 64, 128"),
+    (dict(config=dict(num_warps=3)), "config num_warps=3 not supported"),
+    (dict(config=dict(kernel="fast")), "config kernel='fast' unknown"),
+    (dict(config=[32, 4]), "config=[32, 4] is not a mapping"),
+    (dict(dtype="float8"), "dtype='float8' unknown; expected one of float32, bfloat16, float16"),
+    (dict(bucket="64x64"), "bucket='64x64' is not of the form D64-b64"),
+    (dict(time_s="fast"), "time_s='fast' is not a time in seconds"),
+    (dict(arch=None), "arch=None is not a name"),
+])
+def test_unusable_records_are_skipped_reported_and_kept(tmp_path, capsys, row_change, problem):
+    """A record that parses but cannot be used (say a hand-edited launch config) is left out with
+    one line naming it; the file's other records still serve lookups; the next write keeps a copy
+    of the file as it was."""
+    db = TuningDB(tmp_path)
+    good, bad = _record(1), _record(2)
+    bad_row = asdict(bad)
+    for name, value in row_change.items():
+        if name == "config" and isinstance(value, dict):
+            bad_row["config"].update(value)
+        else:
+            bad_row[name] = value
+    text = json.dumps({"format": "titans-kernels-tuning", "version": 1, "records": [asdict(good), bad_row]})
+    db.path.write_text(text)
+    assert [r.spec for r in db.records()] == ["s1"]
+    assert db.lookup(*good.key) is not None and db.lookup(*bad.key) is None
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"titans-kernels: ignoring 1 unusable record(s) in {db.path}: "
+                          f"record 1 (s2, {bad_row['arch']}): {problem}")
+    assert err.endswith("; re-run `titans-kernels autotune` for them") and len(err.splitlines()) == 1
+    db.save([_record(3)])
+    assert sorted(r.spec for r in db.records()) == ["s1", "s3"]
+    kept = list(tmp_path.glob("tuning.json.corrupt-*"))
+    assert len(kept) == 1 and kept[0].read_text() == text
+
+
+def test_clear_keeps_an_unreadable_database(tmp_path):
+    """`tuned clear` rewrites the file: one it cannot read is kept aside first, not emptied."""
+    db = TuningDB(tmp_path)
+    db.path.write_text('{"format": "titans-kernels-tuning", "version": 1, "records": [')
+    assert db.clear() == 0
+    kept = list(tmp_path.glob("tuning.json.corrupt-*"))
+    assert len(kept) == 1 and kept[0].read_text().endswith('"records": [')
+    assert db.records() == []
+
+
+def test_import_refuses_a_file_with_an_unusable_record(tmp_path, capsys):
+    """One line naming the file and the record; nothing is written, the local records stay."""
+    from titans_kernels.cli import main
+    db = TuningDB(tmp_path / "db")
+    db.save([_record(1)])
+    before = db.path.read_text()
+    src = tmp_path / "in.json"
+    src.write_text(json.dumps({"format": "titans-kernels-tuning", "version": 1,
+                               "records": [asdict(_record(2)), _tampered(_record(3), tile=24)]}))
+    assert main(["tuned", "--cache-dir", str(tmp_path / "db"), "import", str(src)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"error: {src} is not a valid tuning file: record 1 (s3, sm_90): config tile=24 not "
+                   f"supported; use one of 16, 32, 64, 128")
+    assert db.path.read_text() == before
+    assert main(["tuned", "--cache-dir", str(tmp_path / "db"), "import", str(tmp_path / "missing.json")]) == 2
+    assert "error: cannot read" in capsys.readouterr().err
 
 
 def test_export_import_and_clear(tmp_path):
@@ -217,7 +289,7 @@ def test_export_import_and_clear(tmp_path):
     assert b.clear("sm_80") == 1 and [r.arch for r in b.records()] == ["sm_90"]
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"format": "other"}))
-    with pytest.raises(ValueError, match="not a valid tuning file"):
+    with pytest.raises(ValueError, match="bad.json is not a titans-kernels tuning file"):
         b.import_file(bad)
 
 
@@ -309,3 +381,10 @@ def test_progress_in_a_log_is_one_line_per_shape(tmp_path):
     done = [line for line in proc.stdout.splitlines() if line.startswith("  titans_linear D32 b32: ")]
     assert len(done) == 1 and "candidate(s) in" in done[0] and int(done[0].split(": ")[1].split()[0]) > 0
     assert "saved 1 record(s)" in proc.stdout
+
+
+def test_shipped_defaults_are_all_usable():
+    """Every record shipped in autotune/defaults.json passes the read-time checks."""
+    from autotune.db import SHIPPED, _parse
+    parsed = _parse(SHIPPED.read_text(), str(SHIPPED))
+    assert parsed.problems == [] and len(parsed.records) == len(json.loads(SHIPPED.read_text())["records"]) > 0

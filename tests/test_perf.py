@@ -1,5 +1,5 @@
 """The benchmark regression gate and the report: logic on synthetic results, then end to end on
-real timings (three repeats pass, a planted 30% slowdown fails)."""
+real timings (three repeats pass, a planted slowdown fails)."""
 from __future__ import annotations
 
 import json

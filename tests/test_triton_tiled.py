@@ -211,17 +211,35 @@ def test_tiled_equals_generic_forward_on_the_same_call():
 
 @pytest.mark.parametrize("spec, cfg, match", [
     ("titans_mlp3", TritonConfig(kernel="tiled"), "kernel='tiled' covers depth-2 memories; spec 'titans_mlp3' has depth 3"),
-    ("titans_mlp3", TritonConfig(kernel="fast"), "kernel='fast' unknown; use one of generic, tiled"),
     ("titans_mlp2", TritonConfig(precision="bf16"), "precision='bf16' not available for the generic kernel; use one of ieee, tf32"),
     ("titans_mlp3", TritonConfig(backward="tiled"), "backward='tiled' covers depth-2 memories; spec 'titans_mlp3' has depth 3"),
-    ("titans_mlp2", TritonConfig(backward="fast"), "backward='fast' unknown; use one of generic, tiled"),
-    ("titans_mlp2", TritonConfig(kernel="tiled", fuse="yes"), "fuse='yes' must be true or false"),
-    ("titans_mlp2", TritonConfig(kernel="tiled", in_place=1), "in_place=1 must be true or false"),
 ])
 def test_kernel_choice_errors_are_one_line(spec, cfg, match):
     inputs, state = make_case(spec, 1, 1, 16, 16, 16, seed=0, dtype=torch.float32)
     with pytest.raises(tk.InputError, match=match):
         tk.compile(spec, backend="triton", config=cfg)(*inputs.args(), state=state, chunk_size=16)
+
+
+@pytest.mark.parametrize("fields, match", [
+    (dict(kernel="fast"), "config kernel='fast' unknown; use one of generic, tiled"),
+    (dict(backward="fast"), "config backward='fast' unknown; use one of generic, tiled"),
+    (dict(kernel="tiled", fuse="yes"), "config fuse='yes' must be true or false"),
+    (dict(kernel="tiled", in_place=1), "config in_place=1 must be true or false"),
+    (dict(tile=7), "config tile=7 not supported; use one of 16, 32, 64, 128"),
+    (dict(tile="32"), "config tile='32' not supported"),
+    (dict(tile=True), "config tile=True not supported"),
+    (dict(num_warps=3), "config num_warps=3 not supported; use one of 1, 2, 4, 8, 16"),
+    (dict(num_stages=0), "config num_stages=0 not supported; use 1 to 8"),
+    (dict(precision="fp8"), "config precision='fp8' unknown; use one of ieee, tf32, bf16"),
+])
+def test_config_fields_are_checked_when_built(fields, match):
+    """A config no kernel can launch (wrong type, or a value out of range) is one line when it is
+    built, before any kernel is generated; so is the same field changed by replace()."""
+    from dataclasses import replace
+    with pytest.raises(tk.InputError, match=match):
+        TritonConfig(**fields)
+    with pytest.raises(tk.InputError, match=match):
+        replace(TritonConfig(), **fields)
 
 
 def test_bf16_forward_is_followed_by_a_tf32_backward():

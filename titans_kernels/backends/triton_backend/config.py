@@ -9,6 +9,35 @@ HEAD_DIMS = (16, 32, 64, 128)
 KERNELS = ("generic", "tiled")
 CHUNK_SIZES = (16, 32, 64, 128)
 MAX_EXPANSION = 4
+TILES = (16, 32, 64, 128)            # tl.dot needs 16 or more; larger tiles are clipped to D and chunk
+WARP_COUNTS = (1, 2, 4, 8, 16)
+MAX_STAGES = 8
+PRECISION_NAMES = ("ieee", "tf32", "bf16")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def config_problem(cfg: TritonConfig) -> str | None:
+    """What makes a config unusable by any kernel (a field of the wrong type or out of range), as
+    "field=value ...; use ...", or None. Checked when a config is built, so a hand-made config or
+    a tuning record never reaches a kernel with, e.g., a tile that is not a power of two."""
+    if not _is_int(cfg.tile) or cfg.tile not in TILES:
+        return f"tile={cfg.tile!r} not supported; use one of {', '.join(map(str, TILES))}"
+    if not _is_int(cfg.num_warps) or cfg.num_warps not in WARP_COUNTS:
+        return f"num_warps={cfg.num_warps!r} not supported; use one of {', '.join(map(str, WARP_COUNTS))}"
+    if not _is_int(cfg.num_stages) or not 1 <= cfg.num_stages <= MAX_STAGES:
+        return f"num_stages={cfg.num_stages!r} not supported; use 1 to {MAX_STAGES}"
+    if cfg.precision not in PRECISION_NAMES:
+        return f"precision={cfg.precision!r} unknown; use one of {', '.join(PRECISION_NAMES)}"
+    for field in ("kernel", "backward"):
+        if getattr(cfg, field) not in KERNELS:
+            return f"{field}={getattr(cfg, field)!r} unknown; use one of {', '.join(KERNELS)}"
+    for field in ("fuse", "in_place"):
+        if not isinstance(getattr(cfg, field), bool):
+            return f"{field}={getattr(cfg, field)!r} must be true or false"
+    return None
 
 
 @dataclass(frozen=True)
@@ -39,6 +68,11 @@ class TritonConfig:
     backward: str = "generic"
     fuse: bool = True
     in_place: bool = False
+
+    def __post_init__(self) -> None:
+        problem = config_problem(self)
+        if problem is not None:
+            raise InputError(f"config {problem}")
 
     def tile_for(self, D: int, b: int) -> int:
         return min(self.tile, D, b)
@@ -150,17 +184,13 @@ def forward_label(config: dict) -> str:
 
 
 def check_kernel(ir, cfg: TritonConfig) -> None:
-    """One clear error for a forward or backward kernel or a product precision that does not exist,
-    a kernel that does not cover `ir`, or a fuse / in_place flag that is not a bool."""
-    for field, value in (("kernel", cfg.kernel), ("backward", cfg.backward)):
-        if value not in KERNELS:
-            raise InputError(f"config {field}='{value}' unknown; use one of {', '.join(KERNELS)}")
-        if value == "tiled" and not tiled_supported(ir):
+    """One clear error for a forward or backward kernel that does not cover `ir`, or a product
+    precision that the chosen forward does not have (the fields themselves are checked when the
+    config is built)."""
+    for field in ("kernel", "backward"):
+        if getattr(cfg, field) == "tiled" and not tiled_supported(ir):
             raise InputError(f"config {field}='tiled' covers depth-2 memories; spec '{ir.name}' has depth "
                              f"{ir.depth} (use {field}='generic')")
-    for field in ("fuse", "in_place"):
-        if not isinstance(getattr(cfg, field), bool):
-            raise InputError(f"config {field}={getattr(cfg, field)!r} must be true or false")
     if cfg.precision not in PRECISIONS[cfg.kernel]:
         raise InputError(f"config precision='{cfg.precision}' not available for the {cfg.kernel} kernel; use one "
                          f"of {', '.join(PRECISIONS[cfg.kernel])}")
