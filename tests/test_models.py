@@ -8,6 +8,7 @@ import torch
 
 import titans_kernels as tk
 from titans_models import (NeuralMemory, TitansConfig, TitansLMM, TitansMAC, TitansMAG, TitansMAL)
+from titans_models.blocks import BlockCache
 
 MODELS = [TitansMAC, TitansMAG, TitansMAL, TitansLMM]
 
@@ -105,7 +106,7 @@ def test_mac_retrieves_with_the_state_from_before_the_segment():
     block = m.blocks[0]
     x = torch.randn(2, 48, 32)
     with torch.no_grad():
-        _, cache = block(x)
+        _, cache = block(x, BlockCache(trace=True))
         used = cache.debug["retrieval_states"]
         assert len(used) == 3  # one read state per segment of 16
         # independent: the memory after segments 0..s-1, by running the block on the prefix
@@ -304,3 +305,77 @@ def test_causal_conv_gradients_equal_conv1d():
     (ref * w).sum().backward()
     for mine, t in zip(ours, (x, hist, conv.conv.weight, conv.conv.bias)):
         assert torch.allclose(mine, t.grad, atol=1e-5), (mine - t.grad).abs().max()
+
+
+BAD_MODEL_CALLS = [
+    ("1-d tokens", lambda m: m(torch.randint(0, 40, (16,))),
+     r"tokens: expected shape \(batch, time\), got \(16,\) \(add a batch dimension: tokens\[None\]\)"),
+    ("float tokens", lambda m: m(torch.rand(1, 16)), "tokens: expected integer token ids, got torch.float32"),
+    ("id past the vocabulary", lambda m: m(torch.full((1, 16), 40)),
+     r"tokens: id 40 is outside the vocabulary \[0, 40\) of this model"),
+    ("negative id", lambda m: m(torch.full((1, 16), -1)), r"tokens: id -1 is outside the vocabulary"),
+    ("cache of another batch", lambda m: m(torch.randint(0, 40, (2, 8)), m(torch.randint(0, 40, (1, 8)))[1]),
+     "cache holds a stream of batch 1, got input of batch 2: continue with the same batch"),
+    ("cache of another model kind", lambda m: m(torch.randint(0, 40, (1, 8)),
+                                                TitansMAG(m.cfg)(torch.randint(0, 40, (1, 8)))[1]),
+     "cache comes from a 'mag' block, not 'mac': pass back the cache this model returned"),
+    ("cache of the wrong length", lambda m: m(torch.randint(0, 40, (1, 8)), [BlockCache()]),
+     "cache: expected the list of 2 block caches this model returned, got 1 entries"),
+    ("negative max_new_tokens", lambda m: m.generate(torch.randint(0, 40, (1, 4)), -1),
+     "max_new_tokens=-1: expected an integer >= 0"),
+    ("negative temperature", lambda m: m.generate(torch.randint(0, 40, (1, 4)), 2, temperature=-0.5),
+     "temperature=-0.5: expected a number >= 0"),
+]
+
+
+@pytest.mark.parametrize("case, call, match", BAD_MODEL_CALLS, ids=[c[0] for c in BAD_MODEL_CALLS])
+def test_bad_model_calls_are_one_line(case, call, match):
+    """Each is one tk.InputError line naming the argument, never an error from deep inside torch
+    (an out-of-vocabulary id on a GPU would otherwise be a device-side assert)."""
+    m = model(TitansMAC, layers=2)
+    with pytest.raises(tk.InputError, match=match) as info:
+        call(m)
+    assert "\n" not in str(info.value)
+
+
+BAD_MEMORY_CALLS = [
+    ("wrong feature size", lambda mem: mem(torch.randn(2, 10, 31)), r"expected shape \(batch, time, 32\), got \(2, 10, 31\)"),
+    ("2-d input", lambda mem: mem(torch.randn(10, 32)), r"expected shape \(batch, time, 32\), got \(10, 32\)"),
+    ("integer input", lambda mem: mem(torch.ones(2, 10, 32, dtype=torch.long)), "expected a floating-point tensor, got torch.int64"),
+    ("state of another batch", lambda mem: mem(torch.randn(3, 10, 32), mem(torch.randn(2, 10, 32))[1]),
+     "state holds a stream of batch 2, got input of batch 3"),
+    ("not a state", lambda mem: mem(torch.randn(2, 10, 32), {"memory": None}), "state: expected the NeuralMemoryState"),
+]
+
+
+@pytest.mark.parametrize("case, call, match", BAD_MEMORY_CALLS, ids=[c[0] for c in BAD_MEMORY_CALLS])
+def test_bad_memory_calls_are_one_line(case, call, match):
+    mem = NeuralMemory(32, heads=2, dim_head=16, spec="titans_mlp2", chunk_size=8, backend="torch")
+    with pytest.raises(tk.InputError, match=match):
+        call(mem)
+
+
+@pytest.mark.parametrize("fields, match", [
+    (dict(window=0), "window=0: expected an integer >= 1"),
+    (dict(layers=2.5), "layers=2.5: expected an integer >= 1"),
+    (dict(persistent_tokens=-1), "persistent_tokens=-1: expected an integer >= 0"),
+    (dict(max_lr=0), "max_lr=0: expected a number > 0"),
+    (dict(dim=30, heads=4), "dim=30 must be divisible by heads=4"),
+    (dict(gate="tanh"), "gate='tanh' unknown; choose one of product, silu, sigmoid"),
+])
+def test_bad_configs_are_one_line(fields, match):
+    with pytest.raises(tk.InputError, match=match):
+        TitansConfig(**fields)
+    with pytest.raises(tk.InputError, match="heads=0: expected an integer >= 1"):
+        NeuralMemory(32, heads=0)
+
+
+def test_mac_keeps_no_retrieval_trace_unless_asked():
+    """A streaming cache does not grow with the stream: the per-piece retrieval states are kept
+    only for a cache made with trace=True."""
+    m = model(TitansMAC, layers=1)
+    cache = None
+    with torch.no_grad():
+        for _ in range(6):
+            _, cache = m(torch.randint(0, 40, (1, 8)), cache)
+    assert cache[0].debug == {}

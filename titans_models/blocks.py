@@ -26,7 +26,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from titans_kernels.errors import InputError
+
 from .attention import PersistentAttention, SlidingWindowAttention
+from .checks import check_features, check_stream
 from .config import TitansConfig
 from .layers import BranchGate, FeedForward, Linear, RMSNorm
 from .memory import NeuralMemory, NeuralMemoryState
@@ -40,6 +43,9 @@ class BlockCache:
     seg_memory: NeuralMemoryState | None = None  # MAC: memory state at the segment start
     seg_x: Tensor | None = None                # MAC: inputs of the current segment so far
     seg_h: Tensor | None = None                # MAC: retrieved tokens of the current segment so far
+    kind: str | None = None                    # the block kind and batch of the stream (set on first use)
+    batch: int | None = None
+    trace: bool = False                        # MAC: keep each piece's retrieval state in debug
     debug: dict = field(default_factory=dict)
 
 
@@ -58,7 +64,14 @@ class Block(nn.Module):
         self.ff = FeedForward(cfg.dim, cfg.ff_mult)
 
     def forward(self, x: Tensor, cache: BlockCache | None = None):
-        x, cache = self.residual_mix(x, cache or BlockCache())
+        """x (B, T, dim) -> (x', cache); pass the cache back to continue the stream."""
+        check_features(x, self.cfg.dim, f"{self.kind} block input")
+        cache = BlockCache() if cache is None else cache
+        if not isinstance(cache, BlockCache):
+            raise InputError(f"cache: expected the BlockCache this block returned, got {type(cache).__name__}")
+        check_stream(cache.kind, cache.batch, self.kind, x.shape[0], "cache")
+        cache.kind, cache.batch = self.kind, x.shape[0]
+        x, cache = self.residual_mix(x, cache)
         return x + self.ff(self.norm2(x)), cache
 
     def residual_mix(self, x: Tensor, cache: BlockCache):
@@ -165,7 +178,8 @@ class MACBlock(Block):
             cache.seg_x, cache.seg_h = seg_x, seg_h
             if S == self.seg:
                 cache.seg_x = cache.seg_h = None
-            cache.debug.setdefault("retrieval_states", []).append(cache.seg_memory)
+            if cache.trace:
+                cache.debug.setdefault("retrieval_states", []).append(cache.seg_memory)
             i += n
         cache.pos += x.shape[1]
         return torch.cat(outs, dim=1), cache

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from titans_kernels.errors import InputError
+
+from .checks import check_count, check_positive
 from .layers import check_gate
 
 
@@ -27,13 +30,18 @@ class TitansConfig:
     gate: str = "product"         # MAG/MAC: how the memory read gates attention (layers.BranchGate)
 
     def __post_init__(self) -> None:
+        for name in ("vocab_size", "dim", "layers", "heads", "mem_heads", "mem_dim_head", "chunk_size",
+                     "segment_len", "window", "conv_kernel", "ff_mult"):
+            check_count(name, getattr(self, name))
+        check_count("persistent_tokens", self.persistent_tokens, minimum=0)
+        check_positive("max_lr", self.max_lr)
         if self.segment_len % self.chunk_size:
-            raise ValueError(f"segment_len={self.segment_len} must be a multiple of chunk_size={self.chunk_size}")
+            raise InputError(f"segment_len={self.segment_len} must be a multiple of chunk_size={self.chunk_size}")
         if self.attention not in ("auto", "sdpa", "flex"):
-            raise ValueError(f"attention='{self.attention}' unknown; choose auto, sdpa or flex")
+            raise InputError(f"attention='{self.attention}' unknown; choose auto, sdpa or flex")
         check_gate(self.gate)
         if self.dim % self.heads:
-            raise ValueError(f"dim={self.dim} must be divisible by heads={self.heads}")
+            raise InputError(f"dim={self.dim} must be divisible by heads={self.heads}")
 
     def to_dict(self) -> dict:
         return asdict(self)

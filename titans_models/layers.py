@@ -5,6 +5,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from titans_kernels.errors import InputError
+
 from .functional import causal_depthwise_conv, linear
 
 
@@ -58,7 +60,7 @@ GATES = ("product", "silu", "sigmoid")
 def check_gate(kind: str) -> None:
     """One clear error for a gate name BranchGate does not know."""
     if kind not in GATES:
-        raise ValueError(f"gate='{kind}' unknown; choose one of {', '.join(GATES)}")
+        raise InputError(f"gate='{kind}' unknown; choose one of {', '.join(GATES)}")
 
 
 class BranchGate(nn.Module):

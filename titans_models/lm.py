@@ -4,7 +4,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from titans_kernels.errors import InputError
+
 from .blocks import BLOCKS, BlockCache
+from .checks import check_count, check_tokens
 from .config import TitansConfig
 from .layers import Linear, RMSNorm
 
@@ -17,7 +20,7 @@ class TitansLM(nn.Module):
         self.cfg = cfg
         self.kind = kind or self.kind
         if self.kind not in BLOCKS:
-            raise ValueError(f"unknown block kind '{self.kind}'; choose one of {', '.join(BLOCKS)}")
+            raise InputError(f"unknown block kind '{self.kind}'; choose one of {', '.join(BLOCKS)}")
         self.embed = nn.Embedding(cfg.vocab_size, cfg.dim)
         self.blocks = nn.ModuleList(BLOCKS[self.kind](cfg) for _ in range(cfg.layers))
         self.norm = RMSNorm(cfg.dim)
@@ -25,8 +28,16 @@ class TitansLM(nn.Module):
 
     def forward(self, tokens: Tensor, cache: list[BlockCache] | None = None):
         """tokens (B, T) -> (logits (B, T, vocab), cache). Pass the cache back to continue."""
+        check_tokens(tokens, self.cfg.vocab_size)
+        if cache is not None and (not isinstance(cache, (list, tuple)) or len(cache) != len(self.blocks)):
+            got = f"{len(cache)} entries" if isinstance(cache, (list, tuple)) else type(cache).__name__
+            raise InputError(f"cache: expected the list of {len(self.blocks)} block caches this model returned, "
+                             f"got {got}")
+        return self._run(tokens, cache)
+
+    def _run(self, tokens: Tensor, cache: list[BlockCache] | None):
         x = self.embed(tokens)
-        cache = cache or [BlockCache() for _ in self.blocks]
+        cache = list(cache) if cache is not None else [BlockCache() for _ in self.blocks]
         for i, block in enumerate(self.blocks):
             x, cache[i] = block(x, cache[i])
         return self.head(self.norm(x)), cache
@@ -37,6 +48,9 @@ class TitansLM(nn.Module):
     def generate(self, prompt: Tensor, max_new_tokens: int, temperature: float = 0.0,
                  generator: torch.Generator | None = None) -> Tensor:
         """Continue `prompt` (B, T) by max_new_tokens tokens (greedy when temperature == 0)."""
+        check_count("max_new_tokens", max_new_tokens, minimum=0)
+        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature >= 0:
+            raise InputError(f"temperature={temperature!r}: expected a number >= 0 (0 = greedy)")
         logits, cache = self.forward(prompt)
         out = [prompt]
         for _ in range(max_new_tokens):
@@ -46,7 +60,7 @@ class TitansLM(nn.Module):
             else:
                 nxt = last.argmax(-1, keepdim=True)
             out.append(nxt)
-            logits, cache = self.forward(nxt, cache)
+            logits, cache = self._run(nxt, cache)
         return torch.cat(out, dim=1)
 
 

@@ -32,6 +32,7 @@ from torch import Tensor, nn
 import titans_kernels as tk
 from titans_kernels.ir import GateMode
 
+from .checks import check_count, check_features, check_positive
 from .functional import silu_head_norm
 from .layers import CausalDepthwiseConv, Linear, RMSNorm
 
@@ -76,6 +77,17 @@ class NeuralMemory(nn.Module):
                  chunk_size: int | None = None, backend: str = "auto", max_lr: float = 0.01,
                  conv_kernel: int = 4):
         super().__init__()
+        check_count("dim", dim)
+        check_count("heads", heads)
+        if dim_head is not None:
+            check_count("dim_head", dim_head)
+        if chunk_size is not None:
+            check_count("chunk_size", chunk_size)
+        check_count("conv_kernel", conv_kernel)
+        check_positive("max_lr", max_lr)
+        if dim_head is None and dim < heads:
+            raise tk.InputError(f"dim={dim} < heads={heads}: each head needs dim // heads >= 1 features "
+                                f"(or pass dim_head)")
         self.rule = tk.compile(spec, backend=backend)
         ir = self.rule.ir
         self.dim, self.heads = dim, heads
@@ -137,8 +149,25 @@ class NeuralMemory(nn.Module):
     def forward(self, x: Tensor, state: NeuralMemoryState | None = None):
         """x: (B, T, dim) -> (y (B, T, dim), state). Float32 CPU products run on the engine
         `tk.cpu_engine()` picked for this machine."""
+        check_features(x, self.dim, "NeuralMemory input")
+        if state is not None:
+            self._check_state(state, x)
         with tk.matmul_engine(x.device):
             return self._forward(x, state)
+
+    def _check_state(self, state: NeuralMemoryState, x: Tensor) -> None:
+        """A carried state continues a stream of this layer, batch and device."""
+        if not isinstance(state, NeuralMemoryState):
+            raise tk.InputError(f"state: expected the NeuralMemoryState this layer returned, got {type(state).__name__}")
+        B = x.shape[0]
+        if state.pending.shape[0] != B:
+            raise tk.InputError(f"state holds a stream of batch {state.pending.shape[0]}, got input of batch {B}: "
+                                f"continue with the same batch (or pass state=None to start a new stream)")
+        if state.pending.shape[-1] != self.dim or state.history.shape[1] != self.conv_kernel - 1:
+            raise tk.InputError("state comes from another NeuralMemory (different dim or conv_kernel): pass back "
+                                "the state this layer returned")
+        if state.pending.device != x.device:
+            raise tk.InputError(f"state is on {state.pending.device}, input on {x.device}: move one of them")
 
     def _forward(self, x: Tensor, state: NeuralMemoryState | None):
         B, T, _ = x.shape
