@@ -80,3 +80,49 @@ def test_preset_sets_flags_and_given_flags_win():
     assert args.max_lr == 0.5 and args.lr == 3e-3
     plain = parse_args([])
     assert (plain.seq_len, plain.spec, plain.preset) == (256, "titans_mlp2_normalized", None)
+
+
+@pytest.mark.parametrize("change, message", [
+    (["--seq-len", "6"], "error: --seq-len 6: too short for 4 key-value pairs (needs at least 10 tokens)"),
+    (["--eval-lengths", "24,8"], "error: --eval-lengths 8: too short for 4 key-value pairs (needs at least 10 tokens)"),
+    (["--device", "gpu"], "error: --device 'gpu' is not a device name; use cpu or cuda (cuda:N)"),
+    (["--window", "0"], "error: window=0: expected an integer >= 1"),
+])
+def test_bad_run_flags_fail_before_training(tmp_path, capsys, change, message):
+    """Checked before the first step, as one line: nothing is trained, nothing is written."""
+    out = tmp_path / "run"
+    assert main(_args(out, 2) + change) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip() == message and "step" not in captured.out
+    assert not (out / "ckpt.pt").exists()
+
+
+@pytest.mark.parametrize("flag, value, reason", [
+    ("--eval-lengths", "64,abc", "'abc' is not an integer"),
+    ("--steps", "-1", "-1 is below 0"),
+    ("--lr", "0", "0.0 is not > 0"),
+    ("--batch", "two", "'two' is not an integer"),
+])
+def test_bad_flag_values_are_usage_errors(capsys, flag, value, reason):
+    with pytest.raises(SystemExit) as info:
+        parse_args([flag, value])
+    assert info.value.code == 2 and f"argument {flag}: {reason}" in capsys.readouterr().err
+
+
+def test_unwritable_out_and_unreadable_checkpoint_are_one_line(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(_args(blocker / "run", 2)) == 2
+    assert capsys.readouterr().err.strip().startswith(f"error: --out {blocker / 'run'}: cannot create it")
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "ckpt.pt").write_bytes(b"not a checkpoint")
+    assert main(_args(out, 2) + ["--resume"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {out / 'ckpt.pt'} cannot be read as a checkpoint") and "\n" not in err
+    assert (out / "ckpt.pt").read_bytes() == b"not a checkpoint"   # left as it was
+
+
+def test_resume_without_a_checkpoint_says_so(tmp_path, capsys):
+    assert main(_args(tmp_path / "run", 2) + ["--resume"]) == 0
+    assert "no checkpoint" in capsys.readouterr().out

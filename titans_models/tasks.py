@@ -54,7 +54,7 @@ def make_batch(task: TaskSpec, batch: int, length: int, generator: torch.Generat
     if task.name == "recall":
         k_lo, k_hi = task.keys()
         if length < 2 * task.pairs + 2:
-            raise ValueError(f"length {length} too short for {task.pairs} pairs")
+            raise ValueError(f"too short for {task.pairs} key-value pairs (needs at least {2 * task.pairs + 2} tokens)")
         keys = torch.stack([torch.randperm(k_hi - k_lo, generator=generator)[: task.pairs] for _ in range(batch)]) + k_lo
         vals = torch.randint(v_lo, v_hi, (batch, task.pairs), generator=generator)
         x[:, 0: 2 * task.pairs: 2] = keys

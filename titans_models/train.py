@@ -38,6 +38,35 @@ PRESETS: dict[str, dict] = {
 }
 
 
+def _count(minimum: int):
+    """argparse type: an integer >= minimum."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is below {minimum}")
+        return value
+    return parse
+
+
+def _rate(text: str) -> float:
+    """argparse type: a number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{value} is not > 0")
+    return value
+
+
+def _lengths(text: str) -> list[int]:
+    """argparse type: comma-separated context lengths, e.g. 64,128,256."""
+    return [_count(1)(part) for part in text.split(",") if part.strip()]
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="titans-train", description=__doc__.splitlines()[0])
     p.add_argument("--preset", choices=list(PRESETS),
@@ -46,12 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
                        for name, flags in PRESETS.items()) + ")")
     p.add_argument("--model", choices=list(MODELS), default="mac")
     p.add_argument("--task", choices=list(TASKS), default="recall")
-    p.add_argument("--pairs", type=int, default=4, help="key-value pairs (recall)")
-    p.add_argument("--seq-len", type=int, default=256, help="training context length")
-    p.add_argument("--eval-lengths", default="64,128,256,512", help="comma-separated context lengths")
-    p.add_argument("--steps", type=int, default=500)
-    p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--pairs", type=_count(1), default=4, help="key-value pairs (recall)")
+    p.add_argument("--seq-len", type=_count(1), default=256, help="training context length")
+    p.add_argument("--eval-lengths", type=_lengths, default="64,128,256,512", help="comma-separated context lengths")
+    p.add_argument("--steps", type=_count(0), default=500)
+    p.add_argument("--batch", type=_count(1), default=16)
+    p.add_argument("--lr", type=_rate, default=2e-3)
     p.add_argument("--dim", type=int, default=64)
     p.add_argument("--layers", type=int, default=2)
     p.add_argument("--heads", type=int, default=4)
@@ -62,12 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=int, default=64)
     p.add_argument("--persistent", type=int, default=4)
     p.add_argument("--spec", default="titans_mlp2_normalized")
-    p.add_argument("--max-lr", type=float, default=0.01, help="largest inner learning rate of the memory")
+    p.add_argument("--max-lr", type=_rate, default=0.01, help="largest inner learning rate of the memory")
     p.add_argument("--gate", choices=list(GATES), default="product",
                    help="MAG/MAC: how the memory read gates the attention output")
     p.add_argument("--backend", default="auto")
-    p.add_argument("--eval-every", type=int, default=100)
-    p.add_argument("--eval-batches", type=int, default=4)
+    p.add_argument("--eval-every", type=_count(1), default=100)
+    p.add_argument("--eval-batches", type=_count(1), default=4)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/latest", help="directory for checkpoints and results")
@@ -116,25 +145,28 @@ def _save(path: Path, blob: dict) -> None:
 def train(args) -> dict:
     torch.manual_seed(args.seed)
     task = TaskSpec(name=args.task, pairs=args.pairs)
+    for flag, lengths in (("--seq-len", [args.seq_len]), ("--eval-lengths", args.eval_lengths)):
+        for length in lengths:   # a length the task cannot fill fails now, not after training
+            try:
+                make_batch(task, 1, length, torch.Generator().manual_seed(0))
+            except ValueError as exc:
+                raise ValueError(f"{flag} {length}: {exc}") from None
     cfg = make_config(args, task)
-    device = torch.device(args.device)
+    device = _device(args.device)
     model = MODELS[args.model](cfg).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
     gen = torch.Generator().manual_seed(args.seed + 1)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"--out {out}: cannot create it ({exc.strerror or exc})") from None
     ckpt = out / "ckpt.pt"
     step = 0
+    if args.resume and not ckpt.exists():
+        print(f"no checkpoint {ckpt} to resume from: starting a new run")
     if args.resume and ckpt.exists():
-        blob = torch.load(ckpt, map_location=device, weights_only=False)
-        try:
-            model.load_state_dict(blob["model"])
-        except RuntimeError:
-            raise ValueError(f"{ckpt} was written by a different model or configuration; resume with the "
-                             f"flags it was trained with, or train into a fresh --out") from None
-        opt.load_state_dict(blob["opt"])
-        gen.set_state(blob["gen"])
-        step = blob["step"]
+        step = _resume(ckpt, model, opt, gen, device)
         print(f"resumed {ckpt} at step {step}")
     params = sum(p.numel() for p in model.parameters())
     print(f"{args.model} on {args.task} (T={args.seq_len}, window={args.window}): {params:,} parameters, "
@@ -173,7 +205,7 @@ def train(args) -> dict:
                          "step": step, "config": cfg.to_dict(), "args": vars(args)})
     if bar is not None:
         bar.close()
-    lengths = [int(s) for s in args.eval_lengths.split(",") if s]
+    lengths = args.eval_lengths
     results = {"model": args.model, "task": args.task, "train_length": args.seq_len, "window": args.window,
                "steps": step, "accuracy": {}}
     for length in lengths:
@@ -182,6 +214,35 @@ def train(args) -> dict:
     (out / "results.json").write_text(json.dumps(results, indent=2))
     print("accuracy by context length: " + ", ".join(f"{k}: {v:.1%}" for k, v in results["accuracy"].items()))
     return results
+
+
+def _device(name: str) -> torch.device:
+    """--device as a torch.device, or one line saying why it cannot be used here."""
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"--device '{name}' is not a device name; use cpu or cuda (cuda:N)") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device {name}: no CUDA GPU is available to this torch build; use --device cpu")
+    return device
+
+
+def _resume(ckpt: Path, model, opt, gen: torch.Generator, device: torch.device) -> int:
+    """Load a checkpoint into model, optimizer and batch generator; returns its step."""
+    try:
+        blob = torch.load(ckpt, map_location=device, weights_only=False)
+        blob["model"], blob["opt"], blob["gen"], blob["step"]
+    except Exception as exc:   # truncated or foreign file: torch.load raises many kinds
+        raise ValueError(f"{ckpt} cannot be read as a checkpoint ({type(exc).__name__}: {exc}); delete it or "
+                         f"train into a fresh --out") from None
+    try:
+        model.load_state_dict(blob["model"])
+    except RuntimeError:
+        raise ValueError(f"{ckpt} was written by a different model or configuration; resume with the "
+                         f"flags it was trained with, or train into a fresh --out") from None
+    opt.load_state_dict(blob["opt"])
+    gen.set_state(blob["gen"])
+    return blob["step"]
 
 
 def plot(run_dirs: list[str], out_png: str) -> None:
