@@ -2,7 +2,8 @@
 # The GPU measurements of benchmarks/gpu/README.md as two steps, each returning within 10 minutes
 # (every command has a time limit), with every log and JSON written to OUTDIR.
 #
-#   benchmarks/gpu/session.sh check OUTDIR   # GPU tests, then bench_gpu (every backend, issue shape)
+#   benchmarks/gpu/session.sh check OUTDIR   # bench_gpu (every backend at the issue shape, each
+#                                              checked against torch there), then the GPU tests
 #   benchmarks/gpu/session.sh tune OUTDIR    # config sweep, then the measured tuner for titans_mlp2
 #                                              (its record lands in OUTDIR/tuning)
 #
@@ -58,8 +59,9 @@ run() {  # run NAME TIMEOUT_S CMD...: the command's output to OUTDIR/NAME-STAMP.
 if [[ "$step" == check ]]; then
     # compiling the kernels takes most of the tests' time: spread it over the machine's cores
     xdist=$("$PY" -c "import importlib.util as u; print('-n 8' if u.find_spec('xdist') else '')")
-    run gpu-tests 300 "$PY" -m pytest -m gpu tests/test_gpu.py -q -p no:cacheprovider $xdist
+    # the measurement first: a session's device time may end before the second command does
     run bench 270 "$PY" benchmarks/gpu/bench_gpu.py --skip "torch.compile(torch)" --out "$out"
+    run gpu-tests 300 "$PY" -m pytest -m gpu tests/test_gpu.py -q -p no:cacheprovider $xdist
 else
     # the generic kernel's grid was swept on an H100 before (benchmarks/results/gpu/); bench times
     # it at its tuned config. Rows are logged as they finish, so a timeout keeps what was measured.
