@@ -388,3 +388,15 @@ def test_shipped_defaults_are_all_usable():
     from autotune.db import SHIPPED, _parse
     parsed = _parse(SHIPPED.read_text(), str(SHIPPED))
     assert parsed.problems == [] and len(parsed.records) == len(json.loads(SHIPPED.read_text())["records"]) > 0
+
+
+def test_tuned_show_names_what_it_has(tmp_path, capsys):
+    """show SPEC prints the records as JSON; for a spec without records, one line listing the
+    specs that have some."""
+    from titans_kernels.cli import main
+    TuningDB(tmp_path).save([_record(1), _record(2)])
+    assert main(["tuned", "--cache-dir", str(tmp_path), "show", "s1"]) == 0
+    assert [r["spec"] for r in json.loads(capsys.readouterr().out)] == ["s1"]
+    assert main(["tuned", "--cache-dir", str(tmp_path), "show", "s9"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: no local records for spec 's9' in {tmp_path / 'tuning.json'}; records exist for s1, s2"

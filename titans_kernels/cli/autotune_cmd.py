@@ -154,9 +154,15 @@ def cmd_list(args) -> int:
 
 def cmd_show(args) -> int:
     from autotune import TuningDB
-    recs = [asdict(r) for r in TuningDB(args.cache_dir).records() if r.spec == args.spec]
+    db = TuningDB(args.cache_dir)
+    recs = [asdict(r) for r in db.records() if r.spec == args.spec]
+    if not recs:
+        known = sorted({r.spec for r in db.records()})
+        print(f"error: no local records for spec '{args.spec}' in {db.path}"
+              f"{'; records exist for ' + ', '.join(known) if known else ''}", file=sys.stderr)
+        return 1
     print(json.dumps(recs, indent=1))
-    return 0 if recs else 1
+    return 0
 
 
 def cmd_clear(args) -> int:
