@@ -400,3 +400,15 @@ def test_tuned_show_names_what_it_has(tmp_path, capsys):
     assert main(["tuned", "--cache-dir", str(tmp_path), "show", "s9"]) == 1
     err = capsys.readouterr().err.strip()
     assert err == f"error: no local records for spec 's9' in {tmp_path / 'tuning.json'}; records exist for s1, s2"
+
+
+@pytest.mark.parametrize("shapes, message", [
+    ("48x64", "--shapes: 48x64 is not covered by the GPU kernels; head dims 16, 32, 64, 128 and chunks 16, 32, 64, 128"),
+    ("64x100", "--shapes: 64x100 is not covered by the GPU kernels"),
+    ("64-64", "--shapes: '64-64' is not DIMxCHUNK (e.g. 64x64)"),
+])
+def test_autotune_shapes_outside_the_kernels_are_one_line(tmp_path, capsys, shapes, message):
+    from titans_kernels.cli import main
+    assert main(["autotune", "--gpu", "a100", "--quick", "--shapes", shapes, "--cache-dir", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "tuning.json").exists()

@@ -8,7 +8,7 @@ import time
 from dataclasses import asdict
 from typing import Callable, Iterator
 
-from ..backends.triton_backend.config import forward_label
+from ..backends.triton_backend.config import CHUNK_SIZES, HEAD_DIMS, forward_label
 from ..errors import InputError
 from ..spec import list_specs
 
@@ -53,6 +53,10 @@ def _shapes(text: str) -> list[tuple[int, int]]:
             out.append((int(d), int(c)))
         except ValueError:
             raise InputError(f"--shapes: '{part}' is not DIMxCHUNK (e.g. 64x64)") from None
+    for d, c in out:   # the kernels' own limits, before any candidate is compiled
+        if d not in HEAD_DIMS or c not in CHUNK_SIZES:
+            raise InputError(f"--shapes: {d}x{c} is not covered by the GPU kernels; head dims "
+                             f"{', '.join(map(str, HEAD_DIMS))} and chunks {', '.join(map(str, CHUNK_SIZES))}")
     return out
 
 
