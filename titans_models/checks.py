@@ -40,7 +40,7 @@ def check_tokens(tokens, vocab_size: int) -> None:
     if tokens.dtype.is_floating_point or tokens.dtype.is_complex or tokens.dtype == torch.bool:
         raise InputError(f"tokens: expected integer token ids, got {tokens.dtype}")
     if tokens.numel():
-        lo, hi = int(tokens.min()), int(tokens.max())
+        lo, hi = (int(v) for v in torch.aminmax(tokens))   # one pass, one host sync
         if lo < 0 or hi >= vocab_size:
             bad = lo if lo < 0 else hi
             raise InputError(f"tokens: id {bad} is outside the vocabulary [0, {vocab_size}) of this model")

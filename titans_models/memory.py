@@ -32,7 +32,7 @@ from torch import Tensor, nn
 import titans_kernels as tk
 from titans_kernels.ir import GateMode
 
-from .checks import check_count, check_features, check_positive
+from .checks import check_count, check_features, check_positive, check_stream
 from .functional import silu_head_norm
 from .layers import CausalDepthwiseConv, Linear, RMSNorm
 
@@ -159,10 +159,7 @@ class NeuralMemory(nn.Module):
         """A carried state continues a stream of this layer, batch and device."""
         if not isinstance(state, NeuralMemoryState):
             raise tk.InputError(f"state: expected the NeuralMemoryState this layer returned, got {type(state).__name__}")
-        B = x.shape[0]
-        if state.pending.shape[0] != B:
-            raise tk.InputError(f"state holds a stream of batch {state.pending.shape[0]}, got input of batch {B}: "
-                                f"continue with the same batch (or pass state=None to start a new stream)")
+        check_stream(None, state.pending.shape[0], "memory", x.shape[0], "state")
         if state.pending.shape[-1] != self.dim or state.history.shape[1] != self.conv_kernel - 1:
             raise tk.InputError("state comes from another NeuralMemory (different dim or conv_kernel): pass back "
                                 "the state this layer returned")

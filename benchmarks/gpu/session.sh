@@ -57,10 +57,10 @@ run() {  # run NAME TIMEOUT_S CMD...: the command's output to OUTDIR/NAME-STAMP.
 }
 
 if [[ "$step" == check ]]; then
-    # compiling the kernels takes most of the tests' time: spread it over the machine's cores
-    xdist=$("$PY" -c "import importlib.util as u; print('-n 8' if u.find_spec('xdist') else '')")
     # the measurement first: a session's device time may end before the second command does
     run bench 270 "$PY" benchmarks/gpu/bench_gpu.py --skip "torch.compile(torch)" --out "$out"
+    # compiling the kernels takes most of the tests' time: spread it over the machine's cores
+    xdist=$("$PY" -c "import importlib.util as u; print('-n 8' if u.find_spec('xdist') else '')")
     run gpu-tests 300 "$PY" -m pytest -m gpu tests/test_gpu.py -q -p no:cacheprovider $xdist
 else
     # the generic kernel's grid was swept on an H100 before (benchmarks/results/gpu/); bench times

@@ -159,9 +159,10 @@ def cmd_list(args) -> int:
 def cmd_show(args) -> int:
     from autotune import TuningDB
     db = TuningDB(args.cache_dir)
-    recs = [asdict(r) for r in db.records() if r.spec == args.spec]
+    local = db.records()
+    recs = [asdict(r) for r in local if r.spec == args.spec]
     if not recs:
-        known = sorted({r.spec for r in db.records()})
+        known = sorted({r.spec for r in local})
         print(f"error: no local records for spec '{args.spec}' in {db.path}"
               f"{'; records exist for ' + ', '.join(known) if known else ''}", file=sys.stderr)
         return 1
