@@ -91,6 +91,9 @@ def test_generated_source_carries_no_spec_text(tmp_path):
 def _check_report(report, max_spill: int = 0):
     assert report.cuda_source_bytes > 0 and report.registers is not None
     assert report.spill_bytes <= max_spill, report.lines()
+    assert report.instructions and report.spill_sites is not None, report.lines()   # disassembled
+    if report.spill_bytes == 0:
+        assert sum(report.spill_sites) == 0, report.lines()
     assert 0 < report.shared_bytes <= 227 * 1024, report.lines()
 
 
@@ -128,6 +131,7 @@ def test_cli_compile_report(capsys):
     assert main(["compile", "titans_linear", "--backend", "tilelang", "--target", "sm_90a", "--report"]) == 0
     out = capsys.readouterr().out
     assert "generated CUDA" in out and "registers/thread" in out and "spills: 0 bytes" in out
+    assert "spill instructions: 0 of " in out
 
 
 def test_cli_unknown_tilelang_target(capsys):

@@ -282,6 +282,9 @@ def test_aot_sm90_spills_stay_small(precision, fuse):
     cfg = TritonConfig(tile=16, num_warps=8, num_stages=1, precision=precision, kernel="tiled", fuse=fuse)
     report = aot.compile_report(tk.lower(tk.load_spec("titans_mlp2")), "sm_90", D=64, b=64, cfg=cfg)
     assert report.spill_bytes <= TILED_SM90_SPILL_LIMITS[precision, fuse], report.lines()
+    # where they sit: in the chunk loop (depth 1), at most one reload in the hidden-tile loops
+    # (measured: tf32 fused 1 of 3.8 thousand instructions, 0 otherwise)
+    assert report.spill_sites is not None and sum(report.spill_sites[2:]) <= 1, report.lines()
 
 
 @pytest.mark.parametrize("target", ["sm_90", "sm_80", "gfx942"])

@@ -65,7 +65,9 @@ if [[ "$step" == check ]]; then
 else
     # the generic kernel's grid was swept on an H100 before (benchmarks/results/gpu/); bench times
     # it at its tuned config. Rows are logged as they finish, so a timeout keeps what was measured.
-    run sweep 380 "$PY" benchmarks/gpu/sweep_configs.py --kernels tiled --tiles 16,32 --warps 8 --stages 1 \
+    # Tiles 16 and 64: 16 spills least (its 16-row products run as mma.sync), 64 runs every product
+    # as wgmma (with KBs of spills); 32 has both costs (ahead-of-time reports, docs/design.md).
+    run sweep 380 "$PY" benchmarks/gpu/sweep_configs.py --kernels tiled --tiles 16,64 --warps 8 --stages 1 \
         --precisions tf32,bf16 --fuse 1,0 --in-place 0,1 --out "$out"
     run autotune 180 "$PY" -m titans_kernels autotune --gpu auto --spec titans_mlp2 --shapes 64x64 \
         --dtype bfloat16

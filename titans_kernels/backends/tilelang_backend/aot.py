@@ -3,8 +3,8 @@
 `compile_report(ir, "sm_90a")` lowers the generated program to CUDA for the target (a dict
 target inside a `tvm.target.Target` context), compiles the CUDA source with nvcc
 (`-cubin -Xptxas -v`, TileLang's headers and CUTLASS on the include path) and reads back the
-source size, registers, spill bytes and shared memory (static from ptxas plus the dynamic
-shared memory the lowering planned).
+source size, registers, spill bytes, where the spill instructions sit by loop depth, and shared
+memory (static from ptxas plus the dynamic shared memory the lowering planned).
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from pathlib import Path
 from ...errors import BackendError, InputError
 from ...ir import MemoryIR
 from ..triton_backend.config import TritonConfig, check_shape
+from ..triton_backend.sass import SpillSites, cubin_spill_sites
 
 TARGETS = {"sm_80": "sm_80", "sm_90a": "sm_90a", "sm_90": "sm_90a"}
 
@@ -35,6 +36,8 @@ class TileLangReport:
     registers: int | None
     spill_bytes: int
     shared_bytes: int
+    instructions: int | None = None        # SASS instructions
+    spill_sites: list[int] | None = None   # spill stores/reloads by loop depth (triton_backend/sass.py)
 
     def lines(self) -> list[str]:
         c = self.config
@@ -43,6 +46,8 @@ class TileLangReport:
                 f"  generated CUDA: {self.cuda_source_bytes} bytes",
                 f"  registers/thread: {self.registers if self.registers is not None else 'n/a'}",
                 f"  spills: {self.spill_bytes} bytes",
+                *([f"  {SpillSites(self.instructions, self.spill_sites).line()}"]
+                  if self.spill_sites is not None and self.instructions is not None else []),
                 f"  shared memory: {self.shared_bytes} bytes"]
 
 
@@ -102,6 +107,7 @@ def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64,
                f"-I{root / 'src'}", f"-I{root / '3rdparty' / 'cutlass' / 'include'}", str(cu),
                "-o", str(Path(tmp) / "kernel.cubin")]
         proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
+        sites = cubin_spill_sites((Path(tmp) / "kernel.cubin").read_bytes()) if proc.returncode == 0 else None
     text = proc.stdout + proc.stderr
     if proc.returncode != 0:
         first = next((ln for ln in text.splitlines() if "error" in ln), text.strip().splitlines()[-1:])
@@ -114,4 +120,6 @@ def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64,
                           config=asdict(cfg), cuda_source_bytes=len(source.encode()),
                           registers=int(regs.group(1)) if regs else None,
                           spill_bytes=max(spills) if spills else 0,
-                          shared_bytes=(int(smem.group(1)) if smem else 0) + dyn)
+                          shared_bytes=(int(smem.group(1)) if smem else 0) + dyn,
+                          instructions=sites.instructions if sites else None,
+                          spill_sites=sites.by_depth if sites else None)

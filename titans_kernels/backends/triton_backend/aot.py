@@ -3,7 +3,7 @@
 `compile_report(ir, "sm_90")` compiles the forward kernel for the target with Triton
 (`triton.compile(ASTSource(...), target=GPUTarget(...))`) and reads the resources back:
 registers, spill bytes and shared memory from the bundled `ptxas -v` (NVIDIA) or the code-object
-metadata (AMD). Runs in a subprocess when Triton's interpreter is switched on in this process.
+metadata (AMD), and on NVIDIA targets where the spill instructions sit by loop depth (sass.py). Runs in a subprocess when Triton's interpreter is switched on in this process.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from pathlib import Path
 from ...errors import InputError
 from ...ir import MemoryIR
 from .config import TritonConfig, backward_config, default_config
+from .sass import SpillSites, cubin_spill_sites
 
 TARGETS = {"sm_80": ("cuda", 80, 32), "sm_90": ("cuda", 90, 32), "sm_90a": ("cuda", 90, 32),
            "sm_100": ("cuda", 100, 32), "gfx942": ("hip", "gfx942", 64)}
@@ -38,6 +39,8 @@ class KernelReport:
     spill_bytes: int
     shared_bytes: int
     binary_bytes: int
+    instructions: int | None = None        # SASS instructions (NVIDIA targets)
+    spill_sites: list[int] | None = None   # spill stores/reloads by loop depth (sass.py)
 
     def lines(self) -> list[str]:
         return [f"{self.kernel} for {self.target} (D={self.head_dim}, chunk={self.chunk}, {self.dtype}, "
@@ -47,8 +50,21 @@ class KernelReport:
                 f"{', in place' if self.kernel == 'tiled_forward' and self.config.get('in_place') else ''})",
                 f"  registers/thread: {self.registers if self.registers is not None else 'n/a'}",
                 f"  spills: {self.spill_bytes} bytes",
+                *([f"  {SpillSites(self.instructions, self.spill_sites).line(_loop_names(self.kernel))}"]
+                  if self.spill_sites is not None and self.instructions is not None else []),
                 f"  shared memory: {self.shared_bytes} bytes",
                 f"  binary: {self.binary_bytes} bytes"]
+
+
+def _loop_names(kernel: str) -> tuple[str, ...]:
+    """What the loops at depth 1, 2, ... of each kernel walk."""
+    if kernel.startswith("titans_bwd_"):
+        return ("checkpoint-group loop", "chunk loops")
+    if kernel.startswith("titans_fwd_"):
+        return ("chunk loop",)
+    if kernel in ("tiled_forward", "tiled_backward"):
+        return ("chunk loop", "hidden-tile loops")
+    return ()
 
 
 def check_target(target: str) -> None:
@@ -123,15 +139,19 @@ def _compile_in_process(ir: MemoryIR, target: str, D: int, b: int, dtype: str, c
     compiled = triton.compile(ASTSource(fn=kernel, signature=signature, constexprs=consts),
                               target=GPUTarget(backend, arch, warp),
                               options={"num_warps": cfg.num_warps, "num_stages": cfg.num_stages})
+    sites = None
     if backend == "cuda":
         regs, spills = _ptxas_resources(compiled.asm["ptx"], arch)
         binary = compiled.asm["cubin"]
+        sites = cubin_spill_sites(binary)
     else:
         regs, spills = _amd_resources(compiled.asm["amdgcn"])
         binary = compiled.asm["hsaco"]
     return KernelReport(spec=ir.name, target=target, kernel=kernel.__name__ if hasattr(kernel, "__name__") else "?",
                         head_dim=D, chunk=b, dtype=dtype, config=asdict(cfg), registers=regs, spill_bytes=spills,
-                        shared_bytes=int(compiled.metadata.shared), binary_bytes=len(binary))
+                        shared_bytes=int(compiled.metadata.shared), binary_bytes=len(binary),
+                        instructions=sites.instructions if sites else None,
+                        spill_sites=sites.by_depth if sites else None)
 
 
 def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64, dtype: str = "bfloat16",

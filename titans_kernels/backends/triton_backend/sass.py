@@ -1,0 +1,91 @@
+"""Where a compiled NVIDIA kernel's register spills sit, by loop depth.
+
+`ptxas -v` gives spill bytes, not where the spill instructions are. A reload once per
+checkpoint group and one in every iteration of a hot tile loop read alike there. Here the cubin
+is disassembled with the nvdisasm that Triton bundles. Loops are found as backward branches (a
+`BRA` to a label earlier in the code), and every local-memory store or load (`STL`, `LDL`: a
+spill or its reload) is counted at its loop depth: 0 outside every loop, 1 inside the outermost
+loop (the chunk loop of a forward kernel, the checkpoint-group loop of the generic backward),
+and so on.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+_LABEL = re.compile(r"^(\.L_x_\d+):")
+_INSTRUCTION = re.compile(r"^\s*/\*[0-9a-f]+\*/\s+(?:@!?U?P\w+\s+)?([A-Z][A-Z0-9_.]*)(.*)")
+_TARGET = re.compile(r"\(\s*(\.L_x_\d+)\s*\)")
+
+
+@dataclass(frozen=True)
+class SpillSites:
+    instructions: int        # SASS instructions in the kernel
+    by_depth: list[int]      # spill stores and reloads at loop depth 0, 1, 2, ...
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_depth)
+
+    def inside(self, depth: int) -> int:
+        """Spill instructions at loop depth `depth` or deeper."""
+        return sum(self.by_depth[depth:])
+
+    def line(self, loop_names: tuple[str, ...] = ()) -> str:
+        """One report line; loop_names[d - 1] names the loops at depth d where the kernel's
+        structure is known (else "loop depth d")."""
+        names = ("outside loops", *loop_names)
+        where = [f"{names[d] if d < len(names) else f'loop depth {d}'}: {n}"
+                 for d, n in enumerate(self.by_depth) if n]
+        return (f"spill instructions: {self.total} of {self.instructions:,}"
+                + (f" ({'; '.join(where)})" if where else ""))
+
+
+def spill_sites(sass: str) -> SpillSites:
+    """Count STL/LDL instructions of nvdisasm output by how many loops enclose them."""
+    opcodes: list[str] = []
+    labels: dict[str, int] = {}
+    back_edges: dict[str, int] = {}          # label -> index of its last backward branch
+    for text in sass.splitlines():
+        label = _LABEL.match(text)
+        if label:
+            labels[label.group(1)] = len(opcodes)
+            continue
+        ins = _INSTRUCTION.match(text)
+        if not ins:
+            continue
+        if ins.group(1).startswith("BRA"):
+            target = _TARGET.search(ins.group(2))
+            if target and target.group(1) in labels:
+                back_edges[target.group(1)] = len(opcodes)
+        opcodes.append(ins.group(1))
+    loops = [(labels[name], end) for name, end in back_edges.items()]
+    counts: list[int] = []
+    for k, op in enumerate(opcodes):
+        if op.startswith(("STL", "LDL")):
+            depth = sum(lo <= k <= hi for lo, hi in loops)
+            counts.extend([0] * (depth + 1 - len(counts)))
+            counts[depth] += 1
+    return SpillSites(instructions=len(opcodes), by_depth=counts)
+
+
+def _nvdisasm() -> Path:
+    import triton
+    return Path(triton.__file__).parent / "backends" / "nvidia" / "bin" / "nvdisasm"
+
+
+def cubin_spill_sites(cubin: bytes) -> SpillSites | None:
+    """Spill sites of a cubin, or None where the bundled nvdisasm is missing or fails."""
+    tool = _nvdisasm()
+    if not tool.exists():
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "k.cubin"
+        path.write_bytes(cubin)
+        proc = subprocess.run([str(tool), "-c", str(path)], capture_output=True, text=True)
+    if proc.returncode != 0 or not proc.stdout:
+        return None
+    return spill_sites(proc.stdout)
