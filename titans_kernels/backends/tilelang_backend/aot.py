@@ -19,7 +19,7 @@ from pathlib import Path
 from ...errors import BackendError, InputError
 from ...ir import MemoryIR
 from ..triton_backend.config import TritonConfig, check_shape
-from ..triton_backend.sass import SpillSites, cubin_spill_sites
+from ..triton_backend.sass import cubin_spill_sites, report_fields, report_lines
 
 TARGETS = {"sm_80": "sm_80", "sm_90a": "sm_90a", "sm_90": "sm_90a"}
 
@@ -46,8 +46,7 @@ class TileLangReport:
                 f"  generated CUDA: {self.cuda_source_bytes} bytes",
                 f"  registers/thread: {self.registers if self.registers is not None else 'n/a'}",
                 f"  spills: {self.spill_bytes} bytes",
-                *([f"  {SpillSites(self.instructions, self.spill_sites).line()}"]
-                  if self.spill_sites is not None and self.instructions is not None else []),
+                *report_lines(self.instructions, self.spill_sites),
                 f"  shared memory: {self.shared_bytes} bytes"]
 
 
@@ -121,5 +120,4 @@ def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64,
                           registers=int(regs.group(1)) if regs else None,
                           spill_bytes=max(spills) if spills else 0,
                           shared_bytes=(int(smem.group(1)) if smem else 0) + dyn,
-                          instructions=sites.instructions if sites else None,
-                          spill_sites=sites.by_depth if sites else None)
+                          **report_fields(sites))

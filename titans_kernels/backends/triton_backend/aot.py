@@ -3,7 +3,8 @@
 `compile_report(ir, "sm_90")` compiles the forward kernel for the target with Triton
 (`triton.compile(ASTSource(...), target=GPUTarget(...))`) and reads the resources back:
 registers, spill bytes and shared memory from the bundled `ptxas -v` (NVIDIA) or the code-object
-metadata (AMD), and on NVIDIA targets where the spill instructions sit by loop depth (sass.py). Runs in a subprocess when Triton's interpreter is switched on in this process.
+metadata (AMD), and on NVIDIA targets where the spill instructions sit by loop depth (sass.py).
+Runs in a subprocess when Triton's interpreter is switched on in this process.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from pathlib import Path
 from ...errors import InputError
 from ...ir import MemoryIR
 from .config import TritonConfig, backward_config, default_config
-from .sass import SpillSites, cubin_spill_sites
+from .sass import bundled_tool, cubin_spill_sites, report_fields, report_lines
 
 TARGETS = {"sm_80": ("cuda", 80, 32), "sm_90": ("cuda", 90, 32), "sm_90a": ("cuda", 90, 32),
            "sm_100": ("cuda", 100, 32), "gfx942": ("hip", "gfx942", 64)}
@@ -50,8 +51,7 @@ class KernelReport:
                 f"{', in place' if self.kernel == 'tiled_forward' and self.config.get('in_place') else ''})",
                 f"  registers/thread: {self.registers if self.registers is not None else 'n/a'}",
                 f"  spills: {self.spill_bytes} bytes",
-                *([f"  {SpillSites(self.instructions, self.spill_sites).line(_loop_names(self.kernel))}"]
-                  if self.spill_sites is not None and self.instructions is not None else []),
+                *report_lines(self.instructions, self.spill_sites, _loop_names(self.kernel)),
                 f"  shared memory: {self.shared_bytes} bytes",
                 f"  binary: {self.binary_bytes} bytes"]
 
@@ -72,18 +72,13 @@ def check_target(target: str) -> None:
         raise InputError(f"unknown target '{target}'; known: {', '.join(TARGETS)}")
 
 
-def _ptxas() -> Path:
-    import triton
-    return Path(triton.__file__).parent / "backends" / "nvidia" / "bin" / "ptxas"
-
-
 def _ptxas_resources(ptx: str, arch: int) -> tuple[int | None, int]:
     """(registers, spill bytes) from `ptxas -v`."""
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "k.ptx"
         src.write_text(ptx)
         sm = f"sm_{arch}a" if arch >= 90 else f"sm_{arch}"
-        proc = subprocess.run([str(_ptxas()), "-v", f"--gpu-name={sm}", str(src), "-o", str(Path(tmp) / "k.o")],
+        proc = subprocess.run([str(bundled_tool("ptxas")), "-v", f"--gpu-name={sm}", str(src), "-o", str(Path(tmp) / "k.o")],
                               capture_output=True, text=True)
     text = proc.stdout + proc.stderr
     regs = re.search(r"Used (\d+) registers", text)
@@ -150,8 +145,7 @@ def _compile_in_process(ir: MemoryIR, target: str, D: int, b: int, dtype: str, c
     return KernelReport(spec=ir.name, target=target, kernel=kernel.__name__ if hasattr(kernel, "__name__") else "?",
                         head_dim=D, chunk=b, dtype=dtype, config=asdict(cfg), registers=regs, spill_bytes=spills,
                         shared_bytes=int(compiled.metadata.shared), binary_bytes=len(binary),
-                        instructions=sites.instructions if sites else None,
-                        spill_sites=sites.by_depth if sites else None)
+                        **report_fields(sites))
 
 
 def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64, dtype: str = "bfloat16",

@@ -72,14 +72,15 @@ def spill_sites(sass: str) -> SpillSites:
     return SpillSites(instructions=len(opcodes), by_depth=counts)
 
 
-def _nvdisasm() -> Path:
+def bundled_tool(name: str) -> Path:
+    """Path of a CUDA tool that Triton ships with its NVIDIA backend (ptxas, nvdisasm)."""
     import triton
-    return Path(triton.__file__).parent / "backends" / "nvidia" / "bin" / "nvdisasm"
+    return Path(triton.__file__).parent / "backends" / "nvidia" / "bin" / name
 
 
 def cubin_spill_sites(cubin: bytes) -> SpillSites | None:
     """Spill sites of a cubin, or None where the bundled nvdisasm is missing or fails."""
-    tool = _nvdisasm()
+    tool = bundled_tool("nvdisasm")
     if not tool.exists():
         return None
     with tempfile.TemporaryDirectory() as tmp:
@@ -89,3 +90,17 @@ def cubin_spill_sites(cubin: bytes) -> SpillSites | None:
     if proc.returncode != 0 or not proc.stdout:
         return None
     return spill_sites(proc.stdout)
+
+
+def report_fields(sites: SpillSites | None) -> dict:
+    """A kernel report's `instructions` and `spill_sites` (None where not disassembled)."""
+    return {"instructions": sites.instructions if sites else None,
+            "spill_sites": sites.by_depth if sites else None}
+
+
+def report_lines(instructions: int | None, by_depth: list[int] | None,
+                 loop_names: tuple[str, ...] = ()) -> list[str]:
+    """A kernel report's spill-placement line, or none where the kernel was not disassembled."""
+    if instructions is None or by_depth is None:
+        return []
+    return [f"  {SpillSites(instructions, by_depth).line(loop_names)}"]
