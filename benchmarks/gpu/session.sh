@@ -2,8 +2,10 @@
 # The GPU measurements of benchmarks/gpu/README.md as two steps, each returning within 10 minutes
 # (every command has a time limit), with every log and JSON written to OUTDIR.
 #
-#   benchmarks/gpu/session.sh check OUTDIR   # bench_gpu (every backend at the issue shape, each
-#                                              checked against torch there), then the GPU tests
+#   benchmarks/gpu/session.sh check OUTDIR   # probe (ceilings, L2 read-modify-write rate, the
+#                                              one-pass prototype), bench_gpu (every backend at the
+#                                              issue shape, each checked against torch there), then
+#                                              the GPU tests
 #   benchmarks/gpu/session.sh tune OUTDIR    # config sweep, then the measured tuner for titans_mlp2
 #                                              (its record lands in OUTDIR/tuning)
 #
@@ -57,11 +59,12 @@ run() {  # run NAME TIMEOUT_S CMD...: the command's output to OUTDIR/NAME-STAMP.
 }
 
 if [[ "$step" == check ]]; then
-    # the measurement first: a session's device time may end before the second command does
-    run bench 270 "$PY" benchmarks/gpu/bench_gpu.py --skip "torch.compile(torch)" --out "$out"
+    # the most decisive measurement first: a session's device time may end before the last one
+    run probe 200 "$PY" benchmarks/gpu/probe.py --out "$out"
+    run bench 190 "$PY" benchmarks/gpu/bench_gpu.py --skip "torch.compile(torch)" --out "$out"
     # compiling the kernels takes most of the tests' time: spread it over the machine's cores
     xdist=$("$PY" -c "import importlib.util as u; print('-n 8' if u.find_spec('xdist') else '')")
-    run gpu-tests 300 "$PY" -m pytest -m gpu tests/test_gpu.py -q -p no:cacheprovider $xdist
+    run gpu-tests 170 "$PY" -m pytest -m gpu tests/test_gpu.py -q -p no:cacheprovider $xdist
 else
     # the generic kernel's grid was swept on an H100 before (benchmarks/results/gpu/); bench times
     # it at its tuned config. Rows are logged as they finish, so a timeout keeps what was measured.

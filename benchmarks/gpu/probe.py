@@ -1,0 +1,150 @@
+"""The first questions of a GPU session, most decisive first (run on a machine with a CUDA GPU).
+
+    python benchmarks/gpu/probe.py [--out DIR] [--batch 8 --heads 16 --seq 8192]
+
+1. ceilings: device-to-device copy (bytes read + written), dense bf16 and tf32 matmul rates;
+2. the L2 read-modify-write rate: P programs each sweeping its own state in place, tile by tile
+   (64 x 64 float32), once per chunk for 128 chunks; 32 MB in all (the one-pass design's state
+   at B*H = 128) against 64 MB (a double buffer) and 256 MB (HBM);
+3. the one-pass forward prototype (titans_kernels/backends/triton_backend/onepass.py) at the
+   issue shape: error of out and of the end state against the torch backend on the same GPU,
+   every output element written, then median times per launch config, as a fraction of the
+   forward's tensor-core floor; the best config again at B=1 (B*H = 16, the inference case).
+Each result is printed and written to OUT/probe-<device>-<date>.json as soon as it is measured.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import torch
+import triton
+import triton.language as tl
+
+from gpu_case import cuda_case
+
+from autotune.measured import cuda_median_seconds
+from titans_kernels.backends.triton_backend.onepass import onepass_call
+from titans_kernels.testing import rel_error
+
+# (precision of the read and update products, of the key path, warps, hidden tile)
+CONFIGS = [("bf16", "tf32", 8, 64), ("bf16", "bf16", 8, 64), ("bf16", "tf32", 4, 64), ("bf16", "tf32", 8, 32),
+           ("tf32", "tf32", 8, 64)]
+
+
+@triton.jit
+def _rmw(st_ptr, n_chunks, SN: tl.constexpr, TILE: tl.constexpr):
+    """Each program sweeps its SN floats in place, TILE x TILE at a time, n_chunks times."""
+    base = st_ptr + tl.program_id(0).to(tl.int64) * SN
+    offs = tl.arange(0, TILE)[:, None] * TILE + tl.arange(0, TILE)[None, :]
+    for _ in range(n_chunks):
+        for o in range(0, SN, TILE * TILE):
+            x = tl.load(base + o + offs)
+            tl.store(base + o + offs, x * 0.999 + 0.001)
+
+
+def l2_rmw(programs: int, state_bytes: int, n_chunks: int = 128, warps: int = 8) -> dict:
+    sn = state_bytes // 4
+    st = torch.randn(programs, sn, device="cuda")
+    run = lambda: _rmw[(programs,)](st, n_chunks, SN=sn, TILE=64, num_warps=warps)  # noqa: E731
+    s = cuda_median_seconds(run, reps=5, warmup=1)
+    moved = 2 * state_bytes * programs * n_chunks
+    return dict(programs=programs, state_kb=state_bytes // 1024, total_mb=state_bytes * programs / 2**20,
+                seconds=s, tb_per_s=moved / s / 1e12, us_per_sweep=s / n_chunks * 1e6)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--spec", default="titans_mlp2")
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--heads", type=int, default=16)
+    p.add_argument("--seq", type=int, default=8192)
+    p.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "results" / "gpu"))
+    args = p.parse_args()
+    if not torch.cuda.is_available():
+        print("no CUDA GPU here: this script needs one")
+        return 0
+    dev = torch.cuda.get_device_name()
+    res = {"device": dev, "torch": torch.__version__, "triton": triton.__version__,
+           "python": platform.python_version(), "date": time.strftime("%Y-%m-%d"), "spec": args.spec}
+    path = Path(args.out) / f"probe-{dev.replace(' ', '_')}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def save(key, value):
+        res[key] = value
+        print(key, json.dumps(value), flush=True)
+        path.write_text(json.dumps(res, indent=2))
+
+    # 1. ceilings
+    n = 8192
+    a, b = torch.randn(n, n, device="cuda", dtype=torch.bfloat16), torch.randn(n, n, device="cuda", dtype=torch.bfloat16)
+    bf16 = 2 * n ** 3 / cuda_median_seconds(lambda: a @ b, reps=10, warmup=3)
+    a, b = a.float(), b.float()
+    torch.backends.cuda.matmul.allow_tf32 = True
+    tf32 = 2 * n ** 3 / cuda_median_seconds(lambda: a @ b, reps=10, warmup=3)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    src = torch.empty(2 << 28, device="cuda").uniform_()
+    dst = torch.empty_like(src)
+    copy = 2 * src.numel() * 4 / cuda_median_seconds(lambda: dst.copy_(src), reps=10, warmup=2)
+    del a, b, src, dst
+    save("ceilings", dict(bf16_tflops=bf16 / 1e12, tf32_tflops=tf32 / 1e12, copy_tb_per_s=copy / 1e12))
+
+    # 2. L2 read-modify-write
+    save("l2_rmw", [l2_rmw(P, kb * 1024) for P, kb in ((128, 256), (128, 512), (128, 2048), (16, 256))])
+
+    # 3. the one-pass prototype
+    B, H, T, D, c = args.batch, args.heads, args.seq, 64, 64
+    ref_rule, inputs, state = cuda_case(args.spec, B, H, T, D, c, torch.bfloat16)
+    ir = ref_rule.ir
+    flops = 2 * ir.macs_per_chunk(D, c) * B * H * (T / c)
+    floor_s = flops / bf16
+    with torch.no_grad():
+        ref_out, ref_state = ref_rule(*inputs.args(), state=state, chunk_size=c)
+        torch_s = cuda_median_seconds(lambda: ref_rule(*inputs.args(), state=state, chunk_size=c), reps=3, warmup=1)
+    save("shape", dict(B=B, H=H, T=T, D=D, chunk=c, dtype="bfloat16", forward_gflop=flops / 1e9,
+                       forward_floor_s=floor_s, torch_forward_s=torch_s))
+    rows = []
+    for prec, kprec, warps, hb in CONFIGS:
+        cfg = dict(precision=prec, key_precision=kprec, num_warps=warps, hb=hb)
+        row = dict(cfg)
+        try:
+            out, end = onepass_call(ir, *inputs.args(), state, chunk_size=c, **cfg)
+            row["all_written"] = bool(torch.isfinite(out).all())
+            row["rel_error_out"] = rel_error(out, ref_out)
+            row["rel_error_state"] = max(rel_error(x, y) for x, y in zip(end.tensors(), ref_state.tensors()))
+            s = cuda_median_seconds(lambda: onepass_call(ir, *inputs.args(), state, chunk_size=c, **cfg),
+                                    reps=10, warmup=1)
+            row.update(forward_s=s, fraction_of_floor=floor_s / s, speedup_vs_torch=torch_s / s,
+                       us_per_chunk=s / (T / c) * 1e6)
+        except Exception as exc:  # noqa: BLE001
+            row["error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+        rows.append(row)
+        save("onepass", rows)
+    timed = [r for r in rows if "forward_s" in r]
+    if timed:
+        best = min(timed, key=lambda r: r["forward_s"])
+        cfg = {k: best[k] for k in ("precision", "key_precision", "num_warps", "hb")}
+        _, inp1, st1 = cuda_case(args.spec, 1, H, T, D, c, torch.bfloat16)
+        s = cuda_median_seconds(lambda: onepass_call(ir, *inp1.args(), st1, chunk_size=c, **cfg), reps=10, warmup=1)
+        f1 = 2 * ir.macs_per_chunk(D, c) * H * (T / c)
+        save("onepass_bh16", dict(cfg, B=1, H=H, forward_s=s, fraction_of_floor=f1 / bf16 / s,
+                                  us_per_chunk=s / (T / c) * 1e6))
+
+    print(f"\nwrote {path}")
+    print(f"ceilings: bf16 {bf16 / 1e12:.0f} TFLOP/s, tf32 {tf32 / 1e12:.0f}, copy {copy / 1e12:.2f} TB/s")
+    for r in res["l2_rmw"]:
+        print(f"rmw {r['programs']:4d} x {r['state_kb']:5d} KB: {r['tb_per_s']:.2f} TB/s, {r['us_per_sweep']:.2f} us/sweep")
+    print(f"torch forward {torch_s * 1e3:.2f} ms; floor {floor_s * 1e3:.3f} ms")
+    for r in rows:
+        tail = (f"{r['forward_s'] * 1e3:.2f} ms, {100 * r['fraction_of_floor']:.1f}% of floor, "
+                f"err {r['rel_error_out']:.1e}/{r['rel_error_state']:.1e}" if "forward_s" in r else r.get("error"))
+        print(f"onepass {r['precision']}/{r['key_precision']} w{r['num_warps']} hb{r['hb']}: {tail}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""One-pass forward for depth-2 memories: one sweep over the hidden tiles per chunk.
+
+A prototype of the next kernel generation (docs/design.md, "One pass per chunk"), for depth-2
+rules with the l2 or Huber loss, read after the update, no residual, anchor or normalized step.
+One program per (batch, head) row. The state [W0 (HID, D) | S0 | W1 (D, HID) | S1], float32,
+is updated in place in global memory (L2), one tile of HB hidden units at a time.
+
+Tokens are the row (M) side of every product: each product is (BC x 64) @ (64 x HB) or, for the
+update, (HB x BC) @ (BC x D), so at BC = HB = D = 64 every product has 64 rows (a warpgroup
+product on sm_90).
+
+Chunk i needs its loss gradient G1 = loss'(f(K_i; W_s) - V_i) before its first tile, and G1
+needs a full sweep over the tiles. The sweep of chunk i produces it for chunk i + 1 instead: once
+tile h of the end-of-chunk state is computed (still in registers), Z1 += act(K_{i+1} W0_h'^T)
+W1_h'^T. Only chunk 0 pays a separate key sweep. Per tile and chunk, 13 products of
+(64 x 64 x 64) and 3 activations of (BC x HB):
+
+    Z0 = K U0^T, X1 = act(Z0), G0 = (G1 U1) * act'(Z0)                    key path at W_s
+    Zq0 = a (Q U0^T) + m (Q S0^T) - (C * Q K^T) G0,  Xq1 = act(Zq0)          read, layer 0
+    ZQ1 += a (Xq1 U1^T) + m (Xq1 S1^T);  QX += Xq1 X1^T                      read, layer 1
+    U0' = a_e U0 + m_e S0 - G0^T (c K),   S0' = p_e S0 - G0^T (w K)           update
+    U1'^T = a_e U1^T + m_e S1^T - X1^T (c G1),  S1'^T = p_e S1^T - X1^T (w G1)
+    Z1_next += act(K_{i+1} U0'^T) U1'^T                                      look-ahead
+
+and, once per chunk, out = ZQ1 - (C * QX) G1 and G1_next = loss'(Z1_next - V_{i+1}).
+Each state tile is loaded once and stored once per chunk (4 tiles with momentum).
+"""
+from __future__ import annotations
+
+import torch
+import triton
+import triton.language as tl
+from torch import Tensor
+
+from ...ir import ReadMode
+from ..state import MemoryState
+from .device import act_d1, act_fn
+from .tiled import INTERPRETING, _chunk_coeffs, _mm
+
+
+@triton.jit
+def _rows(base, h0, D: tl.constexpr, HB: tl.constexpr):
+    """Pointers to rows [h0, h0 + HB) of a layer-0 matrix (HID, D): (HB, D)."""
+    return base + h0 * D + tl.arange(0, HB)[:, None] * D + tl.arange(0, D)[None, :]
+
+
+@triton.jit
+def _cols_t(base, h0, HID: tl.constexpr, D: tl.constexpr, HB: tl.constexpr):
+    """Pointers to the transpose (HB, D) of columns [h0, h0 + HB) of a layer-1 matrix (D, HID)."""
+    return base + h0 + tl.arange(0, HB)[:, None] + tl.arange(0, D)[None, :] * HID
+
+
+@triton.jit
+def _tokens(base, t0, rows, D: tl.constexpr, BC: tl.constexpr):
+    """Tokens [t0, t0 + BC) of a (T, D) matrix as float32 (BC, D); rows past `rows` read 0."""
+    tok = tl.arange(0, BC)
+    ptr = base + (t0 + tok)[:, None] * D + tl.arange(0, D)[None, :]
+    return tl.load(ptr, mask=(tok < rows)[:, None], other=0.0).to(tl.float32)
+
+
+@triton.jit
+def _operand(x, PREC: tl.constexpr):
+    """x as the operand type of PREC's products: a bfloat16 copy for "bf16" (outside the
+    interpreter, whose bfloat16 products _mm emulates in float32), else x."""
+    if PREC == "bf16" and not INTERPRETING:
+        out = x.to(tl.bfloat16)
+    else:
+        out = x
+    return out
+
+
+@triton.jit
+def _loss_grad(R, delta, LOSS: tl.constexpr):
+    if LOSS == 1:
+        return tl.minimum(tl.maximum(R, -delta), delta)
+    return R
+
+
+@triton.jit
+def onepass_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, T, n_chunks, delta,
+                    D: tl.constexpr, HID: tl.constexpr, BC: tl.constexpr, HB: tl.constexpr,
+                    SN: tl.constexpr, ACT: tl.constexpr, LOSS: tl.constexpr, HAS_M: tl.constexpr,
+                    HAS_D: tl.constexpr, PREC: tl.constexpr, KPREC: tl.constexpr):
+    """q/k/v/out: (n, T, D); gates (n, T); st: (n, SN) state, updated in place. PREC: the read's
+    and update's products; KPREC: the key path's and look-ahead's (the loss gradient is a small
+    difference of two larger terms)."""
+    row = tl.program_id(0)
+    io = row.to(tl.int64) * T * D
+    g_base = row.to(tl.int64) * T
+    st = st_ptr + row.to(tl.int64) * SN
+    O_S0: tl.constexpr = HID * D if HAS_M else 0
+    O_W1: tl.constexpr = O_S0 + HID * D
+    O_S1: tl.constexpr = O_W1 + HID * D if HAS_M else O_W1
+
+    # chunk 0's key path: the only separate sweep
+    rows = tl.minimum(T, BC)
+    K = _tokens(k_ptr + io, 0, rows, D, BC)
+    Z1 = tl.zeros((BC, D), tl.float32)
+    for h0 in range(0, HID, HB):
+        U0 = tl.load(_rows(st, h0, D, HB))
+        U1T = tl.load(_cols_t(st + O_W1, h0, HID, D, HB))
+        Z1 += _mm(act_fn(_mm(K, tl.trans(U0), KPREC), ACT), U1T, KPREC)
+    G1 = _loss_grad(Z1 - _tokens(v_ptr + io, 0, rows, D, BC), delta, LOSS)
+
+    for i in range(n_chunks):
+        t0 = i * BC
+        rows = tl.minimum(T - t0, BC)
+        Q = _tokens(q_ptr + io, t0, rows, D, BC)
+        th, a, a_e, LBT, pv, Pe, w, LPT, m, m_e, p_e, FT, CT, c = _chunk_coeffs(
+            th_ptr, et_ptr, al_ptr, g_base, t0, rows, BC, HAS_M, HAS_D, "ieee")
+        C = tl.trans(CT)
+        CQK = _operand(C * _mm(Q, tl.trans(K), KPREC), PREC)
+        Q = _operand(Q, PREC)
+        # the next chunk's keys (zeros past the end: its look-ahead is then unused)
+        t1 = t0 + BC
+        rows1 = tl.maximum(tl.minimum(T - t1, BC), 0)
+        K1 = _tokens(k_ptr + io, t1, rows1, D, BC)
+
+        ZQ1 = tl.zeros((BC, D), tl.float32)
+        QX = tl.zeros((BC, BC), tl.float32)
+        Z1 = tl.zeros((BC, D), tl.float32)
+        for h0 in range(0, HID, HB):
+            U0 = tl.load(_rows(st, h0, D, HB))
+            U1T = tl.load(_cols_t(st + O_W1, h0, HID, D, HB))
+            Z0 = _mm(K, tl.trans(U0), KPREC)
+            X1 = act_fn(Z0, ACT)
+            G0 = _mm(G1, tl.trans(U1T), KPREC) * act_d1(Z0, ACT)
+            Zq0 = _mm(Q, tl.trans(U0), PREC)
+            if HAS_D:
+                Zq0 = Zq0 * a[:, None]
+            if HAS_M:
+                S0 = tl.load(_rows(st + O_S0, h0, D, HB))
+                Zq0 += _mm(Q, tl.trans(S0), PREC) * m[:, None]
+            Zq0 -= _mm(CQK, G0, PREC)
+            Xq1 = act_fn(Zq0, ACT)
+            Zr = _mm(Xq1, U1T, PREC)
+            if HAS_D:
+                Zr = Zr * a[:, None]
+            ZQ1 += Zr
+            if HAS_M:
+                S1T = tl.load(_cols_t(st + O_S1, h0, HID, D, HB))
+                ZQ1 += _mm(Xq1, S1T, PREC) * m[:, None]
+            QX += _mm(Xq1, tl.trans(X1), PREC)
+            G0T = tl.trans(G0)
+            X1T = tl.trans(X1)
+            tl.debug_barrier()   # every thread's loads of this tile precede any store over it
+            # each new tile is stored as soon as it is computed, and the look-ahead consumes it,
+            # so that few tiles are live at once (registers); token-side update operands are
+            # scaled here rather than held across the loop
+            nU0 = a_e * U0 - _mm(G0T, _operand(K * c[:, None], PREC), PREC)
+            if HAS_M:
+                nU0 += m_e * S0
+                tl.store(_rows(st + O_S0, h0, D, HB), p_e * S0 - _mm(G0T, _operand(K * w[:, None], PREC), PREC))
+            tl.store(_rows(st, h0, D, HB), nU0)
+            Xn1 = act_fn(_mm(K1, tl.trans(nU0), KPREC), ACT)
+            nU1T = a_e * U1T - _mm(X1T, _operand(G1 * c[:, None], PREC), PREC)
+            if HAS_M:
+                nU1T += m_e * S1T
+                tl.store(_cols_t(st + O_S1, h0, HID, D, HB),
+                         p_e * S1T - _mm(X1T, _operand(G1 * w[:, None], PREC), PREC))
+            tl.store(_cols_t(st + O_W1, h0, HID, D, HB), nU1T)
+            Z1 += _mm(Xn1, nU1T, KPREC)
+        ZQ1 -= _mm(C * QX, G1, PREC)
+        tok = tl.arange(0, BC)
+        optr = out_ptr + io + (t0 + tok)[:, None] * D + tl.arange(0, D)[None, :]
+        tl.store(optr, ZQ1.to(out_ptr.dtype.element_ty), mask=(tok < rows)[:, None])
+        G1 = _loss_grad(Z1 - _tokens(v_ptr + io, t1, rows1, D, BC), delta, LOSS)
+        K = K1
+        tl.debug_barrier()   # this chunk's stores precede the next chunk's loads
+
+
+ACTIVATIONS = {"silu": 0, "gelu": 1, "relu": 2, "identity": 3}
+LOSSES = {"l2": 0, "huber": 1}
+
+
+def onepass_supported(ir) -> str | None:
+    """None if the one-pass prototype covers `ir`, else the field it does not cover."""
+    if ir.depth != 2:
+        return f"depth {ir.depth} (depth 2 only)"
+    checks = {"residual": ir.residual, "anchor (decay_to: init)": ir.decay_to_init,
+              "normalized step": ir.normalized_step, "read at chunk start": ir.read is ReadMode.CHUNK_START}
+    for name, bad in checks.items():
+        if bad:
+            return name
+    if ir.loss not in LOSSES or ir.activation not in ACTIVATIONS:
+        return f"loss {ir.loss!r} / activation {ir.activation!r}"
+    return None
+
+
+def onepass_call(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tensor | None,
+                 decay: Tensor | None, state: MemoryState, chunk_size: int = 64, hb: int = 64,
+                 num_warps: int = 8, precision: str = "bf16", key_precision: str = "tf32",
+                 delta: float | None = None) -> tuple[Tensor, MemoryState]:
+    """Forward of a depth-2 rule: (out (B, H, T, D), end state). Gates (B, H, T) per token."""
+    B, H, T, D = q.shape
+    delta = ir.huber_delta if delta is None else delta
+    n = B * H
+    W0, W1 = state.weights
+    HID = W0.shape[-2]
+    parts = [W0, state.momentum[0], W1, state.momentum[1]] if momentum is not None else [W0, W1]
+    st = torch.cat([p.reshape(n, -1).float() for p in parts], 1).contiguous()
+    out = torch.empty_like(q)
+    gate = lambda g: g.reshape(n, T).contiguous() if g is not None else lr.reshape(n, T)  # noqa: E731
+    onepass_forward[(n,)](
+        q.reshape(n, T, D).contiguous(), k.reshape(n, T, D).contiguous(), v.reshape(n, T, D).contiguous(),
+        gate(lr), gate(momentum), gate(decay), out, st, T, triton.cdiv(T, chunk_size), delta,
+        D=D, HID=HID, BC=chunk_size, HB=hb, SN=st.shape[1], ACT=ACTIVATIONS[ir.activation],
+        LOSS=LOSSES[ir.loss], HAS_M=momentum is not None, HAS_D=decay is not None, PREC=precision,
+        KPREC=key_precision, num_warps=num_warps, num_stages=1)
+    sizes = [p[0, 0].numel() for p in parts]
+    pieces = [x.reshape(p.shape) for x, p in zip(st.split(sizes, 1), parts)]
+    if momentum is not None:
+        return out, MemoryState([pieces[0], pieces[2]], [pieces[1], pieces[3]])
+    return out, MemoryState(pieces)
