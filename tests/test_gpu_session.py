@@ -40,7 +40,7 @@ def _seconds(fn, reps=1, warmup=0):
 def test_bad_arguments_print_the_usage(tmp_path):
     for args in ([], ["measure", str(tmp_path)], ["check"]):
         proc = _session(*args, tmp=tmp_path)
-        assert proc.returncode == 2 and proc.stderr.strip() == "usage: benchmarks/gpu/session.sh check|tune OUTDIR"
+        assert proc.returncode == 2 and proc.stderr.strip() == "usage: benchmarks/gpu/session.sh check|tune|diagnose OUTDIR"
 
 
 def test_without_a_gpu_it_stops_with_one_line(tmp_path):
@@ -115,3 +115,31 @@ def test_bench_times_every_backend_on_cpu_stand_ins(tmp_path, monkeypatch):
     for name, entry in timed.items():
         assert "error" not in entry and entry["rel_error_vs_torch"] < 1e-4, (name, entry)
         assert entry["forward_s"] > 0 and entry["forward_backward_s"] > 0, (name, entry)
+
+
+def test_probe_checks_and_times_onepass_on_cpu_stand_ins(tmp_path, monkeypatch):
+    """probe.py's one-pass part end to end with the GPU calls replaced by CPU stand-ins (the
+    interpreter runs the kernel): every config checked against the torch backend, every output
+    element written, timed, and the JSON and the closing table written."""
+    import importlib
+    import json
+
+    import torch
+
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    probe = importlib.import_module("probe")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda: "cpu stand-in")
+    monkeypatch.setattr(probe, "cuda_case", _cpu_case)
+    monkeypatch.setattr(probe, "cuda_median_seconds", _seconds)
+    monkeypatch.setattr("sys.argv", ["probe.py", "--batch", "1", "--heads", "1", "--seq", "100", "--parts", "onepass",
+                                     "--config", "ieee/ieee,4,64", "--config", "ieee/ieee,4,32,tma,reload",
+                                     "--out", str(tmp_path)])
+    assert probe.main() == 0
+    (path,) = tmp_path.glob("probe-cpu_stand-in-*.json")
+    rows = json.loads(path.read_text())["onepass"]
+    assert [(r["hb"], r["tma"], r["reload"]) for r in rows] == [(64, False, False), (32, True, True)]
+    for r in rows:
+        assert "error" not in r and r["all_written"], r
+        # out is bfloat16 (its rounding, about 4e-3); the float32 end state is exact to float32
+        assert r["rel_error_out"] < 1e-2 and r["rel_error_state"] < 1e-5 and r["forward_s"] > 0, r

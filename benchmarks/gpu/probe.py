@@ -31,9 +31,17 @@ from autotune.measured import cuda_median_seconds
 from titans_kernels.backends.triton_backend.onepass import onepass_call
 from titans_kernels.testing import rel_error
 
-# (precision of the read and update products, of the key path, warps, hidden tile)
-CONFIGS = [("bf16", "tf32", 8, 64), ("bf16", "bf16", 8, 64), ("bf16", "tf32", 4, 64), ("bf16", "tf32", 8, 32),
-           ("tf32", "tf32", 8, 64)]
+# precision of the read and update products / of the key path, warps, hidden tile, [tma]
+CONFIGS = ["bf16/tf32,8,64", "bf16/bf16,8,64", "bf16/tf32,4,64", "bf16/tf32,8,32", "tf32/tf32,8,64"]
+PARTS = ("ceilings", "rmw", "onepass", "bh16")
+
+
+def parse_config(text: str) -> dict:
+    """"bf16/tf32,8,64[,tma][,reload]" -> onepass_call's keyword arguments."""
+    precs, warps, hb, *flags = text.split(",")
+    prec, kprec = precs.split("/")
+    return dict(precision=prec, key_precision=kprec, num_warps=int(warps), hb=int(hb), tma="tma" in flags,
+                reload="reload" in flags)
 
 
 @triton.jit
@@ -64,7 +72,13 @@ def main() -> int:
     p.add_argument("--heads", type=int, default=16)
     p.add_argument("--seq", type=int, default=8192)
     p.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "results" / "gpu"))
+    p.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}")
+    p.add_argument("--config", action="append", help="onepass config, e.g. bf16/tf32,8,64[,tma][,reload] "
+                   "(repeatable; default: a fixed list)")
+    p.add_argument("--reps", type=int, default=10, help="timed calls per onepass config (0: check only)")
     args = p.parse_args()
+    parts = set(args.parts.split(","))
+    configs = [parse_config(c) for c in (args.config or CONFIGS)]
     if not torch.cuda.is_available():
         print("no CUDA GPU here: this script needs one")
         return 0
@@ -79,7 +93,20 @@ def main() -> int:
         print(key, json.dumps(value), flush=True)
         path.write_text(json.dumps(res, indent=2))
 
-    # 1. ceilings
+    bf16 = 783e12   # measured on an H200 (benchmarks/results/gpu/h200-20261204), unless measured here
+    if "ceilings" in parts:
+        bf16 = ceilings(save)
+    if "rmw" in parts:
+        save("l2_rmw", [l2_rmw(P, kb * 1024) for P, kb in ((128, 256), (128, 512), (128, 2048), (16, 256))])
+    if "onepass" in parts:
+        onepass_rows(args, configs, bf16, save, "bh16" in parts)
+    print(f"\nwrote {path}")
+    summary(res)
+    return 0
+
+
+def ceilings(save) -> float:
+    """Dense bf16 and tf32 matmul rates and copy bandwidth; returns the bf16 rate (FLOP/s)."""
     n = 8192
     a, b = torch.randn(n, n, device="cuda", dtype=torch.bfloat16), torch.randn(n, n, device="cuda", dtype=torch.bfloat16)
     bf16 = 2 * n ** 3 / cuda_median_seconds(lambda: a @ b, reps=10, warmup=3)
@@ -92,11 +119,11 @@ def main() -> int:
     copy = 2 * src.numel() * 4 / cuda_median_seconds(lambda: dst.copy_(src), reps=10, warmup=2)
     del a, b, src, dst
     save("ceilings", dict(bf16_tflops=bf16 / 1e12, tf32_tflops=tf32 / 1e12, copy_tb_per_s=copy / 1e12))
+    return bf16
 
-    # 2. L2 read-modify-write
-    save("l2_rmw", [l2_rmw(P, kb * 1024) for P, kb in ((128, 256), (128, 512), (128, 2048), (16, 256))])
 
-    # 3. the one-pass prototype
+def onepass_rows(args, configs, bf16, save, bh16: bool) -> None:
+    """Error against the torch backend and median time of each config at the issue shape."""
     B, H, T, D, c = args.batch, args.heads, args.seq, 64, 64
     ref_rule, inputs, state = cuda_case(args.spec, B, H, T, D, c, torch.bfloat16)
     ir = ref_rule.ir
@@ -108,16 +135,19 @@ def main() -> int:
     save("shape", dict(B=B, H=H, T=T, D=D, chunk=c, dtype="bfloat16", forward_gflop=flops / 1e9,
                        forward_floor_s=floor_s, torch_forward_s=torch_s))
     rows = []
-    for prec, kprec, warps, hb in CONFIGS:
-        cfg = dict(precision=prec, key_precision=kprec, num_warps=warps, hb=hb)
+    for cfg in configs:
         row = dict(cfg)
         try:
             out, end = onepass_call(ir, *inputs.args(), state, chunk_size=c, **cfg)
             row["all_written"] = bool(torch.isfinite(out).all())
             row["rel_error_out"] = rel_error(out, ref_out)
             row["rel_error_state"] = max(rel_error(x, y) for x, y in zip(end.tensors(), ref_state.tensors()))
+            if args.reps == 0:
+                rows.append(row)
+                save("onepass", rows)
+                continue
             s = cuda_median_seconds(lambda: onepass_call(ir, *inputs.args(), state, chunk_size=c, **cfg),
-                                    reps=10, warmup=1)
+                                    reps=args.reps, warmup=1)
             row.update(forward_s=s, fraction_of_floor=floor_s / s, speedup_vs_torch=torch_s / s,
                        us_per_chunk=s / (T / c) * 1e6)
         except Exception as exc:  # noqa: BLE001
@@ -125,25 +155,35 @@ def main() -> int:
         rows.append(row)
         save("onepass", rows)
     timed = [r for r in rows if "forward_s" in r]
-    if timed:
+    if timed and bh16:
         best = min(timed, key=lambda r: r["forward_s"])
-        cfg = {k: best[k] for k in ("precision", "key_precision", "num_warps", "hb")}
+        cfg = {k: best[k] for k in configs[0]}
         _, inp1, st1 = cuda_case(args.spec, 1, H, T, D, c, torch.bfloat16)
         s = cuda_median_seconds(lambda: onepass_call(ir, *inp1.args(), st1, chunk_size=c, **cfg), reps=10, warmup=1)
         f1 = 2 * ir.macs_per_chunk(D, c) * H * (T / c)
         save("onepass_bh16", dict(cfg, B=1, H=H, forward_s=s, fraction_of_floor=f1 / bf16 / s,
                                   us_per_chunk=s / (T / c) * 1e6))
 
-    print(f"\nwrote {path}")
-    print(f"ceilings: bf16 {bf16 / 1e12:.0f} TFLOP/s, tf32 {tf32 / 1e12:.0f}, copy {copy / 1e12:.2f} TB/s")
-    for r in res["l2_rmw"]:
+
+def summary(res: dict) -> None:
+    """The short table printed last."""
+    if "ceilings" in res:
+        c = res["ceilings"]
+        print(f"ceilings: bf16 {c['bf16_tflops']:.0f} TFLOP/s, tf32 {c['tf32_tflops']:.0f}, copy {c['copy_tb_per_s']:.2f} TB/s")
+    for r in res.get("l2_rmw", []):
         print(f"rmw {r['programs']:4d} x {r['state_kb']:5d} KB: {r['tb_per_s']:.2f} TB/s, {r['us_per_sweep']:.2f} us/sweep")
-    print(f"torch forward {torch_s * 1e3:.2f} ms; floor {floor_s * 1e3:.3f} ms")
-    for r in rows:
-        tail = (f"{r['forward_s'] * 1e3:.2f} ms, {100 * r['fraction_of_floor']:.1f}% of floor, "
-                f"err {r['rel_error_out']:.1e}/{r['rel_error_state']:.1e}" if "forward_s" in r else r.get("error"))
-        print(f"onepass {r['precision']}/{r['key_precision']} w{r['num_warps']} hb{r['hb']}: {tail}")
-    return 0
+    if "shape" in res:
+        sh = res["shape"]
+        print(f"torch forward {sh['torch_forward_s'] * 1e3:.2f} ms; floor {sh['forward_floor_s'] * 1e3:.3f} ms")
+    for r in res.get("onepass", []):
+        name = f"{r['precision']}/{r['key_precision']} w{r['num_warps']} hb{r['hb']}"
+        name += "".join(f" {f}" for f in ("tma", "reload") if r.get(f))
+        if "forward_s" in r:
+            tail = (f"{r['forward_s'] * 1e3:.2f} ms, {100 * r['fraction_of_floor']:.1f}% of floor, "
+                    f"err {r['rel_error_out']:.1e}/{r['rel_error_state']:.1e}")
+        else:
+            tail = r.get("error") or f"err {r.get('rel_error_out', float('nan')):.1e}"
+        print(f"onepass {name}: {tail}")
 
 
 if __name__ == "__main__":

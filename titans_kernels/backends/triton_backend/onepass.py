@@ -45,9 +45,45 @@ def _rows(base, h0, D: tl.constexpr, HB: tl.constexpr):
 
 
 @triton.jit
-def _cols_t(base, h0, HID: tl.constexpr, D: tl.constexpr, HB: tl.constexpr):
-    """Pointers to the transpose (HB, D) of columns [h0, h0 + HB) of a layer-1 matrix (D, HID)."""
-    return base + h0 + tl.arange(0, HB)[:, None] + tl.arange(0, D)[None, :] * HID
+def _cols(base, h0, HID: tl.constexpr, D: tl.constexpr, HB: tl.constexpr):
+    """Pointers to columns [h0, h0 + HB) of a layer-1 matrix (D, HID): (D, HB)."""
+    return base + h0 + tl.arange(0, D)[:, None] * HID + tl.arange(0, HB)[None, :]
+
+
+@triton.jit
+def _load0(st, desc0, h0, which, D: tl.constexpr, HID: tl.constexpr, HB: tl.constexpr, TMA: tl.constexpr):
+    """Layer-0 tile (HB, D) of W0 (which=0) or S0 (which=1)."""
+    if TMA:
+        x = desc0.load([which * HID + h0, 0])
+    else:
+        x = tl.load(_rows(st + which * HID * D, h0, D, HB))
+    return x
+
+
+@triton.jit
+def _store0(st, desc0, h0, which, x, D: tl.constexpr, HID: tl.constexpr, HB: tl.constexpr, TMA: tl.constexpr):
+    if TMA:
+        desc0.store([which * HID + h0, 0], x)
+    else:
+        tl.store(_rows(st + which * HID * D, h0, D, HB), x)
+
+
+@triton.jit
+def _load1(st1, desc1, h0, which, D: tl.constexpr, HID: tl.constexpr, HB: tl.constexpr, TMA: tl.constexpr):
+    """Layer-1 tile (D, HB) of W1 (which=0) or S1 (which=1); st1 points at W1."""
+    if TMA:
+        x = desc1.load([which * D, h0])
+    else:
+        x = tl.load(_cols(st1 + which * HID * D, h0, HID, D, HB))
+    return x
+
+
+@triton.jit
+def _store1(st1, desc1, h0, which, x, D: tl.constexpr, HID: tl.constexpr, HB: tl.constexpr, TMA: tl.constexpr):
+    if TMA:
+        desc1.store([which * D, h0], x)
+    else:
+        tl.store(_cols(st1 + which * HID * D, h0, HID, D, HB), x)
 
 
 @triton.jit
@@ -77,30 +113,45 @@ def _loss_grad(R, delta, LOSS: tl.constexpr):
 
 
 @triton.jit
-def onepass_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, T, n_chunks, delta,
+def onepass_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, scr_ptr, T, n_chunks, delta,
                     D: tl.constexpr, HID: tl.constexpr, BC: tl.constexpr, HB: tl.constexpr,
                     SN: tl.constexpr, ACT: tl.constexpr, LOSS: tl.constexpr, HAS_M: tl.constexpr,
-                    HAS_D: tl.constexpr, PREC: tl.constexpr, KPREC: tl.constexpr):
+                    HAS_D: tl.constexpr, PREC: tl.constexpr, KPREC: tl.constexpr, TMA: tl.constexpr = False,
+                    RELOAD: tl.constexpr = False):
     """q/k/v/out: (n, T, D); gates (n, T); st: (n, SN) state, updated in place. PREC: the read's
     and update's products; KPREC: the key path's and look-ahead's (the loss gradient is a small
-    difference of two larger terms)."""
+    difference of two larger terms). TMA: the state's tiles move through tensor descriptors
+    (sm_90+) instead of per-element pointers. RELOAD: the chunk's token-side matrices are not
+    held in registers across the tile loop but read again for each tile (K, Q and the next K
+    from the inputs, G1, C * Q K^T and C from the program's scratch scr: (n, BC * D + 2 * BC * BC)
+    float32), all of them L1/L2 hits: registers for the tile's own work."""
     row = tl.program_id(0)
     io = row.to(tl.int64) * T * D
     g_base = row.to(tl.int64) * T
     st = st_ptr + row.to(tl.int64) * SN
-    O_S0: tl.constexpr = HID * D if HAS_M else 0
-    O_W1: tl.constexpr = O_S0 + HID * D
-    O_S1: tl.constexpr = O_W1 + HID * D if HAS_M else O_W1
+    scr = scr_ptr + row.to(tl.int64) * (BC * D + 2 * BC * BC)
+    tok = tl.arange(0, BC)
+    g1_offs = tok[:, None] * D + tl.arange(0, D)[None, :]
+    bb_offs = tok[:, None] * BC + tok[None, :]
+    NL: tl.constexpr = 2 if HAS_M else 1           # matrices per layer: W (and S)
+    st1 = st + NL * HID * D                         # layer 1: W1 (D, HID) (then S1)
+    desc0 = st                                      # (unused without TMA)
+    desc1 = st
+    if TMA:   # the state's two layers as 2-d views, HB hidden units per tile
+        desc0 = tl.make_tensor_descriptor(st, shape=[NL * HID, D], strides=[D, 1], block_shape=[HB, D])
+        desc1 = tl.make_tensor_descriptor(st1, shape=[NL * D, HID], strides=[HID, 1], block_shape=[D, HB])
 
     # chunk 0's key path: the only separate sweep
     rows = tl.minimum(T, BC)
     K = _tokens(k_ptr + io, 0, rows, D, BC)
     Z1 = tl.zeros((BC, D), tl.float32)
     for h0 in range(0, HID, HB):
-        U0 = tl.load(_rows(st, h0, D, HB))
-        U1T = tl.load(_cols_t(st + O_W1, h0, HID, D, HB))
-        Z1 += _mm(act_fn(_mm(K, tl.trans(U0), KPREC), ACT), U1T, KPREC)
+        U0 = _load0(st, desc0, h0, 0, D, HID, HB, TMA)
+        U1 = _load1(st1, desc1, h0, 0, D, HID, HB, TMA)
+        Z1 += _mm(act_fn(_mm(K, tl.trans(U0), KPREC), ACT), tl.trans(U1), KPREC)
     G1 = _loss_grad(Z1 - _tokens(v_ptr + io, 0, rows, D, BC), delta, LOSS)
+    if RELOAD:
+        tl.store(scr + g1_offs, G1)
 
     for i in range(n_chunks):
         t0 = i * BC
@@ -109,8 +160,14 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr
         th, a, a_e, LBT, pv, Pe, w, LPT, m, m_e, p_e, FT, CT, c = _chunk_coeffs(
             th_ptr, et_ptr, al_ptr, g_base, t0, rows, BC, HAS_M, HAS_D, "ieee")
         C = tl.trans(CT)
+        if RELOAD:
+            K = _tokens(k_ptr + io, t0, rows, D, BC)
         CQK = _operand(C * _mm(Q, tl.trans(K), KPREC), PREC)
         Q = _operand(Q, PREC)
+        if RELOAD:
+            tl.store(scr + BC * D + bb_offs, CQK.to(tl.float32))
+            tl.store(scr + BC * D + BC * BC + bb_offs, C)
+            tl.debug_barrier()
         # the next chunk's keys (zeros past the end: its look-ahead is then unused)
         t1 = t0 + BC
         rows1 = tl.maximum(tl.minimum(T - t1, BC), 0)
@@ -120,51 +177,62 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr
         QX = tl.zeros((BC, BC), tl.float32)
         Z1 = tl.zeros((BC, D), tl.float32)
         for h0 in range(0, HID, HB):
-            U0 = tl.load(_rows(st, h0, D, HB))
-            U1T = tl.load(_cols_t(st + O_W1, h0, HID, D, HB))
+            if RELOAD:
+                K = _tokens(k_ptr + io, t0, rows, D, BC)
+                K1 = _tokens(k_ptr + io, t1, rows1, D, BC)
+                Q = _operand(_tokens(q_ptr + io, t0, rows, D, BC), PREC)
+                G1 = tl.load(scr + g1_offs)
+                CQK = _operand(tl.load(scr + BC * D + bb_offs), PREC)
+            U0 = _load0(st, desc0, h0, 0, D, HID, HB, TMA)
+            U1 = _load1(st1, desc1, h0, 0, D, HID, HB, TMA)
             Z0 = _mm(K, tl.trans(U0), KPREC)
             X1 = act_fn(Z0, ACT)
-            G0 = _mm(G1, tl.trans(U1T), KPREC) * act_d1(Z0, ACT)
+            G0 = _mm(G1, U1, KPREC) * act_d1(Z0, ACT)
             Zq0 = _mm(Q, tl.trans(U0), PREC)
             if HAS_D:
                 Zq0 = Zq0 * a[:, None]
             if HAS_M:
-                S0 = tl.load(_rows(st + O_S0, h0, D, HB))
+                S0 = _load0(st, desc0, h0, 1, D, HID, HB, TMA)
                 Zq0 += _mm(Q, tl.trans(S0), PREC) * m[:, None]
             Zq0 -= _mm(CQK, G0, PREC)
             Xq1 = act_fn(Zq0, ACT)
-            Zr = _mm(Xq1, U1T, PREC)
+            Zr = _mm(Xq1, tl.trans(U1), PREC)
             if HAS_D:
                 Zr = Zr * a[:, None]
             ZQ1 += Zr
             if HAS_M:
-                S1T = tl.load(_cols_t(st + O_S1, h0, HID, D, HB))
-                ZQ1 += _mm(Xq1, S1T, PREC) * m[:, None]
+                S1 = _load1(st1, desc1, h0, 1, D, HID, HB, TMA)
+                ZQ1 += _mm(Xq1, tl.trans(S1), PREC) * m[:, None]
             QX += _mm(Xq1, tl.trans(X1), PREC)
             G0T = tl.trans(G0)
-            X1T = tl.trans(X1)
             tl.debug_barrier()   # every thread's loads of this tile precede any store over it
             # each new tile is stored as soon as it is computed, and the look-ahead consumes it,
             # so that few tiles are live at once (registers); token-side update operands are
-            # scaled here rather than held across the loop
+            # scaled here rather than held across the loop. Layer-1 updates are (D x BC) @ (BC x HB).
             nU0 = a_e * U0 - _mm(G0T, _operand(K * c[:, None], PREC), PREC)
             if HAS_M:
                 nU0 += m_e * S0
-                tl.store(_rows(st + O_S0, h0, D, HB), p_e * S0 - _mm(G0T, _operand(K * w[:, None], PREC), PREC))
-            tl.store(_rows(st, h0, D, HB), nU0)
+                _store0(st, desc0, h0, 1, p_e * S0 - _mm(G0T, _operand(K * w[:, None], PREC), PREC),
+                        D, HID, HB, TMA)
+            _store0(st, desc0, h0, 0, nU0, D, HID, HB, TMA)
             Xn1 = act_fn(_mm(K1, tl.trans(nU0), KPREC), ACT)
-            nU1T = a_e * U1T - _mm(X1T, _operand(G1 * c[:, None], PREC), PREC)
+            nU1 = a_e * U1 - _mm(tl.trans(_operand(G1 * c[:, None], PREC)), X1, PREC)
             if HAS_M:
-                nU1T += m_e * S1T
-                tl.store(_cols_t(st + O_S1, h0, HID, D, HB),
-                         p_e * S1T - _mm(X1T, _operand(G1 * w[:, None], PREC), PREC))
-            tl.store(_cols_t(st + O_W1, h0, HID, D, HB), nU1T)
-            Z1 += _mm(Xn1, nU1T, KPREC)
+                nU1 += m_e * S1
+                _store1(st1, desc1, h0, 1, p_e * S1 - _mm(tl.trans(_operand(G1 * w[:, None], PREC)), X1, PREC),
+                        D, HID, HB, TMA)
+            _store1(st1, desc1, h0, 0, nU1, D, HID, HB, TMA)
+            Z1 += _mm(Xn1, tl.trans(nU1), KPREC)
+        if RELOAD:
+            C = tl.load(scr + BC * D + BC * BC + bb_offs)
+            G1 = tl.load(scr + g1_offs)
         ZQ1 -= _mm(C * QX, G1, PREC)
-        tok = tl.arange(0, BC)
         optr = out_ptr + io + (t0 + tok)[:, None] * D + tl.arange(0, D)[None, :]
         tl.store(optr, ZQ1.to(out_ptr.dtype.element_ty), mask=(tok < rows)[:, None])
         G1 = _loss_grad(Z1 - _tokens(v_ptr + io, t1, rows1, D, BC), delta, LOSS)
+        if RELOAD:
+            tl.debug_barrier()   # every thread's reads of this chunk's G1 precede its overwrite
+            tl.store(scr + g1_offs, G1)
         K = K1
         tl.debug_barrier()   # this chunk's stores precede the next chunk's loads
 
@@ -190,7 +258,7 @@ def onepass_supported(ir) -> str | None:
 def onepass_call(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tensor | None,
                  decay: Tensor | None, state: MemoryState, chunk_size: int = 64, hb: int = 64,
                  num_warps: int = 8, precision: str = "bf16", key_precision: str = "tf32",
-                 delta: float | None = None) -> tuple[Tensor, MemoryState]:
+                 delta: float | None = None, tma: bool = False, reload: bool = False) -> tuple[Tensor, MemoryState]:
     """Forward of a depth-2 rule: (out (B, H, T, D), end state). Gates (B, H, T) per token."""
     B, H, T, D = q.shape
     delta = ir.huber_delta if delta is None else delta
@@ -200,13 +268,16 @@ def onepass_call(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tens
     parts = [W0, state.momentum[0], W1, state.momentum[1]] if momentum is not None else [W0, W1]
     st = torch.cat([p.reshape(n, -1).float() for p in parts], 1).contiguous()
     out = torch.empty_like(q)
+    scr = torch.empty(n, chunk_size * D + 2 * chunk_size ** 2 if reload else 1, device=q.device)
     gate = lambda g: g.reshape(n, T).contiguous() if g is not None else lr.reshape(n, T)  # noqa: E731
+    if tma and q.is_cuda:   # device-side descriptors need a global scratch allocator
+        triton.set_allocator(lambda size, align, stream: torch.empty(size, dtype=torch.int8, device=q.device))
     onepass_forward[(n,)](
         q.reshape(n, T, D).contiguous(), k.reshape(n, T, D).contiguous(), v.reshape(n, T, D).contiguous(),
-        gate(lr), gate(momentum), gate(decay), out, st, T, triton.cdiv(T, chunk_size), delta,
+        gate(lr), gate(momentum), gate(decay), out, st, scr, T, triton.cdiv(T, chunk_size), delta,
         D=D, HID=HID, BC=chunk_size, HB=hb, SN=st.shape[1], ACT=ACTIVATIONS[ir.activation],
         LOSS=LOSSES[ir.loss], HAS_M=momentum is not None, HAS_D=decay is not None, PREC=precision,
-        KPREC=key_precision, num_warps=num_warps, num_stages=1)
+        KPREC=key_precision, TMA=tma, RELOAD=reload, num_warps=num_warps, num_stages=1)
     sizes = [p[0, 0].numel() for p in parts]
     pieces = [x.reshape(p.shape) for x, p in zip(st.split(sizes, 1), parts)]
     if momentum is not None:
