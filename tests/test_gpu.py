@@ -9,7 +9,7 @@ import torch
 
 import titans_kernels as tk
 from titans_kernels.backends.triton_backend import codegen, launch
-from titans_kernels.backends.triton_backend.config import TritonConfig, tiled_supported
+from titans_kernels.backends.triton_backend.config import TritonConfig, known_fault, tiled_supported, triton_release
 
 from conftest import SHIPPED, compare_backends, compare_gradients
 
@@ -108,7 +108,34 @@ def test_tiled_backward_every_depth2_spec(name, precision, tol):
 
 
 @pytest.mark.parametrize("D, chunk", [(64, 64), (16, 16), (128, 32)])
-def test_tiled_backward_head_dims_and_chunks(D, chunk):
-    cfg = TritonConfig(tile=16, num_warps=8, num_stages=1, precision="tf32", kernel="tiled", backward="tiled")
+@pytest.mark.parametrize("warps", [4, 8])
+def test_tiled_backward_head_dims_and_chunks(D, chunk, warps):
+    """At D=64 and chunk 64 the tile-16, 8-warp config faults under Triton 3.6 (an out-of-bounds
+    shared-memory read, caught by compute-sanitizer on an H200): there it is one InputError line
+    before any launch; every other case runs and matches the torch backend."""
+    cfg = TritonConfig(tile=16, num_warps=warps, num_stages=1, precision="tf32", kernel="tiled", backward="tiled")
+    if known_fault("tiled backward", 16, warps, "tf32", D, chunk, triton_release()):
+        with pytest.raises(tk.InputError, match="faults under Triton 3.6.*use num_warps=4 or tile=32"):
+            compare_gradients("titans_mlp2", "triton", T=3 * chunk + 5, chunk=chunk, D=D, device="cuda",
+                              tol=2e-2, config=cfg)
+        return
     compare_gradients("titans_mlp2", "triton", T=3 * chunk + 5, chunk=chunk, D=D, device="cuda", tol=2e-2,
                       config=cfg)
+
+
+@pytest.mark.parametrize("hb, precision, key_precision", [(64, "bf16", "bf16"), (64, "bf16", "tf32"),
+                                                          (64, "tf32", "tf32"), (32, "ieee", "ieee")])
+def test_onepass_forward(hb, precision, key_precision):
+    """The one-pass forward prototype (onepass.py), state updated in place: out and end state
+    against the torch backend at D=64, chunk 64, two full chunks and a ragged one, bf16 inputs."""
+    from titans_kernels.backends.triton_backend.onepass import onepass_call
+    from titans_kernels.testing import random_inputs, rel_error
+    ref = tk.compile("titans_mlp2", backend="torch")
+    g = torch.Generator().manual_seed(21)
+    inputs = random_inputs(ref.ir, 2, 4, 3 * 64 + 9, 64, 64, dtype=torch.bfloat16, generator=g, device="cuda")
+    state = ref.init_state(2, 4, 64, generator=g).to("cuda")
+    want, want_state = ref(*inputs.args(), state=state, chunk_size=64)
+    out, end = onepass_call(ref.ir, *inputs.args(), state, chunk_size=64, hb=hb, precision=precision,
+                            key_precision=key_precision)
+    assert torch.isfinite(out).all() and rel_error(out, want) < 2e-2
+    assert max(rel_error(a, b) for a, b in zip(end.tensors(), want_state.tensors())) < 5e-2

@@ -32,8 +32,9 @@ from titans_kernels.testing import rel_error
 
 # fewest ptxas spills for the tiled forward on sm_90 at D=64, chunk 64 (tests/test_triton_tiled.py)
 TILED_CONFIG = TritonConfig(tile=16, num_warps=8, num_stages=1, precision="tf32", kernel="tiled")
-# the same launch parameters for the tiled backward (tiled_bwd.py; fewest spills at tile 16, 8 warps)
-TILED_BOTH_CONFIG = replace(TILED_CONFIG, backward="tiled")
+# the tiled backward (tiled_bwd.py) too, at 4 warps: tile 16 with 8 warps faults under Triton 3.6
+# at D=64 (config.known_fault)
+TILED_BOTH_CONFIG = replace(TILED_CONFIG, backward="tiled", num_warps=4)
 
 
 def cuda_time(fn, reps: int = 10, warmup: int = 2) -> float:

@@ -108,6 +108,25 @@ def triton_release() -> tuple[int, int] | None:
         return None
 
 
+def known_fault(kernel: str, tile: int, num_warps: int, precision: str, D: int, chunk: int,
+                release: tuple[int, int] | None) -> str | None:
+    """Why a launch that compiles is refused on a GPU: configs that the Triton release in use
+    miscompiles, so that a tensor-core product reads shared memory out of bounds and the launch
+    faults (found with compute-sanitizer; benchmarks/results/gpu/h200-20261204/). `tile` is the
+    hidden tile the kernel runs with. None when no fault is known."""
+    if release != (3, 6) or precision == "ieee" or max(D, chunk) < 64:
+        return None
+    if kernel == "tiled backward" and tile == 16 and num_warps == 8:
+        fix = "num_warps=4 or tile=32"
+    elif kernel == "one-pass forward" and tile < 64:
+        fix = "hidden tile 64"
+    else:
+        return None
+    return (f"{kernel} with hidden tile {tile}, {num_warps} warps and {precision} products faults under "
+            f"Triton 3.6 at D={D}, chunk {chunk} (an out-of-bounds shared-memory read in its products); "
+            f"use {fix}, or precision='ieee'")
+
+
 def default_config(ir, release: tuple[int, int] | None = None) -> TritonConfig:
     """Safe defaults per IR until tuned: chosen so that no shipped spec's forward kernel spills
     registers at D=64, chunk 64 on sm_90 (ptxas -v) with the Triton release in use (`release`,

@@ -12,7 +12,7 @@ from ...errors import InputError
 from ...ir import MemoryIR
 from ..generated import import_source
 from .codegen import generate_backward, generate_forward, kernel_name, offset_names
-from .config import TritonConfig
+from .config import TritonConfig, known_fault, triton_release
 from .plan import ScratchPlan, plan_scratch
 
 _LOADED: dict[tuple, object] = {}
@@ -191,6 +191,16 @@ def _out_of_resources(kernel: str, ir: MemoryIR, D: int, b: int, cfg: TritonConf
                       f"or {fallback}")
 
 
+def check_known_fault(kernel: str, tile: int, num_warps: int, precision: str, D: int, b: int,
+                      like: Tensor) -> None:
+    """One InputError line, before the launch, for a config the installed Triton is known to
+    miscompile (config.known_fault); only on a GPU (the interpreter runs every config)."""
+    if like.is_cuda and not interpreting():
+        why = known_fault(kernel, tile, num_warps, precision, D, b, triton_release())
+        if why:
+            raise InputError(why)
+
+
 def _state_buffer(start: Tensor, cfg: TritonConfig) -> Tensor:
     """The tiled forward's state buffer, (n, 2, SN) double-buffered or (n, 1, SN) in place, holding
     `start` (n, SN) in its first half."""
@@ -257,6 +267,7 @@ def run_backward_tiled(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Ten
     dal = _output_like(dth) if alpha is not None else dth
     consts = tiled_constants(ir, D, b, cfg, anchored=anchor_flat is not None)
     launch = dict(num_warps=cfg.num_warps, num_stages=cfg.num_stages)
+    check_known_fault("tiled backward", cfg.hidden_tile(hidden, D), cfg.num_warps, cfg.precision, D, b, q)
     try:
         for g in range(n_groups - 1, -1, -1):
             lo = 0 if g == 0 else first + (g - 1) * group

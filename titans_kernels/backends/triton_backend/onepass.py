@@ -32,9 +32,11 @@ import triton
 import triton.language as tl
 from torch import Tensor
 
+from ...errors import InputError
 from ...ir import ReadMode
 from ..state import MemoryState
 from .device import act_d1, act_fn
+from .launch import _output_like, check_known_fault
 from .tiled import INTERPRETING, _chunk_coeffs, _mm
 
 
@@ -259,17 +261,29 @@ def onepass_call(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tens
                  decay: Tensor | None, state: MemoryState, chunk_size: int = 64, hb: int = 64,
                  num_warps: int = 8, precision: str = "bf16", key_precision: str = "tf32",
                  delta: float | None = None, tma: bool = False, reload: bool = False) -> tuple[Tensor, MemoryState]:
-    """Forward of a depth-2 rule: (out (B, H, T, D), end state). Gates (B, H, T) per token."""
+    """Forward of a depth-2 rule: (out (B, H, T, D), end state). Gates (B, H, T) per token or
+    (B, H, ceil(T / chunk_size)) per chunk."""
     B, H, T, D = q.shape
     delta = ir.huber_delta if delta is None else delta
     n = B * H
     W0, W1 = state.weights
     HID = W0.shape[-2]
+    why = onepass_supported(ir)
+    if why:
+        raise InputError(f"the one-pass forward does not cover spec '{ir.name}': {why}")
+    if HID % hb or hb < 16 or hb & (hb - 1):
+        raise InputError(f"hidden tile {hb}: a power of two from 16 that divides the hidden width {HID}")
+    check_known_fault("one-pass forward", hb, num_warps, precision, D, chunk_size, q)
     parts = [W0, state.momentum[0], W1, state.momentum[1]] if momentum is not None else [W0, W1]
     st = torch.cat([p.reshape(n, -1).float() for p in parts], 1).contiguous()
-    out = torch.empty_like(q)
+    out = _output_like(q)
     scr = torch.empty(n, chunk_size * D + 2 * chunk_size ** 2 if reload else 1, device=q.device)
-    gate = lambda g: g.reshape(n, T).contiguous() if g is not None else lr.reshape(n, T)  # noqa: E731
+
+    def gate(g: Tensor | None) -> Tensor:   # (n, T) per token; an absent gate passes lr (unread)
+        g = lr if g is None else g
+        if g.shape[-1] != T:                # per chunk: each value repeated over its chunk's tokens
+            g = g.repeat_interleave(chunk_size, -1)[..., :T]
+        return g.reshape(n, T).contiguous()
     if tma and q.is_cuda:   # device-side descriptors need a global scratch allocator
         triton.set_allocator(lambda size, align, stream: torch.empty(size, dtype=torch.int8, device=q.device))
     onepass_forward[(n,)](

@@ -1,0 +1,88 @@
+"""The one-pass forward prototype (triton_backend/onepass.py) on CPU: through Triton's
+interpreter against the torch backend for every shipped spec it covers, with its pointer, TMA and
+per-tile-reload variants; one-line errors for what it does not cover; the launch configs refused
+as known Triton faults."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+import titans_kernels as tk
+from titans_kernels.backends.triton_backend import launch
+from titans_kernels.backends.triton_backend.config import known_fault
+from titans_kernels.backends.triton_backend.onepass import onepass_call, onepass_supported
+from titans_kernels.errors import InputError
+from titans_kernels.testing import random_inputs, rel_error
+
+from conftest import SHIPPED
+
+COVERED = [n for n in SHIPPED if onepass_supported(tk.lower(tk.load_spec(n))) is None]
+
+
+@pytest.fixture
+def poisoned(monkeypatch):
+    """Output buffers start as NaN: any element the kernel fails to write shows up."""
+    monkeypatch.setattr(launch, "OUTPUT_FILL", float("nan"))
+
+
+def _case(name: str, T: int, D: int, chunk: int, dtype=torch.float32, seed: int = 0):
+    ref = tk.compile(name, backend="torch")
+    g = torch.Generator().manual_seed(seed)
+    inputs = random_inputs(ref.ir, 1, 2, T, D, chunk, dtype=dtype, generator=g)
+    return ref, inputs, ref.init_state(1, 2, D, generator=g)
+
+
+def test_covers_the_paper_default_and_its_gate_variants():
+    assert {"titans_mlp2", "titans_mlp2_nomomentum", "titans_mlp2_chunkgates"} <= set(COVERED)
+    assert "titans_mlp3" not in COVERED and "yaad_huber" not in COVERED
+
+
+@pytest.mark.parametrize("name", COVERED)
+def test_matches_torch_backend(name, poisoned):
+    """Two full chunks and a ragged one; hidden width 64 in four 16-wide tiles, updated in place;
+    out and every tensor of the end state."""
+    ref, inputs, state = _case(name, T=40, D=16, chunk=16, seed=3)
+    want, want_state = ref(*inputs.args(), state=state, chunk_size=16)
+    out, end = onepass_call(ref.ir, *inputs.args(), state, chunk_size=16, hb=16, num_warps=4,
+                            precision="ieee", key_precision="ieee")
+    assert torch.isfinite(out).all()
+    assert rel_error(out, want) < 1e-5
+    for got, exp in zip(end.tensors(), want_state.tensors(), strict=True):
+        assert rel_error(got, exp) < 1e-5
+
+
+@pytest.mark.parametrize("tma, reload", [(True, False), (False, True)], ids=["tma", "reload"])
+def test_variants_match_torch_backend(tma, reload, poisoned):
+    """The state through tensor descriptors, or the token-side matrices read again per tile:
+    the same function. Hidden tile 32 (two tiles), bf16 inputs."""
+    ref, inputs, state = _case("titans_mlp2", T=50, D=16, chunk=16, dtype=torch.bfloat16, seed=5)
+    want, want_state = ref(*inputs.args(), state=state, chunk_size=16)
+    out, end = onepass_call(ref.ir, *inputs.args(), state, chunk_size=16, hb=32, num_warps=4,
+                            precision="ieee", key_precision="ieee", tma=tma, reload=reload)
+    assert torch.isfinite(out).all() and rel_error(out, want) < 1e-2   # bf16 output rounding
+    for got, exp in zip(end.tensors(), want_state.tensors(), strict=True):
+        assert rel_error(got, exp) < 1e-5
+
+
+def test_uncovered_specs_and_bad_tiles_are_one_line():
+    ref, inputs, state = _case("yaad_huber", T=20, D=16, chunk=16)
+    with pytest.raises(InputError, match="does not cover spec 'yaad_huber': residual"):
+        onepass_call(ref.ir, *inputs.args(), state, chunk_size=16)
+    ref, inputs, state = _case("titans_mlp2", T=20, D=16, chunk=16)
+    for hb in (24, 8, 128):
+        with pytest.raises(InputError, match=f"hidden tile {hb}: a power of two from 16 that divides"):
+            onepass_call(ref.ir, *inputs.args(), state, chunk_size=16, hb=hb)
+
+
+def test_known_faults_are_refused_for_the_release_that_has_them():
+    """The configs compute-sanitizer caught faulting under Triton 3.6 on an H200 (tiled backward:
+    tile 16, 8 warps; one-pass forward: hidden tile 32) are refused there, with the fix named;
+    exact products, smaller shapes, other warps/tiles and other releases are not."""
+    why = known_fault("tiled backward", 16, 8, "tf32", 64, 64, (3, 6))
+    assert why and "use num_warps=4 or tile=32" in why and "Triton 3.6" in why
+    assert "hidden tile 64" in known_fault("one-pass forward", 32, 4, "bf16", 64, 64, (3, 6))
+    for args in [("tiled backward", 16, 8, "tf32", 64, 64, (3, 7)), ("tiled backward", 16, 8, "ieee", 64, 64, (3, 6)),
+                 ("tiled backward", 16, 4, "tf32", 64, 64, (3, 6)), ("tiled backward", 32, 8, "bf16", 64, 64, (3, 6)),
+                 ("tiled backward", 16, 8, "tf32", 32, 32, (3, 6)), ("one-pass forward", 64, 8, "bf16", 64, 64, (3, 6)),
+                 ("tiled forward", 16, 8, "tf32", 64, 64, (3, 6))]:
+        assert known_fault(*args) is None, args
