@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -47,13 +48,13 @@ def _args(out, steps):
 def test_train_checkpoint_resume_and_plot(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(_args(out, 4)) == 0
-    blob = torch.load(out / "ckpt.pt", weights_only=False)
+    blob = torch.load(out / "ckpt.pt", weights_only=True)
     assert blob["step"] == 4 and "model" in blob and "opt" in blob
     res = json.loads((out / "results.json").read_text())
     assert set(res["accuracy"]) == {"24", "48"} and all(0 <= v <= 1 for v in res["accuracy"].values())
     assert main(_args(out, 6) + ["--resume"]) == 0
     assert "resumed" in capsys.readouterr().out
-    assert torch.load(out / "ckpt.pt", weights_only=False)["step"] == 6
+    assert torch.load(out / "ckpt.pt", weights_only=True)["step"] == 6
     lines = (out / "metrics.jsonl").read_text().strip().splitlines()
     assert [json.loads(l)["step"] for l in lines] == [2, 4, 6]
     png = tmp_path / "acc.png"
@@ -121,6 +122,34 @@ def test_unwritable_out_and_unreadable_checkpoint_are_one_line(tmp_path, capsys)
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"error: {out / 'ckpt.pt'} cannot be read as a checkpoint") and "\n" not in err
     assert (out / "ckpt.pt").read_bytes() == b"not a checkpoint"   # left as it was
+
+
+class _Planted:
+    """Unpickling this runs code (it touches a file): what a crafted checkpoint would do."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def test_a_checkpoint_that_would_run_code_is_refused_and_nothing_runs(tmp_path, capsys):
+    """--resume loads with weights_only=True: a pickled object that runs code on load is one line,
+    the code does not run, and the file is left in place."""
+    out = tmp_path / "run"
+    assert main(_args(out, 2)) == 0
+    marker = tmp_path / "ran"
+    blob = torch.load(out / "ckpt.pt", weights_only=True)
+    blob["args"]["planted"] = _Planted(marker)
+    torch.save(blob, out / "ckpt.pt")
+    before = (out / "ckpt.pt").read_bytes()
+    capsys.readouterr()
+    assert main(_args(out, 4) + ["--resume"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {out / 'ckpt.pt'} cannot be read as a checkpoint") and "\n" not in err
+    assert "only tensors and plain values are loaded" in err
+    assert not marker.exists() and (out / "ckpt.pt").read_bytes() == before
 
 
 def test_resume_without_a_checkpoint_says_so(tmp_path, capsys):

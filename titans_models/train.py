@@ -228,13 +228,17 @@ def _device(name: str) -> torch.device:
 
 
 def _resume(ckpt: Path, model, opt, gen: torch.Generator, device: torch.device) -> int:
-    """Load a checkpoint into model, optimizer and batch generator; returns its step."""
+    """Load a checkpoint into model, optimizer and batch generator; returns its step.
+
+    The file is read with weights_only=True: tensors and plain containers only, so that a crafted
+    file cannot run code; anything else in it is refused with one line."""
     try:
-        blob = torch.load(ckpt, map_location=device, weights_only=False)
+        blob = torch.load(ckpt, map_location=device, weights_only=True)
         blob["model"], blob["opt"], blob["gen"], blob["step"]
-    except Exception as exc:   # truncated or foreign file: torch.load raises many kinds
-        raise ValueError(f"{ckpt} cannot be read as a checkpoint ({type(exc).__name__}: {exc}); delete it or "
-                         f"train into a fresh --out") from None
+    except Exception as exc:   # truncated, foreign or unsafe file: torch.load raises many kinds
+        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        raise ValueError(f"{ckpt} cannot be read as a checkpoint ({type(exc).__name__}: {reason}); only "
+                         f"tensors and plain values are loaded; delete it or train into a fresh --out") from None
     try:
         model.load_state_dict(blob["model"])
     except RuntimeError:
