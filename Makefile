@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CONSTRAINTS := $(VENV)/torch-constraints.txt
 PYTEST_ARGS ?=
+DEMO_STEPS ?= 400
 
 BENCH_JSON := benchmarks/results/latest.json
 GATE_JSON := benchmarks/results/gate.json
@@ -23,11 +24,15 @@ $(STAMP): pyproject.toml .ci/torch-constraints.sh | $(PY)
 	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e '.[all]'
 	touch $(STAMP)
 
+# the default rule on the torch backend; a tuned Triton kernel (interpreter) checked against the
+# reference; then a short associative-recall run of MAG at 4x its attention window
 demo: setup
-	$(VENV)/bin/titans-kernels autotune --gpu a100 --quick --shapes 32x32
-	TRITON_INTERPRET=1 $(VENV)/bin/titans-kernels run titans_mlp2 --backend triton --tuned-for a100 \
+	$(VENV)/bin/titans-kernels run titans_mlp2_normalized --backend torch --seq 4096 --batch 2 --heads 4 --dim 64
+	$(VENV)/bin/titans-kernels autotune --gpu a100 --quick --shapes 32x32 --spec titans_mlp2_normalized
+	TRITON_INTERPRET=1 $(VENV)/bin/titans-kernels run titans_mlp2_normalized --backend triton --tuned-for a100 \
 		--seq 128 --batch 1 --heads 2 --dim 32 --chunk 32 --segment 128 --check 64 --dtype bfloat16
-	$(VENV)/bin/titans-kernels run titans_mlp2 --backend torch --seq 4096 --batch 2 --heads 4 --dim 64
+	$(VENV)/bin/titans-train --model mag --preset recall --steps $(DEMO_STEPS) --eval-every $(DEMO_STEPS) \
+		--eval-lengths 128,256 --out runs/demo
 
 test: setup
 	$(PY) -m pytest -q $(PYTEST_ARGS)

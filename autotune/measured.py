@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from typing import Callable
 
-from titans_kernels.backends.triton_backend.config import TritonConfig
+from titans_kernels.backends.launch_config import TritonConfig
 
 from .predicted import Candidate
 

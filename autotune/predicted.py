@@ -6,11 +6,11 @@ import math
 from dataclasses import dataclass
 
 from titans_kernels.backends.triton_backend.aot import KernelReport, compile_report
-from titans_kernels.backends.triton_backend.config import TritonConfig
+from titans_kernels.backends.launch_config import TritonConfig
 from titans_kernels.errors import InputError
 from titans_kernels.ir import MemoryIR
 
-from .catalogue import GPU
+from titans_kernels.tuning.gpus import GPU
 
 
 @dataclass

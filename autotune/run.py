@@ -5,13 +5,12 @@ import importlib.metadata as md
 from dataclasses import asdict, replace
 
 from titans_kernels.backends.triton_backend.codegen import supported
-from titans_kernels.backends.triton_backend.config import KERNELS, TritonConfig, tiled_supported
+from titans_kernels.backends.launch_config import KERNELS, TritonConfig, tiled_supported
 from titans_kernels.compiler import compile as compile_rule
 from titans_kernels.ir import MemoryIR
 
 from . import predicted, space
-from .catalogue import GPU
-from .db import Record, TuningDB, bucket
+from titans_kernels.tuning import GPU, Record, TuningDB, bucket
 
 QUICK = {"tiles": (32,), "warps": (4, 8), "stages": (1, 2)}
 

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import itertools
 
-from titans_kernels.backends.triton_backend.config import TritonConfig, tiled_supported
+from titans_kernels.backends.launch_config import TUNABLES, TritonConfig, tiled_supported
 from titans_kernels.ir import MemoryIR
 
-TILES = (16, 32, 64)
-WARPS = (2, 4, 8)
-STAGES = (1, 2, 3)
-# The tiled forward keeps a chunk's token-side matrices in one program: with 2 warps it spills
-# 6.5 KB (ptxas, sm_90, titans_mlp2, D=64, tile 16, tf32) against 64 bytes with 8, and a third
-# pipeline stage adds shared memory and spills (148 bytes) to its hidden-tile loops
-TILED_WARPS = (4, 8)
-TILED_STAGES = (1, 2)
-# The tiled forward is tried fused (TritonConfig.fuse, its default: less work for a few dozen
-# more bytes of spills); benchmarks/gpu/sweep_configs.py times it against three passes.
+# the grids declared with each field's legal values (launch_config.TUNABLES). The tiled forward
+# keeps a chunk's token-side matrices in one program, so it is tried with fewer warp and stage
+# counts (its spills grow outside them; docs/design.md); fused, its default.
+TILES = TUNABLES["tile"].search
+WARPS = TUNABLES["num_warps"].search
+STAGES = TUNABLES["num_stages"].search
+TILED_WARPS = TUNABLES["num_warps"].tiled_search
+TILED_STAGES = TUNABLES["num_stages"].tiled_search
 
 
 def candidates(ir: MemoryIR, head_dim: int, chunk: int, allow_tf32: bool = False,

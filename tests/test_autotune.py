@@ -15,10 +15,10 @@ import torch
 import titans_kernels as tk
 from autotune import TuningDB, bucket, get_gpu, gpus
 from autotune import measured, predicted, space
-from autotune.catalogue import UnknownGPU
-from autotune.db import Record
+from titans_kernels.tuning import UnknownGPU
+from titans_kernels.tuning import Record
 from autotune.run import tune_spec
-from titans_kernels.backends.triton_backend.config import TritonConfig
+from titans_kernels.backends.launch_config import TritonConfig
 
 IR = tk.lower(tk.load_spec("titans_mlp2"))
 
@@ -161,7 +161,7 @@ def test_measured_tuner_chooses_the_backward_by_forward_backward_time():
 ])
 def test_device_arch_reads_the_right_field(monkeypatch, hip, props, arch):
     """CUDA builds of torch fill gcnArchName with the device name: it is read only under ROCm."""
-    from titans_kernels.backends.triton_backend.tuned import device_arch
+    from titans_kernels.tuning import device_arch
     monkeypatch.setattr(torch.version, "hip", hip)
     monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device: props)
     assert device_arch("cuda") == arch
@@ -334,7 +334,7 @@ def _measured(backend: str, time_s: float) -> Record:
 
 
 def test_auto_picks_the_backend_that_measured_faster(tmp_path):
-    from titans_kernels.backends.triton_backend.tuned import faster_gpu_backend
+    from titans_kernels.tuning import faster_gpu_backend
     q = torch.zeros(1, 1, 8, 64, dtype=torch.bfloat16)
     db = TuningDB(tmp_path)
     db.save([_measured("triton", 2e-3)])
@@ -384,8 +384,8 @@ def test_progress_in_a_log_is_one_line_per_shape(tmp_path):
 
 
 def test_shipped_defaults_are_all_usable():
-    """Every record shipped in autotune/defaults.json passes the read-time checks."""
-    from autotune.db import SHIPPED, _parse
+    """Every record shipped in titans_kernels/tuning/defaults.json passes the read-time checks."""
+    from titans_kernels.tuning.db import SHIPPED, _parse
     parsed = _parse(SHIPPED.read_text(), str(SHIPPED))
     assert parsed.problems == [] and len(parsed.records) == len(json.loads(SHIPPED.read_text())["records"]) > 0
 

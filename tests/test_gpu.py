@@ -9,7 +9,7 @@ import torch
 
 import titans_kernels as tk
 from titans_kernels.backends.triton_backend import codegen, launch
-from titans_kernels.backends.triton_backend.config import TritonConfig, known_fault, tiled_supported, triton_release
+from titans_kernels.backends.launch_config import TritonConfig, known_fault, tiled_supported, triton_release
 
 from conftest import SHIPPED, compare_backends, compare_gradients
 

@@ -9,7 +9,7 @@ import torch
 
 import titans_kernels as tk
 from titans_kernels.backends.triton_backend import launch
-from titans_kernels.backends.triton_backend.config import known_fault
+from titans_kernels.backends.launch_config import known_fault
 from titans_kernels.backends.triton_backend.onepass import onepass_call, onepass_supported
 from titans_kernels.errors import InputError
 from titans_kernels.testing import random_inputs, rel_error

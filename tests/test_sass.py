@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from titans_kernels.backends.triton_backend.sass import SpillSites, spill_sites
+from titans_kernels.backends.kernel_report import SpillSites, spill_sites
 
 # The shape of nvdisasm's output: an outer loop (.L_x_0) holding an inner loop (.L_x_1) that has
 # two back edges, a forward branch (.L_x_2, not a loop) and spills at every depth.

@@ -8,7 +8,7 @@ import torch
 
 import titans_kernels as tk
 from titans_kernels.backends.triton_backend import aot, codegen, launch
-from titans_kernels.backends.triton_backend.config import TritonConfig, backward_config, default_config
+from titans_kernels.backends.launch_config import TritonConfig, backward_config, default_config
 
 from conftest import SHIPPED, compare_backends, compare_gradients, hostile_spec, make_case
 

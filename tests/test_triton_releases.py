@@ -12,7 +12,7 @@ import sys
 import pytest
 
 import titans_kernels as tk
-from titans_kernels.backends.triton_backend.config import TritonConfig, default_config, triton_release
+from titans_kernels.backends.launch_config import TritonConfig, default_config, triton_release
 
 from conftest import SHIPPED
 

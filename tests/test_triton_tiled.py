@@ -11,7 +11,7 @@ import torch
 
 import titans_kernels as tk
 from titans_kernels.backends.triton_backend import aot, launch
-from titans_kernels.backends.triton_backend.config import (TILED_DEFAULTS, TritonConfig, check_kernel, tiled_config,
+from titans_kernels.backends.launch_config import (TILED_DEFAULTS, TritonConfig, check_kernel, tiled_config,
                                                           tiled_supported)
 
 from conftest import SHIPPED, compare_backends, compare_gradients, make_case
@@ -245,7 +245,7 @@ def test_config_fields_are_checked_when_built(fields, match):
 def test_bf16_forward_is_followed_by_a_tf32_backward():
     """The generic backward kernel has no bf16 products: after a bf16 tiled forward it runs tf32,
     and the gradients still match the torch backend's within bf16-product accuracy."""
-    from titans_kernels.backends.triton_backend.config import backward_config
+    from titans_kernels.backends.launch_config import backward_config
     ir = tk.lower(tk.load_spec("titans_mlp2"))
     assert backward_config(ir, TritonConfig(kernel="tiled", precision="bf16")).precision == "tf32"
     assert backward_config(ir, TritonConfig(kernel="tiled", precision="ieee")).precision == "ieee"

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import os
 import sys
 from functools import lru_cache
+
+from . import settings
 
 _M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
 SETTINGS = {_M_MMAP_THRESHOLD: 32 << 20, _M_TRIM_THRESHOLD: 1 << 30, _M_TOP_PAD: 64 << 20}
@@ -28,7 +29,7 @@ SETTINGS = {_M_MMAP_THRESHOLD: 32 << 20, _M_TRIM_THRESHOLD: 1 << 30, _M_TOP_PAD:
 @lru_cache(maxsize=1)
 def keep_heap() -> bool:
     """Apply the settings once per process; True when glibc accepted all of them."""
-    if os.environ.get("TITANS_MALLOC", "").strip().lower() == "system" or not sys.platform.startswith("linux"):
+    if settings.malloc_system() or not sys.platform.startswith("linux"):
         return False
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")

@@ -26,7 +26,7 @@ from gpu_case import DTYPES, cuda_case, rule_call
 
 import titans_kernels as tk
 from autotune.measured import cuda_median_seconds
-from titans_kernels.backends.triton_backend.config import TritonConfig, tiled_supported
+from titans_kernels.backends.launch_config import TritonConfig, tiled_supported
 from titans_kernels.testing import rel_error
 
 

@@ -9,10 +9,10 @@ Prints one line: the config and "ok" with the largest relative error, or the err
 import sys
 
 import torch
-from gpu_case import cuda_case, rule_call
+from gpu_case import cuda_case
 
 import titans_kernels as tk
-from titans_kernels.backends.triton_backend.config import tiled_config
+from titans_kernels.backends.launch_config import tiled_config
 from titans_kernels.testing import rel_error
 
 

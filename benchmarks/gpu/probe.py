@@ -117,7 +117,6 @@ def ceilings(save) -> float:
     src = torch.empty(2 << 28, device="cuda").uniform_()
     dst = torch.empty_like(src)
     copy = 2 * src.numel() * 4 / cuda_median_seconds(lambda: dst.copy_(src), reps=10, warmup=2)
-    del a, b, src, dst
     save("ceilings", dict(bf16_tflops=bf16 / 1e12, tf32_tflops=tf32 / 1e12, copy_tb_per_s=copy / 1e12))
     return bf16
 

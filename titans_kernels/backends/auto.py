@@ -38,8 +38,8 @@ class AutoRule(CompiledRule):
 
     def _run(self, q, k, v, theta, eta, alpha, state: MemoryState, chunk: int):
         if q.device.type == "cuda" and self._triton_rule() is not None:
-            from .triton_backend.config import check_shape
-            from .triton_backend.tuned import faster_gpu_backend
+            from .launch_config import check_shape
+            from ..tuning.lookup import faster_gpu_backend
             try:
                 check_shape(max(l.out_mult for l in self.ir.layers), q.shape[-1], chunk)
             except InputError:

@@ -5,24 +5,14 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-from pathlib import Path
 from types import ModuleType
 
-CACHE_ENV = "TITANS_CACHE_DIR"
-
-
-def cache_dir() -> Path:
-    """Where generated sources live: $TITANS_CACHE_DIR, else the user cache directory."""
-    root = os.environ.get(CACHE_ENV)
-    if root:
-        return Path(root)
-    from platformdirs import user_cache_dir
-    return Path(user_cache_dir("titans-kernels"))
+from .. import settings
 
 
 def import_source(source: str, folder: str, stem: str, module_name: str) -> ModuleType:
     """Write `source` to <cache>/<folder>/<stem>.py (atomically, only when it changed) and import it."""
-    where = cache_dir() / folder
+    where = settings.cache_dir() / folder
     where.mkdir(parents=True, exist_ok=True)
     path = where / f"{stem}.py"
     if not path.exists() or path.read_text() != source:

@@ -3,34 +3,30 @@ launch config per call (given, else the tuning database's record for this GPU an
 per-IR default). Nothing is tuned during a call."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from ..tuning.lookup import lookup
 from .base import CompiledRule
-
-if TYPE_CHECKING:  # the config lives in triton_backend, which imports this module
-    from .triton_backend.config import TritonConfig
+from .launch_config import LaunchConfig
 
 
 class KernelRule(CompiledRule):
-    def __init__(self, ir, config: TritonConfig | None = None, checkpoint_group: int | None = None,
+    def __init__(self, ir, config: LaunchConfig | None = None, checkpoint_group: int | None = None,
                  tuned_for: str | None = None, tuning_dir: str | None = None):
         super().__init__(ir)
         self.config = config
         self.checkpoint_group = checkpoint_group
         self.tuned_for = tuned_for
         self.tuning_dir = tuning_dir
-        self.last_config: TritonConfig | None = None
+        self.last_config: LaunchConfig | None = None
         self.last_config_source = ""
 
-    def default_config(self) -> TritonConfig:
+    def default_config(self) -> LaunchConfig:
         raise NotImplementedError
 
-    def _config_for(self, q, D: int, b: int) -> TritonConfig:
+    def _config_for(self, q, D: int, b: int) -> LaunchConfig:
         """The launch config of this call; `last_config` / `last_config_source` say which and why."""
         if self.config is not None:
             cfg, source = self.config, "given"
         else:
-            from .triton_backend.tuned import lookup
             cfg, source = lookup(self.ir, q, D, b, self.tuned_for, self.tuning_dir, backend=self.backend,
                                  default=self.default_config())
         self.last_config, self.last_config_source = cfg, source

@@ -6,6 +6,8 @@ import argparse
 import json
 from dataclasses import asdict
 
+from ..backends import launch_config as config
+from ..backends.launch_config import TUNABLES
 from ..errors import BackendError, InputError
 from ..ir import lower
 from ..spec import load_spec
@@ -20,16 +22,16 @@ def add_parser(sub) -> None:
     p.add_argument("--dim", type=int, default=64, help="head dim D (default 64)")
     p.add_argument("--chunk", type=int, default=64, help="chunk size (default 64)")
     p.add_argument("--dtype", default="bfloat16", choices=["float32", "bfloat16", "float16"])
-    p.add_argument("--tile", type=int, default=None,
+    p.add_argument("--tile", type=int, default=None, choices=TUNABLES["tile"].values,
                    help="GEMM tile edge (default: per-spec default; with a tiled kernel, tile 16, 8 warps, "
                         "1 stage, tf32 products)")
-    p.add_argument("--warps", type=int, default=None)
-    p.add_argument("--stages", type=int, default=None)
+    p.add_argument("--warps", type=int, default=None, choices=TUNABLES["num_warps"].values)
+    p.add_argument("--stages", type=int, default=None, choices=TUNABLES["num_stages"].values)
     p.add_argument("--kernel", choices=["fwd", "bwd", "both"], default="fwd",
                    help="forward, backward or both kernels (default fwd)")
-    p.add_argument("--forward", choices=["generic", "tiled"], default="generic",
+    p.add_argument("--forward", choices=TUNABLES["kernel"].values, default=TUNABLES["kernel"].default,
                    help="Triton forward kernel: generic (every spec) or tiled (depth-2 specs)")
-    p.add_argument("--backward", choices=["generic", "tiled"], default="generic",
+    p.add_argument("--backward", choices=TUNABLES["backward"].values, default=TUNABLES["backward"].default,
                    help="Triton backward kernel: generic (every spec) or tiled (depth-2 specs; launched "
                         "with the forward's tile, warps and stages)")
     p.add_argument("--fuse", action=argparse.BooleanOptionalAction, default=True,
@@ -37,7 +39,7 @@ def add_parser(sub) -> None:
                         "(default) or, with --no-fuse, in two")
     p.add_argument("--in-place", action="store_true",
                    help="tiled forward: update one copy of the state instead of a double buffer")
-    p.add_argument("--precision", choices=["ieee", "tf32", "bf16"], default=None,
+    p.add_argument("--precision", choices=TUNABLES["precision"].values, default=None,
                    help="product precision (default: the kernel's default; bf16: tiled forward only)")
     p.add_argument("--report", action="store_true", help="print registers, spills, shared memory, size")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -50,7 +52,7 @@ def cmd_compile(args) -> int:
         return _compile_tilelang(args)
     args.target = args.target or "sm_90"
     try:
-        from ..backends.triton_backend import aot, codegen, config
+        from ..backends.triton_backend import aot, codegen
     except ImportError as exc:  # triton missing
         raise BackendError(f"the triton backend needs triton: {exc}") from None
     if (not args.fuse or args.in_place) and args.forward != "tiled":
@@ -78,8 +80,7 @@ def _kinds(args) -> list[str]:
 
 def _with_flags(args, base):
     """The default config `base` with --tile / --warps / --stages applied."""
-    from ..backends.triton_backend.config import TritonConfig
-    return TritonConfig(tile=args.tile or base.tile, num_warps=args.warps or base.num_warps,
+    return config.LaunchConfig(tile=args.tile or base.tile, num_warps=args.warps or base.num_warps,
                         num_stages=args.stages or base.num_stages,
                         precision=getattr(args, "precision", None) or base.precision,
                         kernel=getattr(args, "forward", "generic"), backward=getattr(args, "backward", "generic"),

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
+from importlib.metadata import entry_points
 
+from .. import settings
 from ..allocator import keep_heap
 from ..errors import TitansError
-from . import autotune_cmd, compile_cmd, perf_cmd, run_cmd, specs_cmd
+from . import compile_cmd, perf_cmd, run_cmd, specs_cmd, tuned_cmd
 
-DEBUG_ENV = "TITANS_DEBUG"
+COMMANDS = "titans_kernels.commands"   # entry-point group of commands other packages add (autotune)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,7 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     specs_cmd.add_parser(sub)
     run_cmd.add_parser(sub)
     compile_cmd.add_parser(sub)
-    autotune_cmd.add_parser(sub)
+    for ep in sorted(entry_points(group=COMMANDS), key=lambda ep: ep.name):
+        ep.load()(sub)
+    tuned_cmd.add_parser(sub)
     perf_cmd.add_parser(sub)
     return parser
 
@@ -38,8 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - last line of defence for CLI users
-        if os.environ.get(DEBUG_ENV):
+        if settings.debug():
             raise
-        print(f"internal error: {exc.__class__.__name__}: {exc} (set {DEBUG_ENV}=1 for a traceback)",
+        print(f"internal error: {exc.__class__.__name__}: {exc} (set {settings.DEBUG}=1 for a traceback)",
               file=sys.stderr)
         return 1

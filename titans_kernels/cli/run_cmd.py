@@ -8,7 +8,7 @@ from dataclasses import asdict
 import torch
 
 from ..backends.torch_dual.engine import cpu_engine
-from ..backends.triton_backend.config import forward_label
+from ..backends.launch_config import forward_label
 from ..compiler import compile as compile_rule
 from ..errors import InputError
 from ..spec import load_spec

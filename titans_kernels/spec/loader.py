@@ -6,17 +6,16 @@ from pathlib import Path
 
 import yaml
 
+from .. import settings
 from ..errors import SpecError
 from .schema import MemorySpec, validate
 
-SPEC_PATH_ENV = "TITANS_SPEC_PATH"
 _SHIPPED = Path(__file__).resolve().parent.parent / "specs"
 
 
 def spec_search_dirs() -> list[Path]:
     """Directories searched for `NAME.yaml`: $TITANS_SPEC_PATH (os.pathsep-separated), then shipped."""
-    extra = [Path(p) for p in os.environ.get(SPEC_PATH_ENV, "").split(os.pathsep) if p]
-    return extra + [_SHIPPED]
+    return settings.spec_path() + [_SHIPPED]
 
 
 def list_specs() -> dict[str, Path]:

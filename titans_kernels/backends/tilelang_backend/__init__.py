@@ -9,7 +9,7 @@ from ...errors import BackendError, InputError
 from ..base import register
 from ..kernel_rule import KernelRule
 from ..state import MemoryState
-from ..triton_backend.config import TritonConfig, check_shape
+from ..launch_config import TritonConfig, check_shape
 from .codegen import TileConfig
 
 

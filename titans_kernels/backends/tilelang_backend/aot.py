@@ -8,18 +8,22 @@ memory (static from ptxas plus the dynamic shared memory the lowering planned).
 """
 from __future__ import annotations
 
-import os
-import re
 import shutil
 import subprocess
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ... import settings
 from ...errors import BackendError, InputError
 from ...ir import MemoryIR
-from ..triton_backend.config import TritonConfig, check_shape
-from ..triton_backend.sass import cubin_spill_sites, report_fields, report_lines
+from ..kernel_report import (
+    cubin_spill_sites,
+    ptxas_figures,
+    report_fields,
+    report_lines,
+)
+from ..launch_config import TritonConfig, check_shape
 
 TARGETS = {"sm_80": "sm_80", "sm_90a": "sm_90a", "sm_90": "sm_90a"}
 
@@ -105,19 +109,15 @@ def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64,
         cmd = [_nvcc(), "-std=c++17", f"-arch={TARGETS[target]}", "-cubin", "-Xptxas", "-v", "-w",
                f"-I{root / 'src'}", f"-I{root / '3rdparty' / 'cutlass' / 'include'}", str(cu),
                "-o", str(Path(tmp) / "kernel.cubin")]
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=settings.environ())
         sites = cubin_spill_sites((Path(tmp) / "kernel.cubin").read_bytes()) if proc.returncode == 0 else None
     text = proc.stdout + proc.stderr
     if proc.returncode != 0:
         first = next((ln for ln in text.splitlines() if "error" in ln), text.strip().splitlines()[-1:])
         raise BackendError(f"nvcc failed on the generated TileLang kernel: {first}")
-    regs = re.search(r"Used (\d+) registers", text)
-    spills = [int(x) for x in re.findall(r"(\d+) bytes spill (?:stores|loads)", text)]
-    smem = re.search(r"(\d+) bytes smem", text)
+    regs, spills, smem = ptxas_figures(text)
     name = kernel_name(ir) if kind == "fwd" else kernel_name_bwd(ir)
     return TileLangReport(spec=ir.name, target=target, kernel=name, head_dim=D, chunk=b,
                           config=asdict(cfg), cuda_source_bytes=len(source.encode()),
-                          registers=int(regs.group(1)) if regs else None,
-                          spill_bytes=max(spills) if spills else 0,
-                          shared_bytes=(int(smem.group(1)) if smem else 0) + dyn,
+                          registers=regs, spill_bytes=spills, shared_bytes=smem + dyn,
                           **report_fields(sites))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 
+from ..checkpoints import default_group
 from ..torch_dual import chunk as chunk_ops
 from ..torch_dual import function as dual
 from . import launch
@@ -41,7 +42,7 @@ class TileLangFunction(torch.autograd.Function):
         if anchor is not None:  # the kernel carries U = W - anchor
             weights = [w - a for w, a in zip(weights, anchor)]
         needs_grad = any(ctx.needs_input_grad)
-        group = (group or dual.default_group(lay.N)) if needs_grad else None
+        group = (group or default_group(lay.N)) if needs_grad else None
         res = launch.run_forward(ir, lay, weights, momentum, anchor, cfg, group)
         if needs_grad:
             ctx.ckpts = None

@@ -16,7 +16,8 @@ from torch import Tensor
 from ...ir import MemoryIR
 from ..generated import import_source
 from ..torch_dual import coeffs as coeff_ops
-from ..torch_dual.function import Layout, group_bounds
+from ..checkpoints import group_bounds
+from ..torch_dual.function import Layout
 from .codegen import Emitter, TileConfig, generate_forward, kernel_name
 
 _COMPILED: dict[tuple, object] = {}

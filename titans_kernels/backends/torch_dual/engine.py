@@ -13,13 +13,13 @@ probe itself takes about 50 ms.
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from functools import lru_cache
 from typing import Callable, Iterator
 
 import torch
 
+from ... import settings
 from ...errors import BackendError
 
 ENGINES = ("auto", "default", "onednn")
@@ -92,7 +92,7 @@ def _probe(flag) -> tuple[bool, float, float]:
 @lru_cache(maxsize=1)
 def cpu_engine() -> str:
     """'onednn' or 'default' for this process (env TITANS_CPU_MATMUL, else the probe)."""
-    choice = os.environ.get("TITANS_CPU_MATMUL", "auto").strip().lower() or "auto"
+    choice = settings.cpu_matmul()
     if choice not in ENGINES:
         raise BackendError(f"TITANS_CPU_MATMUL={choice!r} is not an engine; set it to one of {', '.join(ENGINES)}")
     flag = _precision_flag()

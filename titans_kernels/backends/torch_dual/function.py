@@ -18,6 +18,7 @@ from functools import lru_cache
 import torch
 from torch import Tensor
 
+from ..checkpoints import default_group, group_bounds  # noqa: F401 (torch_dual.function API)
 from ...ir import MemoryIR
 from . import chunk as chunk_ops
 from . import coeffs as coeff_ops
@@ -112,11 +113,6 @@ FORWARD_ONLY_GROUP = 64  # chunks whose coefficients are built in one batch when
 KEEP_ALL_BUDGET_MB = 512  # keep every chunk's intermediates (no re-run in the backward) up to this size
 
 
-def default_group(num_chunks: int) -> int:
-    """Chunks per checkpoint: ~sqrt(N) balances checkpoints against re-run intermediates."""
-    return num_chunks if num_chunks <= 8 else math.ceil(math.sqrt(num_chunks))
-
-
 @lru_cache(maxsize=64)
 def saved_bytes_per_row(ir: MemoryIR, b: int, D: int, has_anchor: bool, cdt: torch.dtype) -> int:
     """Bytes one chunk keeps for its backward (start state plus intermediates) per (batch, head)
@@ -146,12 +142,6 @@ def choose_group(ir: MemoryIR, lay: "Layout", has_anchor: bool, budget_mb: float
     ~sqrt(N) groups (re-run one group at a time: memory ~ sqrt(N) chunks)."""
     keep_all = saved_bytes_per_row(ir, lay.b, lay.D, has_anchor, lay.cdt) * lay.n * lay.N
     return lay.N if keep_all <= budget_mb * 2**20 else default_group(lay.N)
-
-
-def group_bounds(num_chunks: int, group: int) -> list[tuple[int, int]]:
-    """[lo, hi) chunk ranges of the checkpoint groups; only the first may be short."""
-    ends = list(range(num_chunks, 0, -group))[::-1]
-    return [(max(0, hi - group), hi) for hi in ends]
 
 
 def _group_operands(ir: MemoryIR, lay: Layout, lo: int, hi: int):

@@ -4,8 +4,14 @@ from __future__ import annotations
 from ...errors import BackendError
 from ..base import register
 from ..kernel_rule import KernelRule
+from ..launch_config import (  # noqa: F401
+    TritonConfig,
+    check_kernel,
+    check_shape,
+    default_config,
+    tiled_config,
+)
 from ..state import MemoryState
-from .config import TritonConfig, check_kernel, check_shape, default_config, tiled_config  # noqa: F401
 
 
 def triton_available() -> str | None:

@@ -9,18 +9,21 @@ Runs in a subprocess when Triton's interpreter is switched on in this process.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
-import tempfile
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
+from ... import settings
 from ...errors import InputError
 from ...ir import MemoryIR
-from .config import TritonConfig, backward_config, default_config
-from .sass import bundled_tool, cubin_spill_sites, report_fields, report_lines
+from ..kernel_report import (
+    cubin_spill_sites,
+    ptxas_resources,
+    report_fields,
+    report_lines,
+)
+from ..launch_config import TritonConfig, backward_config, default_config
 
 TARGETS = {"sm_80": ("cuda", 80, 32), "sm_90": ("cuda", 90, 32), "sm_90a": ("cuda", 90, 32),
            "sm_100": ("cuda", 100, 32), "gfx942": ("hip", "gfx942", 64)}
@@ -70,20 +73,6 @@ def _loop_names(kernel: str) -> tuple[str, ...]:
 def check_target(target: str) -> None:
     if target not in TARGETS:
         raise InputError(f"unknown target '{target}'; known: {', '.join(TARGETS)}")
-
-
-def _ptxas_resources(ptx: str, arch: int) -> tuple[int | None, int]:
-    """(registers, spill bytes) from `ptxas -v`."""
-    with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "k.ptx"
-        src.write_text(ptx)
-        sm = f"sm_{arch}a" if arch >= 90 else f"sm_{arch}"
-        proc = subprocess.run([str(bundled_tool("ptxas")), "-v", f"--gpu-name={sm}", str(src), "-o", str(Path(tmp) / "k.o")],
-                              capture_output=True, text=True)
-    text = proc.stdout + proc.stderr
-    regs = re.search(r"Used (\d+) registers", text)
-    spills = [int(x) for x in re.findall(r"(\d+) bytes spill (?:stores|loads)", text)]
-    return (int(regs.group(1)) if regs else None), (max(spills) if spills else 0)
 
 
 def _amd_resources(asm: str) -> tuple[int | None, int]:
@@ -136,7 +125,7 @@ def _compile_in_process(ir: MemoryIR, target: str, D: int, b: int, dtype: str, c
                               options={"num_warps": cfg.num_warps, "num_stages": cfg.num_stages})
     sites = None
     if backend == "cuda":
-        regs, spills = _ptxas_resources(compiled.asm["ptx"], arch)
+        regs, spills = ptxas_resources(compiled.asm["ptx"], arch)
         binary = compiled.asm["cubin"]
         sites = cubin_spill_sites(binary)
     else:
@@ -159,14 +148,14 @@ def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64, dtype: s
     cfg = cfg or (backward_config(ir) if kind == "bwd" else default_config(ir))
     if dtype not in _DTYPES:
         raise InputError(f"dtype '{dtype}' not supported; use one of {', '.join(_DTYPES)}")
-    from .config import check_kernel, check_shape
+    from ..launch_config import check_kernel, check_shape
     check_shape(max(l.out_mult for l in ir.layers), D, b)
     check_kernel(ir, cfg)
-    if os.environ.get("TRITON_INTERPRET", "0") in ("", "0"):
+    if not settings.triton_interpret():
         return _compile_in_process(ir, target, D, b, dtype, cfg, kind)
     payload = json.dumps({"spec": ir.name, "target": target, "D": D, "b": b, "dtype": dtype, "cfg": asdict(cfg),
                           "kind": kind})
-    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    env = settings.environ(drop=(settings.INTERPRET,))
     proc = subprocess.run([sys.executable, "-m", "titans_kernels.backends.triton_backend.aot", payload],
                           capture_output=True, text=True, env=env)
     if proc.returncode != 0:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import torch
 
-from ..torch_dual import function as dual
+from ..checkpoints import default_group
 from . import launch
-from .config import backward_config
+from ..launch_config import backward_config
 
 
 class TritonFunction(torch.autograd.Function):
@@ -30,7 +30,7 @@ class TritonFunction(torch.autograd.Function):
         anchor_flat = torch.cat([a.reshape(n, -1).float() for a in anchor], 1) if anchor is not None else None
         needs_grad = any(ctx.needs_input_grad)
         num_chunks = -(-T // b)
-        group = (group or dual.default_group(num_chunks)) if needs_grad else None
+        group = (group or default_group(num_chunks)) if needs_grad else None
         as_rows = lambda x: x.reshape(n, T, D).contiguous()  # noqa: E731
         gate = lambda g: g.reshape(n, T).contiguous() if g is not None else None  # noqa: E731
         run = launch.run_forward_tiled if cfg.kernel == "tiled" else launch.run_forward

@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 import hashlib
-import os
 
 import torch
 from torch import Tensor
 from triton.runtime.errors import OutOfResources
 
+from ... import settings
 from ...errors import InputError
 from ...ir import MemoryIR
+from ..checkpoints import group_layout
 from ..generated import import_source
+from ..launch_config import TritonConfig, known_fault, triton_release
 from .codegen import generate_backward, generate_forward, kernel_name, offset_names
-from .config import TritonConfig, known_fault, triton_release
 from .plan import ScratchPlan, plan_scratch
 
 _LOADED: dict[tuple, object] = {}
@@ -20,7 +21,7 @@ OUTPUT_FILL: float | None = None  # tests set NaN to prove the kernel writes eve
 
 
 def interpreting() -> bool:
-    return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
+    return settings.triton_interpret()
 
 
 def load_kernel(ir: MemoryIR, kind: str = "fwd"):
@@ -36,12 +37,6 @@ def load_kernel(ir: MemoryIR, kind: str = "fwd"):
     module = import_source(source, "triton_src", f"{name}_{digest}", f"titans_generated.{key}")
     _LOADED[memo] = getattr(module, name)
     return _LOADED[memo]
-
-
-def group_layout(num_chunks: int, group: int) -> tuple[int, int]:
-    """(first_group_len, n_groups) for groups counted from the end (torch backend's convention)."""
-    n_groups = -(-num_chunks // group)
-    return num_chunks - group * (n_groups - 1), n_groups
 
 
 def kernel_args(ir: MemoryIR, plan: ScratchPlan, D: int, b: int, cfg: TritonConfig,

@@ -41,14 +41,13 @@ backward kernel consumes this forward's checkpoints unchanged.
 """
 from __future__ import annotations
 
-import os
-
 import triton
 import triton.language as tl
 
+from ... import settings
 from .device import LOG_FLOOR, act_d1, act_fn
 
-INTERPRETING = tl.constexpr(os.environ.get("TRITON_INTERPRET", "0") not in ("", "0"))
+INTERPRETING = tl.constexpr(settings.triton_interpret())
 
 
 @triton.jit

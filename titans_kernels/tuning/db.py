@@ -20,20 +20,17 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from .. import settings
+
 FORMAT = "titans-kernels-tuning"
 VERSION = 1
-TUNE_DIR_ENV = "TITANS_TUNE_DIR"
 SHIPPED = Path(__file__).with_name("defaults.json")
 _warned: set[str] = set()
 _READ_CACHE: dict[Path, tuple[tuple, list]] = {}   # path -> ((mtime_ns, size, inode), records)
 
 
 def default_dir() -> Path:
-    env = os.environ.get(TUNE_DIR_ENV)
-    if env:
-        return Path(env)
-    from platformdirs import user_cache_dir
-    return Path(user_cache_dir("titans-kernels"))
+    return settings.tune_dir()
 
 
 @dataclass
@@ -100,8 +97,8 @@ def record_problem(row: dict) -> str | None:
         return f"time_s={time_s!r} is not a time in seconds"
     if not isinstance(row["config"], dict):
         return f"config={row['config']!r} is not a mapping"
-    from titans_kernels.backends.triton_backend.config import TritonConfig
-    from titans_kernels.errors import InputError
+    from ..backends.launch_config import LaunchConfig as TritonConfig
+    from ..errors import InputError
     known = TritonConfig.__dataclass_fields__
     try:   # fields a newer release added are left out, as at run time
         TritonConfig(**{k: v for k, v in row["config"].items() if k in known})

@@ -1,16 +1,17 @@
-"""`titans-kernels autotune --gpu NAME` and `titans-kernels tuned list|show|clear|export|import`."""
+"""`titans-kernels autotune --gpu NAME`: registered with the titans-kernels command through the
+`titans_kernels.commands` entry point (pyproject.toml), so that titans_kernels never imports this
+package."""
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 import time
-from dataclasses import asdict
 from typing import Callable, Iterator
 
-from ..backends.triton_backend.config import CHUNK_SIZES, HEAD_DIMS, forward_label
-from ..errors import InputError
-from ..spec import list_specs
+from titans_kernels.backends.launch_config import CHUNK_SIZES, HEAD_DIMS, forward_label
+from titans_kernels.errors import InputError
+from titans_kernels.spec import list_specs
+from titans_kernels.tuning import TuningDB, device_arch, get_gpu
 
 
 def add_parser(sub) -> None:
@@ -26,23 +27,6 @@ def add_parser(sub) -> None:
                    help="auto: measured when the target GPU is the local one, else predicted")
     p.add_argument("--cache-dir", default=None, help="tuning database directory (default: user cache)")
     p.set_defaults(func=cmd_autotune)
-
-    t = sub.add_parser("tuned", help="inspect or manage the tuning database")
-    t.add_argument("--cache-dir", default=None)
-    ts = t.add_subparsers(dest="tuned_command", metavar="ACTION", required=True)
-    ts.add_parser("list", help="one line per record").set_defaults(func=cmd_list)
-    show = ts.add_parser("show", help="records of one spec, as JSON")
-    show.add_argument("spec")
-    show.set_defaults(func=cmd_show)
-    clear = ts.add_parser("clear", help="delete local records (all, or of one --gpu arch)")
-    clear.add_argument("--gpu", default=None)
-    clear.set_defaults(func=cmd_clear)
-    exp = ts.add_parser("export", help="write local records to a file")
-    exp.add_argument("file")
-    exp.set_defaults(func=cmd_export)
-    imp = ts.add_parser("import", help="merge records from a file")
-    imp.add_argument("file")
-    imp.set_defaults(func=cmd_import)
 
 
 def _shapes(text: str) -> list[tuple[int, int]]:
@@ -61,8 +45,7 @@ def _shapes(text: str) -> list[tuple[int, int]]:
 
 
 def cmd_autotune(args) -> int:
-    from autotune import TuningDB, get_gpu
-    from autotune.run import measure_spec, save, tune_spec, tunable
+    from .run import measure_spec, save, tune_spec, tunable
 
     gpu = get_gpu(args.gpu)
     tuner = args.tuner
@@ -72,7 +55,7 @@ def cmd_autotune(args) -> int:
         raise InputError(f"--tuner measured needs a local {gpu.name}; this machine has "
                          f"{_local_arch() or 'no CUDA GPU'} (use --tuner predicted)")
     tune_one = measure_spec if tuner == "measured" else tune_spec
-    from autotune.predicted import check_backend
+    from .predicted import check_backend
     check_backend(args.backend, gpu)
     db = TuningDB(args.cache_dir)
     specs = args.spec or list(list_specs())
@@ -138,58 +121,6 @@ def _progress(desc: str) -> Iterator[Callable[[], None]]:
 def _local_arch() -> str | None:
     import torch
 
-    from ..backends.triton_backend.tuned import device_arch
     return device_arch("cuda") if torch.cuda.is_available() else None
 
 
-def cmd_list(args) -> int:
-    from autotune import TuningDB
-    db = TuningDB(args.cache_dir)
-    recs = db.records()
-    if not recs:
-        print(f"no local records in {db.path} (shipped defaults: {len(TuningDB.shipped())})")
-    for r in recs:
-        c = r.config
-        print(f"{r.spec:24s} {r.backend:8s} {r.arch:7s} {r.gpu:8s} {r.dtype:9s} {r.bucket:9s} {r.tuner:9s} "
-              f"tile={c['tile']} warps={c['num_warps']} stages={c['num_stages']} {c.get('precision', 'ieee')} "
-              f"forward={forward_label(c)} backward={c.get('backward', 'generic')}")
-    return 0
-
-
-def cmd_show(args) -> int:
-    from autotune import TuningDB
-    db = TuningDB(args.cache_dir)
-    local = db.records()
-    recs = [asdict(r) for r in local if r.spec == args.spec]
-    if not recs:
-        known = sorted({r.spec for r in local})
-        print(f"error: no local records for spec '{args.spec}' in {db.path}"
-              f"{'; records exist for ' + ', '.join(known) if known else ''}", file=sys.stderr)
-        return 1
-    print(json.dumps(recs, indent=1))
-    return 0
-
-
-def cmd_clear(args) -> int:
-    from autotune import TuningDB, get_gpu
-    arch = get_gpu(args.gpu).arch if args.gpu else None
-    n = TuningDB(args.cache_dir).clear(arch)
-    print(f"removed {n} record(s)")
-    return 0
-
-
-def cmd_export(args) -> int:
-    from autotune import TuningDB
-    print(f"exported {TuningDB(args.cache_dir).export(args.file)} record(s) to {args.file}")
-    return 0
-
-
-def cmd_import(args) -> int:
-    from autotune import TuningDB
-    try:
-        n = TuningDB(args.cache_dir).import_file(args.file)
-    except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"imported {n} record(s)")
-    return 0

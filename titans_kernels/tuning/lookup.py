@@ -2,7 +2,9 @@
 else the shipped default, else the safe default. Lookup only; nothing is tuned here."""
 from __future__ import annotations
 
-from .config import TritonConfig, default_config
+from ..backends.launch_config import TritonConfig, default_config
+from .db import TuningDB, bucket
+from .gpus import get_gpu
 
 _DTYPES = {"torch.float32": "float32", "torch.bfloat16": "bfloat16", "torch.float16": "float16"}
 
@@ -29,10 +31,6 @@ def local_arch(q) -> str | None:
 
 def record(ir, q, D: int, b: int, backend: str, tuned_for: str | None = None, tuning_dir: str | None = None):
     """The tuning record of `backend` for this GPU (or `tuned_for`), dtype and shape, or None."""
-    try:
-        from autotune import TuningDB, bucket, get_gpu
-    except ImportError:
-        return None
     arch = get_gpu(tuned_for).arch if tuned_for else local_arch(q)
     if arch is None:
         return None

@@ -1,48 +1,81 @@
-"""Launch parameters of the Triton kernels (filled by the autotuner; defaults until then)."""
+"""Launch configuration of the GPU kernels, shared by the Triton and TileLang backends.
+
+One typed table, `TUNABLES`, declares each field's legal values, its default and the values the
+tuners search; the config's checks, the CLI's choices and the tuners' grids all derive from it.
+The per-IR defaults, the backward's parameters and the configs known to fault follow it.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ...errors import InputError
+from ..errors import InputError
 
 HEAD_DIMS = (16, 32, 64, 128)
-KERNELS = ("generic", "tiled")
 CHUNK_SIZES = (16, 32, 64, 128)
 MAX_EXPANSION = 4
-TILES = (16, 32, 64, 128)            # tl.dot needs 16 or more; larger tiles are clipped to D and chunk
-WARP_COUNTS = (1, 2, 4, 8, 16)
-MAX_STAGES = 8
-PRECISION_NAMES = ("ieee", "tf32", "bf16")
+
+
+@dataclass(frozen=True)
+class Tunable:
+    """One launch-config field: the values a config may hold, its default, and the values the
+    tuners try (`search`; `tiled_search` for the tiled kernels where it differs)."""
+
+    values: tuple
+    default: object
+    search: tuple = ()
+    tiled_search: tuple = ()
+
+
+TUNABLES: dict[str, Tunable] = {
+    # tl.dot needs 16 or more; larger tiles are clipped to D and chunk
+    "tile": Tunable((16, 32, 64, 128), 32, search=(16, 32, 64)),
+    "num_warps": Tunable((1, 2, 4, 8, 16), 4, search=(2, 4, 8), tiled_search=(4, 8)),
+    "num_stages": Tunable(tuple(range(1, 9)), 2, search=(1, 2, 3), tiled_search=(1, 2)),
+    "precision": Tunable(("ieee", "tf32", "bf16"), "ieee"),
+    "kernel": Tunable(("generic", "tiled"), "generic"),
+    "backward": Tunable(("generic", "tiled"), "generic"),
+    "fuse": Tunable((True, False), True),
+    "in_place": Tunable((False, True), False),
+}
+KERNELS = TUNABLES["kernel"].values
+TILES = TUNABLES["tile"].values
+WARP_COUNTS = TUNABLES["num_warps"].values
+MAX_STAGES = max(TUNABLES["num_stages"].values)
+PRECISION_NAMES = TUNABLES["precision"].values
 
 
 def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def config_problem(cfg: TritonConfig) -> str | None:
+def _field_problem(name: str, value) -> str | None:
+    legal = TUNABLES[name].values
+    if isinstance(legal[0], bool):
+        return None if isinstance(value, bool) else f"{name}={value!r} must be true or false"
+    if isinstance(legal[0], str):
+        return None if value in legal else f"{name}={value!r} unknown; use one of {', '.join(legal)}"
+    if _is_int(value) and value in legal:
+        return None
+    if legal == tuple(range(legal[0], legal[-1] + 1)):
+        return f"{name}={value!r} not supported; use {legal[0]} to {legal[-1]}"
+    return f"{name}={value!r} not supported; use one of {', '.join(map(str, legal))}"
+
+
+def config_problem(cfg: LaunchConfig) -> str | None:
     """What makes a config unusable by any kernel (a field of the wrong type or out of range), as
     "field=value ...; use ...", or None. Checked when a config is built, so a hand-made config or
     a tuning record never reaches a kernel with, e.g., a tile that is not a power of two."""
-    if not _is_int(cfg.tile) or cfg.tile not in TILES:
-        return f"tile={cfg.tile!r} not supported; use one of {', '.join(map(str, TILES))}"
-    if not _is_int(cfg.num_warps) or cfg.num_warps not in WARP_COUNTS:
-        return f"num_warps={cfg.num_warps!r} not supported; use one of {', '.join(map(str, WARP_COUNTS))}"
-    if not _is_int(cfg.num_stages) or not 1 <= cfg.num_stages <= MAX_STAGES:
-        return f"num_stages={cfg.num_stages!r} not supported; use 1 to {MAX_STAGES}"
-    if cfg.precision not in PRECISION_NAMES:
-        return f"precision={cfg.precision!r} unknown; use one of {', '.join(PRECISION_NAMES)}"
-    for field in ("kernel", "backward"):
-        if getattr(cfg, field) not in KERNELS:
-            return f"{field}={getattr(cfg, field)!r} unknown; use one of {', '.join(KERNELS)}"
-    for field in ("fuse", "in_place"):
-        if not isinstance(getattr(cfg, field), bool):
-            return f"{field}={getattr(cfg, field)!r} must be true or false"
+    for name in TUNABLES:
+        problem = _field_problem(name, getattr(cfg, name))
+        if problem is not None:
+            return problem
     return None
 
 
 @dataclass(frozen=True)
-class TritonConfig:
-    """Launch parameters shared by the Triton and TileLang kernels (the autotuner fills one).
+class LaunchConfig:
+    """Launch parameters shared by the Triton and TileLang kernels (the autotuner fills one;
+    field defaults from TUNABLES).
 
     tile: GEMM tile edge inside a program (clipped to the head dim and chunk); for the tiled
     forward, the hidden units per state tile (clipped to the head dim);
@@ -60,14 +93,14 @@ class TritonConfig:
     updates one copy of the state, tile by tile behind a barrier, instead of double-buffering
     it (half the state's memory and L2 footprint; off until a GPU has checked and timed it)."""
 
-    tile: int = 32
-    num_warps: int = 4
-    num_stages: int = 2
-    precision: str = "ieee"
-    kernel: str = "generic"
-    backward: str = "generic"
-    fuse: bool = True
-    in_place: bool = False
+    tile: int = TUNABLES["tile"].default
+    num_warps: int = TUNABLES["num_warps"].default
+    num_stages: int = TUNABLES["num_stages"].default
+    precision: str = TUNABLES["precision"].default
+    kernel: str = TUNABLES["kernel"].default
+    backward: str = TUNABLES["backward"].default
+    fuse: bool = TUNABLES["fuse"].default
+    in_place: bool = TUNABLES["in_place"].default
 
     def __post_init__(self) -> None:
         problem = config_problem(self)
@@ -82,20 +115,21 @@ class TritonConfig:
         return min(self.tile, hidden, D)
 
 
-DEFAULT_CONFIG = TritonConfig()
+TritonConfig = LaunchConfig   # the name the Python API has used (README)
+DEFAULT_CONFIG = LaunchConfig()
 
-# Launch defaults of the tiled kernels (TritonConfig's own defaults are the generic kernel's):
+# Launch defaults of the tiled kernels (LaunchConfig's own defaults are the generic kernel's):
 # ptxas, sm_90, titans_mlp2, D=64, chunk 64: 132 bytes of spills fused, 2.7 KB in the tiled
 # backward; the generic defaults (tile 32, 4 warps, 2 stages, exact products) spill 96 KB in the
 # tiled forward, whose exact products are FMA dots with their operands in registers.
 TILED_DEFAULTS = {"tile": 16, "num_warps": 8, "num_stages": 1, "precision": "tf32"}
 
 
-def tiled_config(**fields) -> TritonConfig:
+def tiled_config(**fields) -> LaunchConfig:
     """A config for the tiled forward (and, with backward="tiled", the tiled backward): the tiled
     launch defaults (tile 16, 8 warps, 1 stage, tf32 products), with `fields` replacing any of them.
     E.g. tiled_config(backward="tiled"), tiled_config(precision="bf16")."""
-    return TritonConfig(**{"kernel": "tiled", **TILED_DEFAULTS, **fields})
+    return LaunchConfig(**{"kernel": "tiled", **TILED_DEFAULTS, **fields})
 
 
 def triton_release() -> tuple[int, int] | None:
@@ -127,7 +161,7 @@ def known_fault(kernel: str, tile: int, num_warps: int, precision: str, D: int, 
             f"use {fix}, or precision='ieee'")
 
 
-def default_config(ir, release: tuple[int, int] | None = None) -> TritonConfig:
+def default_config(ir, release: tuple[int, int] | None = None) -> LaunchConfig:
     """Safe defaults per IR until tuned: chosen so that no shipped spec's forward kernel spills
     registers at D=64, chunk 64 on sm_90 (ptxas -v) with the Triton release in use (`release`,
     default: the installed one). Triton 3.6 (torch 2.11's) and 3.7 (torch 2.13's) allocate
@@ -137,17 +171,17 @@ def default_config(ir, release: tuple[int, int] | None = None) -> TritonConfig:
       normalized step:    16/8/1 628 / 0,   32/8/2 0 / 288   (no config in the grid is 0 / 0)
       decay_to: init:     32/8/2 0 / 0;     the rest: 32/4/2 0 / 0."""
     if ir.depth == 1 or not ir.gates.has_momentum:
-        return TritonConfig(num_stages=3)
+        return LaunchConfig(num_stages=3)
     if ir.normalized_step:
         if (release or triton_release() or (3, 7)) < (3, 7):
-            return TritonConfig(tile=32, num_warps=8, num_stages=2)
-        return TritonConfig(tile=16, num_warps=8, num_stages=1)
+            return LaunchConfig(tile=32, num_warps=8, num_stages=2)
+        return LaunchConfig(tile=16, num_warps=8, num_stages=1)
     if ir.decay_to_init:
-        return TritonConfig(num_warps=8)
+        return LaunchConfig(num_warps=8)
     return DEFAULT_CONFIG
 
 
-def backward_config(ir, forward: TritonConfig | None = None) -> TritonConfig:
+def backward_config(ir, forward: LaunchConfig | None = None) -> LaunchConfig:
     """Launch parameters of the backward kernel, chosen apart from the forward's (tuned or
     default), with the forward's input precision. The backward keeps more values live than the
     forward. On sm_90 at D=64, chunk 64 (ptxas -v), tile 32 with 4 warps spills least for every
@@ -157,9 +191,9 @@ def backward_config(ir, forward: TritonConfig | None = None) -> TritonConfig:
     Triton 3.6 or 3.7 (tile 32 with one stage: 112 bytes under 3.6, none under 3.7). The tiled
     forward's "bf16" products become "tf32" here."""
     if ir.depth == 1:
-        cfg = TritonConfig(tile=16, num_stages=2)
+        cfg = LaunchConfig(tile=16, num_stages=2)
     elif ir.decay_to_init and not ir.normalized_step:
-        cfg = TritonConfig(num_stages=3)
+        cfg = LaunchConfig(num_stages=3)
     else:
         cfg = DEFAULT_CONFIG
     if forward is None:
@@ -189,7 +223,7 @@ def tiled_supported(ir) -> bool:
     return ir.depth == 2
 
 
-PRECISIONS = {"generic": ("ieee", "tf32"), "tiled": ("ieee", "tf32", "bf16")}
+PRECISIONS = {"generic": ("ieee", "tf32"), "tiled": PRECISION_NAMES}   # per forward kernel
 
 
 def forward_label(config: dict) -> str:
@@ -202,7 +236,7 @@ def forward_label(config: dict) -> str:
     return f"tiled({','.join(variants)})" if variants else "tiled"
 
 
-def check_kernel(ir, cfg: TritonConfig) -> None:
+def check_kernel(ir, cfg: LaunchConfig) -> None:
     """One clear error for a forward or backward kernel that does not cover `ir`, or a product
     precision that the chosen forward does not have (the fields themselves are checked when the
     config is built)."""

@@ -1,4 +1,5 @@
-"""The GPU catalogue (gpus.yaml): what the predicted tuner knows about each target."""
+"""The GPU catalogue (gpus.yaml): each GPU's architecture (what a tuning record is keyed by, and
+what `tuned_for="a100"` resolves to at run time) and what the predicted tuner knows about it."""
 from __future__ import annotations
 
 import difflib
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from titans_kernels.errors import TitansError
+from ..errors import TitansError
 
 CATALOGUE = Path(__file__).with_name("gpus.yaml")
 

@@ -1,4 +1,5 @@
-"""Where a compiled NVIDIA kernel's register spills sit, by loop depth.
+"""The compiled-kernel report both GPU backends give: registers, spill bytes and shared memory
+from `ptxas -v`, and where the register spills sit, by loop depth.
 
 `ptxas -v` gives spill bytes, not where the spill instructions are. A reload once per
 checkpoint group and one in every iteration of a hot tile loop read alike there. Here the cubin
@@ -70,6 +71,32 @@ def spill_sites(sass: str) -> SpillSites:
             counts.extend([0] * (depth + 1 - len(counts)))
             counts[depth] += 1
     return SpillSites(instructions=len(opcodes), by_depth=counts)
+
+
+_REGISTERS = re.compile(r"Used (\d+) registers")
+_SPILLS = re.compile(r"(\d+) bytes spill (?:stores|loads)")
+_SHARED = re.compile(r"(\d+) bytes smem")
+
+
+def ptxas_figures(text: str) -> tuple[int | None, int, int]:
+    """(registers per thread, spill bytes, static shared-memory bytes) from `ptxas -v` output."""
+    regs = _REGISTERS.search(text)
+    spills = [int(x) for x in _SPILLS.findall(text)]
+    smem = _SHARED.search(text)
+    return (int(regs.group(1)) if regs else None), (max(spills) if spills else 0), (int(smem.group(1)) if smem else 0)
+
+
+def ptxas_resources(ptx: str, arch: int) -> tuple[int | None, int]:
+    """(registers, spill bytes) of a PTX module compiled by the bundled ptxas for sm_<arch>
+    (sm_<arch>a from sm_90 on)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "k.ptx"
+        src.write_text(ptx)
+        sm = f"sm_{arch}a" if arch >= 90 else f"sm_{arch}"
+        proc = subprocess.run([str(bundled_tool("ptxas")), "-v", f"--gpu-name={sm}", str(src), "-o",
+                               str(Path(tmp) / "k.o")], capture_output=True, text=True)
+    regs, spills, _ = ptxas_figures(proc.stdout + proc.stderr)
+    return regs, spills
 
 
 def bundled_tool(name: str) -> Path:
