@@ -11,7 +11,7 @@ BENCH_JSON := benchmarks/results/latest.json
 GATE_JSON := benchmarks/results/gate.json
 BENCH_FLAGS := -p no:cacheprovider --benchmark-only --benchmark-columns=min,median,max,rounds
 
-.PHONY: setup demo test test-full bench bench-save bench-compare report recall recall-deep clean
+.PHONY: setup demo test test-full golden bench bench-save bench-compare report recall recall-deep clean
 
 setup: $(STAMP)
 
@@ -36,6 +36,10 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# rewrite tests/golden/ (the generated kernel sources) after an intended code-generator change
+golden: setup
+	$(PY) tests/golden/cases.py
 
 # Triton 3.6 (torch 2.11's release) apart from the venv's, for the default-config checks under it
 TRITON36 := .triton36

@@ -89,15 +89,22 @@ class Emitter:
     # -- helpers ------------------------------------------------------------------------
     def mm(self, a, sa, b, sb, c, sc, M, N, K, mode=0, ms=None, ks=None, ns=None, mul=None,
            e0=None, e1=None):
-        """One `mm` call; sa/sb/sc are 'stride_row, stride_col' strings."""
+        """One `mm` call, every argument by keyword; sa/sb/sc are 'stride_row, stride_col'
+        strings; an absent operand passes the scratch base and zero strides (unread)."""
         w = self.w
         e0p, e0s, e0k = e0 if e0 else ("scr", "0, 0", "0.0")
         e1p, e1s, e1k = e1 if e1 else ("scr", "0, 0", "0.0")
-        w(f"mm({a}, {sa}, {b}, {sb}, {c}, {sc},")
-        w(f"   {ms or 'scr'}, {ks or 'scr'}, {ns or 'scr'}, {mul or 'scr'}, {'BC, 1' if mul else '0, 0'},")
-        w(f"   {e0p}, {e0s}, {e0k}, {e1p}, {e1s}, {e1k}, rows,")
-        w(f"   {M}, {N}, {K}, {mode}, {ms is not None}, {ks is not None}, {ns is not None}, {mul is not None},")
-        w(f"   {e0 is not None}, {e1 is not None}, False, False, TILE, TILE, TILE, PREC)")
+
+        def strides(names: str, value: str) -> str:
+            return ", ".join(f"{n}={v.strip()}" for n, v in zip(names.split(), value.split(",")))
+        w(f"mm(a_ptr={a}, {strides('s_am s_ak', sa)}, b_ptr={b}, {strides('s_bk s_bn', sb)},")
+        w(f"   c_ptr={c}, {strides('s_cm s_cn', sc)}, M={M}, N={N}, K={K}, MODE={mode},")
+        w(f"   ms_ptr={ms or 'scr'}, HAS_MS={ms is not None}, ks_ptr={ks or 'scr'}, HAS_KS={ks is not None},")
+        w(f"   ns_ptr={ns or 'scr'}, HAS_NS={ns is not None}, mul_ptr={mul or 'scr'}, "
+          f"{strides('s_mulm s_muln', 'BC, 1' if mul else '0, 0')}, HAS_MUL={mul is not None},")
+        w(f"   e0_ptr={e0p}, {strides('s_e0m s_e0n', e0s)}, e0_scale={e0k}, HAS_E0={e0 is not None},")
+        w(f"   e1_ptr={e1p}, {strides('s_e1m s_e1n', e1s)}, e1_scale={e1k}, HAS_E1={e1 is not None},")
+        w("   rows=rows, MASK_A=False, MASK_C=False, BM=TILE, BN=TILE, BK=TILE, PREC=PREC)")
         w.barrier()
 
     def call(self, text: str) -> None:
