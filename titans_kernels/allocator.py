@@ -3,9 +3,8 @@ few MB are not mapped, zero-filled and unmapped again on every chunk.
 
 With glibc's defaults, blocks above a (moving) mmap threshold get their own mapping, and freed
 memory at the top of the heap is trimmed back to the kernel; the chunk loop allocates and frees
-such blocks hundreds of times per call, so each one is page-faulted afresh. On the 2-core
-development machine that made the same rule forward take 66-88 ms from one process to the next
-(1 thread); with the heap kept, 64-69 ms. `keep_heap()` raises the mmap threshold to glibc's
+such blocks hundreds of times per call, so each one is page-faulted afresh, and a call's time
+varies from process to process (docs/design.md). `keep_heap()` raises the mmap threshold to glibc's
 maximum (32 MiB), stops trimming, and grows the heap in 64 MiB steps. The cost: the process keeps
 its peak heap instead of returning it to the system.
 

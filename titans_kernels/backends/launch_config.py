@@ -82,7 +82,7 @@ class LaunchConfig:
     num_warps / num_stages: Triton launch options (TileLang: threads = 32 * num_warps,
     T.Pipelined stages); precision: tl.dot input precision for
     float32 operands ("ieee" exact, "tf32" faster on tensor cores; the tiled forward also takes
-    "bf16": operands rounded to bfloat16, float32 accumulation, about 2% relative error);
+    "bf16": operands rounded to bfloat16, float32 accumulation);
     kernel: the Triton forward, "generic" (codegen.py, every IR: products through L2 scratch)
     or "tiled" (tiled.py, depth-2 IRs: the state streamed in hidden tiles, token-side operands
     on chip); backward: the Triton backward, "generic" (codegen.py, launch parameters from
@@ -118,10 +118,8 @@ class LaunchConfig:
 TritonConfig = LaunchConfig   # the name the Python API has used (README)
 DEFAULT_CONFIG = LaunchConfig()
 
-# Launch defaults of the tiled kernels (LaunchConfig's own defaults are the generic kernel's):
-# ptxas, sm_90, titans_mlp2, D=64, chunk 64: 132 bytes of spills fused, 2.7 KB in the tiled
-# backward; the generic defaults (tile 32, 4 warps, 2 stages, exact products) spill 96 KB in the
-# tiled forward, whose exact products are FMA dots with their operands in registers.
+# Launch defaults of the tiled kernels (LaunchConfig's own defaults are the generic kernel's,
+# under which the tiled forward's exact products spill most; spill tables: docs/design.md).
 TILED_DEFAULTS = {"tile": 16, "num_warps": 8, "num_stages": 1, "precision": "tf32"}
 
 
@@ -162,14 +160,11 @@ def known_fault(kernel: str, tile: int, num_warps: int, precision: str, D: int, 
 
 
 def default_config(ir, release: tuple[int, int] | None = None) -> LaunchConfig:
-    """Safe defaults per IR until tuned: chosen so that no shipped spec's forward kernel spills
-    registers at D=64, chunk 64 on sm_90 (ptxas -v) with the Triton release in use (`release`,
-    default: the installed one). Triton 3.6 (torch 2.11's) and 3.7 (torch 2.13's) allocate
-    registers differently; bytes of spills 3.6 / 3.7 (tile/warps/stages):
-      depth 1:            32/4/1 32 / 0,    32/4/3 0 / 0
-      no momentum:        32/4/2 20 / 0,    32/4/3 0 / 0
-      normalized step:    16/8/1 628 / 0,   32/8/2 0 / 288   (no config in the grid is 0 / 0)
-      decay_to: init:     32/8/2 0 / 0;     the rest: 32/4/2 0 / 0."""
+    """Safe defaults per IR until tuned: the config under which the shipped specs' forward kernels
+    spill least at D=64, chunk 64 on sm_90 (ptxas -v) with the Triton release in use (`release`,
+    default: the installed one; 3.6 and 3.7 allocate registers differently, so the normalized
+    step's default follows the release). The spill tables behind each choice: docs/design.md,
+    "Triton backend"; tests/test_triton_releases.py asserts them."""
     if ir.depth == 1 or not ir.gates.has_momentum:
         return LaunchConfig(num_stages=3)
     if ir.normalized_step:
@@ -183,12 +178,9 @@ def default_config(ir, release: tuple[int, int] | None = None) -> LaunchConfig:
 
 def backward_config(ir, forward: LaunchConfig | None = None) -> LaunchConfig:
     """Launch parameters of the backward kernel, chosen apart from the forward's (tuned or
-    default), with the forward's input precision. The backward keeps more values live than the
-    forward. On sm_90 at D=64, chunk 64 (ptxas -v), tile 32 with 4 warps spills least for every
-    shipped depth >= 2 rule: 0 bytes for titans_mlp2_anchored with 3 stages, 24-68 bytes for the
-    others with 2, 32 for titans_mlp2_normalized. The forward's defaults spilled 992 (anchored)
-    and 1928 bytes (normalized) there. Depth-1 rules: tile 16, 2 stages spills nothing under
-    Triton 3.6 or 3.7 (tile 32 with one stage: 112 bytes under 3.6, none under 3.7). The tiled
+    default), with the forward's input precision: the backward keeps more values live than the
+    forward, so it has its own tile, warps and stages, those that spill least on sm_90 at D=64,
+    chunk 64 (docs/design.md). The tiled backward follows its forward's config. The tiled
     forward's "bf16" products become "tf32" here."""
     if ir.depth == 1:
         cfg = LaunchConfig(tile=16, num_stages=2)

@@ -33,7 +33,7 @@ def _tracked(x: Tensor) -> bool:
 
 
 # Untracked, the derivatives below update one fresh tensor in place: on CPU, chains of
-# out-of-place temporaries of this size (chunk x hidden floats) ran up to 9x slower in some
+# out-of-place temporaries of this size (chunk x hidden floats) ran several times slower in some
 # processes (glibc malloc trimming and re-mapping freed blocks). Tracked by autograd, they keep
 # the out-of-place form it can differentiate.
 def _silu_d1(x: Tensor) -> Tensor:

@@ -22,7 +22,7 @@ from .codegen import Emitter, TileConfig, generate_forward, kernel_name
 
 _COMPILED: dict[tuple, object] = {}
 # Every GEMM step has its own shared tiles; lifetime-based merging lets the steps share one
-# region (D=64, chunk 64: 49 KB instead of 476 KB for titans_mlp2).
+# region (a fraction of the sum; docs/design.md).
 PASS_CONFIGS = {"tl.enable_aggressive_shared_memory_merge": True}
 OUTPUT_FILL: float | None = None  # tests set NaN to prove the kernel writes every output element
 

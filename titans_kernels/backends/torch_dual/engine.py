@@ -7,8 +7,8 @@ a setting that *permits* bfloat16 arithmetic: on CPUs with AMX it is taken, else
 keeps float32. So the route is chosen once per process by a probe on this CPU, on the chunk
 loop's own product shapes: oneDNN is used only when its results stay within float32 rounding of
 the default route (relative difference < 1e-5; bfloat16 arithmetic gives ~1e-3) and it is at
-least 10% faster. `TITANS_CPU_MATMUL=default|onednn|auto` overrides (auto is the probe); the
-probe itself takes about 50 ms.
+least 10% faster. `TITANS_CPU_MATMUL=default|onednn|auto` overrides (auto is the probe), which
+runs once per process.
 """
 from __future__ import annotations
 

@@ -18,9 +18,8 @@ rows [h, h+HB) and layer-1 columns [h, h+HB). Three passes per chunk (two when f
 With FUSE (config `fuse`, the default; read after the update), pass 2 also does pass 3's work on
 the tiles it has loaded, from its own Z0_h and G0_h: two passes per chunk instead of three. For
 titans_mlp2 that saves 2 of the 16 (HB x D x BC) products per tile and 3 of its 11 state-tile
-loads, for 60 more bytes of spills (ptxas, sm_90, tile 16, 8 warps, tf32: 132 against 72; with
-bf16 products 4 against 0). Which is faster is for a GPU to say (benchmarks/gpu/sweep_configs.py
-times both).
+loads, for a few more live values (spill tables: docs/design.md). Which is faster is for a GPU
+to say (benchmarks/gpu/sweep_configs.py times both).
 
 With IN_PLACE (config `in_place`, off by default) the state is one copy instead of a double
 buffer: each tile's end-of-chunk values are stored over its start values, behind a barrier that
@@ -31,8 +30,8 @@ only a GPU (tests/test_gpu.py) can check the ordering.
 
 Token-side matrices are held transposed (features x tokens) so that each product takes a state
 tile as its first operand and the token-side matrix as its second, which tensor-core products
-read from shared memory (ptxas on sm_90, D=64, chunk 64, tile 16, 8 warps, tf32: 72 bytes of
-spills for titans_mlp2 in three passes, against 1.4 KB with token-major operands in registers).
+read from shared memory rather than from (per-warpgroup replicated) registers: far fewer spills
+than token-major operands (docs/design.md).
 
 Every IR choice is a constexpr (activation, loss, residual, gates present, anchor, normalized
 step, read mode), so one source serves every depth-2 spec and no spec text reaches it. The
