@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import titans_kernels as tk
-from titans_kernels.backends.torch_dual import coeffs
+from titans_kernels.backends.torch_backend import coeffs
 from titans_kernels.ir import ACTIVATIONS, GateMode, ReadMode
 from titans_kernels.testing import rel_error
 

@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BACKENDS = "titans_kernels.backends"
 SHARED = ["base", "kernel_rule", "launch_config", "kernel_report", "checkpoints", "state", "generated"]
-ONE_BACKEND = [f"{BACKENDS}.{name}" for name in ("triton_backend", "tilelang_backend", "torch_dual")]
+ONE_BACKEND = [f"{BACKENDS}.{name}" for name in ("triton_backend", "tilelang_backend", "torch_backend")]
 
 
 def _module(path: Path) -> str:

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import titans_kernels as tk
-from titans_kernels.backends.torch_dual import engine
+from titans_kernels.backends.torch_backend import engine
 from titans_kernels.testing import rel_error
 
 from conftest import make_case

@@ -176,7 +176,7 @@ def test_checkpoint_policy_keeps_all_within_budget_and_regroups_beyond():
     """Calls whose intermediates fit the budget keep them all (one group, no re-run in the
     backward); larger ones fall back to ~sqrt(N) checkpoint groups. The per-chunk size is
     measured, so it grows with the state."""
-    from titans_kernels.backends.torch_dual.function import Layout, choose_group, saved_bytes_per_row
+    from titans_kernels.backends.torch_backend.function import Layout, choose_group, saved_bytes_per_row
     ir = tk.lower(tk.load_spec("titans_mlp2"))
     small = saved_bytes_per_row(ir, 16, 16, False, torch.float32)
     assert saved_bytes_per_row(ir, 16, 32, False, torch.float32) > 2 * small > 0

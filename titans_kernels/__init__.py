@@ -7,7 +7,7 @@
 from .allocator import keep_heap
 from .backends import CompiledRule, MemoryState, backend_names
 from .backends.reference import memory_apply
-from .backends.torch_dual.engine import cpu_engine, matmul_engine
+from .backends.torch_backend.engine import cpu_engine, matmul_engine
 from .compiler import compile  # noqa: A004
 from .errors import BackendError, InputError, SpecError, TitansError
 from .ir import MemoryIR, lower

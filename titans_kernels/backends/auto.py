@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..errors import InputError
 from .base import CompiledRule, register
 from .state import MemoryState
-from .torch_dual import TorchRule
+from .torch_backend import TorchRule
 
 
 @register("auto")

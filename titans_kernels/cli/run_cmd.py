@@ -7,7 +7,7 @@ from dataclasses import asdict
 
 import torch
 
-from ..backends.torch_dual.engine import cpu_engine
+from ..backends.torch_backend.engine import cpu_engine
 from ..backends.launch_config import forward_label
 from ..compiler import compile as compile_rule
 from ..errors import InputError

@@ -34,7 +34,7 @@ def fingerprint() -> dict:
     if torch.cuda.is_available():
         fp["device"] = torch.cuda.get_device_name()
     else:
-        from ..backends.torch_dual.engine import cpu_engine
+        from ..backends.torch_backend.engine import cpu_engine
         if cpu_engine() != "default":
             fp["matmul"] = cpu_engine()
     return fp

@@ -3,7 +3,7 @@
 One program per (batch, head) (`T.Kernel(BH)`) walks the chunks in order. The memory state
 (W_l, S_l, float32) lives in the state buffers, which the kernel updates in place; per-chunk
 intermediates live in a per-program global scratch region (L2-resident on a GPU). Each step of
-the dual form, the same steps as torch_dual/chunk.py but unpacked per layer, is a tiled GEMM:
+the dual form, the same steps as torch_backend/chunk.py but unpacked per layer, is a tiled GEMM:
 operand tiles copied (`T.copy`) into shared memory, `T.gemm` into a register fragment,
 `T.Pipelined` over the reduction, then an elementwise epilogue that writes global memory.
 

@@ -4,7 +4,7 @@ One program per (batch, head). Groups of chunks are walked in reverse; for each 
 is re-run forward from its checkpoint (CKW/CKS, written by the forward kernel), storing every
 chunk-start state of the group (GSTW/GSTS); then each chunk, last first, re-runs its forward
 intermediates from its start state (no update) and applies the hand-derived gradient of every
-step, the same algebra as torch_dual/chunk.py `backward`, unpacked per layer:
+step, the same algebra as torch_backend/chunk.py `backward`, unpacked per layer:
 
   A  state update  W' = a_e W + m_e S + G^T Y,  S' = p_e S + G^T Yw  (Y = -c X, Yw = -w X)
   B  read          Zq = a (Xq W^T) + m (Xq S^T) + (-C o Xq X^T) G (+ Xq A^T), top layer down
@@ -13,7 +13,7 @@ step, the same algebra as torch_dual/chunk.py `backward`, unpacked per layer:
 
 It writes dq, dk, dv, the gradient of the initial state (DW/DS, which enter holding the gradient
 of the final state), of the anchor (DA), and per chunk the gradients of the coefficients (C, a,
-m, c, w, a_e, m_e, p_e), which torch_dual/coeffs.py turns into gate gradients.
+m, c, w, a_e, m_e, p_e), which torch_backend/coeffs.py turns into gate gradients.
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Forward: the generated TileLang kernel (whole chunk loop in one launch), which also writes the
 state at every checkpoint-group start. Backward ("kernel", the default): the generated TileLang
 backward kernel walks the groups in reverse from those checkpoints (codegen_bwd.py), and the
-gate gradients are finished from its coefficient gradients by torch_dual/coeffs.py; ("torch"):
+gate gradients are finished from its coefficient gradients by torch_backend/coeffs.py; ("torch"):
 the torch backend's hand-derived walk from the same checkpoints. No autograd graph either way.
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import torch
 
 from ..checkpoints import default_group
-from ..torch_dual import chunk as chunk_ops
-from ..torch_dual import function as dual
+from ..torch_backend import chunk as chunk_ops
+from ..torch_backend import function as dual
 from . import launch
 from .codegen import TileConfig
 

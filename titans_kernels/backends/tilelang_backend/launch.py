@@ -1,7 +1,7 @@
 """Generate, cache, compile and launch the TileLang forward kernel of a MemoryIR.
 
 Coefficients (C, a, m, c, w and the chunk-end scalars) come from the shared torch code
-(torch_dual/coeffs.py, batched over all chunks: O(T * chunk) per head); the kernel consumes
+(torch_backend/coeffs.py, batched over all chunks: O(T * chunk) per head); the kernel consumes
 them. The launcher pads the sequence to whole chunks (the last chunk's coefficients are read at
 its last real token, so padding never changes the result) and runs every operand in float32.
 """
@@ -15,9 +15,9 @@ from torch import Tensor
 
 from ...ir import MemoryIR
 from ..generated import import_source
-from ..torch_dual import coeffs as coeff_ops
+from ..torch_backend import coeffs as coeff_ops
 from ..checkpoints import group_bounds
-from ..torch_dual.function import Layout
+from ..torch_backend.function import Layout
 from .codegen import Emitter, TileConfig, generate_forward, kernel_name
 
 _COMPILED: dict[tuple, object] = {}
@@ -135,7 +135,7 @@ class BackwardResult:
     dq: Tensor                      # (n, T, D) float32
     dk: Tensor
     dv: Tensor
-    dtheta: Tensor                  # (N, n, b) chunk-major, as torch_dual.Layout keeps gates
+    dtheta: Tensor                  # (N, n, b) chunk-major, as torch_backend.Layout keeps gates
     deta: Tensor | None
     dalpha: Tensor | None
     dweights: list[Tensor]          # gradient of the initial state (U0 when anchored), per layer

@@ -1,7 +1,7 @@
 """Triton source generation from the IR.
 
 A generated kernel is a straight-line sequence of calls into `device.py`, one per step of the
-dual form (backends/torch_dual/chunk.py holds the same steps in torch), unrolled over the layers
+dual form (backends/torch_backend/chunk.py holds the same steps in torch), unrolled over the layers
 of the IR. Only integers and names derived from the IR's whitelisted fields are written into the
 source; nothing from the YAML text is.
 

@@ -115,7 +115,7 @@ def _key_weights(src, anc_row, h0, O_W1: tl.constexpr, HID: tl.constexpr, D: tl.
 @triton.jit
 def _chunk_coeffs(th_ptr, et_ptr, al_ptr, g_base, t0, rows, BC: tl.constexpr, HAS_M: tl.constexpr,
                   HAS_D: tl.constexpr, PREC: tl.constexpr):
-    """The chunk's coefficients (backends/torch_dual/coeffs.py) in registers; BC x BC matrices are
+    """The chunk's coefficients (backends/torch_backend/coeffs.py) in registers; BC x BC matrices are
     held as [key j, query t]. Returns th, a, a_e, LBT (L_B^T), pv, Pe, w, LPT (L_P^T), m, m_e, p_e,
     FT (F^T), CT (C^T), c (row `last` of C); absent gates give ones / zeros / identities."""
     tok = tl.arange(0, BC)

@@ -21,11 +21,11 @@ head) row; per chunk, with the state streamed in tiles of HB hidden units as in 
   then dR = dG1 (times the scale; Huber's mask), dV = -dR, dZ1 = dR;
   pass C (per tile h): dW1_h += dZ1^T X1_h, dX1_h += dZ1 W1_h, dZ0_h += act'(Z0_h) dX1_h,
           dW0_h += dZ0_h^T K, dK += dZ0_h W0_h, added into the start-state gradient tiles;
-  the coefficient backward (backends/torch_dual/coeffs.py `backward`) on BC-vectors and BC x BC
+  the coefficient backward (backends/torch_backend/coeffs.py `backward`) on BC-vectors and BC x BC
   matrices in registers, then d theta, d eta, d alpha.
 
 Token-side matrices are held transposed (features x tokens) as in the forward. The math is that
-of backends/torch_dual/chunk.py `backward`, specialised to depth 2 and written per hidden tile
+of backends/torch_backend/chunk.py `backward`, specialised to depth 2 and written per hidden tile
 (where the torch code packs W and S to scale one side of each product, the per-token factors are
 applied here to whichever operand is narrower within the tile).
 """

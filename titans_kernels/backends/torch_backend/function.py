@@ -18,7 +18,7 @@ from functools import lru_cache
 import torch
 from torch import Tensor
 
-from ..checkpoints import default_group, group_bounds  # noqa: F401 (torch_dual.function API)
+from ..checkpoints import default_group, group_bounds  # noqa: F401 (torch_backend.function API)
 from ...ir import MemoryIR
 from . import chunk as chunk_ops
 from . import coeffs as coeff_ops
