@@ -195,3 +195,71 @@ def test_spec_fields_cannot_inject_code(tmp_path):
     data["description"] = payload
     ir = tk.lower(tk.load_spec(write(tmp_path, data, "d.yaml")))
     assert payload not in repr(ir)
+
+
+# -- hostile and careless files: bounded work, one short line, the other files still checked ------
+
+SHIPPED_TEXT = Path(tk.list_specs()["titans_mlp2"]).read_text()
+
+
+@pytest.mark.parametrize("text, expect", [
+    (SHIPPED_TEXT.replace("  expansion: 4\n", "  expansion: 4\n  expansion: 2\n"),
+     "duplicate key 'expansion' (lines 6 and 7)"),
+    (SHIPPED_TEXT + "chunk_size: 32\n", "duplicate key 'chunk_size'"),
+    ("a: &a ['lol', 'lol']\nb: &b [*a, *a]\nc: &c [*b, *b]\nname: *c\n", "aliases (*a) are not allowed"),
+    ("name: " + "[" * 5000 + "]" * 5000 + "\n", "nested deeper than 16 levels"),
+    (SHIPPED_TEXT.replace("kind: l2", "kind: huber\n  delta: .nan"), "loss.delta: nan is not a finite number"),
+    (SHIPPED_TEXT.replace("kind: l2", "kind: huber\n  delta: .inf"), "loss.delta: inf is not a finite number"),
+    (SHIPPED_TEXT.replace("name: titans_mlp2", "name: " + "a" * 500_000), "name: 'aaaa"),
+    (SHIPPED_TEXT.replace("description:", "description: " + "x" * 600), "description: 6"),
+])
+def test_hostile_files_are_one_short_line(tmp_path, text, expect):
+    """Duplicate keys, alias bombs, deep nesting, non-finite numbers and huge values: one line
+    naming the problem, never echoing more than a short cut of any value."""
+    msg = one_line_error(write(tmp_path, text))
+    assert expect in msg and len(msg) < 400, msg[:500]
+
+
+def test_yaml_12_floats_are_numbers(tmp_path):
+    spec = tk.load_spec(write(tmp_path, SHIPPED_TEXT.replace("kind: l2", "kind: huber\n  delta: 1e-3")))
+    assert spec.loss.delta == 0.001
+
+
+@pytest.mark.parametrize("arg, expect", [
+    (None, "expected a spec name or a path to a .yaml file, got NoneType"),
+    (3, "got int"),
+    ("a" * 5000, "unknown spec 'aaa"),
+    ("d/" + "a" * 300 + ".yaml", "aaa...: "),   # the path cut short in the message
+])
+def test_bad_arguments_to_load_spec_are_one_line(arg, expect):
+    with pytest.raises(tk.SpecError) as info:
+        tk.load_spec(arg)
+    msg = str(info.value)
+    assert expect in msg and "\n" not in msg and len(msg) < 400, msg[:500]
+    with pytest.raises(tk.SpecError, match="expected the spec's YAML text"):
+        tk.parse_spec(None)
+
+
+def test_batch_validate_and_list_go_on_past_a_hostile_file(tmp_path, capsys, monkeypatch):
+    from titans_kernels.cli.main import main
+    deep = write(tmp_path, "name: " + "[" * 3000 + "]" * 3000 + "\n", "deep.yaml")
+    good = write(tmp_path, dict(BASE, name="good"), "good.yaml")
+    assert main(["specs", "validate", str(deep), str(good)]) == 1
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert "nested deeper than 16 levels" in text and "good.yaml" in text and "RecursionError" not in text
+    monkeypatch.setenv("TITANS_SPEC_PATH", str(tmp_path))
+    assert main(["specs", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "good" in listed and "titans_mlp2" in listed
+
+
+def test_compile_of_a_file_compiles_that_file(tmp_path):
+    """A file named like a shipped spec compiles the file's rule (its own IR reaches the
+    ahead-of-time subprocess), not the shipped one."""
+    from titans_kernels.backends.triton_backend import aot, codegen
+    path = write(tmp_path, SHIPPED_TEXT.replace("expansion: 4", "expansion: 2"), "titans_mlp2.yaml")
+    ir = tk.lower(tk.load_spec(path))
+    assert ir.spec_hash != tk.lower(tk.load_spec("titans_mlp2")).spec_hash
+    report = aot.compile_report(ir, "sm_90", D=32, b=32)
+    assert report.kernel == codegen.kernel_name(ir, "fwd")

@@ -106,6 +106,23 @@ class MemoryIR:
                 total += o * i * n + GRAM_SQUARINGS * n ** 3
         return total
 
+    def to_dict(self) -> dict:
+        """Plain values only (JSON-ready); `MemoryIR.from_dict` rebuilds the same IR."""
+        return {"name": self.name, "spec_hash": self.spec_hash,
+                "layers": [[l.index, l.in_mult, l.out_mult, l.activation] for l in self.layers],
+                "activation": self.activation, "residual": self.residual, "loss": self.loss,
+                "huber_delta": self.huber_delta, "gates": [m.value for _, m in self.gates.items()],
+                "read": self.read.value, "chunk_size": self.chunk_size, "decay_to_init": self.decay_to_init,
+                "normalized_step": self.normalized_step}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "MemoryIR":
+        fields = dict(data)
+        fields["layers"] = tuple(LayerIR(*layer) for layer in data["layers"])
+        fields["gates"] = GatesIR(*(GateMode(m) for m in data["gates"]))
+        fields["read"] = ReadMode(data["read"])
+        return cls(**fields)
+
     def describe(self) -> str:
         lines = [f"rule {self.name} (spec hash {self.spec_hash})"]
         for layer in self.layers:

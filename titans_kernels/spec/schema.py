@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import math
 import json
 import re
 from dataclasses import asdict, dataclass
@@ -16,7 +17,7 @@ from typing import Any, Mapping
 from ..errors import SpecError
 
 SCHEMA_VERSION = 1
-NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]*\Z")
+NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,63}\Z")   # it names generated kernels and files
 
 ACTIVATIONS = ("silu", "gelu", "relu", "identity")
 LOSSES = ("l2", "huber")
@@ -37,6 +38,7 @@ class Field:
     low: float | None = None
     high: float | None = None
     pattern: re.Pattern | None = None
+    max_len: int | None = None
     help: str = ""
 
     def allowed(self) -> str:
@@ -55,7 +57,7 @@ class Field:
 SCHEMA: dict[str, Any] = {
     "schema": Field(int, default=SCHEMA_VERSION, choices=(SCHEMA_VERSION,), help="schema version"),
     "name": Field(str, pattern=NAME_PATTERN, help="identifier of the rule"),
-    "description": Field(str, default="", help="free text"),
+    "description": Field(str, default="", max_len=500, help="free text"),
     "memory": {
         "depth": Field(int, default=2, low=1, high=4, help="linear layers; 1 = matrix memory"),
         "expansion": Field(int, default=4, low=1, high=8, help="hidden width = expansion * head_dim"),
@@ -139,6 +141,12 @@ class MemorySpec:
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
+def short(value: Any, limit: int = 60) -> str:
+    """repr(value), cut to `limit` characters: a message never echoes a huge value."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _type_name(value: Any) -> str:
     return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
             list: "a list", dict: "a mapping", type(None): "empty"}.get(type(value), type(value).__name__)
@@ -154,18 +162,22 @@ def _check_field(source: str, path: str, field: Field, value: Any) -> Any:
     ok_type = isinstance(value, field.kind) and not (field.kind is not bool and isinstance(value, bool))
     if field.kind is float and isinstance(value, int) and not isinstance(value, bool):
         value, ok_type = float(value), True
+    if field.kind is float and ok_type and not math.isfinite(value):
+        raise SpecError(f"{source}: {path}: {short(value)} is not a finite number; expected {field.allowed()}")
     if not ok_type:
-        raise SpecError(f"{source}: {path}: {value!r} is {_type_name(value)}; expected {field.allowed()}")
+        raise SpecError(f"{source}: {path}: {short(value)} is {_type_name(value)}; expected {field.allowed()}")
     if field.choices is not None and value not in field.choices:
-        raise SpecError(f"{source}: {path}: {value!r} is not allowed; expected {field.allowed()}"
+        raise SpecError(f"{source}: {path}: {short(value)} is not allowed; expected {field.allowed()}"
                         f"{_suggest(value, field.choices)}")
+    if field.max_len is not None and len(value) > field.max_len:
+        raise SpecError(f"{source}: {path}: {len(value)} characters; at most {field.max_len}")
     if field.pattern is not None and not field.pattern.match(value):
-        raise SpecError(f"{source}: {path}: {value!r} is not allowed; expected {field.allowed()}")
+        raise SpecError(f"{source}: {path}: {short(value)} is not allowed; expected {field.allowed()}")
     if field.kind in (int, float):
         too_low = field.low is not None and (value <= field.low if field.kind is float else value < field.low)
         too_high = field.high is not None and value > field.high
         if too_low or too_high:
-            raise SpecError(f"{source}: {path}: {value!r} is out of range; expected {field.allowed()}")
+            raise SpecError(f"{source}: {path}: {short(value)} is out of range; expected {field.allowed()}")
     return value
 
 
@@ -174,11 +186,11 @@ def _check_section(source: str, prefix: str, table: Mapping[str, Any], data: Any
         data = {}
     if not isinstance(data, Mapping):
         where = prefix.rstrip(".") or "the document"
-        raise SpecError(f"{source}: {where}: expected a mapping of fields, got {_type_name(data)} {data!r}")
+        raise SpecError(f"{source}: {where}: expected a mapping of fields, got {_type_name(data)} {short(data)}")
     for key in data:
         if key not in table:
-            raise SpecError(f"{source}: {prefix}{key}: unknown field; allowed here: "
-                            f"{', '.join(table)}{_suggest(key, table)}")
+            raise SpecError(f"{source}: {prefix}{short(key, 40) if not isinstance(key, str) or len(key) > 40 else key}: "
+                            f"unknown field; allowed here: {', '.join(table)}{_suggest(str(key)[:40], table)}")
     out: dict[str, Any] = {}
     for key, rule in table.items():
         path = prefix + key

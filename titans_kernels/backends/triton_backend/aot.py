@@ -153,7 +153,7 @@ def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64, dtype: s
     check_kernel(ir, cfg)
     if not settings.triton_interpret():
         return _compile_in_process(ir, target, D, b, dtype, cfg, kind)
-    payload = json.dumps({"spec": ir.name, "target": target, "D": D, "b": b, "dtype": dtype, "cfg": asdict(cfg),
+    payload = json.dumps({"ir": ir.to_dict(), "target": target, "D": D, "b": b, "dtype": dtype, "cfg": asdict(cfg),
                           "kind": kind})
     env = settings.environ(drop=(settings.INTERPRET,))
     proc = subprocess.run([sys.executable, "-m", "titans_kernels.backends.triton_backend.aot", payload],
@@ -164,9 +164,8 @@ def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64, dtype: s
 
 
 def _main(payload: str) -> None:
-    from ...compiler import compile as compile_rule
     args = json.loads(payload)
-    ir = compile_rule(args["spec"], backend="torch").ir  # shipped name: the subprocess re-loads it
+    ir = MemoryIR.from_dict(args["ir"])   # the caller's IR itself, whatever file it came from
     report = _compile_in_process(ir, args["target"], args["D"], args["b"], args["dtype"],
                                  TritonConfig(**args["cfg"]), args["kind"])
     print(json.dumps(asdict(report)))
