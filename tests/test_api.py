@@ -143,3 +143,69 @@ def test_activation_derivatives_match_autograd_tracked_or_not(name):
     assert torch.allclose(act.d1(leaf), d1, rtol=1e-12, atol=1e-12)
     if name in ("silu", "gelu"):
         assert torch.autograd.gradcheck(act.d1, (leaf[:20].detach().requires_grad_(),))
+
+
+# -- calls a careless user makes: one line, or it works -----------------------------------------
+
+def _rule_case(name="titans_mlp2", T=40, dtype=torch.float32):
+    rule = tk.compile(name, backend="torch")
+    g = torch.Generator().manual_seed(7)
+    from titans_kernels.testing import random_inputs
+    inputs = random_inputs(rule.ir, 1, 2, T, 16, 16, dtype=dtype, generator=g)
+    return rule, inputs, rule.init_state(1, 2, 16, generator=g)
+
+
+@pytest.mark.parametrize("gate, value, match", [
+    ("lr", -0.01, r"lr: values from -0.01 to .*must lie in \[0, inf\), finite"),
+    ("momentum", 1.5, r"momentum: values from .* to 1.5; the momentum eta must lie in \[0, 1\]"),
+    ("decay", -0.5, r"decay: values from -0.5"),
+    ("decay", float("nan"), r"decay: values from nan"),
+    ("lr", float("inf"), r"lr: values from .* to inf"),
+])
+def test_gates_out_of_range_are_one_line(gate, value, match):
+    rule, inputs, state = _rule_case()
+    args = dict(zip(("lr", "momentum", "decay"), (inputs.lr, inputs.momentum, inputs.decay)))
+    args[gate] = args[gate].clone()
+    args[gate][0, 1, 5] = value
+    with pytest.raises(tk.InputError, match=match):
+        rule(inputs.q, inputs.k, inputs.v, args["lr"], args["momentum"], args["decay"], state=state, chunk_size=16)
+    rule.check_gate_ranges = False   # the opt-out: no check, the call runs
+    rule(inputs.q, inputs.k, inputs.v, args["lr"], args["momentum"], args["decay"], state=state, chunk_size=16)
+
+
+def test_chunk_size_integer_like_and_bounded():
+    import numpy as np
+    rule, inputs, state = _rule_case()
+    want, _ = rule(*inputs.args(), state=state, chunk_size=16)
+    for chunk in (np.int64(16), torch.tensor(16)):
+        got, _ = rule(*inputs.args(), state=state, chunk_size=chunk)
+        assert torch.equal(got, want)
+    for bad in (2048, 0, 16.0, True, "16"):
+        with pytest.raises(tk.InputError, match="chunk_size=.*: expected an integer from 1 to 1024"):
+            rule(*inputs.args(), state=state, chunk_size=bad)
+
+
+def test_rule_under_autocast_keeps_its_precision():
+    """Under torch.autocast the rule computes as without it (state and accumulation float32),
+    and gradients flow."""
+    rule, inputs, state = _rule_case()
+    want, want_state = rule(*inputs.args(), state=state, chunk_size=16)
+    leaves = [t.clone().requires_grad_(True) for t in inputs.tensors()]
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got, got_state = rule(*leaves, state=state, chunk_size=16)
+    assert got.dtype == torch.float32 and rel_error(got, want) < 1e-6
+    assert all(t.dtype == torch.float32 for t in got_state.tensors())
+    torch.autograd.grad(got.sum(), leaves)
+
+
+def test_gpu_backends_refuse_float64_and_check_config_at_compile(monkeypatch):
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
+    rule = tk.compile("titans_mlp2", backend="triton", config={"tile": 16, "num_warps": 2})
+    assert rule.config == tk.backends.launch_config.LaunchConfig(tile=16, num_warps=2)
+    _, inputs, state = _rule_case(dtype=torch.float64)
+    with pytest.raises(tk.InputError, match="backend 'triton' computes in float32.*backend='torch' for float64"):
+        rule(*inputs.args(), state=state.to(torch.float64), chunk_size=16)
+    with pytest.raises(tk.InputError, match="config: unknown field.*tiles"):
+        tk.compile("titans_mlp2", backend="triton", config={"tiles": 16})
+    with pytest.raises(tk.InputError, match="config: expected a LaunchConfig .* got str"):
+        tk.compile("titans_mlp2", backend="triton", config="fast")

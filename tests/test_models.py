@@ -8,6 +8,7 @@ import torch
 
 import titans_kernels as tk
 from titans_models import (NeuralMemory, TitansConfig, TitansLMM, TitansMAC, TitansMAG, TitansMAL)
+from titans_kernels.testing import rel_error
 from titans_models.blocks import BlockCache
 
 MODELS = [TitansMAC, TitansMAG, TitansMAL, TitansLMM]
@@ -360,6 +361,7 @@ def test_bad_memory_calls_are_one_line(case, call, match):
     (dict(layers=2.5), "layers=2.5: expected an integer >= 1"),
     (dict(persistent_tokens=-1), "persistent_tokens=-1: expected an integer >= 0"),
     (dict(max_lr=0), "max_lr=0: expected a number > 0"),
+    (dict(max_lr=float("inf")), "max_lr=inf: expected a number > 0, finite"),
     (dict(dim=30, heads=4), "dim=30 must be divisible by heads=4"),
     (dict(gate="tanh"), "gate='tanh' unknown; choose one of product, silu, sigmoid"),
 ])
@@ -379,3 +381,33 @@ def test_mac_keeps_no_retrieval_trace_unless_asked():
         for _ in range(6):
             _, cache = m(torch.randint(0, 40, (1, 8)), cache)
     assert cache[0].debug == {}
+
+
+def test_zero_tokens_are_one_line():
+    model = TitansMAG(TitansConfig(vocab_size=32, dim=32, layers=1, heads=2, window=16, segment_len=16,
+                                   chunk_size=16))
+    with pytest.raises(tk.InputError, match="tokens: no tokens"):
+        model(torch.zeros(2, 0, dtype=torch.long))
+    with pytest.raises(tk.InputError, match="no tokens"):
+        NeuralMemory(32, heads=2)(torch.zeros(2, 0, 32))
+
+
+def test_memory_in_bfloat16_and_under_autocast():
+    """NeuralMemory converted to bf16, and called under torch.autocast: both run, keep the memory
+    state in float32, follow the float32 layer within bf16 error, and give gradients."""
+    torch.manual_seed(0)
+    mem = NeuralMemory(64, heads=4, chunk_size=16)
+    x = torch.randn(2, 40, 64)
+    want, _ = mem(x)
+    low = NeuralMemory(64, heads=4, chunk_size=16)
+    low.load_state_dict(mem.state_dict())
+    low = low.to(torch.bfloat16)
+    got, state = low(x.bfloat16())
+    assert got.dtype == torch.bfloat16 and all(t.dtype == torch.float32 for t in state.memory.tensors())
+    assert rel_error(got, want) < 3e-2
+    got.float().square().mean().backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in low.parameters() if p.requires_grad)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got, state = mem(x)
+    assert all(t.dtype == torch.float32 for t in state.memory.tensors()) and rel_error(got, want) < 3e-2
+    got.float().square().mean().backward()

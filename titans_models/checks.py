@@ -15,9 +15,9 @@ def check_count(name: str, value, minimum: int = 1) -> None:
 
 
 def check_positive(name: str, value) -> None:
-    """A real number > 0."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise InputError(f"{name}={value!r}: expected a number > 0")
+    """A finite real number > 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise InputError(f"{name}={value!r}: expected a number > 0, finite")
 
 
 def check_features(x, dim: int, who: str) -> None:
@@ -28,6 +28,8 @@ def check_features(x, dim: int, who: str) -> None:
         raise InputError(f"{who}: expected shape (batch, time, {dim}), got {tuple(x.shape)}")
     if not x.is_floating_point():
         raise InputError(f"{who}: expected a floating-point tensor, got {x.dtype}")
+    if x.shape[1] == 0:
+        raise InputError(f"{who}: no tokens (time length 0); pass at least one")
 
 
 def check_tokens(tokens, vocab_size: int) -> None:
@@ -39,6 +41,8 @@ def check_tokens(tokens, vocab_size: int) -> None:
         raise InputError(f"tokens: expected shape (batch, time), got {tuple(tokens.shape)}{hint}")
     if tokens.dtype.is_floating_point or tokens.dtype.is_complex or tokens.dtype == torch.bool:
         raise InputError(f"tokens: expected integer token ids, got {tokens.dtype}")
+    if tokens.shape[1] == 0:
+        raise InputError("tokens: no tokens (time length 0); pass at least one")
     if tokens.numel():
         lo, hi = (int(v) for v in torch.aminmax(tokens))   # one pass, one host sync
         if lo < 0 or hi >= vocab_size:

@@ -89,6 +89,7 @@ class NeuralMemory(nn.Module):
             raise tk.InputError(f"dim={dim} < heads={heads}: each head needs dim // heads >= 1 features "
                                 f"(or pass dim_head)")
         self.rule = tk.compile(spec, backend=backend)
+        self.rule.check_gate_ranges = False   # sigmoid gates and the chunk budget keep them in range
         ir = self.rule.ir
         self.dim, self.heads = dim, heads
         self.dim_head = D = dim_head or dim // heads
@@ -115,14 +116,18 @@ class NeuralMemory(nn.Module):
     def ir(self):
         return self.rule.ir
 
-    def initial_state(self, batch: int, device=None) -> NeuralMemoryState:
+    def initial_state(self, batch: int, device=None, dtype: torch.dtype | None = None) -> NeuralMemoryState:
+        """The state before any token: the memory at W0 (float32 whatever the layer's dtype:
+        the memory accumulates many small steps), nothing pending, zero convolution history
+        (in `dtype`, default the layer's parameters')."""
         device = device or self.w0[0].device
-        weights = [w.unsqueeze(0).expand(batch, *w.shape) for w in self.w0]
+        dtype = dtype or self.to_qkv.weight.dtype
+        weights = [w.float().unsqueeze(0).expand(batch, *w.shape) for w in self.w0]
         momentum = [torch.zeros_like(w) for w in weights] if self.ir.gates.has_momentum else None
         anchor = weights if self.ir.decay_to_init else None   # forgetting pulls back toward W0
         return NeuralMemoryState(tk.MemoryState(weights, momentum, anchor),
-                                 torch.zeros(batch, 0, self.dim, device=device),
-                                 torch.zeros(batch, self.conv_kernel - 1, self.dim, device=device))
+                                 torch.zeros(batch, 0, self.dim, device=device, dtype=dtype),
+                                 torch.zeros(batch, self.conv_kernel - 1, self.dim, device=device, dtype=dtype))
 
     def _gates(self, x: Tensor) -> list[Tensor | None]:
         B, T, _ = x.shape
@@ -168,7 +173,7 @@ class NeuralMemory(nn.Module):
 
     def _forward(self, x: Tensor, state: NeuralMemoryState | None):
         B, T, _ = x.shape
-        state = state or self.initial_state(B, x.device)
+        state = state or self.initial_state(B, x.device, x.dtype)
         P = state.pending.shape[1]
         full = torch.cat([state.pending, x], dim=1)
         # silu, then l2-normalised q and k, unit-RMS v (bounded targets keep steps bounded)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import operator
 from typing import Callable
 
 import torch
@@ -13,6 +14,8 @@ from .state import MemoryState
 
 FLOAT_DTYPES = (torch.float32, torch.bfloat16, torch.float16, torch.float64)
 GATE_MEANING = {"lr": "learning rate theta", "momentum": "momentum eta", "decay": "forgetting alpha"}
+GATE_RANGES = {"lr": (0.0, math.inf), "momentum": (0.0, 1.0), "decay": (0.0, 1.0)}   # closed; finite
+MAX_CHUNK = 1024   # as the spec's chunk_size: one chunk's work grows with its square
 
 
 def _fmt(shape) -> str:
@@ -28,6 +31,9 @@ class CompiledRule:
     """
 
     backend: str = "?"
+    # each gate's values are checked against its range (one reduction and a host sync per gate
+    # and call); a caller whose gates are in range by construction may set this False
+    check_gate_ranges: bool = True
 
     def __init__(self, ir: MemoryIR):
         self.ir = ir
@@ -43,7 +49,10 @@ class CompiledRule:
         for name, value in (("lr", lr), ("momentum", momentum), ("decay", decay)):
             gates[name] = self._check_gate(name, value, q, chunk)
         state = self._check_state(state, B, H, D, q)
-        return self._run(q, k, v, gates["lr"], gates["momentum"], gates["decay"], state, chunk)
+        # under torch.autocast the rule keeps its own precision policy (products in the inputs'
+        # dtype or float32, state and accumulation in float32), not autocast's per-op casts
+        with torch.autocast(q.device.type, enabled=False):
+            return self._run(q, k, v, gates["lr"], gates["momentum"], gates["decay"], state, chunk)
 
     def init_state(self, B: int, H: int, D: int, dtype: torch.dtype = torch.float32,
                    device: torch.device | str | None = None,
@@ -85,8 +94,12 @@ class CompiledRule:
     # -- validation ---------------------------------------------------------------------
     def _check_chunk(self, chunk_size: int | None) -> int:
         chunk = self.ir.chunk_size if chunk_size is None else chunk_size
-        if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
-            raise InputError(f"chunk_size={chunk_size!r}: expected a positive integer")
+        try:   # integer-like values (numpy, 0-d tensors) are accepted; bools and floats are not
+            chunk = operator.index(chunk) if not isinstance(chunk, bool) else None
+        except TypeError:
+            chunk = None
+        if chunk is None or not 1 <= chunk <= MAX_CHUNK:
+            raise InputError(f"chunk_size={chunk_size!r}: expected an integer from 1 to {MAX_CHUNK}")
         return chunk
 
     @staticmethod
@@ -126,6 +139,13 @@ class CompiledRule:
                              f"got {_fmt(value.shape)}")
         if value.device != q.device:
             raise InputError(f"{name}: on {value.device} but q is on {q.device}")
+        if self.check_gate_ranges and value.numel():
+            lo, hi = (float(x) for x in torch.aminmax(value.detach()))
+            low, high = GATE_RANGES[name]
+            if not (lo >= low and hi <= high and math.isfinite(hi)):   # NaN fails every comparison
+                span = f"[{low:g}, {high:g}]" if math.isfinite(high) else f"[{low:g}, inf), finite"
+                raise InputError(f"{name}: values from {lo:.4g} to {hi:.4g}; the {GATE_MEANING[name]} must "
+                                 f"lie in {span} (rule.check_gate_ranges = False skips this check)")
         if mode is GateMode.PER_CHUNK:
             value = value.repeat_interleave(chunk, dim=-1)[..., :T]
         return value
