@@ -155,3 +155,66 @@ def test_a_checkpoint_that_would_run_code_is_refused_and_nothing_runs(tmp_path, 
 def test_resume_without_a_checkpoint_says_so(tmp_path, capsys):
     assert main(_args(tmp_path / "run", 2) + ["--resume"]) == 0
     assert "no checkpoint" in capsys.readouterr().out
+
+
+def test_ctrl_c_writes_a_checkpoint_and_resume_matches_an_uninterrupted_run(tmp_path, capsys, monkeypatch):
+    """The first SIGINT stops training after the step in flight, writes the checkpoint, says
+    where, and exits 130; resuming from it ends where an uninterrupted run ends."""
+    import signal
+
+    import titans_models.train as train_mod
+    whole = tmp_path / "whole"
+    assert main(_args(whole, 6)) == 0
+    real_clip, calls = train_mod.torch.nn.utils.clip_grad_norm_, {"n": 0}
+
+    def clip_then_interrupt(*a, **k):   # called once per training step, after its backward
+        calls["n"] += 1
+        if calls["n"] == 4:
+            signal.raise_signal(signal.SIGINT)
+        return real_clip(*a, **k)
+    monkeypatch.setattr(train_mod.torch.nn.utils, "clip_grad_norm_", clip_then_interrupt)
+    cut = tmp_path / "cut"
+    capsys.readouterr()
+    assert main(_args(cut, 6)) == 130
+    err = capsys.readouterr().err
+    assert f"interrupted at step 4; checkpoint written to {cut / 'ckpt.pt'}" in err and "Traceback" not in err
+    assert torch.load(cut / "ckpt.pt", weights_only=True)["step"] == 4
+    monkeypatch.setattr(train_mod.torch.nn.utils, "clip_grad_norm_", real_clip)
+    assert main(_args(cut, 6) + ["--resume"]) == 0
+    a = torch.load(whole / "ckpt.pt", weights_only=True)["model"]
+    b = torch.load(cut / "ckpt.pt", weights_only=True)["model"]
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_unwritable_out_fails_before_training(tmp_path, capsys, monkeypatch):
+    import titans_models.train as train_mod
+    out = tmp_path / "run"
+    out.mkdir()
+    monkeypatch.setattr(train_mod, "_loop", lambda *a, **k: pytest.fail("training started"))
+    real_write = Path.write_bytes
+
+    def refuse(self, data):
+        if self.parent == out:
+            raise PermissionError(13, "Permission denied")
+        return real_write(self, data)
+    monkeypatch.setattr(Path, "write_bytes", refuse)
+    assert main(_args(out, 2)) == 2
+    assert capsys.readouterr().err.strip() == f"error: --out {out}: cannot write there (Permission denied); choose another --out"
+
+
+@pytest.mark.parametrize("field, value, expect", [
+    ("step", "4", "its step is '4', not a step count"),
+    ("opt", {"state": 3}, "its optimizer or batch-generator state cannot be restored"),
+    ("gen", torch.zeros(3), "its optimizer or batch-generator state cannot be restored"),
+    ("model", [1, 2], "was written by a different model"),
+])
+def test_a_checkpoint_with_wrong_fields_is_one_line(tmp_path, capsys, field, value, expect):
+    out = tmp_path / "run"
+    assert main(_args(out, 2)) == 0
+    blob = torch.load(out / "ckpt.pt", weights_only=True)
+    blob[field] = value
+    torch.save(blob, out / "ckpt.pt")
+    capsys.readouterr()
+    assert main(_args(out, 4) + ["--resume"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert expect in err and "\n" not in err and str(out / "ckpt.pt") in err, err

@@ -15,7 +15,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -161,6 +163,7 @@ def train(args) -> dict:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ValueError(f"--out {out}: cannot create it ({exc.strerror or exc})") from None
+    _check_writable(out)   # now, not after the first interval of training
     ckpt = out / "ckpt.pt"
     step = 0
     if args.resume and not ckpt.exists():
@@ -178,7 +181,60 @@ def train(args) -> dict:
         bar = None
     history = []
     running = None
-    while step < args.steps:
+
+    def snapshot(at: int) -> dict:
+        return {"model": model.state_dict(), "opt": opt.state_dict(), "gen": gen.get_state(), "step": at,
+                "config": cfg.to_dict(), "args": vars(args)}
+    with _StopOnInterrupt() as stop:
+        step = _loop(args, task, model, opt, gen, device, out, ckpt, bar, history, step, running, snapshot, stop)
+    if bar is not None:
+        bar.close()
+    if stop.hit:
+        _save(ckpt, snapshot(step))
+        raise Interrupted(f"interrupted at step {step}; checkpoint written to {ckpt} (continue with --resume)")
+    return _final_eval(args, task, model, device, out, step)
+
+
+class Interrupted(Exception):
+    """Ctrl-C during training, after the checkpoint was written."""
+
+
+class _StopOnInterrupt:
+    """While training, the first Ctrl-C (SIGINT) asks the loop to stop after the step in flight, so
+    that the checkpoint holds a whole step; a second one interrupts at once."""
+
+    def __init__(self):
+        self.hit = False
+        self._previous = None
+
+    def _handle(self, signum, frame):
+        self.hit = True
+        signal.signal(signal.SIGINT, self._previous)
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+
+def _check_writable(out: Path) -> None:
+    probe = out / f".write-test-{os.getpid()}"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ValueError(f"--out {out}: cannot write there ({exc.strerror or exc}); choose another --out") from None
+
+
+def _loop(args, task, model, opt, gen, device, out, ckpt, bar, history, step, running, snapshot, stop):
+    """Train from `step` to args.steps, or until `stop.hit`; returns the step reached.
+    Checkpoints at every evaluation."""
+    while step < args.steps and not stop.hit:
         x, y = make_batch(task, args.batch, args.seq_len, gen)
         logits, _ = model(x.to(device))
         loss = F.cross_entropy(logits[:, -1], y.to(device))
@@ -201,10 +257,11 @@ def train(args) -> dict:
                 fh.write(json.dumps(history[-1]) + "\n")
             if bar is not None:
                 bar.write(f"step {step}: loss {running:.3f}, accuracy at T={args.seq_len}: {acc:.1%}")
-            _save(ckpt, {"model": model.state_dict(), "opt": opt.state_dict(), "gen": gen.get_state(),
-                         "step": step, "config": cfg.to_dict(), "args": vars(args)})
-    if bar is not None:
-        bar.close()
+            _save(ckpt, snapshot(step))
+    return step
+
+
+def _final_eval(args, task, model, device, out: Path, step: int) -> dict:
     lengths = args.eval_lengths
     results = {"model": args.model, "task": args.task, "train_length": args.seq_len, "window": args.window,
                "steps": step, "accuracy": {}}
@@ -241,12 +298,21 @@ def _resume(ckpt: Path, model, opt, gen: torch.Generator, device: torch.device) 
                          f"tensors and plain values are loaded; delete it or train into a fresh --out") from None
     try:
         model.load_state_dict(blob["model"])
-    except RuntimeError:
+    except (RuntimeError, TypeError, AttributeError):
         raise ValueError(f"{ckpt} was written by a different model or configuration; resume with the "
                          f"flags it was trained with, or train into a fresh --out") from None
-    opt.load_state_dict(blob["opt"])
-    gen.set_state(blob["gen"])
-    return blob["step"]
+    step = blob["step"]
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise ValueError(f"{ckpt}: its step is {str(step)[:40]!r}, not a step count; delete it or train into "
+                         f"a fresh --out")
+    try:
+        opt.load_state_dict(blob["opt"])
+        gen.set_state(blob["gen"])
+    except Exception as exc:  # noqa: BLE001 - any malformed optimizer or generator state
+        what = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"{ckpt}: its optimizer or batch-generator state cannot be restored ({what}); delete "
+                         f"it or train into a fresh --out") from None
+    return step
 
 
 def plot(run_dirs: list[str], out_png: str) -> None:
@@ -290,6 +356,9 @@ def main(argv: list[str] | None = None) -> int:
     tk.keep_heap()   # this process owns its heap: no page faults on every chunk's temporaries
     try:
         train(args)
+    except Interrupted as exc:
+        print(exc, file=sys.stderr)
+        return 130
     except (ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
