@@ -58,6 +58,10 @@ def cmd_autotune(args) -> int:
     from .predicted import check_backend
     check_backend(args.backend, gpu)
     db = TuningDB(args.cache_dir)
+    try:
+        db.check_writable()   # before any candidate is compiled: no tuned record is lost at the end
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     specs = args.spec or list(list_specs())
     shapes = _shapes(args.shapes)
     print(f"{tuner} tuning of the {args.backend} kernels for {gpu.name} ({gpu.arch}), {args.dtype}, shapes {args.shapes}; "
@@ -76,13 +80,13 @@ def cmd_autotune(args) -> int:
                 rows.append((ir.name, f"D{D}-b{b}", str(len(ranked)), str(pruned), "nothing fits", "-"))
                 continue
             records.append(rec)
+            save([rec], db)   # each record as it is done: an interrupted run keeps what finished
             c = rec.config
             rows.append((ir.name, rec.bucket, str(len(ranked)), str(rec.pruned),
                          f"tile={c['tile']} warps={c['num_warps']} stages={c['num_stages']} {c.get('precision', 'ieee')}"
                          f"{' ' + forward_label(c) if c.get('kernel') == 'tiled' else ''}"
                          f"{' tiled-backward' if c.get('backward') == 'tiled' else ''}",
                          f"{rec.time_s * 1e3:.2f} ms ({rec.tuner})"))
-    save(records, db)
     header = ("spec", "shape", "tried", "pruned", "best config", "time")
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
     for row in [header] + rows:

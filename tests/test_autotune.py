@@ -13,12 +13,11 @@ import pytest
 import torch
 
 import titans_kernels as tk
-from autotune import TuningDB, bucket, get_gpu, gpus
-from autotune import measured, predicted, space
-from titans_kernels.tuning import UnknownGPU
-from titans_kernels.tuning import Record
+from autotune import TuningDB, bucket, get_gpu, gpus, measured, predicted, space
 from autotune.run import tune_spec
 from titans_kernels.backends.launch_config import TritonConfig
+from titans_kernels.cli import main
+from titans_kernels.tuning import Record, UnknownGPU
 
 IR = tk.lower(tk.load_spec("titans_mlp2"))
 
@@ -412,3 +411,74 @@ def test_autotune_shapes_outside_the_kernels_are_one_line(tmp_path, capsys, shap
     assert main(["autotune", "--gpu", "a100", "--quick", "--shapes", shapes, "--cache-dir", str(tmp_path)]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "tuning.json").exists()
+
+
+# -- a database a careless user (or a hostile file) gives us ------------------------------------
+
+def test_two_models_of_one_architecture_keep_their_records(tmp_path):
+    """h100 and h200 (both sm_90) records live side by side; the run-time lookup takes the local
+    model's, else any of the architecture; clearing one model leaves the other."""
+    db = TuningDB(tmp_path)
+    h100, h200 = _record(1), _record(1)
+    h200.gpu, h200.config = "h200", dict(h200.config, tile=16)
+    db.save([h100, h200])
+    assert len(db.records()) == 2
+    assert db.lookup(h100.spec_hash, "triton", "sm_90", "bfloat16", "D64-b64", gpu="h200").config["tile"] == 16
+    assert db.lookup(h100.spec_hash, "triton", "sm_90", "bfloat16", "D64-b64", gpu="h100").config["tile"] == 32
+    assert db.lookup(h100.spec_hash, "triton", "sm_90", "bfloat16", "D64-b64", gpu="gh200") is not None
+    assert db.clear(gpu="h200") == 1 and [r.gpu for r in db.records()] == ["h100"]
+
+
+def test_a_deeply_nested_database_never_breaks_a_call(tmp_path, capsys):
+    (tmp_path / "tuning.json").write_text("[" * 100_000 + "]" * 100_000)
+    assert TuningDB(tmp_path).records() == []
+    assert "nested too deeply" in capsys.readouterr().err
+    rule = tk.compile("titans_mlp2", backend="triton", tuned_for="h100", tuning_dir=str(tmp_path))
+    assert rule._config_for(torch.zeros(1, 1, 16, 64), 64, 64) is not None
+
+
+def test_records_with_control_characters_are_refused_on_import(tmp_path):
+    rec = _record(1)
+    rec.spec = "s1\x1b]0;pwned\x07"
+    (tmp_path / "evil.json").write_text(json.dumps(TuningDB._doc([rec])))
+    with pytest.raises(ValueError, match="spec=.*holds control characters"):
+        TuningDB(tmp_path / "db").import_file(tmp_path / "evil.json")
+
+
+def test_unwritable_database_fails_before_tuning(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["autotune", "--gpu", "a100", "--spec", "titans_linear", "--quick", "--cache-dir",
+                 str(blocker / "sub")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: tuning database") and "cannot create" in err and "compiling" not in err
+    directory = tmp_path / "d"
+    (directory / "tuning.json").mkdir(parents=True)
+    assert main(["autotune", "--gpu", "a100", "--spec", "titans_linear", "--quick", "--cache-dir",
+                 str(directory)]) == 2
+    assert "is not a file" in capsys.readouterr().err
+
+
+def test_tuned_takes_cache_dir_after_the_action_and_export_errors_are_one_line(tmp_path, capsys):
+    TuningDB(tmp_path).save([_record(1)])
+    assert main(["tuned", "list", "--cache-dir", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.startswith("s1 ")
+    assert main(["tuned", "export", str(tmp_path), "--cache-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: cannot write {tmp_path}") and "\n" not in err
+
+
+def test_autotune_keeps_each_finished_record(tmp_path, monkeypatch, capsys):
+    """Interrupted after its first (spec, shape), autotune has already stored that record."""
+    import autotune.run as run_mod
+    real, calls = run_mod.tune_spec, {"n": 0}
+
+    def tune_then_interrupt(*a, **k):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+    monkeypatch.setattr(run_mod, "tune_spec", tune_then_interrupt)
+    assert main(["autotune", "--gpu", "a100", "--spec", "titans_linear", "--quick", "--shapes", "32x32,64x64",
+                 "--cache-dir", str(tmp_path)]) == 130
+    assert [r.bucket for r in TuningDB(tmp_path).records()] == ["D32-b32"]

@@ -1,6 +1,7 @@
 """`titans-kernels tuned list|show|clear|export|import`: the tuning database (titans_kernels.tuning)."""
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from dataclasses import asdict
@@ -13,17 +14,20 @@ def add_parser(sub) -> None:
     t = sub.add_parser("tuned", help="inspect or manage the tuning database")
     t.add_argument("--cache-dir", default=None)
     ts = t.add_subparsers(dest="tuned_command", metavar="ACTION", required=True)
-    ts.add_parser("list", help="one line per record").set_defaults(func=cmd_list)
-    show = ts.add_parser("show", help="records of one spec, as JSON")
+    # --cache-dir is taken after the action too (`tuned list --cache-dir DIR`), as autotune takes it
+    after = argparse.ArgumentParser(add_help=False)
+    after.add_argument("--cache-dir", default=argparse.SUPPRESS, help="tuning database directory")
+    ts.add_parser("list", help="one line per record", parents=[after]).set_defaults(func=cmd_list)
+    show = ts.add_parser("show", help="records of one spec, as JSON", parents=[after])
     show.add_argument("spec")
     show.set_defaults(func=cmd_show)
-    clear = ts.add_parser("clear", help="delete local records (all, or of one --gpu arch)")
+    clear = ts.add_parser("clear", help="delete local records (all, or of one --gpu model)", parents=[after])
     clear.add_argument("--gpu", default=None)
     clear.set_defaults(func=cmd_clear)
-    exp = ts.add_parser("export", help="write local records to a file")
+    exp = ts.add_parser("export", help="write local records to a file", parents=[after])
     exp.add_argument("file")
     exp.set_defaults(func=cmd_export)
-    imp = ts.add_parser("import", help="merge records from a file")
+    imp = ts.add_parser("import", help="merge records from a file", parents=[after])
     imp.add_argument("file")
     imp.set_defaults(func=cmd_import)
 
@@ -55,14 +59,19 @@ def cmd_show(args) -> int:
 
 
 def cmd_clear(args) -> int:
-    arch = get_gpu(args.gpu).arch if args.gpu else None
-    n = TuningDB(args.cache_dir).clear(arch)
+    gpu = get_gpu(args.gpu).key if args.gpu else None
+    n = TuningDB(args.cache_dir).clear(gpu=gpu)
     print(f"removed {n} record(s)")
     return 0
 
 
 def cmd_export(args) -> int:
-    print(f"exported {TuningDB(args.cache_dir).export(args.file)} record(s) to {args.file}")
+    try:
+        n = TuningDB(args.cache_dir).export(args.file)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"exported {n} record(s) to {args.file}")
     return 0
 
 

@@ -52,7 +52,9 @@ class Record:
 
     @property
     def key(self) -> tuple:
-        return (self.spec_hash, self.backend, self.arch, self.dtype, self.bucket)
+        """What a record is stored under: one record per GPU model (two models of one
+        architecture keep their own), found at run time by model, else by architecture."""
+        return (self.spec_hash, self.backend, self.arch, self.dtype, self.bucket, self.gpu)
 
 
 REQUIRED = {f for f in Record.__dataclass_fields__ if f not in ("time_s", "candidates", "pruned", "versions", "created")}
@@ -86,7 +88,9 @@ def record_problem(row: dict) -> str | None:
         return f"no {', '.join(sorted(missing))}"
     for name in _TEXT_FIELDS:
         if not isinstance(row[name], str) or not row[name]:
-            return f"{name}={row[name]!r} is not a name"
+            return f"{name}={repr(row[name])[:40]} is not a name"
+        if len(row[name]) > 100 or not row[name].isprintable():   # no terminal escapes reach a print
+            return f"{name}={row[name][:40]!r} holds control characters or is too long"
     for name, allowed in _CHOICES.items():
         if row[name] not in allowed:
             return f"{name}={row[name]!r} unknown; expected one of {', '.join(allowed)}"
@@ -122,6 +126,8 @@ def _parse(text: str, source: str) -> Parsed:
         data = json.loads(text)
     except ValueError as exc:
         raise ValueError(f"{source} is not JSON ({exc})") from None
+    except RecursionError:
+        raise ValueError(f"{source} is nested too deeply to be a tuning file") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("records"), list):
         raise ValueError(f"{source} is not a titans-kernels tuning file")
     if data.get("version") != VERSION:
@@ -196,16 +202,41 @@ class TuningDB:
     def shipped() -> list[Record]:
         return list(_shipped())
 
-    def lookup(self, spec_hash: str, backend: str, arch: str, dtype: str, bucket_name: str) -> Record | None:
-        """Local record first, then the shipped default; None when neither exists."""
-        key = (spec_hash, backend, arch, dtype, bucket_name)
+    def lookup(self, spec_hash: str, backend: str, arch: str, dtype: str, bucket_name: str,
+               gpu: str | None = None) -> Record | None:
+        """Local record first, then the shipped default; in each, the record of GPU model `gpu`
+        first, then any of the architecture; None when there is none."""
+        want = (spec_hash, backend, arch, dtype, bucket_name)
         for source in (self.records(), self.shipped()):
-            for rec in source:
-                if rec.key == key:
+            matches = [rec for rec in source
+                       if (rec.spec_hash, rec.backend, rec.arch, rec.dtype, rec.bucket) == want]
+            for rec in matches:
+                if rec.gpu == gpu:
                     return rec
+            if matches:
+                return matches[0]
         return None
 
     # -- writing ------------------------------------------------------------------------
+    def check_writable(self) -> None:
+        """Raise ValueError (one line) unless records can be written here: checked before any
+        tuning starts, so that no result is lost to a directory that cannot take it."""
+        where = f"tuning database {self.path}"
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ValueError(f"{where}: cannot create {self.dir} ({exc.strerror or exc}); "
+                             f"pick another with --cache-dir") from None
+        if self.path.exists() and not self.path.is_file():
+            raise ValueError(f"{where}: is not a file; remove it or pick another --cache-dir")
+        probe = self.dir / f".tuning-write-test-{os.getpid()}"
+        try:
+            probe.write_text("")
+            probe.unlink()
+        except OSError as exc:
+            raise ValueError(f"{where}: cannot write in {self.dir} ({exc.strerror or exc}); "
+                             f"pick another with --cache-dir") from None
+
     def save(self, new: list[Record]) -> None:
         """Insert or replace records (by key), atomically, under the lock."""
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -213,12 +244,16 @@ class TuningDB:
             keys = {r.key for r in new}
             self._write([r for r in self._current() if r.key not in keys] + list(new))
 
-    def clear(self, arch: str | None = None) -> int:
-        """Remove the records of `arch` (every record when None); returns how many."""
+    def clear(self, arch: str | None = None, gpu: str | None = None) -> int:
+        """Remove the records of architecture `arch` and/or GPU model `gpu` (every record when
+        both are None); returns how many."""
         self.dir.mkdir(parents=True, exist_ok=True)
         with self.lock:
             current = self._current()
-            keep = [r for r in current if arch is not None and r.arch != arch]
+            if arch is None and gpu is None:
+                keep = []
+            else:
+                keep = [r for r in current if (arch is not None and r.arch != arch) or (gpu is not None and r.gpu != gpu)]
             self._write(keep)
             return len(current) - len(keep)
 
@@ -238,8 +273,12 @@ class TuningDB:
         return parsed.records if parsed is not None else []
 
     def export(self, target: str | os.PathLike) -> int:
+        """Write the local records to `target`; ValueError (one line) when it cannot be written."""
         recs = self.records()
-        Path(target).write_text(json.dumps(self._doc(recs), indent=1))
+        try:
+            Path(target).write_text(json.dumps(self._doc(recs), indent=1))
+        except OSError as exc:
+            raise ValueError(f"cannot write {target}: {exc.strerror or exc}") from None
         return len(recs)
 
     def import_file(self, source: str | os.PathLike) -> int:

@@ -2,9 +2,11 @@
 else the shipped default, else the safe default. Lookup only; nothing is tuned here."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ..backends.launch_config import TritonConfig, default_config
 from .db import TuningDB, bucket
-from .gpus import get_gpu
+from .gpus import detect_local, get_gpu
 
 _DTYPES = {"torch.float32": "float32", "torch.bfloat16": "bfloat16", "torch.float16": "float16"}
 
@@ -24,6 +26,18 @@ def device_arch(device) -> str | None:
     return f"sm_{props.major}{props.minor}"
 
 
+@lru_cache(maxsize=16)
+def local_model(device) -> str | None:
+    """The catalogue key of the GPU at `device` (e.g. "h200"), or None when it is not in the
+    catalogue (its records are then found by architecture alone)."""
+    import torch
+    try:
+        with torch.cuda.device(device):
+            return detect_local().key
+    except Exception:  # noqa: BLE001 - advisory: never breaks a call
+        return None
+
+
 def local_arch(q) -> str | None:
     """The architecture of the GPU holding tensor `q`, or None for a CPU tensor."""
     return device_arch(q.device)
@@ -31,11 +45,13 @@ def local_arch(q) -> str | None:
 
 def record(ir, q, D: int, b: int, backend: str, tuned_for: str | None = None, tuning_dir: str | None = None):
     """The tuning record of `backend` for this GPU (or `tuned_for`), dtype and shape, or None."""
-    arch = get_gpu(tuned_for).arch if tuned_for else local_arch(q)
+    gpu = get_gpu(tuned_for) if tuned_for else None
+    arch = gpu.arch if gpu else local_arch(q)
     if arch is None:
         return None
+    model = gpu.key if gpu else local_model(q.device)
     return TuningDB(tuning_dir).lookup(ir.spec_hash, backend, arch, _DTYPES.get(str(q.dtype), "float32"),
-                                       bucket(D, b))
+                                       bucket(D, b), gpu=model)
 
 
 def lookup(ir, q, D: int, b: int, tuned_for: str | None, tuning_dir: str | None,
