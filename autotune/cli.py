@@ -67,15 +67,21 @@ def cmd_autotune(args) -> int:
     print(f"{tuner} tuning of the {args.backend} kernels for {gpu.name} ({gpu.arch}), {args.dtype}, shapes {args.shapes}; "
           f"database {db.path}")
     rows, records = [], []
+    todo, done, t_start = len(specs) * len(shapes), 0, time.perf_counter()
     for spec in specs:
         ir = tunable(spec)
         if ir is None:
             rows.append((spec, "-", "-", "-", "not generated for triton", "-"))
+            done += len(shapes)
             continue
         for D, b in shapes:
             with _progress(f"{ir.name} D{D} b{b}") as step:
                 rec, ranked, pruned = tune_one(ir, gpu, D, b, args.dtype, quick=args.quick, backend=args.backend,
-                                                progress=lambda _cand: step())
+                                                progress=step)
+            done += 1
+            if done < todo:
+                left = (time.perf_counter() - t_start) / done * (todo - done)
+                print(f"  {done} of {todo} (spec, shape) done; about {left / 60:.1f} min left", flush=True)
             if rec is None:
                 rows.append((ir.name, f"D{D}-b{b}", str(len(ranked)), str(pruned), "nothing fits", "-"))
                 continue
@@ -96,9 +102,10 @@ def cmd_autotune(args) -> int:
 
 
 @contextlib.contextmanager
-def _progress(desc: str) -> Iterator[Callable[[], None]]:
-    """Yields a per-candidate step callback: a tqdm bar on a terminal; in a log (stderr not a
-    terminal, or no tqdm), one line per (spec, shape) when it is done instead of carriage returns."""
+def _progress(desc: str) -> Iterator[Callable[..., None]]:
+    """Yields a per-candidate step callback (with `set_total(n)` for the number of candidates):
+    a tqdm bar with its time estimate on a terminal; in a log (stderr not a terminal, or no tqdm),
+    one line per (spec, shape) when it is done instead of carriage returns."""
     bar = None
     if sys.stderr.isatty():
         try:
@@ -108,11 +115,17 @@ def _progress(desc: str) -> Iterator[Callable[[], None]]:
             pass
     count, t0 = 0, time.perf_counter()
 
-    def step() -> None:
+    def step(_candidate=None) -> None:
         nonlocal count
         count += 1
         if bar is not None:
             bar.update(1)
+
+    def set_total(n: int) -> None:
+        if bar is not None:
+            bar.total = n
+            bar.refresh()
+    step.set_total = set_total
     try:
         yield step
     finally:

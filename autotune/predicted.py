@@ -2,8 +2,15 @@
 spills or does not fit, and rank the rest with a roofline-and-occupancy cost model."""
 from __future__ import annotations
 
+import hashlib
+import json
 import math
-from dataclasses import dataclass
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+
+from titans_kernels import settings
 
 from titans_kernels.backends.triton_backend.aot import KernelReport, compile_report
 from titans_kernels.backends.launch_config import TritonConfig
@@ -11,6 +18,9 @@ from titans_kernels.errors import InputError
 from titans_kernels.ir import MemoryIR
 
 from titans_kernels.tuning.gpus import GPU
+
+
+MAX_WORKERS = 8   # compile processes at once (each takes a core and a few hundred MB)
 
 
 @dataclass
@@ -59,11 +69,57 @@ def predict_time(ir: MemoryIR, gpu: GPU, cfg: TritonConfig, report: KernelReport
 
 
 def report_for(backend: str, ir: MemoryIR, gpu: GPU, head_dim: int, chunk: int, dtype: str, cfg: TritonConfig):
-    """The ahead-of-time resource report of one candidate for `backend`."""
+    """The ahead-of-time resource report of one candidate for `backend`, from the report cache
+    when this exact compile (IR, target, shape, config, compiler versions) was done before."""
+    key = _report_key(backend, ir, gpu.aot_target, head_dim, chunk, dtype, cfg)
+    path = settings.cache_dir() / "aot-reports" / f"{key}.json"
+    report_type = KernelReport
     if backend == "tilelang":
         from titans_kernels.backends.tilelang_backend import aot as tl_aot
-        return tl_aot.compile_report(ir, gpu.aot_target, D=head_dim, b=chunk, cfg=cfg)
-    return compile_report(ir, gpu.aot_target, D=head_dim, b=chunk, dtype=dtype, cfg=cfg)
+        report_type = tl_aot.TileLangReport
+    try:
+        return report_type(**json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError):   # not cached yet, or from another layout: compile
+        pass
+    if backend == "tilelang":
+        rep = tl_aot.compile_report(ir, gpu.aot_target, D=head_dim, b=chunk, cfg=cfg)
+    else:
+        rep = compile_report(ir, gpu.aot_target, D=head_dim, b=chunk, dtype=dtype, cfg=cfg)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps(asdict(rep)))
+        os.replace(tmp, path)
+    except OSError:   # a cache that cannot be written only costs the next run its time
+        pass
+    return rep
+
+
+def _report_key(backend, ir, target, head_dim, chunk, dtype, cfg) -> str:
+    import importlib.metadata as md
+    versions = {}
+    for pkg in ("triton", "tilelang", "titans-kernels"):
+        try:
+            versions[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            versions[pkg] = None
+    blob = json.dumps([backend, ir.to_dict(), target, head_dim, chunk, dtype, asdict(cfg), versions], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def _candidate(args) -> Candidate:
+    """Compile and judge one candidate (run in a worker process)."""
+    backend, ir, gpu, cfg, head_dim, chunk, dtype, programs, tokens = args
+    try:
+        rep = report_for(backend, ir, gpu, head_dim, chunk, dtype, cfg)
+    except Exception as exc:  # noqa: BLE001 - a candidate that does not compile is discarded
+        return Candidate(cfg, None, None, f"does not compile: {type(exc).__name__}")
+    if rep.spill_bytes:
+        return Candidate(cfg, rep, None, f"spills {rep.spill_bytes} bytes")
+    if rep.shared_bytes > gpu.smem_per_block_kib * 1024:
+        return Candidate(cfg, rep, None, "shared memory over the per-block limit")
+    t = predict_time(ir, gpu, cfg, rep, programs, tokens, head_dim, chunk, backend)
+    return Candidate(cfg, rep, t, "" if t is not None else "no program fits on an SM")
 
 
 def check_backend(backend: str, gpu: GPU) -> None:
@@ -76,20 +132,24 @@ def tune(ir: MemoryIR, gpu: GPU, configs: list[TritonConfig], head_dim: int, chu
          programs: int = 128, tokens: int = 8192, progress=None, backend: str = "triton") -> list[Candidate]:
     """Every candidate with its report and predicted time (None when discarded), best first."""
     check_backend(backend, gpu)
+    if progress is not None and hasattr(progress, "set_total"):
+        progress.set_total(len(configs))
+    jobs = [(backend, ir, gpu, cfg, head_dim, chunk, dtype, programs, tokens) for cfg in configs]
+    workers = min(len(jobs), os.cpu_count() or 1, MAX_WORKERS)
     out = []
-    for cfg in configs:
-        try:
-            rep = report_for(backend, ir, gpu, head_dim, chunk, dtype, cfg)
-        except Exception as exc:  # noqa: BLE001 - a candidate that does not compile is discarded
-            out.append(Candidate(cfg, None, None, f"does not compile: {type(exc).__name__}"))
-        else:
-            if rep.spill_bytes:
-                out.append(Candidate(cfg, rep, None, f"spills {rep.spill_bytes} bytes"))
-            elif rep.shared_bytes > gpu.smem_per_block_kib * 1024:
-                out.append(Candidate(cfg, rep, None, "shared memory over the per-block limit"))
-            else:
-                t = predict_time(ir, gpu, cfg, rep, programs, tokens, head_dim, chunk, backend)
-                out.append(Candidate(cfg, rep, t, "" if t is not None else "no program fits on an SM"))
-        if progress is not None:
-            progress(out[-1])
+    if workers <= 1:
+        results = map(_candidate, jobs)
+        pool = None
+    else:   # each compile is single-threaded: one process per core (spawned: no forked torch state)
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        results = (f.result() for f in as_completed([pool.submit(_candidate, job) for job in jobs]))
+    try:
+        for cand in results:
+            out.append(cand)
+            if progress is not None:
+                progress(cand)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    out.sort(key=lambda c: configs.index(c.config))   # completion order varies: ties keep the search order
     return sorted(out, key=lambda c: (c.time_s is None, c.time_s or 0.0))

@@ -482,3 +482,25 @@ def test_autotune_keeps_each_finished_record(tmp_path, monkeypatch, capsys):
     assert main(["autotune", "--gpu", "a100", "--spec", "titans_linear", "--quick", "--shapes", "32x32,64x64",
                  "--cache-dir", str(tmp_path)]) == 130
     assert [r.bucket for r in TuningDB(tmp_path).records()] == ["D32-b32"]
+
+
+def test_predicted_tuning_reuses_compiled_reports(tmp_path, monkeypatch):
+    """A candidate compiled before (same IR, target, shape, config, compiler versions) is read
+    from the report cache, not compiled again; another shape is compiled."""
+    from autotune.run import tune_spec
+    monkeypatch.setenv("TITANS_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(predicted, "MAX_WORKERS", 1)   # in this process, where the count is kept
+    real, calls = predicted.compile_report, {"n": 0}
+
+    def counting(*a, **k):
+        calls["n"] += 1
+        return real(*a, **k)
+    monkeypatch.setattr(predicted, "compile_report", counting)
+    ir = tk.lower(tk.load_spec("titans_linear"))
+    first, ranked, _ = tune_spec(ir, get_gpu("a100"), 32, 32, "bfloat16", quick=True)
+    compiled = calls["n"]
+    assert compiled == len(ranked) > 0
+    again, _, _ = tune_spec(ir, get_gpu("a100"), 32, 32, "bfloat16", quick=True)
+    assert calls["n"] == compiled and again.config == first.config and again.time_s == first.time_s
+    tune_spec(ir, get_gpu("a100"), 16, 16, "bfloat16", quick=True)
+    assert calls["n"] > compiled
