@@ -86,3 +86,33 @@ def test_known_faults_are_refused_for_the_release_that_has_them():
                  ("tiled backward", 16, 8, "tf32", 32, 32, (3, 6)), ("one-pass forward", 64, 8, "bf16", 64, 64, (3, 6)),
                  ("tiled forward", 16, 8, "tf32", 64, 64, (3, 6))]:
         assert known_fault(*args) is None, args
+
+
+def test_product_precisions_round_as_tensor_cores_do():
+    """Under the interpreter each product precision's rounding shows in the error against fp32
+    products, in the expected order: exact < bf16 hi/lo split < tf32 < bf16."""
+    ref, inputs, state = _case("titans_mlp2", T=64, D=16, chunk=16, seed=9)
+    want, _ = ref(*inputs.args(), state=state, chunk_size=16)
+    err = {}
+    for prec in ("ieee", "bf16x3", "tf32", "bf16"):
+        out, _ = onepass_call(ref.ir, *inputs.args(), state, chunk_size=16, hb=16, num_warps=4, precision=prec,
+                              key_precision=prec)
+        err[prec] = rel_error(out, want)
+    assert err["ieee"] < 1e-5 < err["bf16x3"] < err["tf32"] < err["bf16"] < 5e-2, err
+
+
+def test_precision_study_runs_and_writes_its_rows(tmp_path, monkeypatch):
+    import importlib
+    import json
+    import sys
+    from pathlib import Path
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    study = importlib.import_module("precision_study")
+    out = tmp_path / "p.json"
+    monkeypatch.setattr(sys, "argv", ["precision_study.py", "--seq", "128", "--config", "ieee/ieee/ieee",
+                                      "--config", "bf16/tf32/tf32", "--out", str(out)])
+    assert study.main() == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert [(r["precision"], r["key_precision"], r["update_precision"]) for r in rows] == [
+        ("ieee", "ieee", "ieee"), ("bf16", "tf32", "tf32")]
+    assert rows[0]["rel_error_out"] < 1e-5 < rows[1]["rel_error_out"] < 5e-2

@@ -31,17 +31,18 @@ from autotune.measured import cuda_median_seconds
 from titans_kernels.backends.triton_backend.onepass import onepass_call
 from titans_kernels.testing import rel_error
 
-# precision of the read and update products / of the key path, warps, hidden tile, [tma]
-CONFIGS = ["bf16/tf32,8,64", "bf16/bf16,8,64", "bf16/tf32,4,64", "bf16/tf32,8,32", "tf32/tf32,8,64"]
+# product precision of the read / the key path / the state update, warps, hidden tile, [tma]
+CONFIGS = ["bf16/tf32/tf32,4,64", "bf16/bf16/bf16,4,64", "bf16/bf16/bf16,8,64", "tf32/tf32/tf32,8,64"]
 PARTS = ("ceilings", "rmw", "onepass", "bh16")
 
 
 def parse_config(text: str) -> dict:
-    """"bf16/tf32,8,64[,tma][,reload]" -> onepass_call's keyword arguments."""
+    """"READ/KEY[/UPDATE],warps,hb[,tma][,reload]" (e.g. "bf16/tf32/tf32,8,64") -> onepass_call's
+    keyword arguments; the update's precision defaults to the read's."""
     precs, warps, hb, *flags = text.split(",")
-    prec, kprec = precs.split("/")
-    return dict(precision=prec, key_precision=kprec, num_warps=int(warps), hb=int(hb), tma="tma" in flags,
-                reload="reload" in flags)
+    prec, kprec, *uprec = precs.split("/")
+    return dict(precision=prec, key_precision=kprec, update_precision=uprec[0] if uprec else prec,
+                num_warps=int(warps), hb=int(hb), tma="tma" in flags, reload="reload" in flags)
 
 
 @triton.jit
@@ -175,7 +176,7 @@ def summary(res: dict) -> None:
         sh = res["shape"]
         print(f"torch forward {sh['torch_forward_s'] * 1e3:.2f} ms; floor {sh['forward_floor_s'] * 1e3:.3f} ms")
     for r in res.get("onepass", []):
-        name = f"{r['precision']}/{r['key_precision']} w{r['num_warps']} hb{r['hb']}"
+        name = f"{r['precision']}/{r['key_precision']}/{r['update_precision']} w{r['num_warps']} hb{r['hb']}"
         name += "".join(f" {f}" for f in ("tma", "reload") if r.get(f))
         if "forward_s" in r:
             tail = (f"{r['forward_s'] * 1e3:.2f} ms, {100 * r['fraction_of_floor']:.1f}% of floor, "

@@ -115,14 +115,51 @@ def _loss_grad(R, delta, LOSS: tl.constexpr):
 
 
 @triton.jit
+def _round_tf32(x):
+    """x rounded to tf32 (10 mantissa bits, to nearest): what a tf32 tensor-core product reads."""
+    bits = x.to(tl.uint32, bitcast=True)
+    return ((bits + 0x1000) & 0xFFFFE000).to(tl.float32, bitcast=True)
+
+
+@triton.jit
+def _bf16(x):
+    """x rounded to bfloat16, as float32 (the interpreter's bfloat16 products are unreliable)."""
+    return x.to(tl.bfloat16).to(tl.float32)
+
+
+@triton.jit
+def _mmp(a, b, PREC: tl.constexpr):
+    """a @ b at product precision PREC, float32 accumulation: "ieee", "tf32", "bf16", or "bf16x3"
+    (each operand split into bf16 hi + lo parts, a b ~ ah bh + ah bl + al bh: three bf16 products
+    for near-float32 accuracy). Under the interpreter the operands are rounded as the tensor
+    cores would round them, so CPU runs show each precision's error."""
+    if PREC == "bf16x3":
+        ah = a.to(tl.bfloat16)
+        bh = b.to(tl.bfloat16)
+        al = (a.to(tl.float32) - ah.to(tl.float32)).to(tl.bfloat16)
+        bl = (b.to(tl.float32) - bh.to(tl.float32)).to(tl.bfloat16)
+        if INTERPRETING:
+            out = tl.dot(ah.to(tl.float32), bh.to(tl.float32)) + tl.dot(ah.to(tl.float32), bl.to(tl.float32)) \
+                + tl.dot(al.to(tl.float32), bh.to(tl.float32))
+        else:
+            out = tl.dot(ah, bh) + tl.dot(ah, bl) + tl.dot(al, bh)
+    elif PREC == "tf32" and INTERPRETING:
+        out = tl.dot(_round_tf32(a.to(tl.float32)), _round_tf32(b.to(tl.float32)))
+    else:
+        out = _mm(a, b, PREC)
+    return out
+
+
+@triton.jit
 def onepass_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, scr_ptr, T, n_chunks, delta,
                     D: tl.constexpr, HID: tl.constexpr, BC: tl.constexpr, HB: tl.constexpr,
                     SN: tl.constexpr, ACT: tl.constexpr, LOSS: tl.constexpr, HAS_M: tl.constexpr,
-                    HAS_D: tl.constexpr, PREC: tl.constexpr, KPREC: tl.constexpr, TMA: tl.constexpr = False,
+                    HAS_D: tl.constexpr, PREC: tl.constexpr, KPREC: tl.constexpr, UPREC: tl.constexpr, TMA: tl.constexpr = False,
                     RELOAD: tl.constexpr = False):
-    """q/k/v/out: (n, T, D); gates (n, T); st: (n, SN) state, updated in place. PREC: the read's
-    and update's products; KPREC: the key path's and look-ahead's (the loss gradient is a small
-    difference of two larger terms). TMA: the state's tiles move through tensor descriptors
+    """q/k/v/out: (n, T, D); gates (n, T); st: (n, SN) state, updated in place. Product
+    precision by group: PREC the read's, KPREC the key path's and look-ahead's (the loss gradient
+    is a small difference of two larger terms), UPREC the state update's (its increments are
+    small against the state they are added to); each "ieee", "tf32", "bf16" or "bf16x3" (_mmp). TMA: the state's tiles move through tensor descriptors
     (sm_90+) instead of per-element pointers. RELOAD: the chunk's token-side matrices are not
     held in registers across the tile loop but read again for each tile (K, Q and the next K
     from the inputs, G1, C * Q K^T and C from the program's scratch scr: (n, BC * D + 2 * BC * BC)
@@ -150,7 +187,7 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr
     for h0 in range(0, HID, HB):
         U0 = _load0(st, desc0, h0, 0, D, HID, HB, TMA)
         U1 = _load1(st1, desc1, h0, 0, D, HID, HB, TMA)
-        Z1 += _mm(act_fn(_mm(K, tl.trans(U0), KPREC), ACT), tl.trans(U1), KPREC)
+        Z1 += _mmp(act_fn(_mmp(K, tl.trans(U0), KPREC), ACT), tl.trans(U1), KPREC)
     G1 = _loss_grad(Z1 - _tokens(v_ptr + io, 0, rows, D, BC), delta, LOSS)
     if RELOAD:
         tl.store(scr + g1_offs, G1)
@@ -164,7 +201,7 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr
         C = tl.trans(CT)
         if RELOAD:
             K = _tokens(k_ptr + io, t0, rows, D, BC)
-        CQK = _operand(C * _mm(Q, tl.trans(K), KPREC), PREC)
+        CQK = _operand(C * _mmp(Q, tl.trans(K), KPREC), PREC)
         Q = _operand(Q, PREC)
         if RELOAD:
             tl.store(scr + BC * D + bb_offs, CQK.to(tl.float32))
@@ -187,48 +224,48 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr
                 CQK = _operand(tl.load(scr + BC * D + bb_offs), PREC)
             U0 = _load0(st, desc0, h0, 0, D, HID, HB, TMA)
             U1 = _load1(st1, desc1, h0, 0, D, HID, HB, TMA)
-            Z0 = _mm(K, tl.trans(U0), KPREC)
+            Z0 = _mmp(K, tl.trans(U0), KPREC)
             X1 = act_fn(Z0, ACT)
-            G0 = _mm(G1, U1, KPREC) * act_d1(Z0, ACT)
-            Zq0 = _mm(Q, tl.trans(U0), PREC)
+            G0 = _mmp(G1, U1, KPREC) * act_d1(Z0, ACT)
+            Zq0 = _mmp(Q, tl.trans(U0), PREC)
             if HAS_D:
                 Zq0 = Zq0 * a[:, None]
             if HAS_M:
                 S0 = _load0(st, desc0, h0, 1, D, HID, HB, TMA)
-                Zq0 += _mm(Q, tl.trans(S0), PREC) * m[:, None]
-            Zq0 -= _mm(CQK, G0, PREC)
+                Zq0 += _mmp(Q, tl.trans(S0), PREC) * m[:, None]
+            Zq0 -= _mmp(CQK, G0, PREC)
             Xq1 = act_fn(Zq0, ACT)
-            Zr = _mm(Xq1, tl.trans(U1), PREC)
+            Zr = _mmp(Xq1, tl.trans(U1), PREC)
             if HAS_D:
                 Zr = Zr * a[:, None]
             ZQ1 += Zr
             if HAS_M:
                 S1 = _load1(st1, desc1, h0, 1, D, HID, HB, TMA)
-                ZQ1 += _mm(Xq1, tl.trans(S1), PREC) * m[:, None]
-            QX += _mm(Xq1, tl.trans(X1), PREC)
+                ZQ1 += _mmp(Xq1, tl.trans(S1), PREC) * m[:, None]
+            QX += _mmp(Xq1, tl.trans(X1), PREC)
             G0T = tl.trans(G0)
             tl.debug_barrier()   # every thread's loads of this tile precede any store over it
             # each new tile is stored as soon as it is computed, and the look-ahead consumes it,
             # so that few tiles are live at once (registers); token-side update operands are
             # scaled here rather than held across the loop. Layer-1 updates are (D x BC) @ (BC x HB).
-            nU0 = a_e * U0 - _mm(G0T, _operand(K * c[:, None], PREC), PREC)
+            nU0 = a_e * U0 - _mmp(G0T, _operand(K * c[:, None], UPREC), UPREC)
             if HAS_M:
                 nU0 += m_e * S0
-                _store0(st, desc0, h0, 1, p_e * S0 - _mm(G0T, _operand(K * w[:, None], PREC), PREC),
+                _store0(st, desc0, h0, 1, p_e * S0 - _mmp(G0T, _operand(K * w[:, None], UPREC), UPREC),
                         D, HID, HB, TMA)
             _store0(st, desc0, h0, 0, nU0, D, HID, HB, TMA)
-            Xn1 = act_fn(_mm(K1, tl.trans(nU0), KPREC), ACT)
-            nU1 = a_e * U1 - _mm(tl.trans(_operand(G1 * c[:, None], PREC)), X1, PREC)
+            Xn1 = act_fn(_mmp(K1, tl.trans(nU0), KPREC), ACT)
+            nU1 = a_e * U1 - _mmp(tl.trans(_operand(G1 * c[:, None], UPREC)), X1, UPREC)
             if HAS_M:
                 nU1 += m_e * S1
-                _store1(st1, desc1, h0, 1, p_e * S1 - _mm(tl.trans(_operand(G1 * w[:, None], PREC)), X1, PREC),
+                _store1(st1, desc1, h0, 1, p_e * S1 - _mmp(tl.trans(_operand(G1 * w[:, None], UPREC)), X1, UPREC),
                         D, HID, HB, TMA)
             _store1(st1, desc1, h0, 0, nU1, D, HID, HB, TMA)
-            Z1 += _mm(Xn1, tl.trans(nU1), KPREC)
+            Z1 += _mmp(Xn1, tl.trans(nU1), KPREC)
         if RELOAD:
             C = tl.load(scr + BC * D + BC * BC + bb_offs)
             G1 = tl.load(scr + g1_offs)
-        ZQ1 -= _mm(C * QX, G1, PREC)
+        ZQ1 -= _mmp(C * QX, G1, PREC)
         optr = out_ptr + io + (t0 + tok)[:, None] * D + tl.arange(0, D)[None, :]
         tl.store(optr, ZQ1.to(out_ptr.dtype.element_ty), mask=(tok < rows)[:, None])
         G1 = _loss_grad(Z1 - _tokens(v_ptr + io, t1, rows1, D, BC), delta, LOSS)
@@ -259,10 +296,13 @@ def onepass_supported(ir) -> str | None:
 
 def onepass_call(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tensor | None,
                  decay: Tensor | None, state: MemoryState, chunk_size: int = 64, hb: int = 64,
-                 num_warps: int = 8, precision: str = "bf16", key_precision: str = "tf32",
+                 num_warps: int = 8, precision: str = "tf32", key_precision: str = "tf32",
+                 update_precision: str | None = None,
                  delta: float | None = None, tma: bool = False, reload: bool = False) -> tuple[Tensor, MemoryState]:
     """Forward of a depth-2 rule: (out (B, H, T, D), end state). Gates (B, H, T) per token or
-    (B, H, ceil(T / chunk_size)) per chunk."""
+    (B, H, ceil(T / chunk_size)) per chunk. Product precisions default to tf32 in every group:
+    the error bound a bf16 key path or state update breaks at long sequences
+    (benchmarks/precision_study.py, docs/design.md)."""
     B, H, T, D = q.shape
     delta = ir.huber_delta if delta is None else delta
     n = B * H
@@ -291,7 +331,7 @@ def onepass_call(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tens
         gate(lr), gate(momentum), gate(decay), out, st, scr, T, triton.cdiv(T, chunk_size), delta,
         D=D, HID=HID, BC=chunk_size, HB=hb, SN=st.shape[1], ACT=ACTIVATIONS[ir.activation],
         LOSS=LOSSES[ir.loss], HAS_M=momentum is not None, HAS_D=decay is not None, PREC=precision,
-        KPREC=key_precision, TMA=tma, RELOAD=reload, num_warps=num_warps, num_stages=1)
+        KPREC=key_precision, UPREC=update_precision or precision, TMA=tma, RELOAD=reload, num_warps=num_warps, num_stages=1)
     sizes = [p[0, 0].numel() for p in parts]
     pieces = [x.reshape(p.shape) for x, p in zip(st.split(sizes, 1), parts)]
     if momentum is not None:
