@@ -116,3 +116,21 @@ def test_precision_study_runs_and_writes_its_rows(tmp_path, monkeypatch):
     assert [(r["precision"], r["key_precision"], r["update_precision"]) for r in rows] == [
         ("ieee", "ieee", "ieee"), ("bf16", "tf32", "tf32")]
     assert rows[0]["rel_error_out"] < 1e-5 < rows[1]["rel_error_out"] < 5e-2
+
+
+def test_cost_model_counts_the_floor_work_and_one_state_sweep():
+    """titans_mlp2 at D=64, chunk 64: the products are the dual form's multiply-adds plus the one
+    recomputed key product per tile; the state is read once and written once per chunk (256 KB
+    each way), the tokens add a small fraction; the precision split follows the groups."""
+    from titans_kernels.backends.triton_backend.onepass import onepass_cost
+    ir = tk.lower(tk.load_spec("titans_mlp2"))
+    cost = onepass_cost(ir, 64, 64, precision="bf16", key_precision="tf32", update_precision="tf32")
+    assert cost["macs"] - cost["recomputed_macs"] == ir.macs_per_chunk(64, 64)
+    assert cost["state_bytes"] == 256 * 1024
+    assert cost["l2_state_read_bytes"] == cost["l2_state_write_bytes"] == cost["state_bytes"]
+    assert cost["l2_token_read_bytes"] < 0.15 * cost["state_bytes"]   # q, k, next k, v, gates: 33 KB
+    assert cost["macs_by_precision"]["bf16"] == cost["macs_by_group"]["read"]
+    assert cost["macs_by_precision"]["tf32"] == cost["macs_by_group"]["key"] + cost["macs_by_group"]["update"]
+    assert cost["products"] == 4 * 14 + 2
+    nomom = onepass_cost(tk.lower(tk.load_spec("titans_mlp2_nomomentum")), 64, 64)
+    assert nomom["state_bytes"] == 128 * 1024 and nomom["products"] == 4 * 10 + 2

@@ -28,7 +28,7 @@ import triton.language as tl
 from gpu_case import cuda_case
 
 from autotune.measured import cuda_median_seconds
-from titans_kernels.backends.triton_backend.onepass import onepass_call
+from titans_kernels.backends.triton_backend.onepass import onepass_call, onepass_cost
 from titans_kernels.testing import rel_error
 
 # product precision of the read / the key path / the state update, warps, hidden tile, [tma]
@@ -148,8 +148,10 @@ def onepass_rows(args, configs, bf16, save, bh16: bool) -> None:
                 continue
             s = cuda_median_seconds(lambda: onepass_call(ir, *inputs.args(), state, chunk_size=c, **cfg),
                                     reps=args.reps, warmup=1)
+            cost = onepass_cost(ir, D, c, cfg["hb"], cfg["precision"], cfg["key_precision"], cfg["update_precision"])
+            state_moved = (cost["l2_state_read_bytes"] + cost["l2_state_write_bytes"]) * B * H * (T / c)
             row.update(forward_s=s, fraction_of_floor=floor_s / s, speedup_vs_torch=torch_s / s,
-                       us_per_chunk=s / (T / c) * 1e6)
+                       us_per_chunk=s / (T / c) * 1e6, cost=cost, state_tb_per_s=state_moved / s / 1e12)
         except Exception as exc:  # noqa: BLE001
             row["error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
         rows.append(row)

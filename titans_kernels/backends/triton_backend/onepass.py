@@ -337,3 +337,34 @@ def onepass_call(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tens
     if momentum is not None:
         return out, MemoryState([pieces[0], pieces[2]], [pieces[1], pieces[3]])
     return out, MemoryState(pieces)
+
+
+def onepass_cost(ir, D: int, chunk: int, hb: int = 64, precision: str = "tf32", key_precision: str = "tf32",
+                 update_precision: str | None = None, in_bytes: int = 2) -> dict:
+    """What one program does per chunk in the one-pass forward (the prologue's key sweep left
+    out): multiply-adds by product group and precision, products, activations evaluated, and
+    bytes it reads and writes through L2 (the state in place; q, k, the next chunk's k, v, the
+    gates and out at `in_bytes` per element). `recomputed_macs` are the key path's products
+    done twice (Z0 again at the next chunk, rather than kept for all hidden tiles)."""
+    hid = ir.layers[0].out_mult * D
+    tiles = hid // hb
+    mom, bc = ir.gates.has_momentum, chunk
+    tile = bc * hb * D                                   # one (BC x HB x D) product
+    groups = {
+        "key": tiles * 4 * tile + bc * D * bc,           # Z0, G0, look-ahead Zn0 and Z1; Q K^T
+        # Q U0^T (+ Q S0^T), (C * Q K^T) G0, Xq1 U1^T (+ Xq1 S1^T), Xq1 X1^T; (C * QX) G1
+        "read": tiles * ((4 if mom else 2) * tile + 2 * bc * bc * hb) + bc * bc * D,
+        "update": tiles * (4 if mom else 2) * tile,
+    }
+    prec = {"key": key_precision, "read": precision, "update": update_precision or precision}
+    by_precision: dict[str, int] = {}
+    for g, macs in groups.items():
+        by_precision[prec[g]] = by_precision.get(prec[g], 0) + macs
+    products = tiles * (4 + (6 if mom else 4) + (4 if mom else 2)) + 2
+    state_bytes = ir.state_numel(D) * 4
+    io_bytes = (4 * bc * D) * in_bytes + 3 * bc * 4          # q, k, next k, v; gates as float32
+    return {"macs": sum(groups.values()), "macs_by_group": groups, "macs_by_precision": by_precision,
+            "recomputed_macs": tiles * tile, "products": products,
+            "activations": tiles * 3 * bc * hb,               # act(Z0), act(Zq0), act(Zn0)
+            "state_bytes": state_bytes, "l2_state_read_bytes": state_bytes, "l2_state_write_bytes": state_bytes,
+            "l2_token_read_bytes": io_bytes, "l2_token_write_bytes": bc * D * in_bytes}
