@@ -134,3 +134,40 @@ def test_cost_model_counts_the_floor_work_and_one_state_sweep():
     assert cost["products"] == 4 * 14 + 2
     nomom = onepass_cost(tk.lower(tk.load_spec("titans_mlp2_nomomentum")), 64, 64)
     assert nomom["state_bytes"] == 128 * 1024 and nomom["products"] == 4 * 10 + 2
+
+
+def test_each_state_tile_is_loaded_then_stored_once_per_chunk(monkeypatch):
+    """The in-place order the kernel relies on, from a log of every state-tile access under the
+    interpreter: after the prologue's key sweep, each tile (layer, W or S, hidden offset) is read
+    once and then written once per chunk, its write after its read and before the next chunk's
+    read; no tile is written twice or read twice in a row."""
+    import titans_kernels.backends.triton_backend.onepass as op
+    log = []
+    for name in ("_load0", "_store0", "_load1", "_store1"):
+        original = getattr(op, name)
+
+        def logged(*args, _original=original, _name=name):
+            log.append((_name[1:-1], _name[-1], int(args[2]), int(args[3])))   # load/store, layer, h0, W/S
+            return _original(*args)
+        monkeypatch.setattr(op, name, logged)
+    ref = tk.compile("titans_mlp2", backend="torch")
+    g = torch.Generator().manual_seed(4)
+    inputs = random_inputs(ref.ir, 1, 1, 40, 16, 16, generator=g)   # one row, three chunks, four tiles
+    state = ref.init_state(1, 1, 16, generator=g)
+    op.onepass_call(ref.ir, *inputs.args(), state, chunk_size=16, hb=16, num_warps=4, precision="ieee",
+                    key_precision="ieee")
+    by_tile: dict[tuple, list[str]] = {}
+    for kind, layer, h0, which in log:
+        by_tile.setdefault((layer, h0, which), []).append(kind)
+    assert len(by_tile) == 2 * 4 * 2
+    for (layer, h0, which), kinds in by_tile.items():
+        prologue = ["load"] if which == 0 else []      # the first chunk's key sweep reads W only
+        assert kinds == prologue + ["load", "store"] * 3, ((layer, h0, which), kinds)
+
+
+def test_shapes_and_precisions_it_does_not_cover_are_one_line():
+    ref, inputs, state = _case("titans_mlp2", T=20, D=16, chunk=16)
+    with pytest.raises(InputError, match="one-pass forward backend: chunk_size=24 not supported"):
+        onepass_call(ref.ir, *inputs.args(), state, chunk_size=24, hb=16)
+    with pytest.raises(InputError, match="update_precision='fp8': use one of ieee, tf32, bf16, bf16x3"):
+        onepass_call(ref.ir, *inputs.args(), state, chunk_size=16, hb=16, update_precision="fp8")

@@ -31,9 +31,11 @@ import torch
 import triton
 import triton.language as tl
 from torch import Tensor
+from triton.runtime.errors import OutOfResources
 
 from ...errors import InputError
 from ...ir import ReadMode
+from ..launch_config import check_shape
 from ..state import MemoryState
 from .device import act_d1, act_fn
 from .launch import _output_like, check_known_fault
@@ -277,6 +279,7 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr
 
 
 ACTIVATIONS = {"silu": 0, "gelu": 1, "relu": 2, "identity": 3}
+PRODUCT_PRECISIONS = ("ieee", "tf32", "bf16", "bf16x3")
 LOSSES = {"l2": 0, "huber": 1}
 
 
@@ -313,6 +316,11 @@ def onepass_call(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tens
         raise InputError(f"the one-pass forward does not cover spec '{ir.name}': {why}")
     if HID % hb or hb < 16 or hb & (hb - 1):
         raise InputError(f"hidden tile {hb}: a power of two from 16 that divides the hidden width {HID}")
+    check_shape(max(layer.out_mult for layer in ir.layers), D, chunk_size, backend="one-pass forward")
+    for name, value in (("precision", precision), ("key_precision", key_precision),
+                        ("update_precision", update_precision or precision)):
+        if value not in PRODUCT_PRECISIONS:
+            raise InputError(f"{name}={value!r}: use one of {', '.join(PRODUCT_PRECISIONS)}")
     check_known_fault("one-pass forward", hb, num_warps, precision, D, chunk_size, q)
     parts = [W0, state.momentum[0], W1, state.momentum[1]] if momentum is not None else [W0, W1]
     st = torch.cat([p.reshape(n, -1).float() for p in parts], 1).contiguous()
@@ -326,12 +334,17 @@ def onepass_call(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tens
         return g.reshape(n, T).contiguous()
     if tma and q.is_cuda:   # device-side descriptors need a global scratch allocator
         triton.set_allocator(lambda size, align, stream: torch.empty(size, dtype=torch.int8, device=q.device))
-    onepass_forward[(n,)](
-        q.reshape(n, T, D).contiguous(), k.reshape(n, T, D).contiguous(), v.reshape(n, T, D).contiguous(),
-        gate(lr), gate(momentum), gate(decay), out, st, scr, T, triton.cdiv(T, chunk_size), delta,
-        D=D, HID=HID, BC=chunk_size, HB=hb, SN=st.shape[1], ACT=ACTIVATIONS[ir.activation],
-        LOSS=LOSSES[ir.loss], HAS_M=momentum is not None, HAS_D=decay is not None, PREC=precision,
-        KPREC=key_precision, UPREC=update_precision or precision, TMA=tma, RELOAD=reload, num_warps=num_warps, num_stages=1)
+    try:
+        onepass_forward[(n,)](
+            q.reshape(n, T, D).contiguous(), k.reshape(n, T, D).contiguous(), v.reshape(n, T, D).contiguous(),
+            gate(lr), gate(momentum), gate(decay), out, st, scr, T, triton.cdiv(T, chunk_size), delta,
+            D=D, HID=HID, BC=chunk_size, HB=hb, SN=st.shape[1], ACT=ACTIVATIONS[ir.activation],
+            LOSS=LOSSES[ir.loss], HAS_M=momentum is not None, HAS_D=decay is not None, PREC=precision,
+            KPREC=key_precision, UPREC=update_precision or precision, TMA=tma, RELOAD=reload,
+            num_warps=num_warps, num_stages=1)
+    except OutOfResources as exc:
+        raise InputError(f"one-pass forward at D={D}, chunk {chunk_size}, hidden tile {hb}: {exc.name} "
+                         f"{exc.required} exceeds this GPU's {exc.limit}; use a smaller hidden tile or chunk") from None
     sizes = [p[0, 0].numel() for p in parts]
     pieces = [x.reshape(p.shape) for x, p in zip(st.split(sizes, 1), parts)]
     if momentum is not None:
