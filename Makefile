@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CONSTRAINTS := $(VENV)/torch-constraints.txt
 PYTEST_ARGS ?=
-DEMO_STEPS ?= 400
+DEMO_STEPS ?= 1000
 
 BENCH_JSON := benchmarks/results/latest.json
 GATE_JSON := benchmarks/results/gate.json
@@ -31,7 +31,7 @@ demo: setup
 	$(VENV)/bin/titans-kernels autotune --gpu a100 --quick --shapes 32x32 --spec titans_mlp2_normalized
 	TRITON_INTERPRET=1 $(VENV)/bin/titans-kernels run titans_mlp2_normalized --backend triton --tuned-for a100 \
 		--seq 128 --batch 1 --heads 2 --dim 32 --chunk 32 --segment 128 --check 64 --dtype bfloat16
-	$(VENV)/bin/titans-train --model mag --preset recall --steps $(DEMO_STEPS) --eval-every $(DEMO_STEPS) \
+	$(VENV)/bin/titans-train --model mag --preset recall --steps $(DEMO_STEPS) --eval-every 500 \
 		--eval-lengths 128,256 --out runs/demo
 
 test: setup
