@@ -25,6 +25,7 @@ import torch
 import triton
 import triton.language as tl
 
+from bench_gpu import copy_bandwidth, matmul_rate
 from gpu_case import cuda_case
 
 from autotune.measured import cuda_median_seconds
@@ -108,16 +109,11 @@ def main() -> int:
 
 def ceilings(save) -> float:
     """Dense bf16 and tf32 matmul rates and copy bandwidth; returns the bf16 rate (FLOP/s)."""
-    n = 8192
-    a, b = torch.randn(n, n, device="cuda", dtype=torch.bfloat16), torch.randn(n, n, device="cuda", dtype=torch.bfloat16)
-    bf16 = 2 * n ** 3 / cuda_median_seconds(lambda: a @ b, reps=10, warmup=3)
-    a, b = a.float(), b.float()
+    bf16 = matmul_rate(torch.bfloat16)
     torch.backends.cuda.matmul.allow_tf32 = True
-    tf32 = 2 * n ** 3 / cuda_median_seconds(lambda: a @ b, reps=10, warmup=3)
+    tf32 = matmul_rate(torch.float32)
     torch.backends.cuda.matmul.allow_tf32 = False
-    src = torch.empty(2 << 28, device="cuda").uniform_()
-    dst = torch.empty_like(src)
-    copy = 2 * src.numel() * 4 / cuda_median_seconds(lambda: dst.copy_(src), reps=10, warmup=2)
+    copy = copy_bandwidth()
     save("ceilings", dict(bf16_tflops=bf16 / 1e12, tf32_tflops=tf32 / 1e12, copy_tb_per_s=copy / 1e12))
     return bf16
 

@@ -39,19 +39,7 @@ from ..launch_config import check_shape
 from ..state import MemoryState
 from .device import act_d1, act_fn
 from .launch import _output_like, check_known_fault
-from .tiled import INTERPRETING, _chunk_coeffs, _mm
-
-
-@triton.jit
-def _rows(base, h0, D: tl.constexpr, HB: tl.constexpr):
-    """Pointers to rows [h0, h0 + HB) of a layer-0 matrix (HID, D): (HB, D)."""
-    return base + h0 * D + tl.arange(0, HB)[:, None] * D + tl.arange(0, D)[None, :]
-
-
-@triton.jit
-def _cols(base, h0, HID: tl.constexpr, D: tl.constexpr, HB: tl.constexpr):
-    """Pointers to columns [h0, h0 + HB) of a layer-1 matrix (D, HID): (D, HB)."""
-    return base + h0 + tl.arange(0, D)[:, None] * HID + tl.arange(0, HB)[None, :]
+from .tiled import INTERPRETING, _chunk_coeffs, _mm, _tile0, _tile1
 
 
 @triton.jit
@@ -60,7 +48,7 @@ def _load0(st, desc0, h0, which, D: tl.constexpr, HID: tl.constexpr, HB: tl.cons
     if TMA:
         x = desc0.load([which * HID + h0, 0])
     else:
-        x = tl.load(_rows(st + which * HID * D, h0, D, HB))
+        x = tl.load(_tile0(st + which * HID * D, h0, D, HB))
     return x
 
 
@@ -69,7 +57,7 @@ def _store0(st, desc0, h0, which, x, D: tl.constexpr, HID: tl.constexpr, HB: tl.
     if TMA:
         desc0.store([which * HID + h0, 0], x)
     else:
-        tl.store(_rows(st + which * HID * D, h0, D, HB), x)
+        tl.store(_tile0(st + which * HID * D, h0, D, HB), x)
 
 
 @triton.jit
@@ -78,7 +66,7 @@ def _load1(st1, desc1, h0, which, D: tl.constexpr, HID: tl.constexpr, HB: tl.con
     if TMA:
         x = desc1.load([which * D, h0])
     else:
-        x = tl.load(_cols(st1 + which * HID * D, h0, HID, D, HB))
+        x = tl.load(_tile1(st1 + which * HID * D, h0, HID, D, HB))
     return x
 
 
@@ -87,7 +75,7 @@ def _store1(st1, desc1, h0, which, x, D: tl.constexpr, HID: tl.constexpr, HB: tl
     if TMA:
         desc1.store([which * D, h0], x)
     else:
-        tl.store(_cols(st1 + which * HID * D, h0, HID, D, HB), x)
+        tl.store(_tile1(st1 + which * HID * D, h0, HID, D, HB), x)
 
 
 @triton.jit
@@ -121,12 +109,6 @@ def _round_tf32(x):
     """x rounded to tf32 (10 mantissa bits, to nearest): what a tf32 tensor-core product reads."""
     bits = x.to(tl.uint32, bitcast=True)
     return ((bits + 0x1000) & 0xFFFFE000).to(tl.float32, bitcast=True)
-
-
-@triton.jit
-def _bf16(x):
-    """x rounded to bfloat16, as float32 (the interpreter's bfloat16 products are unreliable)."""
-    return x.to(tl.bfloat16).to(tl.float32)
 
 
 @triton.jit
