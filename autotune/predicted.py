@@ -42,7 +42,7 @@ def occupancy(gpu: GPU, report: KernelReport, warps: int) -> int:
 
 
 def predict_time(ir: MemoryIR, gpu: GPU, cfg: TritonConfig, report: KernelReport, programs: int,
-                 tokens: int, head_dim: int, chunk: int, backend: str = "triton") -> float | None:
+                 tokens: int, head_dim: int, chunk_size: int, backend: str = "triton") -> float | None:
     """Seconds for one forward over `programs` (batch*heads) rows of `tokens` tokens.
 
     Each program runs its chunks in order; per chunk it does the dual form's multiply-adds at a
@@ -54,7 +54,7 @@ def predict_time(ir: MemoryIR, gpu: GPU, cfg: TritonConfig, report: KernelReport
     per_sm = occupancy(gpu, report, cfg.num_warps)
     if per_sm == 0:
         return None
-    flops = 2 * ir.macs_per_chunk(head_dim, chunk) * 2          # forward + gradient re-use, x2 for FMA
+    flops = 2 * ir.macs_per_chunk(head_dim, chunk_size) * 2          # forward + gradient re-use, x2 for FMA
     tensor_cores = cfg.precision == "tf32" or backend == "tilelang"  # TileLang's fp32 T.gemm is tf32
     rate_sm = (gpu.tensor_tflops_tf32 if tensor_cores else gpu.fp32_tflops) * 1e12 / gpu.sms
     warps_resident = per_sm * cfg.num_warps
@@ -63,15 +63,15 @@ def predict_time(ir: MemoryIR, gpu: GPU, cfg: TritonConfig, report: KernelReport
     operand_bytes = flops / 2 * (2.0 / cfg.tile) * 4             # two operand loads per MAC / tile reuse
     bandwidth_sm = gpu.bandwidth_gbs * 1e9 * 3.0 / gpu.sms        # L2 ~3x HBM
     memory = operand_bytes / (bandwidth_sm / per_sm)
-    chunks = math.ceil(tokens / chunk)
+    chunks = math.ceil(tokens / chunk_size)
     waves = math.ceil(programs / (per_sm * gpu.sms))
     return waves * chunks * max(compute, memory)
 
 
-def report_for(backend: str, ir: MemoryIR, gpu: GPU, head_dim: int, chunk: int, dtype: str, cfg: TritonConfig):
+def report_for(backend: str, ir: MemoryIR, gpu: GPU, head_dim: int, chunk_size: int, dtype: str, cfg: TritonConfig):
     """The ahead-of-time resource report of one candidate for `backend`, from the report cache
     when this exact compile (IR, target, shape, config, compiler versions) was done before."""
-    key = _report_key(backend, ir, gpu.aot_target, head_dim, chunk, dtype, cfg)
+    key = _report_key(backend, ir, gpu.aot_target, head_dim, chunk_size, dtype, cfg)
     path = settings.cache_dir() / "aot-reports" / f"{key}.json"
     report_type = KernelReport
     if backend == "tilelang":
@@ -82,9 +82,9 @@ def report_for(backend: str, ir: MemoryIR, gpu: GPU, head_dim: int, chunk: int, 
     except (OSError, ValueError, TypeError):   # not cached yet, or from another layout: compile
         pass
     if backend == "tilelang":
-        rep = tl_aot.compile_report(ir, gpu.aot_target, D=head_dim, b=chunk, cfg=cfg)
+        rep = tl_aot.compile_report(ir, gpu.aot_target, D=head_dim, chunk_size=chunk_size, cfg=cfg)
     else:
-        rep = compile_report(ir, gpu.aot_target, D=head_dim, b=chunk, dtype=dtype, cfg=cfg)
+        rep = compile_report(ir, gpu.aot_target, D=head_dim, chunk_size=chunk_size, dtype=dtype, cfg=cfg)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
@@ -95,7 +95,7 @@ def report_for(backend: str, ir: MemoryIR, gpu: GPU, head_dim: int, chunk: int, 
     return rep
 
 
-def _report_key(backend, ir, target, head_dim, chunk, dtype, cfg) -> str:
+def _report_key(backend, ir, target, head_dim, chunk_size, dtype, cfg) -> str:
     import importlib.metadata as md
     versions = {}
     for pkg in ("triton", "tilelang", "titans-kernels"):
@@ -103,7 +103,7 @@ def _report_key(backend, ir, target, head_dim, chunk, dtype, cfg) -> str:
             versions[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
             versions[pkg] = None
-    blob = json.dumps([backend, ir.to_dict(), target, head_dim, chunk, dtype, asdict(cfg), versions], sort_keys=True)
+    blob = json.dumps([backend, ir.to_dict(), target, head_dim, chunk_size, dtype, asdict(cfg), versions], sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
@@ -128,13 +128,13 @@ def check_backend(backend: str, gpu: GPU) -> None:
                          f"(tune it with --backend triton)")
 
 
-def tune(ir: MemoryIR, gpu: GPU, configs: list[TritonConfig], head_dim: int, chunk: int, dtype: str,
+def tune(ir: MemoryIR, gpu: GPU, configs: list[TritonConfig], head_dim: int, chunk_size: int, dtype: str,
          programs: int = 128, tokens: int = 8192, progress=None, backend: str = "triton") -> list[Candidate]:
     """Every candidate with its report and predicted time (None when discarded), best first."""
     check_backend(backend, gpu)
     if progress is not None and hasattr(progress, "set_total"):
         progress.set_total(len(configs))
-    jobs = [(backend, ir, gpu, cfg, head_dim, chunk, dtype, programs, tokens) for cfg in configs]
+    jobs = [(backend, ir, gpu, cfg, head_dim, chunk_size, dtype, programs, tokens) for cfg in configs]
     workers = min(len(jobs), os.cpu_count() or 1, MAX_WORKERS)
     out = []
     if workers <= 1:

@@ -25,27 +25,27 @@ def _versions() -> dict:
     return out
 
 
-def _space(ir: MemoryIR, head_dim: int, chunk: int, quick: bool, dtype: str = "float32",
+def _space(ir: MemoryIR, head_dim: int, chunk_size: int, quick: bool, dtype: str = "float32",
            kernels: tuple[str, ...] = ("generic",)):
     # tf32 products for half-precision inputs only: float32 inputs keep exact (ieee) products
-    configs, pruned = space.candidates(ir, head_dim, chunk, allow_tf32=dtype != "float32", kernels=kernels)
+    configs, pruned = space.candidates(ir, head_dim, chunk_size, allow_tf32=dtype != "float32", kernels=kernels)
     if quick:
         configs = [c for c in configs if c.tile in QUICK["tiles"] and c.num_warps in QUICK["warps"]
                    and c.num_stages in QUICK["stages"]] or configs[:1]
     return configs, pruned
 
 
-def tune_spec(ir: MemoryIR, gpu: GPU, head_dim: int, chunk: int, dtype: str, quick: bool = False,
+def tune_spec(ir: MemoryIR, gpu: GPU, head_dim: int, chunk_size: int, dtype: str, quick: bool = False,
               progress=None, backend: str = "triton") -> tuple[Record | None, list[predicted.Candidate], int]:
     """Predicted tuning of one spec and shape: (record or None, ranked candidates, pruned)."""
-    configs, pruned = _space(ir, head_dim, chunk, quick, dtype)
-    ranked = predicted.tune(ir, gpu, configs, head_dim, chunk, dtype, progress=progress, backend=backend)
+    configs, pruned = _space(ir, head_dim, chunk_size, quick, dtype)
+    ranked = predicted.tune(ir, gpu, configs, head_dim, chunk_size, dtype, progress=progress, backend=backend)
     discarded = sum(1 for c in ranked if c.time_s is None)
     best = ranked[0] if ranked and ranked[0].time_s is not None else None
     if best is None:
         return None, ranked, pruned
     rec = Record(spec_hash=ir.spec_hash, spec=ir.name, backend=backend, arch=gpu.arch, gpu=gpu.key,
-                 dtype=dtype, bucket=bucket(head_dim, chunk), config=asdict(best.config), tuner="predicted",
+                 dtype=dtype, bucket=bucket(head_dim, chunk_size), config=asdict(best.config), tuner="predicted",
                  time_s=best.time_s, candidates=len(ranked), pruned=pruned + discarded, versions=_versions())
     return rec, ranked, pruned
 
@@ -60,7 +60,7 @@ def save(records: list[Record], db: TuningDB) -> None:
         db.save(records)
 
 
-def measure_spec(ir: MemoryIR, gpu: GPU, head_dim: int, chunk: int, dtype: str, quick: bool = False,
+def measure_spec(ir: MemoryIR, gpu: GPU, head_dim: int, chunk_size: int, dtype: str, quick: bool = False,
                  timer=None, check=None, progress=None, batch_heads: int = 128, tokens: int = 8192,
                  backend: str = "triton", train_timer=None, train_check=None):
     """Measured tuning on the local GPU: (record or None, ranked candidates, pruned).
@@ -75,10 +75,10 @@ def measure_spec(ir: MemoryIR, gpu: GPU, head_dim: int, chunk: int, dtype: str, 
     # the measured tuner also times the tiled forward (Triton, depth 2); the predicted tuner's cost
     # model describes the generic kernel only, so it ranks generic configs
     kernels = ("generic", "tiled") if backend == "triton" else ("generic",)
-    configs, pruned = _space(ir, head_dim, chunk, quick, dtype, kernels)
+    configs, pruned = _space(ir, head_dim, chunk_size, quick, dtype, kernels)
     choose_backward = backend == "triton" and tiled_supported(ir)
     if timer is None or check is None or (choose_backward and (train_timer is None or train_check is None)):
-        defaults = _gpu_timers_and_checks(ir, head_dim, chunk, dtype, batch_heads, tokens, backend)
+        defaults = _gpu_timers_and_checks(ir, head_dim, chunk_size, dtype, batch_heads, tokens, backend)
         timer, check = timer or defaults[0], check or defaults[1]
         train_timer, train_check = train_timer or defaults[2], train_check or defaults[3]
     ranked = measured.tune(configs, timer, check, progress=progress)
@@ -90,7 +90,7 @@ def measure_spec(ir: MemoryIR, gpu: GPU, head_dim: int, chunk: int, dtype: str, 
         config, trained = _choose_backward(best.config, train_timer, train_check, progress)
         ranked = ranked + trained
     rec = Record(spec_hash=ir.spec_hash, spec=ir.name, backend=backend, arch=gpu.arch, gpu=gpu.key,
-                 dtype=dtype, bucket=bucket(head_dim, chunk), config=asdict(config), tuner="measured",
+                 dtype=dtype, bucket=bucket(head_dim, chunk_size), config=asdict(config), tuner="measured",
                  time_s=best.time_s, candidates=len(ranked),
                  pruned=pruned + sum(1 for c in ranked if c.time_s is None), versions=_versions())
     return rec, ranked, pruned
@@ -107,7 +107,7 @@ def _choose_backward(forward: TritonConfig, train_timer, train_check, progress=N
     return (win.config if win is not None else forward), ranked
 
 
-def _gpu_timers_and_checks(ir: MemoryIR, head_dim: int, chunk: int, dtype: str, batch_heads: int, tokens: int,
+def _gpu_timers_and_checks(ir: MemoryIR, head_dim: int, chunk_size: int, dtype: str, batch_heads: int, tokens: int,
                            backend: str = "triton"):
     """(timer, check) of the forward and (train_timer, train_check) of forward+backward on the local
     GPU, against the torch backend on the same random inputs."""
@@ -121,19 +121,19 @@ def _gpu_timers_and_checks(ir: MemoryIR, head_dim: int, chunk: int, dtype: str, 
 
     dt = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[dtype]
     g = torch.Generator().manual_seed(0)
-    inputs = random_inputs(ir, 1, batch_heads, tokens, head_dim, chunk, dtype=dt, generator=g)
+    inputs = random_inputs(ir, 1, batch_heads, tokens, head_dim, chunk_size, dtype=dt, generator=g)
     inputs = type(inputs)(*(x.cuda() if x is not None else None for x in inputs.args()))
     ref_rule = compile_rule(ir.name, backend="torch")
     state = ref_rule.init_state(1, batch_heads, head_dim, generator=g).to("cuda")
     with torch.no_grad():
-        ref, _ = ref_rule(*inputs.args(), state=state, chunk_size=chunk)
+        ref, _ = ref_rule(*inputs.args(), state=state, chunk_size=chunk_size)
 
     def run_for(cfg):
         rule = (TileLangRule if backend == "tilelang" else TritonRule)(ir, config=cfg)
 
         def go():
             with torch.no_grad():
-                return rule(*inputs.args(), state=state, chunk_size=chunk)[0]
+                return rule(*inputs.args(), state=state, chunk_size=chunk_size)[0]
         return go
 
     def check(cfg) -> bool:
@@ -144,7 +144,7 @@ def _gpu_timers_and_checks(ir: MemoryIR, head_dim: int, chunk: int, dtype: str, 
         leaves = [x for x in args if x is not None]
 
         def go():
-            out, _ = rule(*args, state=state, chunk_size=chunk)
+            out, _ = rule(*args, state=state, chunk_size=chunk_size)
             return torch.autograd.grad(out.float().square().mean(), leaves)
         return go
 

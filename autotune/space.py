@@ -17,7 +17,7 @@ TILED_WARPS = TUNABLES["num_warps"].tiled_search
 TILED_STAGES = TUNABLES["num_stages"].tiled_search
 
 
-def candidates(ir: MemoryIR, head_dim: int, chunk: int, allow_tf32: bool = False,
+def candidates(ir: MemoryIR, head_dim: int, chunk_size: int, allow_tf32: bool = False,
                kernels: tuple[str, ...] = ("generic",)) -> tuple[list[TritonConfig], int]:
     """(candidates, number pruned by hard limits). A tile must divide the head dim and the chunk
     (every GEMM dimension is a multiple of one of them); tf32 only when allowed; the tiled
@@ -26,7 +26,7 @@ def candidates(ir: MemoryIR, head_dim: int, chunk: int, allow_tf32: bool = False
     kernels = tuple(k for k in kernels if k != "tiled" or tiled_supported(ir))
     kept, pruned = [], 0
     for kernel, tile, warps, stages, prec in itertools.product(kernels, TILES, WARPS, STAGES, precisions):
-        if tile > min(head_dim, chunk) or head_dim % tile or chunk % tile:
+        if tile > min(head_dim, chunk_size) or head_dim % tile or chunk_size % tile:
             pruned += 1
             continue
         if tile * tile < 32 * warps:  # fewer tile elements than threads: idle lanes

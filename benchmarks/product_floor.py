@@ -102,30 +102,30 @@ def paired_medians_ms(fns: list[Callable[[], object]], repeats: int, device: tor
     return [statistics.median(t) for t in times]
 
 
-def rule_call(spec: str, B: int, H: int, D: int, T: int, chunk: int, backward: bool,
+def rule_call(spec: str, B: int, H: int, D: int, T: int, chunk_size: int, backward: bool,
               device: torch.device) -> Callable[[], object]:
     """One call of the torch backend's rule on well-conditioned random inputs."""
     from titans_kernels.testing import random_inputs
     rule = tk.compile(spec, backend="torch")
     g = torch.Generator().manual_seed(0)
-    inputs = random_inputs(rule.ir, B, H, T, D, chunk, generator=g)
+    inputs = random_inputs(rule.ir, B, H, T, D, chunk_size, generator=g)
     state = rule.init_state(B, H, D, generator=g, device=device)
     args = [a.to(device).requires_grad_(backward) if a is not None else None for a in inputs.args()]
 
     def call():
         with torch.set_grad_enabled(backward):
-            out, _ = rule(*args, state=state, chunk_size=chunk)
+            out, _ = rule(*args, state=state, chunk_size=chunk_size)
             if backward:
                 out.square().mean().backward()
     return call
 
 
-def layer_call(spec: str, B: int, H: int, D: int, T: int, chunk: int, backward: bool,
+def layer_call(spec: str, B: int, H: int, D: int, T: int, chunk_size: int, backward: bool,
                device: torch.device) -> Callable[[], object]:
     """One call of NeuralMemory(dim=H*D) on random tokens."""
     from titans_models import NeuralMemory
     torch.manual_seed(0)
-    layer = NeuralMemory(H * D, heads=H, dim_head=D, spec=spec, chunk_size=chunk, backend="torch").to(device)
+    layer = NeuralMemory(H * D, heads=H, dim_head=D, spec=spec, chunk_size=chunk_size, backend="torch").to(device)
     x = torch.randn(B, T, H * D, device=device, requires_grad=backward)
 
     def call():
@@ -136,13 +136,13 @@ def layer_call(spec: str, B: int, H: int, D: int, T: int, chunk: int, backward: 
     return call
 
 
-def peer_call(B: int, H: int, D: int, T: int, chunk: int, backward: bool,
+def peer_call(B: int, H: int, D: int, T: int, chunk_size: int, backward: bool,
               device: torch.device) -> Callable[[], object]:
     """One call of titans-pytorch's NeuralMemory in the configuration benchmarks/test_layer.py
     compares with (weights updated once per 64 tokens)."""
     import titans_pytorch
     torch.manual_seed(0)
-    peer = titans_pytorch.NeuralMemory(dim=H * D, heads=H, dim_head=D, chunk_size=chunk, batch_size=64).to(device)
+    peer = titans_pytorch.NeuralMemory(dim=H * D, heads=H, dim_head=D, chunk_size=chunk_size, batch_size=64).to(device)
     x = torch.randn(B, T, H * D, device=device, requires_grad=backward)
 
     def call():

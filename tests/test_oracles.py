@@ -55,10 +55,10 @@ def exact_recurrence(ir, inputs, state):
     outs = []
     for t in range(T):
         u = grad_fn(W, inputs.k[:, :, t], inputs.v[:, :, t])
-        th, et, al = (per_tok(g, t) for g in (inputs.lr, inputs.momentum, inputs.decay))
-        S = [(et * s if et is not None else 0) - th * g for s, g in zip(S, u)]
+        theta, eta, alpha = (per_tok(g, t) for g in (inputs.lr, inputs.momentum, inputs.decay))
+        S = [(eta * s if eta is not None else 0) - theta * g for s, g in zip(S, u)]
         A = state.anchor or [torch.zeros_like(w) for w in W]   # decay_to: init pulls toward the anchor
-        W = [(1 - al) * (w - a) + a + s if al is not None else w + s for w, a, s in zip(W, A, S)]
+        W = [(1 - alpha) * (w - a) + a + s if alpha is not None else w + s for w, a, s in zip(W, A, S)]
         outs.append(torch.func.vmap(torch.func.vmap(f, in_dims=(0, 0)), in_dims=(0, 0))(W, inputs.q[:, :, t]))
     return torch.stack(outs, 2), W
 

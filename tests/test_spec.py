@@ -261,5 +261,5 @@ def test_compile_of_a_file_compiles_that_file(tmp_path):
     path = write(tmp_path, SHIPPED_TEXT.replace("expansion: 4", "expansion: 2"), "titans_mlp2.yaml")
     ir = tk.lower(tk.load_spec(path))
     assert ir.spec_hash != tk.lower(tk.load_spec("titans_mlp2")).spec_hash
-    report = aot.compile_report(ir, "sm_90", D=32, b=32)
+    report = aot.compile_report(ir, "sm_90", D=32, chunk_size=32)
     assert report.kernel == codegen.kernel_name(ir, "fwd")

@@ -111,7 +111,7 @@ BWD_MAX_SPILL = 128
 def test_lowers_and_compiles_for_gpu_targets(name, target, kind):
     """Lowered to CUDA for a GPU that is not here and compiled with nvcc: no spills, shared
     memory within an H100's 227 KB per block."""
-    report = aot.compile_report(tk.lower(tk.load_spec(name)), target, D=64, b=64, kind=kind)
+    report = aot.compile_report(tk.lower(tk.load_spec(name)), target, D=64, chunk_size=64, kind=kind)
     assert report.kernel.startswith(f"titans_tl_{kind}_")
     _check_report(report)  # no spills
 
@@ -122,7 +122,7 @@ def test_lowers_and_compiles_for_gpu_targets(name, target, kind):
 def test_lowering_full_grid(name, target, kind):
     """Every spec: forward for both targets, backward for sm_90a (a backward lowering takes 3-5
     minutes on the 2-core machine)."""
-    report = aot.compile_report(tk.lower(tk.load_spec(name)), target, D=64, b=64, kind=kind)
+    report = aot.compile_report(tk.lower(tk.load_spec(name)), target, D=64, chunk_size=64, kind=kind)
     _check_report(report, max_spill=0 if kind == "fwd" else BWD_MAX_SPILL)
 
 

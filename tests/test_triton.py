@@ -78,7 +78,7 @@ def test_generated_source_carries_no_spec_text(tmp_path):
 def test_aot_sm90_default_config_compiles_without_spills(name):
     """Every shipped spec compiles for sm_90 at its default config, D=64, chunk 64, and ptxas
     reports no register spills."""
-    report = aot.compile_report(tk.lower(tk.load_spec(name)), "sm_90", D=64, b=64)
+    report = aot.compile_report(tk.lower(tk.load_spec(name)), "sm_90", D=64, chunk_size=64)
     assert report.binary_bytes > 0 and report.registers is not None
     assert report.spill_bytes == 0, report.lines()
     assert report.shared_bytes <= 227 * 1024
@@ -100,7 +100,7 @@ def check_backward_spill_sites(report) -> None:
 def test_aot_backward_kernel_compiles(name, limit):
     """The backward kernel at its own launch config: none (depth 1) or a few dozen bytes of spills
     (the default rule; 1.9 KB with its forward's config)."""
-    report = aot.compile_report(tk.lower(tk.load_spec(name)), "sm_90", D=64, b=64, kind="bwd")
+    report = aot.compile_report(tk.lower(tk.load_spec(name)), "sm_90", D=64, chunk_size=64, kind="bwd")
     assert report.binary_bytes > 0 and report.kernel.startswith("titans_bwd_")
     assert report.spill_bytes <= limit, report.lines()
     check_backward_spill_sites(report)
@@ -122,7 +122,7 @@ def test_backward_has_its_own_launch_config():
 def test_aot_backward_all_specs(name):
     """Every shipped spec's backward compiles for sm_90 at its backward config with at most a few
     dozen bytes of spills (the forward's configs spilled up to 1.9 KB there)."""
-    report = aot.compile_report(tk.lower(tk.load_spec(name)), "sm_90", D=64, b=64, kind="bwd")
+    report = aot.compile_report(tk.lower(tk.load_spec(name)), "sm_90", D=64, chunk_size=64, kind="bwd")
     assert report.binary_bytes > 0
     assert report.spill_bytes <= BACKWARD_SPILL_LIMIT, report.lines()
     check_backward_spill_sites(report)
@@ -130,7 +130,7 @@ def test_aot_backward_all_specs(name):
 
 @pytest.mark.parametrize("target", ["sm_80", "gfx942"])
 def test_aot_other_targets(target):
-    report = aot.compile_report(tk.lower(tk.load_spec("titans_mlp2")), target, D=64, b=64)
+    report = aot.compile_report(tk.lower(tk.load_spec("titans_mlp2")), target, D=64, chunk_size=64)
     assert report.binary_bytes > 0
 
 
@@ -138,7 +138,7 @@ def test_aot_other_targets(target):
 @pytest.mark.parametrize("name", GENERATED)
 @pytest.mark.parametrize("target", ["sm_80", "sm_100", "gfx942"])
 def test_aot_full_grid(name, target):
-    assert aot.compile_report(tk.lower(tk.load_spec(name)), target, D=64, b=64).binary_bytes > 0
+    assert aot.compile_report(tk.lower(tk.load_spec(name)), target, D=64, chunk_size=64).binary_bytes > 0
 
 
 def test_cli_compile_report(capsys):

@@ -280,7 +280,7 @@ def test_aot_sm90_spills_stay_small(precision, fuse):
     few dozen bytes of spills for titans_mlp2 (1.4 KB when they sat in registers), none with bf16
     products in three passes."""
     cfg = TritonConfig(tile=16, num_warps=8, num_stages=1, precision=precision, kernel="tiled", fuse=fuse)
-    report = aot.compile_report(tk.lower(tk.load_spec("titans_mlp2")), "sm_90", D=64, b=64, cfg=cfg)
+    report = aot.compile_report(tk.lower(tk.load_spec("titans_mlp2")), "sm_90", D=64, chunk_size=64, cfg=cfg)
     assert report.spill_bytes <= TILED_SM90_SPILL_LIMITS[precision, fuse], report.lines()
     # where they sit: in the chunk loop (depth 1), at most one reload in the hidden-tile loops
     # (measured: tf32 fused 1 of 3.8 thousand instructions, 0 otherwise)
@@ -292,7 +292,7 @@ def test_aot_compiles(target):
     """The tiled forward of the default rule compiles for each target at D=64, chunk 64, and fits
     the target's shared memory."""
     cfg = TritonConfig(tile=32, num_warps=8, num_stages=1, precision="tf32", kernel="tiled")
-    report = aot.compile_report(tk.lower(tk.load_spec("titans_mlp2_normalized")), target, D=64, b=64, cfg=cfg)
+    report = aot.compile_report(tk.lower(tk.load_spec("titans_mlp2_normalized")), target, D=64, chunk_size=64, cfg=cfg)
     assert report.binary_bytes > 0 and report.kernel == "tiled_forward"
     limit_kib = {"sm_90": 227, "sm_80": 163, "gfx942": 64}[target]    # per-block shared memory
     assert report.shared_bytes <= limit_kib * 1024, report.lines()
@@ -307,7 +307,7 @@ def test_aot_sm90_tiled_backward_spills_stay_bounded():
     operands inside the tile loops; ptxas on sm_90 still spills a few KB (the first version, with
     every accumulator live through one pass, spilled 8 KB). This bound catches regressions."""
     cfg = TritonConfig(tile=16, num_warps=8, num_stages=1, precision="tf32", kernel="tiled", backward="tiled")
-    report = aot.compile_report(tk.lower(tk.load_spec("titans_mlp2")), "sm_90", D=64, b=64, cfg=cfg, kind="bwd")
+    report = aot.compile_report(tk.lower(tk.load_spec("titans_mlp2")), "sm_90", D=64, chunk_size=64, cfg=cfg, kind="bwd")
     assert report.kernel == "tiled_backward"
     assert report.spill_bytes <= TILED_BWD_SM90_SPILL_LIMIT, report.lines()
 
@@ -316,7 +316,7 @@ def test_aot_sm90_tiled_backward_spills_stay_bounded():
                                     pytest.param("gfx942", marks=pytest.mark.slow)])
 def test_aot_compiles_the_tiled_backward(target):
     cfg = TritonConfig(tile=16, num_warps=8, num_stages=1, precision="tf32", kernel="tiled", backward="tiled")
-    report = aot.compile_report(tk.lower(tk.load_spec("titans_mlp2_normalized")), target, D=64, b=64, cfg=cfg,
+    report = aot.compile_report(tk.lower(tk.load_spec("titans_mlp2_normalized")), target, D=64, chunk_size=64, cfg=cfg,
                                 kind="bwd")
     assert report.binary_bytes > 0 and report.kernel == "tiled_backward"
     limit_kib = {"sm_90": 227, "sm_80": 163, "gfx942": 64}[target]

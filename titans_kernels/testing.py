@@ -33,7 +33,7 @@ class RuleInputs:
         return [t for t in self.args() if t is not None]
 
 
-def random_inputs(ir: MemoryIR, B: int, H: int, T: int, D: int, chunk: int,
+def random_inputs(ir: MemoryIR, B: int, H: int, T: int, D: int, chunk_size: int,
                   dtype: torch.dtype = torch.float32, device: str | torch.device = "cpu",
                   generator: torch.Generator | None = None) -> RuleInputs:
     """Fresh random inputs of the shapes `ir` expects (per-chunk gates: ceil(T/chunk) values)."""
@@ -48,7 +48,7 @@ def random_inputs(ir: MemoryIR, B: int, H: int, T: int, D: int, chunk: int,
         if mode is GateMode.NONE:
             gates[name] = None
             continue
-        n = T if mode is GateMode.PER_TOKEN else math.ceil(T / chunk)
+        n = T if mode is GateMode.PER_TOKEN else math.ceil(T / chunk_size)
         lo, hi = GATE_RANGES[name]
         u = torch.rand(B, H, n, generator=generator, dtype=torch.float64)
         gates[name] = (lo + (hi - lo) * u).to(dtype=dtype, device=device)

@@ -40,7 +40,7 @@ from .layers import CausalDepthwiseConv, Linear, RMSNorm
 MAX_MOMENTUM = 0.95  # eta <= 0.95 bounds the momentum-amplified step theta / (1 - eta)
 
 
-def chunk_lr_budget(raw: Tensor, chunk: int, mode: GateMode) -> Tensor:
+def chunk_lr_budget(raw: Tensor, chunk_size: int, mode: GateMode) -> Tensor:
     """Inner learning rates whose sum over any chunk stays below 1. raw: (B, H, T) in (0, max_lr).
 
     Per token, with R_i the running sum of raw rates since the chunk start (causal):
@@ -51,10 +51,10 @@ def chunk_lr_budget(raw: Tensor, chunk: int, mode: GateMode) -> Tensor:
     applied to all C tokens) become raw / (1 + C raw), the same bound.
     """
     if mode is GateMode.PER_CHUNK:
-        return raw / (1 + chunk * raw)
+        return raw / (1 + chunk_size * raw)
     B, H, T = raw.shape
-    pad = (-T) % chunk
-    r = F.pad(raw, (0, pad)).view(B, H, -1, chunk)
+    pad = (-T) % chunk_size
+    r = F.pad(raw, (0, pad)).view(B, H, -1, chunk_size)
     after = 1 + r.cumsum(-1)
     theta = r / ((after - r) * after)
     return theta.view(B, H, -1)[..., :T]

@@ -12,17 +12,17 @@ from titans_kernels.testing import random_inputs
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
-def cuda_case(spec: str, B: int, H: int, T: int, D: int, chunk: int, dtype: torch.dtype, seed: int = 0):
+def cuda_case(spec: str, B: int, H: int, T: int, D: int, chunk_size: int, dtype: torch.dtype, seed: int = 0):
     """(torch-backend rule, random inputs (B, H, T, D) on the GPU, random initial state on the GPU)."""
     ref_rule = tk.compile(spec, backend="torch")
     g = torch.Generator().manual_seed(seed)
-    inputs = random_inputs(ref_rule.ir, B, H, T, D, chunk, dtype=dtype, generator=g)
+    inputs = random_inputs(ref_rule.ir, B, H, T, D, chunk_size, dtype=dtype, generator=g)
     inputs = type(inputs)(*(x.cuda() if x is not None else None for x in inputs.args()))
     state = ref_rule.init_state(B, H, D, generator=g).to("cuda")
     return ref_rule, inputs, state
 
 
-def rule_call(rule, inputs, state, chunk: int, grad: bool) -> Callable[[], torch.Tensor]:
+def rule_call(rule, inputs, state, chunk_size: int, grad: bool) -> Callable[[], torch.Tensor]:
     """fn() -> out of `rule` on leaves made from `inputs`; with grad, also the gradients of
     out.sum() with respect to every input."""
     leaves = [t.detach().requires_grad_(grad) for t in inputs.tensors()]
@@ -31,7 +31,7 @@ def rule_call(rule, inputs, state, chunk: int, grad: bool) -> Callable[[], torch
     gates = [next(it) if x is not None else None for x in (inputs.lr, inputs.momentum, inputs.decay)]
 
     def call():
-        out, _ = rule(q, k, v, *gates, state=state, chunk_size=chunk)
+        out, _ = rule(q, k, v, *gates, state=state, chunk_size=chunk_size)
         if grad:
             torch.autograd.grad(out.float().sum(), leaves)
         return out

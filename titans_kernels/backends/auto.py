@@ -36,19 +36,19 @@ class AutoRule(CompiledRule):
             self._tilelang = TileLangRule(self.ir) if tilelang_available() is None else False
         return self._tilelang or None
 
-    def _run(self, q, k, v, theta, eta, alpha, state: MemoryState, chunk: int):
+    def _run(self, q, k, v, theta, eta, alpha, state: MemoryState, chunk_size: int):
         if q.device.type == "cuda" and self._triton_rule() is not None:
             from .launch_config import check_shape
             from ..tuning.lookup import faster_gpu_backend
             try:
-                check_shape(max(l.out_mult for l in self.ir.layers), q.shape[-1], chunk)
+                check_shape(max(l.out_mult for l in self.ir.layers), q.shape[-1], chunk_size)
             except InputError:
                 pass
             else:
-                name, self.last_reason = faster_gpu_backend(self.ir, q, q.shape[-1], chunk)
+                name, self.last_reason = faster_gpu_backend(self.ir, q, q.shape[-1], chunk_size)
                 rule = self._tilelang_rule() if name == "tilelang" else None
                 self.last_backend = "tilelang" if rule is not None else "triton"
                 rule = rule or self._triton_rule()
-                return rule._run(q, k, v, theta, eta, alpha, state, chunk)
+                return rule._run(q, k, v, theta, eta, alpha, state, chunk_size)
         self.last_backend = "torch"
-        return self.torch_rule._run(q, k, v, theta, eta, alpha, state, chunk)
+        return self.torch_rule._run(q, k, v, theta, eta, alpha, state, chunk_size)

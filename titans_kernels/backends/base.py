@@ -77,7 +77,7 @@ class CompiledRule:
         return f"CompiledRule(spec={self.ir.name!r}, backend={self.backend!r})"
 
     # -- backend hook -------------------------------------------------------------------
-    def _run(self, q, k, v, theta, eta, alpha, state: MemoryState, chunk: int):
+    def _run(self, q, k, v, theta, eta, alpha, state: MemoryState, chunk_size: int):
         raise NotImplementedError
 
     def _apply(self, function, leading: tuple, q, k, v, theta, eta, alpha, state: MemoryState):
@@ -119,7 +119,7 @@ class CompiledRule:
         if q.shape[2] == 0:
             raise InputError("q: sequence length T is 0; pass at least one token")
 
-    def _check_gate(self, name: str, value: Tensor | None, q: Tensor, chunk: int) -> Tensor | None:
+    def _check_gate(self, name: str, value: Tensor | None, q: Tensor, chunk_size: int) -> Tensor | None:
         mode = getattr(self.ir.gates, name)
         B, H, T, _ = q.shape
         if mode is GateMode.NONE:
@@ -131,10 +131,10 @@ class CompiledRule:
                              f"({mode.value}); got None")
         if not isinstance(value, Tensor) or value.dtype not in FLOAT_DTYPES:
             raise InputError(f"{name}: expected a floating-point torch.Tensor")
-        n_chunks = math.ceil(T / chunk)
+        n_chunks = math.ceil(T / chunk_size)
         want = (B, H, T) if mode is GateMode.PER_TOKEN else (B, H, n_chunks)
         if tuple(value.shape) != want:
-            what = "one value per token" if mode is GateMode.PER_TOKEN else f"one value per chunk of {chunk}"
+            what = "one value per token" if mode is GateMode.PER_TOKEN else f"one value per chunk of {chunk_size}"
             raise InputError(f"{name}: expected shape {_fmt(want)} ({mode.value}: {what}), "
                              f"got {_fmt(value.shape)}")
         if value.device != q.device:
@@ -147,7 +147,7 @@ class CompiledRule:
                 raise InputError(f"{name}: values from {lo:.4g} to {hi:.4g}; the {GATE_MEANING[name]} must "
                                  f"lie in {span} (rule.check_gate_ranges = False skips this check)")
         if mode is GateMode.PER_CHUNK:
-            value = value.repeat_interleave(chunk, dim=-1)[..., :T]
+            value = value.repeat_interleave(chunk_size, dim=-1)[..., :T]
         return value
 
     def _check_state(self, state: MemoryState | None, B: int, H: int, D: int, q: Tensor) -> MemoryState:

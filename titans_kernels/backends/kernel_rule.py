@@ -40,7 +40,7 @@ class KernelRule(CompiledRule):
     def default_config(self) -> LaunchConfig:
         raise NotImplementedError
 
-    def _config_for(self, q, D: int, b: int) -> LaunchConfig:
+    def _config_for(self, q, D: int, chunk_size: int) -> LaunchConfig:
         """The launch config of this call; `last_config` / `last_config_source` say which and why."""
         if q.dtype == torch.float64:
             raise InputError(f"backend '{self.backend}' computes in float32 (its kernels have no float64 path); "
@@ -48,7 +48,7 @@ class KernelRule(CompiledRule):
         if self.config is not None:
             cfg, source = self.config, "given"
         else:
-            cfg, source = lookup(self.ir, q, D, b, self.tuned_for, self.tuning_dir, backend=self.backend,
+            cfg, source = lookup(self.ir, q, D, chunk_size, self.tuned_for, self.tuning_dir, backend=self.backend,
                                  default=self.default_config())
         self.last_config, self.last_config_source = cfg, source
         return cfg

@@ -107,8 +107,8 @@ class LaunchConfig:
         if problem is not None:
             raise InputError(f"config {problem}")
 
-    def tile_for(self, D: int, b: int) -> int:
-        return min(self.tile, D, b)
+    def tile_for(self, D: int, chunk_size: int) -> int:
+        return min(self.tile, D, chunk_size)
 
     def hidden_tile(self, hidden: int, D: int) -> int:
         """Hidden units per state tile of the tiled forward."""
@@ -140,13 +140,13 @@ def triton_release() -> tuple[int, int] | None:
         return None
 
 
-def known_fault(kernel: str, tile: int, num_warps: int, precision: str, D: int, chunk: int,
+def known_fault(kernel: str, tile: int, num_warps: int, precision: str, D: int, chunk_size: int,
                 release: tuple[int, int] | None) -> str | None:
     """Why a launch that compiles is refused on a GPU: configs that the Triton release in use
     miscompiles, so that a tensor-core product reads shared memory out of bounds and the launch
     faults (found with compute-sanitizer; benchmarks/results/gpu/h200-20261204/). `tile` is the
     hidden tile the kernel runs with. None when no fault is known."""
-    if release != (3, 6) or precision == "ieee" or max(D, chunk) < 64:
+    if release != (3, 6) or precision == "ieee" or max(D, chunk_size) < 64:
         return None
     if kernel == "tiled backward" and tile == 16 and num_warps == 8:
         fix = "num_warps=4 or tile=32"
@@ -155,7 +155,7 @@ def known_fault(kernel: str, tile: int, num_warps: int, precision: str, D: int, 
     else:
         return None
     return (f"{kernel} with hidden tile {tile}, {num_warps} warps and {precision} products faults under "
-            f"Triton 3.6 at D={D}, chunk {chunk} (an out-of-bounds shared-memory read in its products); "
+            f"Triton 3.6 at D={D}, chunk {chunk_size} (an out-of-bounds shared-memory read in its products); "
             f"use {fix}, or precision='ieee'")
 
 
@@ -197,13 +197,13 @@ def backward_config(ir, forward: LaunchConfig | None = None) -> LaunchConfig:
     return replace(cfg, precision=precision)
 
 
-def check_shape(expansion: int, D: int, chunk: int, backend: str = "triton") -> None:
+def check_shape(expansion: int, D: int, chunk_size: int, backend: str = "triton") -> None:
     """One clear error for shapes the generated kernels (of either GPU backend) do not cover."""
     if D not in HEAD_DIMS:
         raise InputError(f"{backend} backend: head dim D={D} not supported; use one of "
                          f"{', '.join(map(str, HEAD_DIMS))} (or backend='torch')")
-    if chunk not in CHUNK_SIZES:
-        raise InputError(f"{backend} backend: chunk_size={chunk} not supported; use one of "
+    if chunk_size not in CHUNK_SIZES:
+        raise InputError(f"{backend} backend: chunk_size={chunk_size} not supported; use one of "
                          f"{', '.join(map(str, CHUNK_SIZES))} (or backend='torch')")
     if expansion > MAX_EXPANSION:
         raise InputError(f"{backend} backend: expansion {expansion} exceeds {MAX_EXPANSION} "

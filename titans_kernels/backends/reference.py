@@ -37,7 +37,7 @@ def token_step_scale(ir: MemoryIR, W: list[Tensor], x: Tensor) -> Tensor:
 
 
 def reference_loop(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor,
-                   eta: Tensor | None, alpha: Tensor | None, state: MemoryState, chunk: int):
+                   eta: Tensor | None, alpha: Tensor | None, state: MemoryState, chunk_size: int):
     """Token loop. Gates are per token (B, H, T). Returns out (B, H, T, D) and the final state."""
     cdt = torch.float64 if q.dtype == torch.float64 else torch.float32
     loss = LOSSES[ir.loss]
@@ -50,7 +50,7 @@ def reference_loop(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor,
     theta = theta.to(cdt)
     outs = []
     for t in range(q.shape[2]):
-        if t % chunk == 0:
+        if t % chunk_size == 0:
             W_start = [w if (graph and w.requires_grad) else w.detach().requires_grad_() for w in W]
         with torch.enable_grad():
             err = memory_apply(ir, W_start, k[:, :, t]) - v[:, :, t]
@@ -59,8 +59,8 @@ def reference_loop(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor,
                 token_loss = token_loss * token_step_scale(ir, W_start, k[:, :, t])
             total = token_loss.sum()
             u = torch.autograd.grad(total, W_start, create_graph=graph)
-        th = theta[:, :, t, None, None]
-        S = [s * eta[:, :, t, None, None].to(cdt) - th * g if eta is not None else -th * g for s, g in zip(S, u)]
+        theta_t = theta[:, :, t, None, None]
+        S = [s * eta[:, :, t, None, None].to(cdt) - theta_t * g if eta is not None else -theta_t * g for s, g in zip(S, u)]
         keep = (1 - alpha[:, :, t, None, None].to(cdt)) if alpha is not None else None
         if A is not None:   # forgetting toward the anchor: W - A decays
             W = [(w - a) * keep + a + s for w, a, s in zip(W, A, S)]
@@ -79,6 +79,6 @@ def reference_loop(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor,
 class ReferenceRule(CompiledRule):
     backend = "reference"
 
-    def _run(self, q, k, v, theta, eta, alpha, state, chunk):
-        out, new_state = reference_loop(self.ir, q, k, v, theta, eta, alpha, state, chunk)
+    def _run(self, q, k, v, theta, eta, alpha, state, chunk_size):
+        out, new_state = reference_loop(self.ir, q, k, v, theta, eta, alpha, state, chunk_size)
         return out.to(q.dtype), new_state

@@ -68,7 +68,7 @@ def cmd_compile(args) -> int:
     for kind in _kinds(args):
         print(f"compiling the {'forward' if kind == 'fwd' else 'backward'} kernel of {ir.name} "
               f"for {args.target} ...", flush=True)
-        report = aot.compile_report(ir, args.target, D=args.dim, b=args.chunk, dtype=args.dtype, cfg=configs[kind],
+        report = aot.compile_report(ir, args.target, D=args.dim, chunk_size=args.chunk, dtype=args.dtype, cfg=configs[kind],
                                     kind=kind)
         _show(args, report, f"{report.binary_bytes} bytes")
     return 0
@@ -109,6 +109,6 @@ def _compile_tilelang(args) -> int:
     for kind in _kinds(args):
         print(f"lowering the TileLang {'forward' if kind == 'fwd' else 'backward'} kernel of {ir.name} for "
               f"{target} and compiling it with nvcc ...", flush=True)
-        report = aot.compile_report(ir, target, D=args.dim, b=args.chunk, cfg=configs[kind], kind=kind)
+        report = aot.compile_report(ir, target, D=args.dim, chunk_size=args.chunk, cfg=configs[kind], kind=kind)
         _show(args, report, f"{report.cuda_source_bytes} bytes of CUDA")
     return 0

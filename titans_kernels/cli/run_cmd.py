@@ -106,15 +106,15 @@ def cmd_run(args) -> int:
     return 0 if finite else 1
 
 
-def _slice(inputs, lo: int, hi: int, chunk: int):
+def _slice(inputs, lo: int, hi: int, chunk_size: int):
     """Token range [lo, hi) of every input; per-chunk gates are sliced by chunk index."""
     T = inputs.q.shape[2]
     out = []
     for x in inputs.args():
         if x is None:
             out.append(None)
-        elif x.dim() == 4 or x.shape[-1] == T and x.shape[-1] != -(-T // chunk):
+        elif x.dim() == 4 or x.shape[-1] == T and x.shape[-1] != -(-T // chunk_size):
             out.append(x[:, :, lo:hi])
         else:
-            out.append(x[:, :, lo // chunk: -(-hi // chunk)])
+            out.append(x[:, :, lo // chunk_size: -(-hi // chunk_size)])
     return out

@@ -84,9 +84,9 @@ class MemoryIR:
         n = sum(o * i for o, i in self.layer_shapes(head_dim))
         return n * (2 if self.gates.has_momentum else 1)
 
-    def macs_per_chunk(self, head_dim: int, chunk: int) -> int:
+    def macs_per_chunk(self, head_dim: int, chunk_size: int) -> int:
         """Multiply-adds of the dual-form forward for one chunk and head (math page count)."""
-        b, total = chunk, 0
+        b, total = chunk_size, 0
         moments = 2 if self.gates.has_momentum else 1
         for out_f, in_f in self.layer_shapes(head_dim):
             total += b * out_f * in_f                     # key forward

@@ -60,8 +60,8 @@ class Record:
 REQUIRED = {f for f in Record.__dataclass_fields__ if f not in ("time_s", "candidates", "pruned", "versions", "created")}
 
 
-def bucket(head_dim: int, chunk: int) -> str:
-    return f"D{head_dim}-b{chunk}"
+def bucket(head_dim: int, chunk_size: int) -> str:
+    return f"D{head_dim}-b{chunk_size}"
 
 
 def _warn(msg: str) -> None:

@@ -43,7 +43,7 @@ def local_arch(q) -> str | None:
     return device_arch(q.device)
 
 
-def record(ir, q, D: int, b: int, backend: str, tuned_for: str | None = None, tuning_dir: str | None = None):
+def record(ir, q, D: int, chunk_size: int, backend: str, tuned_for: str | None = None, tuning_dir: str | None = None):
     """The tuning record of `backend` for this GPU (or `tuned_for`), dtype and shape, or None."""
     gpu = get_gpu(tuned_for) if tuned_for else None
     arch = gpu.arch if gpu else local_arch(q)
@@ -51,13 +51,13 @@ def record(ir, q, D: int, b: int, backend: str, tuned_for: str | None = None, tu
         return None
     model = gpu.key if gpu else local_model(q.device)
     return TuningDB(tuning_dir).lookup(ir.spec_hash, backend, arch, _DTYPES.get(str(q.dtype), "float32"),
-                                       bucket(D, b), gpu=model)
+                                       bucket(D, chunk_size), gpu=model)
 
 
-def lookup(ir, q, D: int, b: int, tuned_for: str | None, tuning_dir: str | None,
+def lookup(ir, q, D: int, chunk_size: int, tuned_for: str | None, tuning_dir: str | None,
            backend: str = "triton", default: TritonConfig | None = None) -> tuple[TritonConfig, str]:
     """(config, where it came from)."""
-    rec = record(ir, q, D, b, backend, tuned_for, tuning_dir)
+    rec = record(ir, q, D, chunk_size, backend, tuned_for, tuning_dir)
     if rec is not None:
         fields = TritonConfig.__dataclass_fields__
         return TritonConfig(**{k: v for k, v in rec.config.items() if k in fields}), \
@@ -65,11 +65,11 @@ def lookup(ir, q, D: int, b: int, tuned_for: str | None, tuning_dir: str | None,
     return default or default_config(ir), "default (no tuning record for this GPU and shape)"
 
 
-def faster_gpu_backend(ir, q, D: int, b: int, tuning_dir: str | None = None,
+def faster_gpu_backend(ir, q, D: int, chunk_size: int, tuning_dir: str | None = None,
                        tuned_for: str | None = None) -> tuple[str, str]:
     """("triton" | "tilelang", why): the backend whose measured record for this GPU, dtype and
     shape is faster; triton unless both backends were measured."""
-    recs = {name: record(ir, q, D, b, name, tuned_for, tuning_dir) for name in ("triton", "tilelang")}
+    recs = {name: record(ir, q, D, chunk_size, name, tuned_for, tuning_dir) for name in ("triton", "tilelang")}
     timed = {name: r.time_s for name, r in recs.items()
              if r is not None and r.tuner == "measured" and r.time_s is not None}
     if len(timed) < 2:

@@ -5,11 +5,11 @@ from titans_kernels.backends.triton_backend.device import (coeff_vectors, col_do
 
 
 @triton.jit
-def titans_bwd_a490a659cb11fddb(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, do_ptr, dq_ptr, dk_ptr, dv_ptr, dth_ptr, det_ptr,
-        dal_ptr, ckpt_ptr, gs_ptr, scr_ptr,
+def titans_bwd_a490a659cb11fddb(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, do_ptr, dq_ptr, dk_ptr, dv_ptr, dtheta_ptr, deta_ptr,
+        dalpha_ptr, ckpt_ptr, gs_ptr, scr_ptr,
         T, n_chunks, first_group, group, n_groups, delta,
         D: tl.constexpr, BC: tl.constexpr, SN: tl.constexpr, SCR: tl.constexpr,
-        OFF_ST: tl.constexpr, OFF_QS: tl.constexpr, OFF_KS: tl.constexpr, OFF_VS: tl.constexpr, OFF_C: tl.constexpr, OFF_F: tl.constexpr, OFF_LB: tl.constexpr, OFF_LP: tl.constexpr, OFF_TH: tl.constexpr, OFF_ACUM: tl.constexpr, OFF_NCUM: tl.constexpr, OFF_PV: tl.constexpr, OFF_PE: tl.constexpr, OFF_A: tl.constexpr, OFF_M: tl.constexpr, OFF_CV: tl.constexpr, OFF_W: tl.constexpr, OFF_Z0: tl.constexpr, OFF_G0: tl.constexpr, OFF_ZQ0: tl.constexpr, OFF_QKR0: tl.constexpr, OFF_QK0: tl.constexpr, OFF_DST: tl.constexpr, OFF_DO: tl.constexpr, OFF_DZQ: tl.constexpr, OFF_DXQ: tl.constexpr, OFF_T1: tl.constexpr, OFF_DP: tl.constexpr, OFF_DMIX: tl.constexpr, OFF_DQK: tl.constexpr, OFF_DC: tl.constexpr, OFF_DF: tl.constexpr, OFF_DLB: tl.constexpr, OFF_DLP: tl.constexpr, OFF_DA: tl.constexpr, OFF_DM: tl.constexpr, OFF_DCV: tl.constexpr, OFF_DWV: tl.constexpr, OFF_DTH: tl.constexpr, OFF_DAV: tl.constexpr, OFF_DNV: tl.constexpr, OFF_TV: tl.constexpr, OFF_NDG0: tl.constexpr, OFF_NDX0: tl.constexpr, OFF_DZ0: tl.constexpr, SO_W0: tl.constexpr, SO_S0: tl.constexpr,
+        OFF_ST: tl.constexpr, OFF_QS: tl.constexpr, OFF_KS: tl.constexpr, OFF_VS: tl.constexpr, OFF_C: tl.constexpr, OFF_F: tl.constexpr, OFF_LB: tl.constexpr, OFF_LP: tl.constexpr, OFF_THETA: tl.constexpr, OFF_ACUM: tl.constexpr, OFF_NCUM: tl.constexpr, OFF_PV: tl.constexpr, OFF_PE: tl.constexpr, OFF_A: tl.constexpr, OFF_M: tl.constexpr, OFF_CV: tl.constexpr, OFF_W: tl.constexpr, OFF_Z0: tl.constexpr, OFF_G0: tl.constexpr, OFF_ZQ0: tl.constexpr, OFF_QKR0: tl.constexpr, OFF_QK0: tl.constexpr, OFF_DST: tl.constexpr, OFF_DO: tl.constexpr, OFF_DZQ: tl.constexpr, OFF_DXQ: tl.constexpr, OFF_T1: tl.constexpr, OFF_DP: tl.constexpr, OFF_DMIX: tl.constexpr, OFF_DQK: tl.constexpr, OFF_DC: tl.constexpr, OFF_DF: tl.constexpr, OFF_DLB: tl.constexpr, OFF_DLP: tl.constexpr, OFF_DA: tl.constexpr, OFF_DM: tl.constexpr, OFF_DCV: tl.constexpr, OFF_DWV: tl.constexpr, OFF_DTHETA: tl.constexpr, OFF_DAV: tl.constexpr, OFF_DNV: tl.constexpr, OFF_TV: tl.constexpr, OFF_NDG0: tl.constexpr, OFF_NDX0: tl.constexpr, OFF_DZ0: tl.constexpr, SO_W0: tl.constexpr, SO_S0: tl.constexpr,
         SAVE_CKPT: tl.constexpr, TILE: tl.constexpr, PREC: tl.constexpr):
     pid = tl.program_id(0).to(tl.int64)
     q_row = q_ptr + pid * T * D
@@ -34,7 +34,7 @@ def titans_bwd_a490a659cb11fddb(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, do_
             st = gsp + (c - lo) * SN
             ew_load(k_row + t0 * D, scr + OFF_KS, rows, BC, D, TILE)
             ew_load(v_row + t0 * D, scr + OFF_VS, rows, BC, D, TILE)
-            coeff_vectors(th_ptr + g_off + t0, et_ptr + g_off + t0, al_ptr + g_off + t0, rows, scr + OFF_TH,
+            coeff_vectors(theta_ptr + g_off + t0, eta_ptr + g_off + t0, alpha_ptr + g_off + t0, rows, scr + OFF_THETA,
                           scr + OFF_ACUM, scr + OFF_NCUM, scr + OFF_A, scr + OFF_PV, scr + OFF_PE, scr + OFF_W,
                           BC, True, True)
             tl.debug_barrier()
@@ -50,7 +50,7 @@ def titans_bwd_a490a659cb11fddb(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, do_
                rows=rows, MASK_A=False, MASK_C=False, BM=TILE, BN=TILE, BK=TILE, PREC=PREC)
             tl.debug_barrier()
             row_dot(scr + OFF_LB, scr + OFF_PV, scr + OFF_M, BC, BC, TILE)
-            scale_cols(scr + OFF_F, scr + OFF_TH, scr + OFF_C, BC, BC, TILE)
+            scale_cols(scr + OFF_F, scr + OFF_THETA, scr + OFF_C, BC, BC, TILE)
             tl.debug_barrier()
             copy_row(scr + OFF_C, rows - 1, scr + OFF_CV, BC, TILE)
             a_e = tl.load(scr + OFF_A + rows - 1)
@@ -96,7 +96,7 @@ def titans_bwd_a490a659cb11fddb(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, do_
             ew_load(k_row + t0 * D, scr + OFF_KS, rows, BC, D, TILE)
             ew_load(v_row + t0 * D, scr + OFF_VS, rows, BC, D, TILE)
             ew_load(do_row + t0 * D, scr + OFF_DO, rows, BC, D, TILE)
-            coeff_vectors(th_ptr + g_off + t0, et_ptr + g_off + t0, al_ptr + g_off + t0, rows, scr + OFF_TH,
+            coeff_vectors(theta_ptr + g_off + t0, eta_ptr + g_off + t0, alpha_ptr + g_off + t0, rows, scr + OFF_THETA,
                           scr + OFF_ACUM, scr + OFF_NCUM, scr + OFF_A, scr + OFF_PV, scr + OFF_PE, scr + OFF_W,
                           BC, True, True)
             tl.debug_barrier()
@@ -112,7 +112,7 @@ def titans_bwd_a490a659cb11fddb(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, do_
                rows=rows, MASK_A=False, MASK_C=False, BM=TILE, BN=TILE, BK=TILE, PREC=PREC)
             tl.debug_barrier()
             row_dot(scr + OFF_LB, scr + OFF_PV, scr + OFF_M, BC, BC, TILE)
-            scale_cols(scr + OFF_F, scr + OFF_TH, scr + OFF_C, BC, BC, TILE)
+            scale_cols(scr + OFF_F, scr + OFF_THETA, scr + OFF_C, BC, BC, TILE)
             tl.debug_barrier()
             copy_row(scr + OFF_C, rows - 1, scr + OFF_CV, BC, TILE)
             a_e = tl.load(scr + OFF_A + rows - 1)
@@ -322,10 +322,10 @@ def titans_bwd_a490a659cb11fddb(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, do_
             vec_add_at(scr + OFF_DA, rows - 1, da_e, BC)
             vec_add_at(scr + OFF_DM, rows - 1, dm_e, BC)
             tl.debug_barrier()
-            colsum_prod(scr + OFF_DC, scr + OFF_F, scr + OFF_DTH, BC, TILE)
-            scale_cols(scr + OFF_DC, scr + OFF_TH, scr + OFF_DF, BC, BC, TILE, True)
+            colsum_prod(scr + OFF_DC, scr + OFF_F, scr + OFF_DTHETA, BC, TILE)
+            scale_cols(scr + OFF_DC, scr + OFF_THETA, scr + OFF_DF, BC, BC, TILE, True)
             tl.debug_barrier()
-            vec_axpy(scr + OFF_DTH, scr + OFF_DWV, 1.0, scr + OFF_PE, BC, True, True)
+            vec_axpy(scr + OFF_DTHETA, scr + OFF_DWV, 1.0, scr + OFF_PE, BC, True, True)
             tl.debug_barrier()
             mm(a_ptr=scr + OFF_DF, s_am=BC, s_ak=1, b_ptr=scr + OFF_LP, s_bk=1, s_bn=BC,
                c_ptr=scr + OFF_DLB, s_cm=BC, s_cn=1, M=BC, N=BC, K=BC, MODE=0,
@@ -358,5 +358,5 @@ def titans_bwd_a490a659cb11fddb(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, do_
             tl.debug_barrier()
             vec_add_at(scr + OFF_DNV, rows - 1, ww + dp_e * p_e, BC)
             tl.debug_barrier()
-            gate_grads(scr + OFF_DTH, scr + OFF_DAV, scr + OFF_DNV, th_ptr + g_off + t0, et_ptr + g_off + t0, al_ptr + g_off + t0, dth_ptr + g_off + t0, det_ptr + g_off + t0, dal_ptr + g_off + t0, rows, BC, True, True)
+            gate_grads(scr + OFF_DTHETA, scr + OFF_DAV, scr + OFF_DNV, theta_ptr + g_off + t0, eta_ptr + g_off + t0, alpha_ptr + g_off + t0, dtheta_ptr + g_off + t0, deta_ptr + g_off + t0, dalpha_ptr + g_off + t0, rows, BC, True, True)
             tl.debug_barrier()

@@ -5,10 +5,10 @@ from titans_kernels.backends.triton_backend.device import (coeff_vectors, col_do
 
 
 @triton.jit
-def titans_fwd_2f689d34c8b059e9(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, scr_ptr, ckpt_ptr,
+def titans_fwd_2f689d34c8b059e9(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr, scr_ptr, ckpt_ptr,
         T, n_chunks, first_group, group, n_groups, delta,
         D: tl.constexpr, BC: tl.constexpr, SN: tl.constexpr, SCR: tl.constexpr,
-        OFF_ST: tl.constexpr, OFF_QS: tl.constexpr, OFF_KS: tl.constexpr, OFF_VS: tl.constexpr, OFF_C: tl.constexpr, OFF_F: tl.constexpr, OFF_LB: tl.constexpr, OFF_LP: tl.constexpr, OFF_TH: tl.constexpr, OFF_ACUM: tl.constexpr, OFF_NCUM: tl.constexpr, OFF_PV: tl.constexpr, OFF_PE: tl.constexpr, OFF_A: tl.constexpr, OFF_M: tl.constexpr, OFF_CV: tl.constexpr, OFF_W: tl.constexpr, OFF_Z0: tl.constexpr, OFF_G0: tl.constexpr, OFF_ZQ0: tl.constexpr, OFF_QKR0: tl.constexpr, OFF_QK0: tl.constexpr, OFF_X1: tl.constexpr, OFF_XQ1: tl.constexpr, OFF_GW1: tl.constexpr, OFF_Z1: tl.constexpr, OFF_G1: tl.constexpr, OFF_ZQ1: tl.constexpr, OFF_QKR1: tl.constexpr, OFF_QK1: tl.constexpr, SO_W0: tl.constexpr, SO_S0: tl.constexpr, SO_W1: tl.constexpr, SO_S1: tl.constexpr,
+        OFF_ST: tl.constexpr, OFF_QS: tl.constexpr, OFF_KS: tl.constexpr, OFF_VS: tl.constexpr, OFF_C: tl.constexpr, OFF_F: tl.constexpr, OFF_LB: tl.constexpr, OFF_LP: tl.constexpr, OFF_THETA: tl.constexpr, OFF_ACUM: tl.constexpr, OFF_NCUM: tl.constexpr, OFF_PV: tl.constexpr, OFF_PE: tl.constexpr, OFF_A: tl.constexpr, OFF_M: tl.constexpr, OFF_CV: tl.constexpr, OFF_W: tl.constexpr, OFF_Z0: tl.constexpr, OFF_G0: tl.constexpr, OFF_ZQ0: tl.constexpr, OFF_QKR0: tl.constexpr, OFF_QK0: tl.constexpr, OFF_X1: tl.constexpr, OFF_XQ1: tl.constexpr, OFF_GW1: tl.constexpr, OFF_Z1: tl.constexpr, OFF_G1: tl.constexpr, OFF_ZQ1: tl.constexpr, OFF_QKR1: tl.constexpr, OFF_QK1: tl.constexpr, SO_W0: tl.constexpr, SO_S0: tl.constexpr, SO_W1: tl.constexpr, SO_S1: tl.constexpr,
         SAVE_CKPT: tl.constexpr, TILE: tl.constexpr, PREC: tl.constexpr):
     pid = tl.program_id(0).to(tl.int64)
     q_row = q_ptr + pid * T * D
@@ -30,7 +30,7 @@ def titans_fwd_2f689d34c8b059e9(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out
         ew_load(q_row + t0 * D, scr + OFF_QS, rows, BC, D, TILE)
         ew_load(k_row + t0 * D, scr + OFF_KS, rows, BC, D, TILE)
         ew_load(v_row + t0 * D, scr + OFF_VS, rows, BC, D, TILE)
-        coeff_vectors(th_ptr + g_off + t0, et_ptr + g_off + t0, al_ptr + g_off + t0, rows, scr + OFF_TH,
+        coeff_vectors(theta_ptr + g_off + t0, eta_ptr + g_off + t0, alpha_ptr + g_off + t0, rows, scr + OFF_THETA,
                       scr + OFF_ACUM, scr + OFF_NCUM, scr + OFF_A, scr + OFF_PV, scr + OFF_PE, scr + OFF_W,
                       BC, True, True)
         tl.debug_barrier()
@@ -46,7 +46,7 @@ def titans_fwd_2f689d34c8b059e9(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out
            rows=rows, MASK_A=False, MASK_C=False, BM=TILE, BN=TILE, BK=TILE, PREC=PREC)
         tl.debug_barrier()
         row_dot(scr + OFF_LB, scr + OFF_PV, scr + OFF_M, BC, BC, TILE)
-        scale_cols(scr + OFF_F, scr + OFF_TH, scr + OFF_C, BC, BC, TILE)
+        scale_cols(scr + OFF_F, scr + OFF_THETA, scr + OFF_C, BC, BC, TILE)
         tl.debug_barrier()
         copy_row(scr + OFF_C, rows - 1, scr + OFF_CV, BC, TILE)
         a_e = tl.load(scr + OFF_A + rows - 1)

@@ -40,9 +40,9 @@ def backward_config(ir) -> TritonConfig:
     return DEFAULT_CONFIG
 
 
-def tile_config(cfg: TritonConfig, D: int, b: int, on_gpu: bool) -> TileConfig:
+def tile_config(cfg: TritonConfig, D: int, chunk_size: int, on_gpu: bool) -> TileConfig:
     """The shared launch config as the TileLang generator's parameters."""
-    return TileConfig(D=D, b=b, tile=cfg.tile_for(D, b), threads=32 * cfg.num_warps, stages=cfg.num_stages,
+    return TileConfig(D=D, b=chunk_size, tile=cfg.tile_for(D, chunk_size), threads=32 * cfg.num_warps, stages=cfg.num_stages,
                       flavour="gpu" if on_gpu else "cpu")
 
 
@@ -71,18 +71,18 @@ class TileLangRule(KernelRule):
     def default_config(self) -> TritonConfig:
         return default_config(self.ir)
 
-    def _run(self, q, k, v, theta, eta, alpha, state: MemoryState, chunk: int):
+    def _run(self, q, k, v, theta, eta, alpha, state: MemoryState, chunk_size: int):
         from .function import TileLangFunction
 
         D = q.shape[-1]
-        check_shape(max(l.out_mult for l in self.ir.layers), D, chunk, backend="tilelang")
+        check_shape(max(l.out_mult for l in self.ir.layers), D, chunk_size, backend="tilelang")
         on_gpu = q.device.type == "cuda"
-        cfg = self._config_for(q, D, chunk)
+        cfg = self._config_for(q, D, chunk_size)
         for field, value in (("kernel", cfg.kernel), ("backward", cfg.backward)):
             if value != "generic":
                 raise InputError(f"config {field}='{value}' is a Triton kernel; the tilelang backend has one "
                                  f"kernel (use backend='triton', or {field}='generic')")
-        cfgs = (tile_config(cfg, D, chunk, on_gpu),
-                tile_config(backward_config(self.ir), D, chunk, on_gpu))
-        return self._apply(TileLangFunction, (self.ir, cfgs, chunk, self.checkpoint_group, self.backward),
+        cfgs = (tile_config(cfg, D, chunk_size, on_gpu),
+                tile_config(backward_config(self.ir), D, chunk_size, on_gpu))
+        return self._apply(TileLangFunction, (self.ir, cfgs, chunk_size, self.checkpoint_group, self.backward),
                            q, k, v, theta, eta, alpha, state)

@@ -66,7 +66,7 @@ def _nvcc() -> str:
     return found
 
 
-def lower_cuda(ir: MemoryIR, target: str, D: int, b: int, cfg: TritonConfig, kind: str = "fwd") -> tuple[str, int]:
+def lower_cuda(ir: MemoryIR, target: str, D: int, chunk_size: int, cfg: TritonConfig, kind: str = "fwd") -> tuple[str, int]:
     """(CUDA source, dynamic shared memory bytes) of the forward ("fwd") or backward ("bwd")
     kernel lowered for `target`."""
     import tilelang
@@ -75,7 +75,7 @@ def lower_cuda(ir: MemoryIR, target: str, D: int, b: int, cfg: TritonConfig, kin
     from . import tile_config
     from .launch import PASS_CONFIGS, load_source
 
-    _, func, _ = load_source(ir, tile_config(cfg, D, b, on_gpu=True), kind)
+    _, func, _ = load_source(ir, tile_config(cfg, D, chunk_size, on_gpu=True), kind)
     with tvm.transform.PassContext(config=PASS_CONFIGS), tvm.target.Target({"kind": "cuda", "arch": TARGETS[target]}):
         artifact = tilelang.lower(func)
     dyn = 0
@@ -86,7 +86,7 @@ def lower_cuda(ir: MemoryIR, target: str, D: int, b: int, cfg: TritonConfig, kin
     return artifact.kernel_source, dyn
 
 
-def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64,
+def compile_report(ir: MemoryIR, target: str, D: int = 64, chunk_size: int = 64,
                    cfg: TritonConfig | None = None, kind: str = "fwd") -> TileLangReport:
     """Lower, nvcc-compile and report the TileLang forward ("fwd") or backward ("bwd") kernel of
     `ir` for `target`."""
@@ -98,9 +98,9 @@ def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64,
     reason = tilelang_available()
     if reason:
         raise BackendError(f"backend 'tilelang' unavailable: {reason}")
-    check_shape(max(l.out_mult for l in ir.layers), D, b, backend="tilelang")
+    check_shape(max(l.out_mult for l in ir.layers), D, chunk_size, backend="tilelang")
     cfg = cfg or (default_config(ir) if kind == "fwd" else backward_config(ir))
-    source, dyn = lower_cuda(ir, target, D, b, cfg, kind)
+    source, dyn = lower_cuda(ir, target, D, chunk_size, cfg, kind)
     import tilelang
     root = Path(tilelang.__file__).parent
     with tempfile.TemporaryDirectory() as tmp:
@@ -117,7 +117,7 @@ def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64,
         raise BackendError(f"nvcc failed on the generated TileLang kernel: {first}")
     regs, spills, smem = ptxas_figures(text)
     name = kernel_name(ir) if kind == "fwd" else kernel_name_bwd(ir)
-    return TileLangReport(spec=ir.name, target=target, kernel=name, head_dim=D, chunk=b,
+    return TileLangReport(spec=ir.name, target=target, kernel=name, head_dim=D, chunk=chunk_size,
                           config=asdict(cfg), cuda_source_bytes=len(source.encode()),
                           registers=regs, spill_bytes=spills, shared_bytes=smem + dyn,
                           **report_fields(sites))

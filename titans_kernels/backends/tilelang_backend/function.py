@@ -27,12 +27,12 @@ def _pack(ir, weights, momentum, D: int):
 
 class TileLangFunction(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, ir, cfgs: tuple[TileConfig, TileConfig], b, group, backward, has_anchor, q, k, v, theta, eta,
+    def forward(ctx, ir, cfgs: tuple[TileConfig, TileConfig], chunk_size, group, backward, has_anchor, q, k, v, theta, eta,
                 alpha, *state):
         cfg, cfg_bwd = cfgs
         B, H, T, D = q.shape
         L = ir.depth
-        lay = dual.Layout(q, k, v, theta, eta, alpha, b, torch.float32)
+        lay = dual.Layout(q, k, v, theta, eta, alpha, chunk_size, torch.float32)
         n = lay.n
         n_mom = L if ir.gates.has_momentum else 0
         flat = lambda t: t.reshape(n, *t.shape[2:]).float()  # noqa: E731

@@ -193,9 +193,9 @@ def run_backward(ir: MemoryIR, lay: Layout, d_out: Tensor, d_weights: list[Tenso
     dm = cm(args["DCMO"]) + at_last * dsc[..., 1:2] if co.m is not None else None
     dw = cm(args["DCW"]) if co.w is not None else None
     dp_e = dsc[..., 2] if co.p_e is not None else None
-    dth, deta, dal = coeff_ops.backward(lay.theta, lay.eta, lay.alpha, lay.last, co, dC, da, dm, dw, dp_e)
+    dtheta, deta, dalpha = coeff_ops.backward(lay.theta, lay.eta, lay.alpha, lay.last, co, dC, da, dm, dw, dp_e)
     L = len(shapes)
-    return BackwardResult(args["DQ"][:, : lay.T], args["DK"][:, : lay.T], args["DV"][:, : lay.T], dth, deta, dal,
+    return BackwardResult(args["DQ"][:, : lay.T], args["DK"][:, : lay.T], args["DV"][:, : lay.T], dtheta, deta, dalpha,
                           [args[f"DW{l}"] for l in range(L)],
                           [args[f"DS{l}"] for l in range(L)] if d_momentum is not None else None,
                           [args[f"DA{l}"] for l in range(L)] if anchor is not None else None)

@@ -23,8 +23,8 @@ class TorchRule(CompiledRule):
         self.backward_mode = backward
         self.checkpoint_group = checkpoint_group
 
-    def _run(self, q, k, v, theta, eta, alpha, state: MemoryState, chunk: int):
-        b = min(chunk, q.shape[2])
+    def _run(self, q, k, v, theta, eta, alpha, state: MemoryState, chunk_size: int):
+        b = min(chunk_size, q.shape[2])
         if self.backward_mode == "autograd":
             from .autograd_path import forward_autograd
             return forward_autograd(self.ir, q, k, v, theta, eta, alpha, state, b)

@@ -9,9 +9,9 @@ from . import coeffs as coeff_ops
 from .function import Layout, coeff_list, pack_state, unpack_state
 
 
-def forward_autograd(ir, q, k, v, theta, eta, alpha, state: MemoryState, b: int):
+def forward_autograd(ir, q, k, v, theta, eta, alpha, state: MemoryState, chunk_size: int):
     cdt = torch.float64 if q.dtype == torch.float64 else torch.float32
-    lay = Layout(q, k, v, theta, eta, alpha, b, cdt)
+    lay = Layout(q, k, v, theta, eta, alpha, chunk_size, cdt)
     anchor = ([a.reshape(lay.n, *a.shape[2:]).to(cdt) for a in state.anchor]
               if ir.decay_to_init and state.anchor else None)
     weights = state.weights if anchor is None else [w - a.view_as(w) for w, a in zip(state.weights, anchor)]

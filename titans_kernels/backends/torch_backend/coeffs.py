@@ -41,8 +41,8 @@ class Coeffs:
     pv: Tensor | None         # (..., b)   P_{s->j}
 
 
-def _tril(b: int, like: Tensor) -> Tensor:
-    return torch.ones(b, b, dtype=torch.bool, device=like.device).tril()
+def _tril(chunk_size: int, like: Tensor) -> Tensor:
+    return torch.ones(chunk_size, chunk_size, dtype=torch.bool, device=like.device).tril()
 
 
 def _segment_exp(cum: Tensor) -> Tensor:

@@ -31,19 +31,19 @@ class Layout:
     full-length copy is ever made. Gates (small) are kept chunk-major: (N, n, b)."""
 
     def __init__(self, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, eta: Tensor | None,
-                 alpha: Tensor | None, b: int, cdt: torch.dtype):
+                 alpha: Tensor | None, chunk_size: int, cdt: torch.dtype):
         B, H, T, D = q.shape
-        self.B, self.H, self.T, self.D, self.b, self.cdt = B, H, T, D, b, cdt
-        self.N = math.ceil(T / b)
-        self.pad = self.N * b - T
+        self.B, self.H, self.T, self.D, self.b, self.cdt = B, H, T, D, chunk_size, cdt
+        self.N = math.ceil(T / chunk_size)
+        self.pad = self.N * chunk_size - T
         self.n = B * H
         self.device = q.device
         self.q, self.k, self.v = (x.reshape(self.n, T, D) for x in (q, k, v))
         self.theta = self._chunk_g(theta, 0.0)
         self.eta = self._chunk_g(eta, 1.0) if eta is not None else None
         self.alpha = self._chunk_g(alpha, 0.0) if alpha is not None else None
-        last = torch.full((self.N, 1), b - 1, dtype=torch.long, device=q.device)
-        last[-1] = b - 1 - self.pad
+        last = torch.full((self.N, 1), chunk_size - 1, dtype=torch.long, device=q.device)
+        last[-1] = chunk_size - 1 - self.pad
         self.last = last.expand(self.N, self.n)
 
     def block(self, x: Tensor, lo: int, hi: int) -> Tensor:
@@ -114,14 +114,14 @@ KEEP_ALL_BUDGET_MB = 512  # keep every chunk's intermediates (no re-run in the b
 
 
 @lru_cache(maxsize=64)
-def saved_bytes_per_row(ir: MemoryIR, b: int, D: int, has_anchor: bool, cdt: torch.dtype) -> int:
+def saved_bytes_per_row(ir: MemoryIR, chunk_size: int, D: int, has_anchor: bool, cdt: torch.dtype) -> int:
     """Bytes one chunk keeps for its backward (start state plus intermediates) per (batch, head)
     row, measured on one dummy chunk."""
     g = torch.Generator().manual_seed(0)
-    q, k, v = (torch.randn(1, 1, b, D, generator=g, dtype=cdt) for _ in range(3))
-    gate = torch.full((1, 1, b), 0.5, dtype=cdt)
+    q, k, v = (torch.randn(1, 1, chunk_size, D, generator=g, dtype=cdt) for _ in range(3))
+    gate = torch.full((1, 1, chunk_size), 0.5, dtype=cdt)
     lay = Layout(q, k, v, gate, gate if ir.gates.has_momentum else None,
-                 gate if ir.gates.has_decay else None, b, cdt)
+                 gate if ir.gates.has_decay else None, chunk_size, cdt)
     shapes = ir.layer_shapes(D)
     weights = [torch.randn(1, 1, o, i, generator=g, dtype=cdt) for o, i in shapes]
     momentum = [torch.zeros_like(w) for w in weights] if ir.gates.has_momentum else None
@@ -185,9 +185,9 @@ def run_backward(ir: MemoryIR, lay: Layout, checkpoints, tail, group: int, d_out
     chunks (None without anchor)."""
     dA_total = [torch.zeros_like(a) for a in anchor] if anchor is not None else None
     dq, dk, dv = (lay.token_buffer() for _ in range(3))
-    dth = torch.empty_like(lay.theta)
+    dtheta = torch.empty_like(lay.theta)
     deta = torch.empty_like(lay.eta) if lay.eta is not None else None
-    dal = torch.empty_like(lay.alpha) if lay.alpha is not None else None
+    dalpha = torch.empty_like(lay.alpha) if lay.alpha is not None else None
     bounds = group_bounds(lay.N, group)
     for g_idx in range(len(bounds) - 1, -1, -1):
         lo, hi = bounds[g_idx]
@@ -218,14 +218,14 @@ def run_backward(ir: MemoryIR, lay: Layout, checkpoints, tail, group: int, d_out
         grads.reverse()
         stacked = {f: (torch.stack([getattr(c, f) for c in grads]) if getattr(grads[0], f) is not None else None)
                    for f in ("dC", "da", "dm", "dw", "dp_e")}
-        g_th, g_eta, g_al = coeff_ops.backward(*gates, co, stacked["dC"], stacked["da"], stacked["dm"],
+        g_theta, g_eta, g_alpha = coeff_ops.backward(*gates, co, stacked["dC"], stacked["da"], stacked["dm"],
                                                stacked["dw"], stacked["dp_e"])
-        dth[lo:hi] = g_th
+        dtheta[lo:hi] = g_theta
         if deta is not None:
             deta[lo:hi] = g_eta
-        if dal is not None:
-            dal[lo:hi] = g_al
-    return dq, dk, dv, dth, deta, dal, dWS, dA_total
+        if dalpha is not None:
+            dalpha[lo:hi] = g_alpha
+    return dq, dk, dv, dtheta, deta, dalpha, dWS, dA_total
 
 
 class DualFormFunction(torch.autograd.Function):
@@ -233,11 +233,11 @@ class DualFormFunction(torch.autograd.Function):
     backward. With an anchor (decay_to: init) the chunks carry U = W - anchor."""
 
     @staticmethod
-    def forward(ctx, ir: MemoryIR, b: int, group: int | None, has_anchor: bool, q, k, v, theta, eta, alpha,
+    def forward(ctx, ir: MemoryIR, chunk_size: int, group: int | None, has_anchor: bool, q, k, v, theta, eta, alpha,
                 *state):
         L = ir.depth
         cdt = torch.float64 if q.dtype == torch.float64 else torch.float32
-        lay = Layout(q, k, v, theta, eta, alpha, b, cdt)
+        lay = Layout(q, k, v, theta, eta, alpha, chunk_size, cdt)
         n_mom = L if ir.gates.has_momentum else 0
         weights, momentum = list(state[:L]), list(state[L:L + n_mom]) or None
         anchor = [a.reshape(lay.n, *a.shape[2:]).to(cdt) for a in state[L + n_mom:]] if has_anchor else None
@@ -282,13 +282,13 @@ def backward_from_checkpoints(ir: MemoryIR, lay: Layout, checkpoints: list[list[
               for i, d in enumerate(d_state)]
     dWS = pack_state(ir, filled[:L], filled[L:] or None, lay.n, lay.cdt)
     with matmul_engine(lay.device):
-        dq, dk, dv, dth, deta, dal, dWS0, dA = run_backward(ir, lay, checkpoints, tail, group,
+        dq, dk, dv, dtheta, deta, dalpha, dWS0, dA = run_backward(ir, lay, checkpoints, tail, group,
                                                             d_out.reshape(lay.n, lay.T, lay.D), dWS, anchor)
     dt = in_dtypes
     grads = [lay.tokens_out(dq, dt[0]), lay.tokens_out(dk, dt[1]), lay.tokens_out(dv, dt[2]),
-             lay.gates_out(dth, dt[3]),
+             lay.gates_out(dtheta, dt[3]),
              lay.gates_out(deta, dt[4]) if deta is not None else None,
-             lay.gates_out(dal, dt[5]) if dal is not None else None]
+             lay.gates_out(dalpha, dt[5]) if dalpha is not None else None]
     d_w, d_s = unpack_state(ir, dWS0, lay.B, lay.H, lay.D)
     state_grads = d_w + (d_s or [])
     if anchor is not None:  # U0 = W0 - anchor and W_end = U_end + anchor

@@ -44,16 +44,16 @@ class TritonRule(KernelRule):
     def default_config(self) -> TritonConfig:
         return default_config(self.ir)
 
-    def _run(self, q, k, v, theta, eta, alpha, state: MemoryState, chunk: int):
+    def _run(self, q, k, v, theta, eta, alpha, state: MemoryState, chunk_size: int):
         from .function import TritonFunction
         from .launch import interpreting
 
         D = q.shape[-1]
-        check_shape(max(l.out_mult for l in self.ir.layers), D, chunk)
+        check_shape(max(l.out_mult for l in self.ir.layers), D, chunk_size)
         if q.device.type != "cuda" and not interpreting():
             raise BackendError("backend 'triton' needs CUDA tensors (or TRITON_INTERPRET=1 to run "
                                "Triton's interpreter on CPU tensors)")
-        cfg = self._config_for(q, D, chunk)
+        cfg = self._config_for(q, D, chunk_size)
         check_kernel(self.ir, cfg)
-        return self._apply(TritonFunction, (self.ir, cfg, chunk, self.checkpoint_group), q, k, v, theta, eta,
+        return self._apply(TritonFunction, (self.ir, cfg, chunk_size, self.checkpoint_group), q, k, v, theta, eta,
                            alpha, state)

@@ -81,7 +81,7 @@ def _amd_resources(asm: str) -> tuple[int | None, int]:
     return (int(vgpr.group(1)) if vgpr else None), spill * 4
 
 
-def _compile_in_process(ir: MemoryIR, target: str, D: int, b: int, dtype: str, cfg: TritonConfig,
+def _compile_in_process(ir: MemoryIR, target: str, D: int, chunk_size: int, dtype: str, cfg: TritonConfig,
                         kind: str = "fwd") -> KernelReport:
     import triton
     from triton.backends.compiler import GPUTarget
@@ -95,24 +95,24 @@ def _compile_in_process(ir: MemoryIR, target: str, D: int, b: int, dtype: str, c
     backward = kind == "bwd"
     io = "*" + _DTYPES[dtype]
     f32 = "*fp32"
-    inputs = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "th_ptr": io, "et_ptr": io, "al_ptr": io}
-    grads = {"do_ptr": io, "dq_ptr": io, "dk_ptr": io, "dv_ptr": io, "dth_ptr": f32, "det_ptr": f32, "dal_ptr": f32}
+    inputs = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "theta_ptr": io, "eta_ptr": io, "alpha_ptr": io}
+    grads = {"do_ptr": io, "dq_ptr": io, "dk_ptr": io, "dv_ptr": io, "dtheta_ptr": f32, "deta_ptr": f32, "dalpha_ptr": f32}
     scalars = {"T": "i32", "n_chunks": "i32", "first_group": "i32", "group": "i32", "n_groups": "i32",
                "delta": "fp32"}
     if backward and cfg.backward == "tiled":
         kernel = tiled_backward
-        consts = tiled_constants(ir, D, b, cfg, anchored=ir.decay_to_init)
+        consts = tiled_constants(ir, D, chunk_size, cfg, anchored=ir.decay_to_init)
         signature = {**inputs, **grads, "st_ptr": f32, "anc_ptr": f32, "dst_ptr": f32, "dan_ptr": f32,
                      "part_ptr": f32, "T": "i32", "c_lo": "i32", "c_hi": "i32", "n_chunks": "i32", "delta": "fp32"}
     elif not backward and cfg.kernel == "tiled":
         kernel = tiled_forward
-        consts = dict(tiled_constants(ir, D, b, cfg, anchored=ir.decay_to_init), SAVE_CKPT=True, FUSE=cfg.fuse,
+        consts = dict(tiled_constants(ir, D, chunk_size, cfg, anchored=ir.decay_to_init), SAVE_CKPT=True, FUSE=cfg.fuse,
                       IN_PLACE=cfg.in_place, READ=True)
         signature = {**inputs, "out_ptr": io, "st_ptr": f32, "anc_ptr": f32, "ckpt_ptr": f32, "T": "i32",
                      "c_lo": "i32", **scalars}
     else:
         kernel = load_kernel(ir, "bwd" if backward else "fwd")
-        consts = kernel_args(ir, plan_scratch(ir, D, b, backward), D, b, cfg, backward)
+        consts = kernel_args(ir, plan_scratch(ir, D, chunk_size, backward), D, chunk_size, cfg, backward)
         consts["SAVE_CKPT"] = not backward
         if backward:
             signature = {**inputs, **grads, "ckpt_ptr": f32, "gs_ptr": f32, "scr_ptr": f32, **scalars}
@@ -132,12 +132,12 @@ def _compile_in_process(ir: MemoryIR, target: str, D: int, b: int, dtype: str, c
         regs, spills = _amd_resources(compiled.asm["amdgcn"])
         binary = compiled.asm["hsaco"]
     return KernelReport(spec=ir.name, target=target, kernel=kernel.__name__ if hasattr(kernel, "__name__") else "?",
-                        head_dim=D, chunk=b, dtype=dtype, config=asdict(cfg), registers=regs, spill_bytes=spills,
+                        head_dim=D, chunk=chunk_size, dtype=dtype, config=asdict(cfg), registers=regs, spill_bytes=spills,
                         shared_bytes=int(compiled.metadata.shared), binary_bytes=len(binary),
                         **report_fields(sites))
 
 
-def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64, dtype: str = "bfloat16",
+def compile_report(ir: MemoryIR, target: str, D: int = 64, chunk_size: int = 64, dtype: str = "bfloat16",
                    cfg: TritonConfig | None = None, kind: str = "fwd") -> KernelReport:
     """Compile the forward ("fwd") or backward ("bwd") kernel of `ir` for `target` and report its
     resources; cfg defaults to the kernel's own default launch parameters."""
@@ -149,11 +149,11 @@ def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64, dtype: s
     if dtype not in _DTYPES:
         raise InputError(f"dtype '{dtype}' not supported; use one of {', '.join(_DTYPES)}")
     from ..launch_config import check_kernel, check_shape
-    check_shape(max(l.out_mult for l in ir.layers), D, b)
+    check_shape(max(l.out_mult for l in ir.layers), D, chunk_size)
     check_kernel(ir, cfg)
     if not settings.triton_interpret():
-        return _compile_in_process(ir, target, D, b, dtype, cfg, kind)
-    payload = json.dumps({"ir": ir.to_dict(), "target": target, "D": D, "b": b, "dtype": dtype, "cfg": asdict(cfg),
+        return _compile_in_process(ir, target, D, chunk_size, dtype, cfg, kind)
+    payload = json.dumps({"ir": ir.to_dict(), "target": target, "D": D, "chunk_size": chunk_size, "dtype": dtype, "cfg": asdict(cfg),
                           "kind": kind})
     env = settings.environ(drop=(settings.INTERPRET,))
     proc = subprocess.run([sys.executable, "-m", "titans_kernels.backends.triton_backend.aot", payload],
@@ -166,7 +166,7 @@ def compile_report(ir: MemoryIR, target: str, D: int = 64, b: int = 64, dtype: s
 def _main(payload: str) -> None:
     args = json.loads(payload)
     ir = MemoryIR.from_dict(args["ir"])   # the caller's IR itself, whatever file it came from
-    report = _compile_in_process(ir, args["target"], args["D"], args["b"], args["dtype"],
+    report = _compile_in_process(ir, args["target"], args["D"], args["chunk_size"], args["dtype"],
                                  TritonConfig(**args["cfg"]), args["kind"])
     print(json.dumps(asdict(report)))
 

@@ -132,7 +132,7 @@ class Emitter:
 
     def coefficients(self) -> None:
         w, mom, dec = self.w, self.mom, self.dec
-        w("coeff_vectors(th_ptr + g_off + t0, et_ptr + g_off + t0, al_ptr + g_off + t0, rows, scr + OFF_TH,")
+        w("coeff_vectors(theta_ptr + g_off + t0, eta_ptr + g_off + t0, alpha_ptr + g_off + t0, rows, scr + OFF_THETA,")
         w("              scr + OFF_ACUM, scr + OFF_NCUM, scr + OFF_A, scr + OFF_PV, scr + OFF_PE, scr + OFF_W,")
         w(f"              BC, {mom}, {dec})")
         w.barrier()
@@ -143,7 +143,7 @@ class Emitter:
         if mom:  # F = L_B @ L_P, m = L_B @ P_{s->.}
             self.mm("scr + OFF_LB", "BC, 1", "scr + OFF_LP", "BC, 1", "scr + OFF_F", "BC, 1", "BC", "BC", "BC")
             w("row_dot(scr + OFF_LB, scr + OFF_PV, scr + OFF_M, BC, BC, TILE)")
-        self.call(f"scale_cols({self.F()}, scr + OFF_TH, scr + OFF_C, BC, BC, TILE)")
+        self.call(f"scale_cols({self.F()}, scr + OFF_THETA, scr + OFF_C, BC, BC, TILE)")
         w("copy_row(scr + OFF_C, rows - 1, scr + OFF_CV, BC, TILE)")
         w(f"a_e = {'tl.load(scr + OFF_A + rows - 1)' if dec else '1.0'}")
         w(f"m_e = {'tl.load(scr + OFF_M + rows - 1)' if mom else '0.0'}")
@@ -365,10 +365,10 @@ class Emitter:
         if mom:
             w("vec_add_at(scr + OFF_DM, rows - 1, dm_e, BC)")
         w.barrier()
-        w(f"colsum_prod(scr + OFF_DC, {self.F()}, scr + OFF_DTH, BC, TILE)")
-        self.call("scale_cols(scr + OFF_DC, scr + OFF_TH, scr + OFF_DF, BC, BC, TILE, True)")
+        w(f"colsum_prod(scr + OFF_DC, {self.F()}, scr + OFF_DTHETA, BC, TILE)")
+        self.call("scale_cols(scr + OFF_DC, scr + OFF_THETA, scr + OFF_DF, BC, BC, TILE, True)")
         if mom:
-            self.call("vec_axpy(scr + OFF_DTH, scr + OFF_DWV, 1.0, scr + OFF_PE, BC, True, True)")
+            self.call("vec_axpy(scr + OFF_DTHETA, scr + OFF_DWV, 1.0, scr + OFF_PE, BC, True, True)")
         if dec:
             dlb = "scr + OFF_DLB"
             if mom:
@@ -386,8 +386,8 @@ class Emitter:
             w("ww = dot_sum(scr + OFF_DWV, scr + OFF_W, BC, BC)")
             self.call("vec_axpy(scr + OFF_DNV, scr + OFF_DWV, -1.0, scr + OFF_W, BC, True, True)")
             self.call("vec_add_at(scr + OFF_DNV, rows - 1, ww + dp_e * p_e, BC)")
-        self.call("gate_grads(scr + OFF_DTH, scr + OFF_DAV, scr + OFF_DNV, th_ptr + g_off + t0, et_ptr + g_off + t0, "
-                  "al_ptr + g_off + t0, dth_ptr + g_off + t0, det_ptr + g_off + t0, dal_ptr + g_off + t0, rows, "
+        self.call("gate_grads(scr + OFF_DTHETA, scr + OFF_DAV, scr + OFF_DNV, theta_ptr + g_off + t0, eta_ptr + g_off + t0, "
+                  "alpha_ptr + g_off + t0, dtheta_ptr + g_off + t0, deta_ptr + g_off + t0, dalpha_ptr + g_off + t0, rows, "
                   f"BC, {mom}, {dec})")
 
 
@@ -414,9 +414,9 @@ def _header(w: _Writer, ir: MemoryIR, kind: str, params: str, backward: bool) ->
     w("scr = scr_ptr + pid * SCR")
 
 
-FWD_PARAMS = "q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, scr_ptr, ckpt_ptr,"
-BWD_PARAMS = ("q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, do_ptr, dq_ptr, dk_ptr, dv_ptr, dth_ptr, det_ptr,\n"
-              "        dal_ptr, ckpt_ptr, gs_ptr, scr_ptr,")
+FWD_PARAMS = "q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr, scr_ptr, ckpt_ptr,"
+BWD_PARAMS = ("q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, do_ptr, dq_ptr, dk_ptr, dv_ptr, dtheta_ptr, deta_ptr,\n"
+              "        dalpha_ptr, ckpt_ptr, gs_ptr, scr_ptr,")
 
 
 def generate_forward(ir: MemoryIR) -> str:

@@ -192,7 +192,7 @@ def copy_block(src_ptr, dst_ptr, NUMEL: tl.constexpr, BLOCK: tl.constexpr):
 
 
 @triton.jit
-def coeff_vectors(th_ptr, et_ptr, al_ptr, rows, th_s, acum_s, ncum_s, a_s, pv_s, pe_s, w_s,
+def coeff_vectors(theta_ptr, eta_ptr, alpha_ptr, rows, theta_s, acum_s, ncum_s, a_s, pv_s, pe_s, w_s,
                   BC: tl.constexpr, HAS_M: tl.constexpr, HAS_D: tl.constexpr):
     """Per-token vectors of one chunk (gate pointers at its first token) into scratch:
     theta, cumsum log(1-alpha), cumsum log(eta), a = B_{s->t}, pv = P_{s->t}, pe = P_{t->e},
@@ -201,22 +201,22 @@ def coeff_vectors(th_ptr, et_ptr, al_ptr, rows, th_s, acum_s, ncum_s, a_s, pv_s,
     i = tl.arange(0, BC)
     valid = i < rows
     e = rows - 1
-    th = tl.load(th_ptr + i, mask=valid, other=0.0).to(tl.float32)
-    tl.store(th_s + i, th)
+    theta = tl.load(theta_ptr + i, mask=valid, other=0.0).to(tl.float32)
+    tl.store(theta_s + i, theta)
     if HAS_D:
-        al = tl.load(al_ptr + i, mask=valid, other=0.0).to(tl.float32)
-        A = tl.cumsum(tl.maximum(tl.log(1.0 - al), LOG_FLOOR), 0)
+        alpha = tl.load(alpha_ptr + i, mask=valid, other=0.0).to(tl.float32)
+        A = tl.cumsum(tl.maximum(tl.log(1.0 - alpha), LOG_FLOOR), 0)
         tl.store(acum_s + i, A)
         tl.store(a_s + i, tl.exp(A))
     if HAS_M:
-        et = tl.load(et_ptr + i, mask=valid, other=1.0).to(tl.float32)
-        Ncum = tl.cumsum(tl.maximum(tl.log(et), LOG_FLOOR), 0)
+        eta = tl.load(eta_ptr + i, mask=valid, other=1.0).to(tl.float32)
+        Ncum = tl.cumsum(tl.maximum(tl.log(eta), LOG_FLOOR), 0)
         N_e = tl.sum(tl.where(i == e, Ncum, 0.0), 0)
         tl.store(ncum_s + i, Ncum)
         tl.store(pv_s + i, tl.exp(Ncum))
         pe = tl.exp(tl.minimum(N_e - Ncum, 0.0))
         tl.store(pe_s + i, pe)
-        tl.store(w_s + i, th * pe)
+        tl.store(w_s + i, theta * pe)
 
 
 @triton.jit
@@ -510,20 +510,20 @@ def outer_acc(dst_ptr, u_ptr, v_ptr, BC: tl.constexpr, BT: tl.constexpr):
 
 
 @triton.jit
-def gate_grads(dth_s, da_s, dn_s, th_ptr, et_ptr, al_ptr, dth_ptr, det_ptr, dal_ptr, rows,
+def gate_grads(dtheta_s, da_s, dn_s, theta_ptr, eta_ptr, alpha_ptr, dtheta_ptr, deta_ptr, dalpha_ptr, rows,
                BC: tl.constexpr, HAS_M: tl.constexpr, HAS_D: tl.constexpr):
     """Gate gradients of one chunk from d theta and the gradients w.r.t. the cumulative log sums
     (reverse cumsum, then through log(eta) and log(1 - alpha), both clamped at LOG_FLOOR)."""
     i = tl.arange(0, BC)
     valid = i < rows
-    tl.store(dth_ptr + i, tl.load(dth_s + i), mask=valid)
+    tl.store(dtheta_ptr + i, tl.load(dtheta_s + i), mask=valid)
     if HAS_D:
-        al = tl.load(al_ptr + i, mask=valid, other=0.0).to(tl.float32)
+        alpha = tl.load(alpha_ptr + i, mask=valid, other=0.0).to(tl.float32)
         dla = tl.cumsum(tl.load(da_s + i), 0, reverse=True)
-        live = tl.log(1.0 - al) > LOG_FLOOR
-        tl.store(dal_ptr + i, tl.where(live, -dla / (1.0 - al), 0.0), mask=valid)
+        live = tl.log(1.0 - alpha) > LOG_FLOOR
+        tl.store(dalpha_ptr + i, tl.where(live, -dla / (1.0 - alpha), 0.0), mask=valid)
     if HAS_M:
-        et = tl.load(et_ptr + i, mask=valid, other=1.0).to(tl.float32)
+        eta = tl.load(eta_ptr + i, mask=valid, other=1.0).to(tl.float32)
         dln = tl.cumsum(tl.load(dn_s + i), 0, reverse=True)
-        live = tl.log(et) > LOG_FLOOR
-        tl.store(det_ptr + i, tl.where(live, dln / et, 0.0), mask=valid)
+        live = tl.log(eta) > LOG_FLOOR
+        tl.store(deta_ptr + i, tl.where(live, dln / eta, 0.0), mask=valid)

@@ -17,7 +17,7 @@ from ..launch_config import backward_config
 
 class TritonFunction(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, ir, cfg, b, group, has_anchor, q, k, v, theta, eta, alpha, *state):
+    def forward(ctx, ir, cfg, chunk_size, group, has_anchor, q, k, v, theta, eta, alpha, *state):
         B, H, T, D = q.shape
         n = B * H
         L = ir.depth
@@ -29,16 +29,16 @@ class TritonFunction(torch.autograd.Function):
         flat = launch.flatten_state(ir, weights, momentum, n)
         anchor_flat = torch.cat([a.reshape(n, -1).float() for a in anchor], 1) if anchor is not None else None
         needs_grad = any(ctx.needs_input_grad)
-        num_chunks = -(-T // b)
+        num_chunks = -(-T // chunk_size)
         group = (group or default_group(num_chunks)) if needs_grad else None
         as_rows = lambda x: x.reshape(n, T, D).contiguous()  # noqa: E731
         gate = lambda g: g.reshape(n, T).contiguous() if g is not None else None  # noqa: E731
         run = launch.run_forward_tiled if cfg.kernel == "tiled" else launch.run_forward
         out, final, ckpt = run(ir, as_rows(q), as_rows(k), as_rows(v), gate(theta), gate(eta), gate(alpha), flat,
-                               b, cfg, group, anchor_flat)
+                               chunk_size, cfg, group, anchor_flat)
         if needs_grad:
             ctx.save_for_backward(q, k, v, theta, *(g for g in (eta, alpha) if g is not None), ckpt)
-            ctx.meta = (ir, cfg, b, group, eta is not None, alpha is not None, [s.dtype for s in state])
+            ctx.meta = (ir, cfg, chunk_size, group, eta is not None, alpha is not None, [s.dtype for s in state])
             ctx.anchor_flat = anchor_flat
         weights, momentum = launch.unflatten_state(ir, final, B, H, D)
         if anchor is not None:
@@ -66,7 +66,7 @@ class TritonFunction(torch.autograd.Function):
         rows = lambda x: x.reshape(n, T, D).contiguous()  # noqa: E731
         gate = lambda g: g.reshape(n, T).contiguous() if g is not None else None  # noqa: E731
         run = launch.run_backward_tiled if cfg.backward == "tiled" else launch.run_backward
-        dq, dk, dv, dth, deta, dal, d0, d_anc = run(
+        dq, dk, dv, dtheta, deta, dalpha, d0, d_anc = run(
             ir, rows(q), rows(k), rows(v), gate(theta), gate(eta), gate(alpha), rows(d_out.to(q.dtype)),
             d_flat, ckpt, b, backward_config(ir, cfg), group, ctx.anchor_flat)
         shape3 = lambda g, like: g.view(B, H, T).to(like.dtype) if g is not None else None  # noqa: E731
@@ -80,5 +80,5 @@ class TritonFunction(torch.autograd.Function):
                 pos += o * i
         state_grads = [g.to(t) for g, t in zip(grads_state, state_dtypes)]
         return (None, None, None, None, None, dq.view(B, H, T, D), dk.view(B, H, T, D), dv.view(B, H, T, D),
-                shape3(dth, theta), shape3(deta, eta) if eta is not None else None,
-                shape3(dal, alpha) if alpha is not None else None, *state_grads)
+                shape3(dtheta, theta), shape3(deta, eta) if eta is not None else None,
+                shape3(dalpha, alpha) if alpha is not None else None, *state_grads)

@@ -39,12 +39,12 @@ def load_kernel(ir: MemoryIR, kind: str = "fwd"):
     return _LOADED[memo]
 
 
-def kernel_args(ir: MemoryIR, plan: ScratchPlan, D: int, b: int, cfg: TritonConfig,
+def kernel_args(ir: MemoryIR, plan: ScratchPlan, D: int, chunk_size: int, cfg: TritonConfig,
                 backward: bool = False) -> dict:
     names = offset_names(ir, backward)
     values = list(plan.offsets.values()) + list(plan.state_offsets.values())
     args = dict(zip(names, values))
-    args.update(D=D, BC=b, SN=plan.state_numel, SCR=plan.total, TILE=cfg.tile_for(D, b),
+    args.update(D=D, BC=chunk_size, SN=plan.state_numel, SCR=plan.total, TILE=cfg.tile_for(D, chunk_size),
                 PREC=cfg.precision)
     return args
 
@@ -71,7 +71,7 @@ def _forward_outputs(q: Tensor, num_chunks: int, group: int | None, state_numel:
 
 
 def run_forward(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, eta: Tensor | None,
-                alpha: Tensor | None, state_flat: Tensor, b: int, cfg: TritonConfig, group: int | None,
+                alpha: Tensor | None, state_flat: Tensor, chunk_size: int, cfg: TritonConfig, group: int | None,
                 anchor_flat: Tensor | None = None):
     """Launch the forward. q, k, v: (n, T, D); gates: (n, T); state_flat: (n, SN) float32.
 
@@ -79,8 +79,8 @@ def run_forward(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, et
     checkpoints (n, n_groups, SN) when `group` is given (else None).
     """
     n, T, D = q.shape
-    plan = plan_scratch(ir, D, b)
-    num_chunks = -(-T // b)
+    plan = plan_scratch(ir, D, chunk_size)
+    num_chunks = -(-T // chunk_size)
     scratch = torch.empty(n, plan.total, dtype=torch.float32, device=q.device)
     scratch[:, plan.offsets["ST"]: plan.offsets["ST"] + plan.state_numel] = state_flat
     _put_anchor(plan, scratch, anchor_flat)
@@ -90,7 +90,7 @@ def run_forward(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, et
     kernel[(n,)](q, k, v, theta, eta if eta is not None else dummy, alpha if alpha is not None else dummy,
                  out, scratch, ckpt, T, num_chunks, first, group or 1, n_groups, float(ir.huber_delta),
                  SAVE_CKPT=save, num_warps=cfg.num_warps, num_stages=cfg.num_stages,
-                 **kernel_args(ir, plan, D, b, cfg))
+                 **kernel_args(ir, plan, D, chunk_size, cfg))
     start = plan.offsets["ST"] + (num_chunks % 2) * plan.state_numel
     final = scratch[:, start: start + plan.state_numel].clone()
     return out, final, (ckpt if save else None)
@@ -119,15 +119,15 @@ def unflatten_state(ir: MemoryIR, flat: Tensor, B: int, H: int, D: int):
 
 
 def run_backward(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, eta: Tensor | None,
-                 alpha: Tensor | None, d_out: Tensor, d_state: Tensor, ckpt: Tensor, b: int,
+                 alpha: Tensor | None, d_out: Tensor, d_state: Tensor, ckpt: Tensor, chunk_size: int,
                  cfg: TritonConfig, group: int, anchor_flat: Tensor | None = None):
     """Launch the backward. q, k, v, d_out: (n, T, D); gates (n, T); d_state: (n, SN) gradient of
     the final state; ckpt: the forward's group-start states. Returns dq, dk, dv (n, T, D) in q's
     dtype, dtheta, deta, dalpha (n, T) float32 (None for absent gates), d_state0 (n, SN), and the
     anchor gradient accumulated over chunks (n, sum out*in) or None."""
     n, T, D = q.shape
-    plan = plan_scratch(ir, D, b, backward=True)
-    num_chunks = -(-T // b)
+    plan = plan_scratch(ir, D, chunk_size, backward=True)
+    num_chunks = -(-T // chunk_size)
     first, n_groups = group_layout(num_chunks, group)
     scratch = torch.zeros(n, plan.total, dtype=torch.float32, device=q.device)
     dst = plan.offsets["DST"]
@@ -135,22 +135,22 @@ def run_backward(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, e
     _put_anchor(plan, scratch, anchor_flat)
     group_states = torch.empty(n, group, plan.state_numel, dtype=torch.float32, device=q.device)
     dq, dk, dv = (torch.empty_like(q) for _ in range(3))
-    dth = torch.zeros(n, T, dtype=torch.float32, device=q.device)
-    det = torch.zeros_like(dth) if eta is not None else dth
-    dal = torch.zeros_like(dth) if alpha is not None else dth
+    dtheta = torch.zeros(n, T, dtype=torch.float32, device=q.device)
+    deta = torch.zeros_like(dtheta) if eta is not None else dtheta
+    dalpha = torch.zeros_like(dtheta) if alpha is not None else dtheta
     kernel = load_kernel(ir, "bwd")
     kernel[(n,)](q, k, v, theta, eta if eta is not None else theta, alpha if alpha is not None else theta,
-                 d_out, dq, dk, dv, dth, det, dal, ckpt, group_states, scratch,
+                 d_out, dq, dk, dv, dtheta, deta, dalpha, ckpt, group_states, scratch,
                  T, num_chunks, first, group, n_groups, float(ir.huber_delta), SAVE_CKPT=False,
                  num_warps=cfg.num_warps, num_stages=cfg.num_stages,
-                 **kernel_args(ir, plan, D, b, cfg, backward=True))
+                 **kernel_args(ir, plan, D, chunk_size, cfg, backward=True))
     start = dst + (num_chunks % 2) * plan.state_numel
     d_state0 = scratch[:, start: start + plan.state_numel].clone()
     d_anchor = None
     if anchor_flat is not None:
         lo = plan.offsets["DANC"]
         d_anchor = scratch[:, lo: lo + anchor_flat.shape[1]].clone()
-    return (dq, dk, dv, dth, (det if eta is not None else None), (dal if alpha is not None else None), d_state0,
+    return (dq, dk, dv, dtheta, (deta if eta is not None else None), (dalpha if alpha is not None else None), d_state0,
             d_anchor)
 
 
@@ -159,7 +159,7 @@ def tiled_hidden(ir: MemoryIR, D: int) -> int:
     return ir.layer_shapes(D)[0][0]
 
 
-def tiled_constants(ir: MemoryIR, D: int, b: int, cfg: TritonConfig, anchored: bool) -> dict:
+def tiled_constants(ir: MemoryIR, D: int, chunk_size: int, cfg: TritonConfig, anchored: bool) -> dict:
     """Constexpr arguments shared by the tiled forward and backward for `ir` (every one derived
     from the IR); the forward also takes SAVE_CKPT, FUSE, IN_PLACE and READ (False: re-run chunk states
     only)."""
@@ -171,27 +171,27 @@ def tiled_constants(ir: MemoryIR, D: int, b: int, cfg: TritonConfig, anchored: b
     # state layout [W0 (HID, D) | S0 | W1 (D, HID) | S1] (no S without momentum): sizes and offsets
     nw = hidden * D
     mom = ir.gates.has_momentum
-    return dict(D=D, HID=hidden, BC=b, HB=cfg.hidden_tile(hidden, D), NW=nw, SN=(4 if mom else 2) * nw, O_S0=nw,
+    return dict(D=D, HID=hidden, BC=chunk_size, HB=cfg.hidden_tile(hidden, D), NW=nw, SN=(4 if mom else 2) * nw, O_S0=nw,
                 O_W1=(2 if mom else 1) * nw, O_S1=3 * nw, ACT=ACT_CODES[ir.activation],
                 LOSS=LOSS_CODES[ir.loss], RESIDUAL=ir.residual, HAS_M=ir.gates.has_momentum,
                 HAS_D=ir.gates.has_decay, ANCHOR=anchored, NORMALIZED=ir.normalized_step,
                 AFTER=ir.read is ReadMode.AFTER_UPDATE, SQUARINGS=GRAM_SQUARINGS, PREC=cfg.precision)
 
 
-def _out_of_resources(kernel: str, ir: MemoryIR, D: int, b: int, cfg: TritonConfig, exc: OutOfResources,
+def _out_of_resources(kernel: str, ir: MemoryIR, D: int, chunk_size: int, cfg: TritonConfig, exc: OutOfResources,
                       fallback: str) -> InputError:
     """One line for a tiled kernel's launch that asks for more than the GPU has, naming the fixes."""
-    return InputError(f"{kernel} at D={D}, chunk {b}, tile {cfg.hidden_tile(tiled_hidden(ir, D), D)}: "
+    return InputError(f"{kernel} at D={D}, chunk {chunk_size}, tile {cfg.hidden_tile(tiled_hidden(ir, D), D)}: "
                       f"{exc.name} {exc.required} exceeds this GPU's {exc.limit}; use a smaller tile or chunk, "
                       f"or {fallback}")
 
 
-def check_known_fault(kernel: str, tile: int, num_warps: int, precision: str, D: int, b: int,
+def check_known_fault(kernel: str, tile: int, num_warps: int, precision: str, D: int, chunk_size: int,
                       like: Tensor) -> None:
     """One InputError line, before the launch, for a config the installed Triton is known to
     miscompile (config.known_fault); only on a GPU (the interpreter runs every config)."""
     if like.is_cuda and not interpreting():
-        why = known_fault(kernel, tile, num_warps, precision, D, b, triton_release())
+        why = known_fault(kernel, tile, num_warps, precision, D, chunk_size, triton_release())
         if why:
             raise InputError(why)
 
@@ -211,14 +211,14 @@ def _state_half(chunks_done: int, cfg: TritonConfig) -> int:
 
 
 def run_forward_tiled(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, eta: Tensor | None,
-                      alpha: Tensor | None, state_flat: Tensor, b: int, cfg: TritonConfig, group: int | None,
+                      alpha: Tensor | None, state_flat: Tensor, chunk_size: int, cfg: TritonConfig, group: int | None,
                       anchor_flat: Tensor | None = None):
     """run_forward's contract (same arguments, outputs and checkpoint layout) on the tiled kernel."""
     from .tiled import tiled_forward
 
     n, T, D = q.shape
     SN = state_flat.shape[1]
-    num_chunks = -(-T // b)
+    num_chunks = -(-T // chunk_size)
     state = _state_buffer(state_flat, cfg)
     out, save, first, n_groups, ckpt = _forward_outputs(q, num_chunks, group, SN)
     anc = anchor_flat if anchor_flat is not None else state_flat
@@ -228,15 +228,15 @@ def run_forward_tiled(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tens
             out, state, anc, ckpt, T, 0, num_chunks, first, group or 1, n_groups, float(ir.huber_delta),
             num_warps=cfg.num_warps, num_stages=cfg.num_stages,
             SAVE_CKPT=save, FUSE=cfg.fuse, IN_PLACE=cfg.in_place, READ=True,
-            **tiled_constants(ir, D, b, cfg, anchor_flat is not None))
+            **tiled_constants(ir, D, chunk_size, cfg, anchor_flat is not None))
     except OutOfResources as exc:
-        raise _out_of_resources("tiled forward", ir, D, b, cfg, exc, "kernel='generic'") from None
+        raise _out_of_resources("tiled forward", ir, D, chunk_size, cfg, exc, "kernel='generic'") from None
     final = state[:, _state_half(num_chunks, cfg)].clone()
     return out, final, (ckpt if save else None)
 
 
 def run_backward_tiled(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, eta: Tensor | None,
-                       alpha: Tensor | None, d_out: Tensor, d_state: Tensor, ckpt: Tensor, b: int,
+                       alpha: Tensor | None, d_out: Tensor, d_state: Tensor, ckpt: Tensor, chunk_size: int,
                        cfg: TritonConfig, group: int, anchor_flat: Tensor | None = None):
     """run_backward's contract on the tiled kernels (depth 2): per checkpoint group, last group
     first, the tiled forward re-runs the group's chunk-start states (read=False, one checkpoint per
@@ -247,7 +247,7 @@ def run_backward_tiled(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Ten
     n, T, D = q.shape
     SN = d_state.shape[1]
     hidden = tiled_hidden(ir, D)
-    num_chunks = -(-T // b)
+    num_chunks = -(-T // chunk_size)
     first, n_groups = group_layout(num_chunks, group)
     opts = dict(dtype=torch.float32, device=q.device)
     gates = [g if g is not None else theta for g in (eta, alpha)]
@@ -255,14 +255,14 @@ def run_backward_tiled(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Ten
     d_anchor = torch.zeros_like(anchor_flat) if anchor_flat is not None else d_state
     d_states = torch.empty(n, 2, SN, **opts)
     d_states[:, 0] = d_state
-    part = torch.empty(n, scratch_floats(D, hidden, b), **opts)
+    part = torch.empty(n, scratch_floats(D, hidden, chunk_size), **opts)
     dq, dk, dv = (_output_like(q) for _ in range(3))
-    dth = _output_like(torch.empty(n, T, **opts))
-    det = _output_like(dth) if eta is not None else dth
-    dal = _output_like(dth) if alpha is not None else dth
-    consts = tiled_constants(ir, D, b, cfg, anchored=anchor_flat is not None)
+    dtheta = _output_like(torch.empty(n, T, **opts))
+    deta = _output_like(dtheta) if eta is not None else dtheta
+    dalpha = _output_like(dtheta) if alpha is not None else dtheta
+    consts = tiled_constants(ir, D, chunk_size, cfg, anchored=anchor_flat is not None)
     launch = dict(num_warps=cfg.num_warps, num_stages=cfg.num_stages)
-    check_known_fault("tiled backward", cfg.hidden_tile(hidden, D), cfg.num_warps, cfg.precision, D, b, q)
+    check_known_fault("tiled backward", cfg.hidden_tile(hidden, D), cfg.num_warps, cfg.precision, D, chunk_size, q)
     try:
         for g in range(n_groups - 1, -1, -1):
             lo = 0 if g == 0 else first + (g - 1) * group
@@ -275,11 +275,11 @@ def run_backward_tiled(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Ten
                                 hi - lo, float(ir.huber_delta), SAVE_CKPT=True, FUSE=False, IN_PLACE=cfg.in_place,
                                 READ=False, **consts, **launch)
             chunk_states[:, -1] = run[:, _state_half(hi - lo - 1, cfg)]
-            tiled_backward[(n,)](q, k, v, theta, *gates, d_out, dq, dk, dv, dth, det, dal, chunk_states, anc,
+            tiled_backward[(n,)](q, k, v, theta, *gates, d_out, dq, dk, dv, dtheta, deta, dalpha, chunk_states, anc,
                                  d_states, d_anchor, part, T, lo, hi, num_chunks, float(ir.huber_delta),
                                  **consts, **launch)
     except OutOfResources as exc:
-        raise _out_of_resources("tiled backward", ir, D, b, cfg, exc, "backward='generic'") from None
+        raise _out_of_resources("tiled backward", ir, D, chunk_size, cfg, exc, "backward='generic'") from None
     d_state0 = d_states[:, num_chunks % 2].clone()
-    return (dq, dk, dv, dth, (det if eta is not None else None), (dal if alpha is not None else None), d_state0,
+    return (dq, dk, dv, dtheta, (deta if eta is not None else None), (dalpha if alpha is not None else None), d_state0,
             d_anchor if anchor_flat is not None else None)

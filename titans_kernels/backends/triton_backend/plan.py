@@ -20,37 +20,37 @@ class ScratchPlan:
     state_offsets: dict[str, int]  # W{l} / S{l} -> offset inside a state buffer, A{l} -> inside ANC
 
 
-def buffer_sizes(ir: MemoryIR, D: int, b: int, backward: bool) -> list[tuple[str, int]]:
+def buffer_sizes(ir: MemoryIR, D: int, chunk_size: int, backward: bool) -> list[tuple[str, int]]:
     shapes = ir.layer_shapes(D)
     sn = sum(o * i for o, i in shapes) * (2 if ir.gates.has_momentum else 1)
     widest = max(max(o, i) for o, i in shapes)
     wn = sum(o * i for o, i in shapes)  # floats of all layers' W (anchor layout: W blocks only)
-    sizes = [("ST", 2 * sn), ("QS", b * D), ("KS", b * D), ("VS", b * D),
-             ("C", b * b), ("F", b * b), ("LB", b * b), ("LP", b * b)]
-    sizes += [(name, b) for name in ("TH", "ACUM", "NCUM", "PV", "PE", "A", "M", "CV", "W")]
+    sizes = [("ST", 2 * sn), ("QS", chunk_size * D), ("KS", chunk_size * D), ("VS", chunk_size * D),
+             ("C", chunk_size * chunk_size), ("F", chunk_size * chunk_size), ("LB", chunk_size * chunk_size), ("LP", chunk_size * chunk_size)]
+    sizes += [(name, chunk_size) for name in ("THETA", "ACUM", "NCUM", "PV", "PE", "A", "M", "CV", "W")]
     if ir.normalized_step:  # per-row step factors, and two Gram matrices for the norm bound
         gram = max((layer.gram_side(D) for layer in ir.layers[1:]), default=0)
-        sizes += [("SC", b), ("GR0", gram * gram), ("GR1", gram * gram)]
+        sizes += [("SC", chunk_size), ("GR0", gram * gram), ("GR1", gram * gram)]
     if ir.decay_to_init:  # anchor W0 and the per-chunk effective weights U + W0
         sizes += [("ANC", wn)] + [(f"WE{l}", o * i) for l, (o, i) in enumerate(shapes)]
     for l, (o, i) in enumerate(shapes):
         if l > 0:
-            sizes += [(f"X{l}", b * i), (f"XQ{l}", b * i), (f"GW{l}", b * i)]
-        sizes += [(f"Z{l}", b * o), (f"G{l}", b * o), (f"ZQ{l}", b * o),
-                  (f"QKR{l}", b * b), (f"QK{l}", b * b)]
+            sizes += [(f"X{l}", chunk_size * i), (f"XQ{l}", chunk_size * i), (f"GW{l}", chunk_size * i)]
+        sizes += [(f"Z{l}", chunk_size * o), (f"G{l}", chunk_size * o), (f"ZQ{l}", chunk_size * o),
+                  (f"QKR{l}", chunk_size * chunk_size), (f"QK{l}", chunk_size * chunk_size)]
     if backward:
-        sizes += [("DST", 2 * sn), ("DO", b * D), ("DZQ", b * widest), ("DXQ", b * widest),
-                  ("T1", b * widest), ("DP", b * widest), ("DMIX", b * b), ("DQK", b * b),
-                  ("DC", b * b), ("DF", b * b), ("DLB", b * b), ("DLP", b * b)]
-        sizes += [(name, b) for name in ("DA", "DM", "DCV", "DWV", "DTH", "DAV", "DNV", "TV")]
+        sizes += [("DST", 2 * sn), ("DO", chunk_size * D), ("DZQ", chunk_size * widest), ("DXQ", chunk_size * widest),
+                  ("T1", chunk_size * widest), ("DP", chunk_size * widest), ("DMIX", chunk_size * chunk_size), ("DQK", chunk_size * chunk_size),
+                  ("DC", chunk_size * chunk_size), ("DF", chunk_size * chunk_size), ("DLB", chunk_size * chunk_size), ("DLP", chunk_size * chunk_size)]
+        sizes += [(name, chunk_size) for name in ("DA", "DM", "DCV", "DWV", "DTHETA", "DAV", "DNV", "TV")]
         for l, (o, i) in enumerate(shapes):
-            sizes += [(f"NDG{l}", b * o), (f"NDX{l}", b * i), (f"DZ{l}", b * o)]
+            sizes += [(f"NDG{l}", chunk_size * o), (f"NDX{l}", chunk_size * i), (f"DZ{l}", chunk_size * o)]
         if ir.decay_to_init:
             sizes += [("DANC", wn)] + [(f"DKEY{l}", o * i) for l, (o, i) in enumerate(shapes)]
     return sizes
 
 
-def plan_scratch(ir: MemoryIR, D: int, b: int, backward: bool = False) -> ScratchPlan:
+def plan_scratch(ir: MemoryIR, D: int, chunk_size: int, backward: bool = False) -> ScratchPlan:
     shapes = ir.layer_shapes(D)
     state_offsets, pos, apos = {}, 0, 0
     for l, (o, i) in enumerate(shapes):
@@ -64,7 +64,7 @@ def plan_scratch(ir: MemoryIR, D: int, b: int, backward: bool = False) -> Scratc
             state_offsets[f"A{l}"] = apos
             apos += o * i
     offsets, total = {}, 0
-    for name, size in buffer_sizes(ir, D, b, backward):
+    for name, size in buffer_sizes(ir, D, chunk_size, backward):
         offsets[name] = total
         total += size
     return ScratchPlan(offsets, pos, total, state_offsets)

@@ -113,19 +113,19 @@ def _key_weights(src, anc_row, h0, O_W1: tl.constexpr, HID: tl.constexpr, D: tl.
 
 
 @triton.jit
-def _chunk_coeffs(th_ptr, et_ptr, al_ptr, g_base, t0, rows, BC: tl.constexpr, HAS_M: tl.constexpr,
+def _chunk_coeffs(theta_ptr, eta_ptr, alpha_ptr, g_base, t0, rows, BC: tl.constexpr, HAS_M: tl.constexpr,
                   HAS_D: tl.constexpr, PREC: tl.constexpr):
     """The chunk's coefficients (backends/torch_backend/coeffs.py) in registers; BC x BC matrices are
-    held as [key j, query t]. Returns th, a, a_e, LBT (L_B^T), pv, Pe, w, LPT (L_P^T), m, m_e, p_e,
+    held as [key j, query t]. Returns theta, a, a_e, LBT (L_B^T), pv, Pe, w, LPT (L_P^T), m, m_e, p_e,
     FT (F^T), CT (C^T), c (row `last` of C); absent gates give ones / zeros / identities."""
     tok = tl.arange(0, BC)
     valid = tok < rows
     e = rows - 1
-    th = tl.load(th_ptr + g_base + t0 + tok, mask=valid, other=0.0).to(tl.float32)
+    theta = tl.load(theta_ptr + g_base + t0 + tok, mask=valid, other=0.0).to(tl.float32)
     triT = tok[:, None] <= tok[None, :]                    # j <= t
     if HAS_D:
-        al = tl.load(al_ptr + g_base + t0 + tok, mask=valid, other=0.0).to(tl.float32)
-        acum = tl.cumsum(tl.maximum(tl.log(1.0 - al), LOG_FLOOR), 0)
+        alpha = tl.load(alpha_ptr + g_base + t0 + tok, mask=valid, other=0.0).to(tl.float32)
+        acum = tl.cumsum(tl.maximum(tl.log(1.0 - alpha), LOG_FLOOR), 0)
         a = tl.exp(acum)
         a_e = tl.sum(tl.where(tok == e, a, 0.0), 0)
         LBT = tl.where(triT, tl.exp(tl.minimum(acum[None, :] - acum[:, None], 0.0)), 0.0)
@@ -134,12 +134,12 @@ def _chunk_coeffs(th_ptr, et_ptr, al_ptr, g_base, t0, rows, BC: tl.constexpr, HA
         a_e = 1.0
         LBT = tl.where(triT, 1.0, 0.0)
     if HAS_M:
-        et = tl.load(et_ptr + g_base + t0 + tok, mask=valid, other=1.0).to(tl.float32)
-        ncum = tl.cumsum(tl.maximum(tl.log(et), LOG_FLOOR), 0)
+        eta = tl.load(eta_ptr + g_base + t0 + tok, mask=valid, other=1.0).to(tl.float32)
+        ncum = tl.cumsum(tl.maximum(tl.log(eta), LOG_FLOOR), 0)
         pv = tl.exp(ncum)
         n_e = tl.sum(tl.where(tok == e, ncum, 0.0), 0)
         Pe = tl.exp(tl.minimum(n_e - ncum, 0.0))
-        w = th * Pe
+        w = theta * Pe
         LPT = tl.where(triT, tl.exp(tl.minimum(ncum[None, :] - ncum[:, None], 0.0)), 0.0)
         m = tl.sum(LBT * pv[:, None], 0)
         m_e = tl.sum(tl.where(tok == e, m, 0.0), 0)
@@ -154,9 +154,9 @@ def _chunk_coeffs(th_ptr, et_ptr, al_ptr, g_base, t0, rows, BC: tl.constexpr, HA
         m_e = 0.0
         p_e = 0.0
         FT = LBT
-    CT = FT * th[:, None]                                   # C^T [j, t] = C[t, j]
+    CT = FT * theta[:, None]                                   # C^T [j, t] = C[t, j]
     c = tl.sum(tl.where(tok[None, :] == e, CT, 0.0), 1)    # row `last` of C
-    return th, a, a_e, LBT, pv, Pe, w, LPT, m, m_e, p_e, FT, CT, c
+    return theta, a, a_e, LBT, pv, Pe, w, LPT, m, m_e, p_e, FT, CT, c
 
 
 @triton.jit
@@ -247,7 +247,7 @@ def _update_tile(src, dst, h0, U0, U1T, S0, X1T, G0T, cK, cG1, wK, wG1, a_e, m_e
 
 
 @triton.jit
-def tiled_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, anc_ptr, ckpt_ptr,
+def tiled_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr, st_ptr, anc_ptr, ckpt_ptr,
                   T, c_lo, n_chunks, first_group, group, n_groups, delta,
                   D: tl.constexpr, HID: tl.constexpr, BC: tl.constexpr, HB: tl.constexpr,
                   NW: tl.constexpr, SN: tl.constexpr, O_S0: tl.constexpr, O_W1: tl.constexpr,
@@ -303,8 +303,8 @@ def tiled_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, 
         vmask = valid[None, :]
         KT = tl.load(_tokens_t(k_ptr + io_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
 
-        th, a, a_e, LBT, pv, Pe, w, LPT, m, m_e, p_e, FT, CT, c = _chunk_coeffs(
-            th_ptr, et_ptr, al_ptr, g_base, t0, rows, BC, HAS_M, HAS_D, PREC)
+        theta, a, a_e, LBT, pv, Pe, w, LPT, m, m_e, p_e, FT, CT, c = _chunk_coeffs(
+            theta_ptr, eta_ptr, alpha_ptr, g_base, t0, rows, BC, HAS_M, HAS_D, PREC)
         if READ:
             QT = tl.load(_tokens_t(q_ptr + io_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
             if AFTER:

@@ -51,8 +51,8 @@ def _tok(base, R: tl.constexpr, BC: tl.constexpr):
 
 
 @triton.jit
-def tiled_backward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, do_ptr, dq_ptr, dk_ptr, dv_ptr,
-                   dth_ptr, det_ptr, dal_ptr, st_ptr, anc_ptr, dst_ptr, dan_ptr, part_ptr,
+def tiled_backward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, do_ptr, dq_ptr, dk_ptr, dv_ptr,
+                   dtheta_ptr, deta_ptr, dalpha_ptr, st_ptr, anc_ptr, dst_ptr, dan_ptr, part_ptr,
                    T, c_lo, c_hi, n_chunks, delta,
                    D: tl.constexpr, HID: tl.constexpr, BC: tl.constexpr, HB: tl.constexpr,
                    NW: tl.constexpr, SN: tl.constexpr, O_S0: tl.constexpr, O_W1: tl.constexpr,
@@ -112,7 +112,7 @@ def tiled_backward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, do_ptr, dq_ptr, 
         q_row = q_ptr + io_row
         do_row = do_ptr + io_row
         th0, a, a_e, LB0, pv0, Pe0, w, LP0, m, m_e, p_e, F0, CT, cv = _chunk_coeffs(
-            th_ptr, et_ptr, al_ptr, g_base, t0, rows, BC, HAS_M, HAS_D, PREC)
+            theta_ptr, eta_ptr, alpha_ptr, g_base, t0, rows, BC, HAS_M, HAS_D, PREC)
 
         # pass A: the key path again; G1 and R go to scratch
         KT = tl.load(_tokens_t(k_row, t0, D, BC), mask=vmask, other=0.0).to(tl.float32)
@@ -343,8 +343,8 @@ def tiled_backward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, do_ptr, dq_ptr, 
         tl.store(_tokens_t(dk_ptr + io_row, t0, D, BC), dKT.to(dk_ptr.dtype.element_ty), mask=vmask)
 
         # coefficients (coeffs.py `backward`): c is row `last` of C, a_e = a[last], m_e = m[last]
-        th, a, a_e1, LBT, pv, Pe, w, LPT, m1, m_e1, p_e, FT, C1, c1 = _chunk_coeffs(
-            th_ptr, et_ptr, al_ptr, g_base, t0, rows, BC, HAS_M, HAS_D, PREC)
+        theta, a, a_e1, LBT, pv, Pe, w, LPT, m1, m_e1, p_e, FT, C1, c1 = _chunk_coeffs(
+            theta_ptr, eta_ptr, alpha_ptr, g_base, t0, rows, BC, HAS_M, HAS_D, PREC)
         tl.debug_barrier()   # the vectors stored above are read in other layouts
         da = tl.load(vec_row + tok)
         dm = tl.load(vec_row + BC + tok)
@@ -354,8 +354,8 @@ def tiled_backward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, do_ptr, dq_ptr, 
         triT = tok[:, None] <= tok[None, :]
         dCT = tl.load(_tok(dC_row, BC, BC)) + tl.where(at_last[None, :], dcv[:, None], 0.0)
         dCT = tl.where(triT, dCT, 0.0)
-        dth = tl.sum(dCT * FT, 1)
-        dFT = dCT * th[:, None]
+        dtheta = tl.sum(dCT * FT, 1)
+        dFT = dCT * theta[:, None]
         if HAS_D:
             da += tl.where(at_last, da_e, 0.0)
             if HAS_M:
@@ -365,27 +365,27 @@ def tiled_backward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, do_ptr, dq_ptr, 
                 dLBT = dFT
             gBT = dLBT * LBT
             dA = tl.sum(gBT, 0) - tl.sum(gBT, 1) + da * a
-            al = tl.load(al_ptr + g_base + t0 + tok, mask=valid, other=0.0).to(tl.float32)
+            alpha = tl.load(alpha_ptr + g_base + t0 + tok, mask=valid, other=0.0).to(tl.float32)
             dla = tl.cumsum(dA, 0, reverse=True)
-            live = tl.log(1.0 - al) > LOG_FLOOR
-            tl.store(dal_ptr + g_base + t0 + tok, tl.where(live, -dla / (1.0 - al), 0.0), mask=valid)
+            live = tl.log(1.0 - alpha) > LOG_FLOOR
+            tl.store(dalpha_ptr + g_base + t0 + tok, tl.where(live, -dla / (1.0 - alpha), 0.0), mask=valid)
         elif HAS_M:
             dm += tl.where(at_last, dm_e, 0.0)
         if HAS_M:
             gPT = _mm(dFT, tl.trans(LBT), PREC) * LPT
             dN = tl.sum(gPT, 0) - tl.sum(gPT, 1) + tl.sum(LBT * dm[None, :], 1) * pv
-            dth += dw * Pe
+            dtheta += dw * Pe
             gw = dw * w
             dN += tl.where(at_last, tl.sum(gw, 0) + dp_e * p_e, 0.0) - gw
-            et = tl.load(et_ptr + g_base + t0 + tok, mask=valid, other=1.0).to(tl.float32)
+            eta = tl.load(eta_ptr + g_base + t0 + tok, mask=valid, other=1.0).to(tl.float32)
             dln = tl.cumsum(dN, 0, reverse=True)
-            live = tl.log(et) > LOG_FLOOR
-            tl.store(det_ptr + g_base + t0 + tok, tl.where(live, dln / et, 0.0), mask=valid)
-        tl.store(dth_ptr + g_base + t0 + tok, dth, mask=valid)
+            live = tl.log(eta) > LOG_FLOOR
+            tl.store(deta_ptr + g_base + t0 + tok, tl.where(live, dln / eta, 0.0), mask=valid)
+        tl.store(dtheta_ptr + g_base + t0 + tok, dtheta, mask=valid)
         tl.debug_barrier()   # this chunk's start-state gradient is the next one's end-state gradient
 
 
-def scratch_floats(D: int, hidden: int, b: int) -> int:
+def scratch_floats(D: int, hidden: int, chunk_size: int) -> int:
     """Floats of per-row scratch the backward needs: four (hidden, b), three (D, b), three (b, b)
     and four (b,)."""
-    return (4 * hidden + 3 * D + 3 * b + 4) * b
+    return (4 * hidden + 3 * D + 3 * chunk_size + 4) * chunk_size
