@@ -133,12 +133,12 @@ def test_probe_checks_and_times_onepass_on_cpu_stand_ins(tmp_path, monkeypatch):
     monkeypatch.setattr(probe, "cuda_case", _cpu_case)
     monkeypatch.setattr(probe, "cuda_median_seconds", _seconds)
     monkeypatch.setattr("sys.argv", ["probe.py", "--batch", "1", "--heads", "1", "--seq", "100", "--parts", "onepass",
-                                     "--config", "ieee/ieee,4,64", "--config", "ieee/ieee,4,32,tma,reload",
+                                     "--config", "ieee/ieee,4,64", "--config", "ieee/ieee,4,32,tma,stage",
                                      "--out", str(tmp_path)])
     assert probe.main() == 0
     (path,) = tmp_path.glob("probe-cpu_stand-in-*.json")
     rows = json.loads(path.read_text())["onepass"]
-    assert [(r["hb"], r["tma"], r["reload"]) for r in rows] == [(64, False, False), (32, True, True)]
+    assert [(r["hb"], r["tma"], r["stage"]) for r in rows] == [(64, False, False), (32, True, True)]
     for r in rows:
         assert "error" not in r and r["all_written"], r
         # out is bfloat16 (its rounding, about 4e-3); the float32 end state is exact to float32

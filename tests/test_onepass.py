@@ -1,6 +1,6 @@
 """The one-pass forward prototype (triton_backend/onepass.py) on CPU: through Triton's
 interpreter against the torch backend for every shipped spec it covers, with its pointer, TMA and
-per-tile-reload variants; one-line errors for what it does not cover; the launch configs refused
+staged-operand variants; one-line errors for what it does not cover; the launch configs refused
 as known Triton faults."""
 from __future__ import annotations
 
@@ -51,14 +51,14 @@ def test_matches_torch_backend(name, poisoned):
         assert rel_error(got, exp) < 1e-5
 
 
-@pytest.mark.parametrize("tma, reload", [(True, False), (False, True)], ids=["tma", "reload"])
-def test_variants_match_torch_backend(tma, reload, poisoned):
-    """The state through tensor descriptors, or the token-side matrices read again per tile:
-    the same function. Hidden tile 32 (two tiles), bf16 inputs."""
+@pytest.mark.parametrize("tma, stage", [(True, False), (False, True), (True, True)], ids=["tma", "stage", "both"])
+def test_variants_match_torch_backend(tma, stage, poisoned):
+    """The state through tensor descriptors, or the product operands staged through the
+    program's scratch: the same function. Hidden tile 32 (two tiles), bf16 inputs."""
     ref, inputs, state = _case("titans_mlp2", T=50, D=16, chunk=16, dtype=torch.bfloat16, seed=5)
     want, want_state = ref(*inputs.args(), state=state, chunk_size=16)
     out, end = onepass_call(ref.ir, *inputs.args(), state, chunk_size=16, hb=32, num_warps=4,
-                            precision="ieee", key_precision="ieee", tma=tma, reload=reload)
+                            precision="ieee", key_precision="ieee", tma=tma, stage=stage)
     assert torch.isfinite(out).all() and rel_error(out, want) < 1e-2   # bf16 output rounding
     for got, exp in zip(end.tensors(), want_state.tensors(), strict=True):
         assert rel_error(got, exp) < 1e-5
@@ -72,6 +72,9 @@ def test_uncovered_specs_and_bad_tiles_are_one_line():
     for hb in (24, 8, 128):
         with pytest.raises(InputError, match=f"hidden tile {hb}: a power of two from 16 that divides"):
             onepass_call(ref.ir, *inputs.args(), state, chunk_size=16, hb=hb)
+    ref, inputs, state = _case("titans_mlp2", T=20, D=32, chunk=16)
+    with pytest.raises(InputError, match="staged operands need chunk 16 equal to the head dim 32"):
+        onepass_call(ref.ir, *inputs.args(), state, chunk_size=16, stage=True)
 
 
 def test_known_faults_are_refused_for_the_release_that_has_them():

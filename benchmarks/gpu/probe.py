@@ -33,17 +33,18 @@ from titans_kernels.backends.triton_backend.onepass import onepass_call, onepass
 from titans_kernels.testing import rel_error
 
 # product precision of the read / the key path / the state update, warps, hidden tile, [tma]
-CONFIGS = ["bf16/tf32/tf32,4,64", "bf16/bf16/bf16,4,64", "bf16/bf16/bf16,8,64", "tf32/tf32/tf32,8,64"]
+CONFIGS = ["tf32/tf32/tf32,8,64", "tf32/tf32/tf32,8,64,stage", "bf16/tf32/tf32,8,64,stage", "bf16/bf16/bf16,8,64",
+           "bf16/tf32/tf32,4,64"]
 PARTS = ("ceilings", "rmw", "onepass", "bh16")
 
 
 def parse_config(text: str) -> dict:
-    """"READ/KEY[/UPDATE],warps,hb[,tma][,reload]" (e.g. "bf16/tf32/tf32,8,64") -> onepass_call's
+    """"READ/KEY[/UPDATE],warps,hb[,tma][,stage]" (e.g. "bf16/tf32/tf32,8,64") -> onepass_call's
     keyword arguments; the update's precision defaults to the read's."""
     precs, warps, hb, *flags = text.split(",")
     prec, kprec, *uprec = precs.split("/")
     return dict(precision=prec, key_precision=kprec, update_precision=uprec[0] if uprec else prec,
-                num_warps=int(warps), hb=int(hb), tma="tma" in flags, reload="reload" in flags)
+                num_warps=int(warps), hb=int(hb), tma="tma" in flags, stage="stage" in flags)
 
 
 @triton.jit
@@ -75,7 +76,7 @@ def main() -> int:
     p.add_argument("--seq", type=int, default=8192)
     p.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "results" / "gpu"))
     p.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}")
-    p.add_argument("--config", action="append", help="onepass config, e.g. bf16/tf32,8,64[,tma][,reload] "
+    p.add_argument("--config", action="append", help="onepass config, e.g. bf16/tf32,8,64[,tma][,stage] "
                    "(repeatable; default: a fixed list)")
     p.add_argument("--reps", type=int, default=10, help="timed calls per onepass config (0: check only)")
     args = p.parse_args()
@@ -175,7 +176,7 @@ def summary(res: dict) -> None:
         print(f"torch forward {sh['torch_forward_s'] * 1e3:.2f} ms; floor {sh['forward_floor_s'] * 1e3:.3f} ms")
     for r in res.get("onepass", []):
         name = f"{r['precision']}/{r['key_precision']}/{r['update_precision']} w{r['num_warps']} hb{r['hb']}"
-        name += "".join(f" {f}" for f in ("tma", "reload") if r.get(f))
+        name += "".join(f" {f}" for f in ("tma", "stage") if r.get(f))
         if "forward_s" in r:
             tail = (f"{r['forward_s'] * 1e3:.2f} ms, {100 * r['fraction_of_floor']:.1f}% of floor, "
                     f"err {r['rel_error_out']:.1e}/{r['rel_error_state']:.1e}")

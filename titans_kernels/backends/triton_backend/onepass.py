@@ -114,19 +114,19 @@ def _round_tf32(x):
 @triton.jit
 def _mmp(a, b, PREC: tl.constexpr):
     """a @ b at product precision PREC, float32 accumulation: "ieee", "tf32", "bf16", or "bf16x3"
-    (each operand split into bf16 hi + lo parts, a b ~ ah bh + ah bl + al bh: three bf16 products
+    (each operand split into bf16 hi + lo parts, a b ~ a_hi b_hi + a_hi b_lo + a_lo b_hi: three bf16 products
     for near-float32 accuracy). Under the interpreter the operands are rounded as the tensor
     cores would round them, so CPU runs show each precision's error."""
     if PREC == "bf16x3":
-        ah = a.to(tl.bfloat16)
-        bh = b.to(tl.bfloat16)
-        al = (a.to(tl.float32) - ah.to(tl.float32)).to(tl.bfloat16)
-        bl = (b.to(tl.float32) - bh.to(tl.float32)).to(tl.bfloat16)
+        a_hi = a.to(tl.bfloat16)
+        b_hi = b.to(tl.bfloat16)
+        a_lo = (a.to(tl.float32) - a_hi.to(tl.float32)).to(tl.bfloat16)
+        b_lo = (b.to(tl.float32) - b_hi.to(tl.float32)).to(tl.bfloat16)
         if INTERPRETING:
-            out = tl.dot(ah.to(tl.float32), bh.to(tl.float32)) + tl.dot(ah.to(tl.float32), bl.to(tl.float32)) \
-                + tl.dot(al.to(tl.float32), bh.to(tl.float32))
+            out = tl.dot(a_hi.to(tl.float32), b_hi.to(tl.float32)) + tl.dot(a_hi.to(tl.float32), b_lo.to(tl.float32)) \
+                + tl.dot(a_lo.to(tl.float32), b_hi.to(tl.float32))
         else:
-            out = tl.dot(ah, bh) + tl.dot(ah, bl) + tl.dot(al, bh)
+            out = tl.dot(a_hi, b_hi) + tl.dot(a_hi, b_lo) + tl.dot(a_lo, b_hi)
     elif PREC == "tf32" and INTERPRETING:
         out = tl.dot(_round_tf32(a.to(tl.float32)), _round_tf32(b.to(tl.float32)))
     else:
@@ -134,28 +134,65 @@ def _mmp(a, b, PREC: tl.constexpr):
     return out
 
 
+def stage_floats(chunk_size: int, D: int, hb: int) -> int:
+    """Scratch floats per program with STAGE: 9 chunk-side (BC, D) slots, 3 tile-side (BC, HB)."""
+    return 9 * chunk_size * D + 3 * chunk_size * hb
+
+
 @triton.jit
-def onepass_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr, scr_ptr, T, n_chunks, delta,
+def _staged(ptr, offs, x, STAGE: tl.constexpr):
+    """x, or with STAGE its copy at ptr + offs (a plain float32 load, which the compiler places
+    in shared memory as a product operand rather than holding it in registers)."""
+    if STAGE:
+        x = tl.load(ptr + offs)
+    return x
+
+
+@triton.jit
+def _scaled(ptr, offs, X, v, TRANS: tl.constexpr, STAGE: tl.constexpr):
+    """X * v[:, None] (transposed with TRANS): computed where a product reads it, or with STAGE
+    loaded from its staged copy at ptr + offs."""
+    if STAGE:
+        out = tl.load(ptr + offs)
+    else:
+        out = X * v[:, None]
+        if TRANS:
+            out = tl.trans(out)
+    return out
+
+
+@triton.jit
+def _stage(ptr, offs, x, STAGE: tl.constexpr):
+    if STAGE:
+        tl.store(ptr + offs, x)
+
+
+@triton.jit
+def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr, st_ptr, scr_ptr, T, n_chunks, delta,
                     D: tl.constexpr, HID: tl.constexpr, BC: tl.constexpr, HB: tl.constexpr,
                     SN: tl.constexpr, ACT: tl.constexpr, LOSS: tl.constexpr, HAS_M: tl.constexpr,
-                    HAS_D: tl.constexpr, PREC: tl.constexpr, KPREC: tl.constexpr, UPREC: tl.constexpr, TMA: tl.constexpr = False,
-                    RELOAD: tl.constexpr = False):
+                    HAS_D: tl.constexpr, PREC: tl.constexpr, KPREC: tl.constexpr, UPREC: tl.constexpr,
+                    TMA: tl.constexpr = False, STAGE: tl.constexpr = False):
     """q/k/v/out: (n, T, D); gates (n, T); st: (n, SN) state, updated in place. Product
     precision by group: PREC the read's, KPREC the key path's and look-ahead's (the loss gradient
     is a small difference of two larger terms), UPREC the state update's (its increments are
-    small against the state they are added to); each "ieee", "tf32", "bf16" or "bf16x3" (_mmp). TMA: the state's tiles move through tensor descriptors
-    (sm_90+) instead of per-element pointers. RELOAD: the chunk's token-side matrices are not
-    held in registers across the tile loop but read again for each tile (K, Q and the next K
-    from the inputs, G1, C * Q K^T and C from the program's scratch scr: (n, BC * D + 2 * BC * BC)
-    float32), all of them L1/L2 hits: registers for the tile's own work."""
+    small against the state they are added to); each "ieee", "tf32", "bf16" or "bf16x3" (_mmp).
+    TMA: the state's tiles move through tensor descriptors (sm_90+) instead of per-element
+    pointers. STAGE: the chunk's token-side product operands (Q, K, the next K, C * Q K^T, G1,
+    K c, K w, (G1 c)^T, (G1 w)^T) and the tile's X_q1, G0^T and X_n1 pass through the program's
+    scratch scr, (n, stage_floats(BC, D, HB)) float32, instead of living in registers across the tile
+    loop: loaded where a product reads them, they are shared-memory operands (BC == D)."""
     row = tl.program_id(0)
     io = row.to(tl.int64) * T * D
     g_base = row.to(tl.int64) * T
     st = st_ptr + row.to(tl.int64) * SN
-    scr = scr_ptr + row.to(tl.int64) * (BC * D + 2 * BC * BC)
+    scr = scr_ptr + row.to(tl.int64) * (9 * BC * D + 3 * BC * HB)
     tok = tl.arange(0, BC)
-    g1_offs = tok[:, None] * D + tl.arange(0, D)[None, :]
-    bb_offs = tok[:, None] * BC + tok[None, :]
+    hid = tl.arange(0, HB)
+    offs = tok[:, None] * D + tl.arange(0, D)[None, :]      # (BC, D) slots 0-8 (BC == D)
+    offs_th = tok[:, None] * HB + hid[None, :]             # (BC, HB) slots 9 and 11
+    offs_ht = hid[:, None] * BC + tok[None, :]             # (HB, BC) slot 10
+    tile_scr = scr + 9 * BC * D
     NL: tl.constexpr = 2 if HAS_M else 1           # matrices per layer: W (and S)
     st1 = st + NL * HID * D                         # layer 1: W1 (D, HID) (then S1)
     desc0 = st                                      # (unused without TMA)
@@ -173,52 +210,54 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr
         U1 = _load1(st1, desc1, h0, 0, D, HID, HB, TMA)
         Z1 += _mmp(act_fn(_mmp(K, tl.trans(U0), KPREC), ACT), tl.trans(U1), KPREC)
     G1 = _loss_grad(Z1 - _tokens(v_ptr + io, 0, rows, D, BC), delta, LOSS)
-    if RELOAD:
-        tl.store(scr + g1_offs, G1)
 
     for i in range(n_chunks):
         t0 = i * BC
         rows = tl.minimum(T - t0, BC)
         Q = _tokens(q_ptr + io, t0, rows, D, BC)
-        th, a, a_e, LBT, pv, Pe, w, LPT, m, m_e, p_e, FT, CT, c = _chunk_coeffs(
-            th_ptr, et_ptr, al_ptr, g_base, t0, rows, BC, HAS_M, HAS_D, "ieee")
+        theta, a, a_e, LBT, pv, Pe, w, LPT, m, m_e, p_e, FT, CT, c = _chunk_coeffs(
+            theta_ptr, eta_ptr, alpha_ptr, g_base, t0, rows, BC, HAS_M, HAS_D, "ieee")
         C = tl.trans(CT)
-        if RELOAD:
-            K = _tokens(k_ptr + io, t0, rows, D, BC)
         CQK = _operand(C * _mmp(Q, tl.trans(K), KPREC), PREC)
         Q = _operand(Q, PREC)
-        if RELOAD:
-            tl.store(scr + BC * D + bb_offs, CQK.to(tl.float32))
-            tl.store(scr + BC * D + BC * BC + bb_offs, C)
-            tl.debug_barrier()
         # the next chunk's keys (zeros past the end: its look-ahead is then unused)
         t1 = t0 + BC
         rows1 = tl.maximum(tl.minimum(T - t1, BC), 0)
         K1 = _tokens(k_ptr + io, t1, rows1, D, BC)
+        if STAGE:   # with the state update's token-side operands, scaled once per chunk
+            _stage(scr + 0 * BC * D, offs, Q, STAGE)
+            _stage(scr + 1 * BC * D, offs, K, STAGE)
+            _stage(scr + 2 * BC * D, offs, K1, STAGE)
+            _stage(scr + 3 * BC * D, offs, CQK, STAGE)
+            _stage(scr + 4 * BC * D, offs, G1, STAGE)
+            _stage(scr + 5 * BC * D, offs, K * c[:, None], STAGE)
+            _stage(scr + 6 * BC * D, offs, tl.trans(G1 * c[:, None]), STAGE)
+            if HAS_M:
+                _stage(scr + 7 * BC * D, offs, K * w[:, None], STAGE)
+                _stage(scr + 8 * BC * D, offs, tl.trans(G1 * w[:, None]), STAGE)
+            tl.debug_barrier()   # every thread's staging stores precede the tile loop's loads
 
         ZQ1 = tl.zeros((BC, D), tl.float32)
         QX = tl.zeros((BC, BC), tl.float32)
         Z1 = tl.zeros((BC, D), tl.float32)
         for h0 in range(0, HID, HB):
-            if RELOAD:
-                K = _tokens(k_ptr + io, t0, rows, D, BC)
-                K1 = _tokens(k_ptr + io, t1, rows1, D, BC)
-                Q = _operand(_tokens(q_ptr + io, t0, rows, D, BC), PREC)
-                G1 = tl.load(scr + g1_offs)
-                CQK = _operand(tl.load(scr + BC * D + bb_offs), PREC)
             U0 = _load0(st, desc0, h0, 0, D, HID, HB, TMA)
             U1 = _load1(st1, desc1, h0, 0, D, HID, HB, TMA)
-            Z0 = _mmp(K, tl.trans(U0), KPREC)
+            Z0 = _mmp(_staged(scr + 1 * BC * D, offs, K, STAGE), tl.trans(U0), KPREC)
             X1 = act_fn(Z0, ACT)
-            G0 = _mmp(G1, U1, KPREC) * act_d1(Z0, ACT)
-            Zq0 = _mmp(Q, tl.trans(U0), PREC)
+            G0 = _mmp(_staged(scr + 4 * BC * D, offs, G1, STAGE), U1, KPREC) * act_d1(Z0, ACT)
+            Zq0 = _mmp(_staged(scr + 0 * BC * D, offs, Q, STAGE), tl.trans(U0), PREC)
             if HAS_D:
                 Zq0 = Zq0 * a[:, None]
             if HAS_M:
                 S0 = _load0(st, desc0, h0, 1, D, HID, HB, TMA)
-                Zq0 += _mmp(Q, tl.trans(S0), PREC) * m[:, None]
-            Zq0 -= _mmp(CQK, G0, PREC)
+                Zq0 += _mmp(_staged(scr + 0 * BC * D, offs, Q, STAGE), tl.trans(S0), PREC) * m[:, None]
+            Zq0 -= _mmp(_staged(scr + 3 * BC * D, offs, CQK, STAGE), G0, PREC)
             Xq1 = act_fn(Zq0, ACT)
+            if STAGE:
+                _stage(tile_scr, offs_th, Xq1, STAGE)
+                tl.debug_barrier()
+                Xq1 = _staged(tile_scr, offs_th, Xq1, STAGE)
             Zr = _mmp(Xq1, tl.trans(U1), PREC)
             if HAS_D:
                 Zr = Zr * a[:, None]
@@ -228,36 +267,38 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, th_ptr, et_ptr, al_ptr, out_ptr, st_ptr
                 ZQ1 += _mmp(Xq1, tl.trans(S1), PREC) * m[:, None]
             QX += _mmp(Xq1, tl.trans(X1), PREC)
             G0T = tl.trans(G0)
+            _stage(tile_scr + BC * HB, offs_ht, G0T, STAGE)
             tl.debug_barrier()   # every thread's loads of this tile precede any store over it
+            G0T = _staged(tile_scr + BC * HB, offs_ht, G0T, STAGE)
             # each new tile is stored as soon as it is computed, and the look-ahead consumes it,
-            # so that few tiles are live at once (registers); token-side update operands are
-            # scaled here rather than held across the loop. Layer-1 updates are (D x BC) @ (BC x HB).
-            nU0 = a_e * U0 - _mmp(G0T, _operand(K * c[:, None], UPREC), UPREC)
+            # so that few tiles are live at once (registers). Layer-1 updates are (D x BC) @ (BC x HB).
+            nU0 = a_e * U0 - _mmp(G0T, _operand(_scaled(scr + 5 * BC * D, offs, K, c, False, STAGE), UPREC), UPREC)
             if HAS_M:
                 nU0 += m_e * S0
-                _store0(st, desc0, h0, 1, p_e * S0 - _mmp(G0T, _operand(K * w[:, None], UPREC), UPREC),
+                _store0(st, desc0, h0, 1,
+                        p_e * S0 - _mmp(G0T, _operand(_scaled(scr + 7 * BC * D, offs, K, w, False, STAGE), UPREC), UPREC),
                         D, HID, HB, TMA)
             _store0(st, desc0, h0, 0, nU0, D, HID, HB, TMA)
-            Xn1 = act_fn(_mmp(K1, tl.trans(nU0), KPREC), ACT)
-            nU1 = a_e * U1 - _mmp(tl.trans(_operand(G1 * c[:, None], UPREC)), X1, UPREC)
+            Xn1 = act_fn(_mmp(_staged(scr + 2 * BC * D, offs, K1, STAGE), tl.trans(nU0), KPREC), ACT)
+            if STAGE:
+                _stage(tile_scr + 2 * BC * HB, offs_th, Xn1, STAGE)
+                tl.debug_barrier()
+                Xn1 = _staged(tile_scr + 2 * BC * HB, offs_th, Xn1, STAGE)
+            nU1 = a_e * U1 - _mmp(_operand(_scaled(scr + 6 * BC * D, offs, G1, c, True, STAGE), UPREC), X1, UPREC)
             if HAS_M:
                 nU1 += m_e * S1
-                _store1(st1, desc1, h0, 1, p_e * S1 - _mmp(tl.trans(_operand(G1 * w[:, None], UPREC)), X1, UPREC),
+                _store1(st1, desc1, h0, 1,
+                        p_e * S1 - _mmp(_operand(_scaled(scr + 8 * BC * D, offs, G1, w, True, STAGE), UPREC), X1, UPREC),
                         D, HID, HB, TMA)
             _store1(st1, desc1, h0, 0, nU1, D, HID, HB, TMA)
             Z1 += _mmp(Xn1, tl.trans(nU1), KPREC)
-        if RELOAD:
-            C = tl.load(scr + BC * D + BC * BC + bb_offs)
-            G1 = tl.load(scr + g1_offs)
-        ZQ1 -= _mmp(C * QX, G1, PREC)
+        ZQ1 -= _mmp(C * QX, _staged(scr + 4 * BC * D, offs, G1, STAGE), PREC)
         optr = out_ptr + io + (t0 + tok)[:, None] * D + tl.arange(0, D)[None, :]
         tl.store(optr, ZQ1.to(out_ptr.dtype.element_ty), mask=(tok < rows)[:, None])
         G1 = _loss_grad(Z1 - _tokens(v_ptr + io, t1, rows1, D, BC), delta, LOSS)
-        if RELOAD:
-            tl.debug_barrier()   # every thread's reads of this chunk's G1 precede its overwrite
-            tl.store(scr + g1_offs, G1)
         K = K1
-        tl.debug_barrier()   # this chunk's stores precede the next chunk's loads
+        tl.debug_barrier()   # this chunk's stores (state, staged operands) precede the next chunk's loads
+
 
 
 ACTIVATIONS = {"silu": 0, "gelu": 1, "relu": 2, "identity": 3}
@@ -283,7 +324,7 @@ def onepass_call(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tens
                  decay: Tensor | None, state: MemoryState, chunk_size: int = 64, hb: int = 64,
                  num_warps: int = 8, precision: str = "tf32", key_precision: str = "tf32",
                  update_precision: str | None = None,
-                 delta: float | None = None, tma: bool = False, reload: bool = False) -> tuple[Tensor, MemoryState]:
+                 delta: float | None = None, tma: bool = False, stage: bool = False) -> tuple[Tensor, MemoryState]:
     """Forward of a depth-2 rule: (out (B, H, T, D), end state). Gates (B, H, T) per token or
     (B, H, ceil(T / chunk_size)) per chunk. Product precisions default to tf32 in every group:
     the error bound a bf16 key path or state update breaks at long sequences
@@ -303,11 +344,13 @@ def onepass_call(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tens
                         ("update_precision", update_precision or precision)):
         if value not in PRODUCT_PRECISIONS:
             raise InputError(f"{name}={value!r}: use one of {', '.join(PRODUCT_PRECISIONS)}")
+    if stage and chunk_size != D:
+        raise InputError(f"staged operands need chunk {chunk_size} equal to the head dim {D}; pass stage=False")
     check_known_fault("one-pass forward", hb, num_warps, precision, D, chunk_size, q)
     parts = [W0, state.momentum[0], W1, state.momentum[1]] if momentum is not None else [W0, W1]
     st = torch.cat([p.reshape(n, -1).float() for p in parts], 1).contiguous()
     out = _output_like(q)
-    scr = torch.empty(n, chunk_size * D + 2 * chunk_size ** 2 if reload else 1, device=q.device)
+    scr = torch.empty(n, stage_floats(chunk_size, D, hb) if stage else 1, device=q.device)
 
     def gate(g: Tensor | None) -> Tensor:   # (n, T) per token; an absent gate passes lr (unread)
         g = lr if g is None else g
@@ -322,7 +365,7 @@ def onepass_call(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tens
             gate(lr), gate(momentum), gate(decay), out, st, scr, T, triton.cdiv(T, chunk_size), delta,
             D=D, HID=HID, BC=chunk_size, HB=hb, SN=st.shape[1], ACT=ACTIVATIONS[ir.activation],
             LOSS=LOSSES[ir.loss], HAS_M=momentum is not None, HAS_D=decay is not None, PREC=precision,
-            KPREC=key_precision, UPREC=update_precision or precision, TMA=tma, RELOAD=reload,
+            KPREC=key_precision, UPREC=update_precision or precision, TMA=tma, STAGE=stage,
             num_warps=num_warps, num_stages=1)
     except OutOfResources as exc:
         raise InputError(f"one-pass forward at D={D}, chunk {chunk_size}, hidden tile {hb}: {exc.name} "
@@ -334,7 +377,7 @@ def onepass_call(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tens
     return out, MemoryState(pieces)
 
 
-def onepass_cost(ir, D: int, chunk: int, hb: int = 64, precision: str = "tf32", key_precision: str = "tf32",
+def onepass_cost(ir, D: int, chunk_size: int, hb: int = 64, precision: str = "tf32", key_precision: str = "tf32",
                  update_precision: str | None = None, in_bytes: int = 2) -> dict:
     """What one program does per chunk in the one-pass forward (the prologue's key sweep left
     out): multiply-adds by product group and precision, products, activations evaluated, and
@@ -343,7 +386,7 @@ def onepass_cost(ir, D: int, chunk: int, hb: int = 64, precision: str = "tf32", 
     done twice (Z0 again at the next chunk, rather than kept for all hidden tiles)."""
     hid = ir.layers[0].out_mult * D
     tiles = hid // hb
-    mom, bc = ir.gates.has_momentum, chunk
+    mom, bc = ir.gates.has_momentum, chunk_size
     tile = bc * hb * D                                   # one (BC x HB x D) product
     groups = {
         "key": tiles * 4 * tile + bc * D * bc,           # Z0, G0, look-ahead Zn0 and Z1; Q K^T
