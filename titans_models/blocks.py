@@ -10,6 +10,7 @@
   over the stream the memory wrote into: x + M(norm x), then + attn(norm .), then the FF.
 - LMM: the memory alone.
 - SWA: sliding-window attention alone (the baseline without long-term memory).
+- attention: causal attention over the whole context (the baseline without a window).
 
 The residual forms (MAL's memory layer, MAC's write of u + attn(u)) keep the token itself in
 what the memory stores and reads, as in LMM; memory fed with the attention output alone learns
@@ -106,7 +107,8 @@ class MALBlock(Block):
         super().__init__(cfg)
         self.memory = _memory(cfg)
         self.mid_norm = RMSNorm(cfg.dim)
-        self.attn = SlidingWindowAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, cfg.window, cfg.attention)
+        self.attn = SlidingWindowAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, cfg.window, cfg.attention,
+                                           cfg.rotary)
 
     def residual_mix(self, x: Tensor, cache: BlockCache):
         m, cache.memory = self.memory(self.norm1(x), cache.memory)
@@ -122,7 +124,8 @@ class MAGBlock(Block):
     def __init__(self, cfg: TitansConfig):
         super().__init__(cfg)
         self.memory = _memory(cfg)
-        self.attn = SlidingWindowAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, cfg.window, cfg.attention)
+        self.attn = SlidingWindowAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, cfg.window, cfg.attention,
+                                           cfg.rotary)
         self.gate = BranchGate(cfg.dim, cfg.gate)
 
     def mix(self, x, cache):
@@ -141,7 +144,7 @@ class MACBlock(Block):
         D, H = self.memory.dim_head, self.memory.heads
         self.to_retrieve = Linear(cfg.dim, H * D, bias=False)
         self.from_retrieve = Linear(H * D, cfg.dim, bias=False)
-        self.attn = PersistentAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, cfg.attention)
+        self.attn = PersistentAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, cfg.attention, cfg.rotary)
         self.write_norm = RMSNorm(cfg.dim)
         self.gate = BranchGate(cfg.dim, cfg.gate)
         self.seg = cfg.segment_len
@@ -171,7 +174,9 @@ class MACBlock(Block):
             S = seg_x.shape[1]
             pos = torch.arange(S, device=x.device)
             causal = pos[S - n:, None] >= pos[None, :]
-            y = self.attn(piece, torch.cat([seg_h, seg_x], dim=1), torch.cat([causal, causal], dim=1))
+            at = pos + (cache.pos + i + n - S)          # absolute positions of the segment so far
+            y = self.attn(piece, torch.cat([seg_h, seg_x], dim=1), torch.cat([causal, causal], dim=1),
+                          at[S - n:], torch.cat([at, at]))
             # update the memory with the attention layer's (residual) output, then read it back
             m, cache.memory = self.memory(self.write_norm(piece + y), cache.memory)
             outs.append(self.gate(y, m))
@@ -192,7 +197,8 @@ class SWABlock(Block):
 
     def __init__(self, cfg: TitansConfig):
         super().__init__(cfg)
-        self.attn = SlidingWindowAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, cfg.window, cfg.attention)
+        self.attn = SlidingWindowAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, cfg.window, cfg.attention,
+                                           cfg.rotary)
 
     def mix(self, x, cache):
         y, cache.attn = self.attn(x, cache.attn, cache.pos)
@@ -200,4 +206,18 @@ class SWABlock(Block):
         return y, cache
 
 
-BLOCKS = {"mac": MACBlock, "mag": MAGBlock, "mal": MALBlock, "lmm": LMMBlock, "swa": SWABlock}
+class AttentionBlock(SWABlock):
+    """Baseline without long-term memory and without a window: causal attention over everything
+    seen (the cache keeps every input)."""
+
+    kind = "attention"
+
+    def __init__(self, cfg: TitansConfig):
+        Block.__init__(self, cfg)
+        self.attn = SlidingWindowAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, FULL_WINDOW, cfg.attention,
+                                           cfg.rotary)
+
+
+FULL_WINDOW = 2 ** 62
+BLOCKS = {"mac": MACBlock, "mag": MAGBlock, "mal": MALBlock, "lmm": LMMBlock, "swa": SWABlock,
+          "attention": AttentionBlock}

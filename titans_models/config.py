@@ -28,6 +28,7 @@ class TitansConfig:
     backend: str = "auto"
     attention: str = "auto"       # "sdpa" | "flex" | "auto" (flex on CUDA where torch has it)
     gate: str = "product"         # MAG/MAC: how the memory read gates attention (layers.BranchGate)
+    rotary: bool = True           # rotary position embedding in attention (absolute positions)
 
     def __post_init__(self) -> None:
         for name in ("vocab_size", "dim", "layers", "heads", "mem_heads", "mem_dim_head", "chunk_size",
@@ -42,6 +43,11 @@ class TitansConfig:
         check_gate(self.gate)
         if self.dim % self.heads:
             raise InputError(f"dim={self.dim} must be divisible by heads={self.heads}")
+        if not isinstance(self.rotary, bool):
+            raise InputError(f"rotary={self.rotary!r}: expected True or False")
+        if self.rotary and (self.dim // self.heads) % 2:
+            raise InputError(f"rotary attention needs an even head width; dim={self.dim} / heads={self.heads} "
+                             f"is {self.dim // self.heads}")
 
     def to_dict(self) -> dict:
         return asdict(self)

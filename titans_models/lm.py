@@ -86,4 +86,11 @@ class SlidingWindowLM(TitansLM):
     kind = "swa"
 
 
-MODELS = {"mac": TitansMAC, "mag": TitansMAG, "mal": TitansMAL, "lmm": TitansLMM, "swa": SlidingWindowLM}
+class FullAttentionLM(TitansLM):
+    """Attention-only baseline without a window."""
+
+    kind = "attention"
+
+
+MODELS = {"mac": TitansMAC, "mag": TitansMAG, "mal": TitansMAL, "lmm": TitansLMM, "swa": SlidingWindowLM,
+          "attention": FullAttentionLM}

@@ -1,19 +1,26 @@
-"""`titans-train`: train a Titans model on a synthetic long-memory task, on CPU or GPU.
+"""`titans-train`: train a Titans model on a synthetic long-memory task or on text, on CPU or GPU.
 
     titans-train --model mac --task recall --seq-len 256 --window 64 --steps 600 --out runs/mac
     titans-train --model mac ... --out runs/mac --resume        # continue from runs/mac/ckpt.pt
     titans-train --model mag --steps 2000 --preset recall       # the README's recall recipe
     titans-train plot runs/mac runs/mag runs/swa --out accuracy.png
+    titans-train prepare --data corpus/ --out data/corpus       # text -> token files
+    titans-train --task lm --data data/corpus --model mag --seq-len 256 --steps 300 --out runs/lm-mag
 
-Trains with cross-entropy on the answer token, shows a progress bar, evaluates every
---eval-every steps on fresh batches, checkpoints (model, optimizer, step, RNG) atomically to
-OUT/ckpt.pt, and at the end measures accuracy at each --eval-lengths context length into
-OUT/results.json.
+Synthetic tasks train with cross-entropy on the answer token and end with the accuracy at each
+--eval-lengths context length; `--task lm` trains next-token prediction on windows of a
+prepared token directory (AdamW, warmup and cosine decay, gradient accumulation, bf16 autocast
+on a GPU) and ends with the validation loss by token position at 1, 2, 4 and 8 times the
+training length (bits per byte beside it). Both show a progress bar, evaluate every
+--eval-every steps, checkpoint (model, optimizer, step, RNG) atomically to OUT/ckpt.pt and
+write OUT/results.json.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
 import os
 import signal
 import sys
@@ -23,13 +30,17 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from torch import Tensor
 
 import titans_kernels as tk
 
 from .config import TitansConfig
+from .data import DataError, TokenData, position_buckets, prepare
 from .layers import GATES
 from .lm import MODELS
 from .tasks import TASKS, TaskSpec, make_batch
+
+ALL_TASKS = (*TASKS, "lm")
 
 
 # named flag sets; flags given on the command line override them
@@ -76,13 +87,20 @@ def build_parser() -> argparse.ArgumentParser:
                        f"{name}: " + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in flags.items())
                        for name, flags in PRESETS.items()) + ")")
     p.add_argument("--model", choices=list(MODELS), default="mac")
-    p.add_argument("--task", choices=list(TASKS), default="recall")
+    p.add_argument("--task", choices=list(ALL_TASKS), default="recall")
+    p.add_argument("--data", help="lm: a token directory from titans-train prepare")
     p.add_argument("--pairs", type=_count(1), default=4, help="key-value pairs (recall)")
     p.add_argument("--seq-len", type=_count(1), default=256, help="training context length")
-    p.add_argument("--eval-lengths", type=_lengths, default="64,128,256,512", help="comma-separated context lengths")
+    p.add_argument("--eval-lengths", type=_lengths, default=None,
+                   help="comma-separated context lengths (default: 64,128,256,512; lm: 1, 2, 4, 8 x --seq-len)")
     p.add_argument("--steps", type=_count(0), default=500)
     p.add_argument("--batch", type=_count(1), default=16)
     p.add_argument("--lr", type=_rate, default=2e-3)
+    p.add_argument("--warmup", type=_count(0), default=None,
+                   help="steps of linear warmup (default: 0; lm: a tenth of --steps, at most 200)")
+    p.add_argument("--schedule", choices=("constant", "cosine"), default=None,
+                   help="learning-rate schedule after warmup (default: constant; lm: cosine to a tenth)")
+    p.add_argument("--accum", type=_count(1), default=1, help="micro-batches per optimizer step (lm)")
     p.add_argument("--dim", type=int, default=64)
     p.add_argument("--layers", type=int, default=2)
     p.add_argument("--heads", type=int, default=4)
@@ -98,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="MAG/MAC: how the memory read gates the attention output")
     p.add_argument("--backend", default="auto")
     p.add_argument("--eval-every", type=_count(1), default=100)
-    p.add_argument("--eval-batches", type=_count(1), default=4)
+    p.add_argument("--eval-batches", type=_count(1), default=4,
+                   help="evaluation batches (lm: evaluation windows per length, 4 x this)")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/latest", help="directory for checkpoints and results")
@@ -116,8 +135,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def make_config(args, task: TaskSpec) -> TitansConfig:
-    return TitansConfig(vocab_size=task.vocab_size, dim=args.dim, layers=args.layers, heads=args.heads,
+def make_config(args, vocab_size: int) -> TitansConfig:
+    return TitansConfig(vocab_size=vocab_size, dim=args.dim, layers=args.layers, heads=args.heads,
                         mem_heads=args.mem_heads, mem_dim_head=args.mem_dim_head, spec=args.spec,
                         chunk_size=args.chunk, segment_len=args.segment, window=args.window,
                         persistent_tokens=args.persistent, backend=args.backend, max_lr=args.max_lr,
@@ -144,16 +163,55 @@ def _save(path: Path, blob: dict) -> None:
     os.replace(tmp, path)
 
 
-def train(args) -> dict:
-    torch.manual_seed(args.seed)
+def _resolve_defaults(args) -> None:
+    """Defaults that depend on the task (the flags given are kept)."""
+    lm = args.task == "lm"
+    if args.eval_lengths is None:
+        args.eval_lengths = [args.seq_len * m for m in (1, 2, 4, 8)] if lm else [64, 128, 256, 512]
+    if args.warmup is None:
+        args.warmup = min(200, args.steps // 10) if lm else 0
+    if args.schedule is None:
+        args.schedule = "cosine" if lm else "constant"
+
+
+def lr_at(args, step: int) -> float:
+    """Learning rate of optimizer step `step` (0-based): linear warmup, then constant or cosine
+    decay to a tenth of --lr at the last step."""
+    if step < args.warmup:
+        return args.lr * (step + 1) / args.warmup
+    if args.schedule == "constant":
+        return args.lr
+    span = max(args.steps - args.warmup, 1)
+    frac = min(max(step - args.warmup, 0) / span, 1.0)
+    return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
+
+
+def _source(args):
+    """The task: a TaskSpec (synthetic) or the TokenData of --data (lm); lengths checked now, not
+    after training."""
+    if args.task == "lm":
+        if not args.data:
+            raise ValueError("--task lm needs --data DIR (make one with: titans-train prepare --data CORPUS --out DIR)")
+        data = TokenData.open(args.data)
+        data.check_length("train", args.seq_len, "--seq-len")
+        for length in args.eval_lengths:
+            data.check_length("val", length, "--eval-lengths")
+        return data
     task = TaskSpec(name=args.task, pairs=args.pairs)
     for flag, lengths in (("--seq-len", [args.seq_len]), ("--eval-lengths", args.eval_lengths)):
-        for length in lengths:   # a length the task cannot fill fails now, not after training
+        for length in lengths:
             try:
                 make_batch(task, 1, length, torch.Generator().manual_seed(0))
             except ValueError as exc:
                 raise ValueError(f"{flag} {length}: {exc}") from None
-    cfg = make_config(args, task)
+    return task
+
+
+def train(args) -> dict:
+    torch.manual_seed(args.seed)
+    _resolve_defaults(args)
+    task = _source(args)
+    cfg = make_config(args, task.vocab_size)
     device = _device(args.device)
     model = MODELS[args.model](cfg).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
@@ -174,6 +232,9 @@ def train(args) -> dict:
     params = sum(p.numel() for p in model.parameters())
     print(f"{args.model} on {args.task} (T={args.seq_len}, window={args.window}): {params:,} parameters, "
           f"device {device}")
+    if args.task == "lm":
+        print(f"data {args.data}: {task.train.size:,} training tokens, vocabulary {task.vocab_size} "
+              f"({task.meta['tokenizer']}); {args.batch * args.accum * args.seq_len:,} tokens per step")
     try:
         from tqdm import tqdm
         bar = tqdm(total=args.steps, initial=step, disable=args.no_progress, dynamic_ncols=True)
@@ -231,38 +292,99 @@ def _check_writable(out: Path) -> None:
         raise ValueError(f"--out {out}: cannot write there ({exc.strerror or exc}); choose another --out") from None
 
 
+def _step_loss(args, task, model, gen, device) -> Tensor:
+    """One micro-batch's loss: the answer token's (synthetic tasks) or every next token's (lm)."""
+    if args.task == "lm":
+        x, y = task.batch("train", args.batch, args.seq_len, gen)
+        with _autocast(device):
+            logits, _ = model(x.to(device))
+        return F.cross_entropy(logits.float().flatten(0, 1), y.to(device).flatten())
+    x, y = make_batch(task, args.batch, args.seq_len, gen)
+    logits, _ = model(x.to(device))
+    return F.cross_entropy(logits[:, -1], y.to(device))
+
+
+def _autocast(device: torch.device):
+    """bf16 autocast on a GPU (the memory rule keeps its state and accumulation in fp32)."""
+    return torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else contextlib.nullcontext()
+
+
 def _loop(args, task, model, opt, gen, device, out, ckpt, bar, history, step, running, snapshot, stop):
     """Train from `step` to args.steps, or until `stop.hit`; returns the step reached.
     Checkpoints at every evaluation."""
+    lm = args.task == "lm"
     while step < args.steps and not stop.hit:
-        x, y = make_batch(task, args.batch, args.seq_len, gen)
-        logits, _ = model(x.to(device))
-        loss = F.cross_entropy(logits[:, -1], y.to(device))
+        for group in opt.param_groups:
+            group["lr"] = lr_at(args, step)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        value = 0.0
+        for _ in range(args.accum if lm else 1):
+            loss = _step_loss(args, task, model, gen, device) / (args.accum if lm else 1)
+            loss.backward()
+            value += float(loss.detach())
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         step += 1
-        value = float(loss.detach())
         if value != value:  # NaN
             raise RuntimeError(f"loss became NaN at step {step}; lower --lr or the memory's max lr")
         running = value if running is None else 0.9 * running + 0.1 * value
         if bar is not None:
             bar.update(1)
             bar.set_postfix(loss=f"{running:.3f}")
+            if lm:
+                bar.set_postfix(loss=f"{running:.3f}", tok_s=f"{bar.format_dict['rate'] * args.batch * args.accum * args.seq_len:,.0f}"
+                                if bar.format_dict.get("rate") else "-")
         if step % args.eval_every == 0 or step == args.steps:
-            acc = evaluate(model, task, args.seq_len, args.eval_batches, args.batch, 10_000, device)
-            history.append({"step": step, "loss": running, "accuracy": acc})
+            if lm:
+                val = evaluate_lm(model, task, args.seq_len, 4 * args.eval_batches, device)
+                history.append({"step": step, "loss": running, "val_loss": val["loss"]})
+                note = f"validation loss at T={args.seq_len}: {val['loss']:.3f} ({val['bits_per_byte']:.3f} bits/byte)"
+            else:
+                acc = evaluate(model, task, args.seq_len, args.eval_batches, args.batch, 10_000, device)
+                history.append({"step": step, "loss": running, "accuracy": acc})
+                note = f"accuracy at T={args.seq_len}: {acc:.1%}"
             with open(out / "metrics.jsonl", "a") as fh:
                 fh.write(json.dumps(history[-1]) + "\n")
             if bar is not None:
-                bar.write(f"step {step}: loss {running:.3f}, accuracy at T={args.seq_len}: {acc:.1%}")
+                bar.write(f"step {step}: loss {running:.3f}, {note}")
             _save(ckpt, snapshot(step))
     return step
 
 
+@torch.no_grad()
+def evaluate_lm(model, data: TokenData, length: int, windows: int, device) -> dict:
+    """Validation next-token loss over `windows` fixed windows of `length` tokens: the mean (nats
+    per token), bits per byte, and the mean in each position bucket (data.position_buckets)."""
+    model.eval()
+    total = torch.zeros(length, dtype=torch.float64)
+    count = 0
+    for x, y in data.windows("val", length, windows):
+        with _autocast(device):
+            logits, _ = model(x.to(device))
+        nll = F.cross_entropy(logits.float().flatten(0, 1), y.to(device).flatten(), reduction="none")
+        total += nll.view(-1, length).sum(0).double().cpu()
+        count += x.shape[0]
+    model.train()
+    per_pos = total / count
+    bits = 1 / math.log(2) / data.bytes_per_token("val")
+    mean = float(per_pos.mean())
+    buckets = [{"lo": lo, "hi": hi, "loss": float(per_pos[lo:hi].mean()), "bits_per_byte": float(per_pos[lo:hi].mean()) * bits}
+               for lo, hi in position_buckets(length)]
+    return {"length": length, "windows": count, "loss": mean, "bits_per_byte": mean * bits, "by_position": buckets}
+
+
 def _final_eval(args, task, model, device, out: Path, step: int) -> dict:
     lengths = args.eval_lengths
+    if args.task == "lm":
+        params = sum(p.numel() for p in model.parameters())
+        results = {"model": args.model, "task": "lm", "data": str(args.data), "train_length": args.seq_len,
+                   "window": args.window, "steps": step, "parameters": params, "eval": {}}
+        for length in lengths:
+            results["eval"][str(length)] = evaluate_lm(model, task, length, 4 * args.eval_batches, device)
+        (out / "results.json").write_text(json.dumps(results, indent=2))
+        print("validation loss by context length (bits/byte): " + ", ".join(
+            f"{k}: {v['loss']:.3f} ({v['bits_per_byte']:.3f})" for k, v in results["eval"].items()))
+        return results
     results = {"model": args.model, "task": args.task, "train_length": args.seq_len, "window": args.window,
                "steps": step, "accuracy": {}}
     for length in lengths:
@@ -316,22 +438,36 @@ def _resume(ckpt: Path, model, opt, gen: torch.Generator, device: torch.device) 
 
 
 def plot(run_dirs: list[str], out_png: str) -> None:
+    """Accuracy against context length (synthetic tasks), or validation loss against token
+    position at the longest evaluated length (lm): one line per run."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    for run in run_dirs:
-        res = json.loads((Path(run) / "results.json").read_text())
-        lengths = sorted(int(k) for k in res["accuracy"])
-        ax.plot(lengths, [res["accuracy"][str(k)] for k in lengths], marker="o", label=res["model"].upper())
-        window = res["window"]
-    ax.axvline(window, color="grey", linestyle=":", label=f"attention window ({window})")
+    results = [json.loads((Path(run) / "results.json").read_text()) for run in run_dirs]
+    for res in results:
+        label = f"{res['model'].upper()} ({res['parameters']:,})" if "parameters" in res else res["model"].upper()
+        if res["task"] == "lm":
+            longest = max(res["eval"], key=int)
+            rows = res["eval"][longest]["by_position"]
+            ax.plot([(r["lo"] + r["hi"]) / 2 for r in rows], [r["loss"] for r in rows], marker="o", label=label)
+        else:
+            lengths = sorted(int(k) for k in res["accuracy"])
+            ax.plot(lengths, [res["accuracy"][str(k)] for k in lengths], marker="o", label=label)
+    res = results[-1]
+    ax.axvline(res["window"], color="grey", linestyle=":", label=f"attention window ({res['window']})")
     ax.set_xscale("log", base=2)
-    ax.set_xlabel("context length (tokens)")
-    ax.set_ylabel("answer accuracy")
-    ax.set_ylim(0, 1.02)
-    ax.set_title(f"{res['task']}: accuracy vs context length")
+    if res["task"] == "lm":
+        ax.axvline(res["train_length"], color="grey", linestyle="--", label=f"training length ({res['train_length']})")
+        ax.set_xlabel("token position in the window")
+        ax.set_ylabel("validation loss (nats/token)")
+        ax.set_title("language modeling: loss by position")
+    else:
+        ax.set_xlabel("context length (tokens)")
+        ax.set_ylabel("answer accuracy")
+        ax.set_ylim(0, 1.02)
+        ax.set_title(f"{res['task']}: accuracy vs context length")
     ax.legend()
     fig.tight_layout()
     fig.savefig(out_png, dpi=120)
@@ -340,6 +476,22 @@ def plot(run_dirs: list[str], out_png: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "prepare":
+        pp = argparse.ArgumentParser(prog="titans-train prepare", description="Turn local text into token files for "
+                                     "--task lm (train.bin, val.bin, meta.json).")
+        pp.add_argument("--data", nargs="+", required=True, help="text files, directories of them, .jsonl files")
+        pp.add_argument("--out", required=True, help="directory to write")
+        pp.add_argument("--tokenizer", help="a local tokenizer.json (needs the tokenizers package); default: bytes")
+        pp.add_argument("--val-fraction", type=float, default=0.05)
+        a = pp.parse_args(argv[1:])
+        try:
+            meta = prepare(a.data, a.out, a.tokenizer, a.val_fraction)
+        except (DataError, OSError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"wrote {a.out}: {meta['train_tokens']:,} training and {meta['val_tokens']:,} validation tokens "
+              f"({meta['tokenizer']}, vocabulary {meta['vocab_size']})")
+        return 0
     if argv and argv[0] == "plot":
         pp = argparse.ArgumentParser(prog="titans-train plot")
         pp.add_argument("runs", nargs="+")
@@ -359,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
     except Interrupted as exc:
         print(exc, file=sys.stderr)
         return 130
-    except (ValueError, RuntimeError) as exc:
+    except (ValueError, RuntimeError) as exc:   # DataError is a ValueError
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"done in {time.time() - start:.0f} s")
