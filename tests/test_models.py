@@ -259,7 +259,8 @@ def test_unknown_gate_is_one_line():
 
 def test_mal_attention_reads_the_stream_the_memory_wrote():
     """MAL = x + M(norm x), then + attn(norm .), then the FF: with the memory's output projection
-    zeroed it is exactly the attention-only block with the same weights; with it, it differs."""
+    zeroed it is exactly the attention-only block with the same weights (its short convolution
+    zeroed too); with it, it differs."""
     from titans_models.blocks import MALBlock, SWABlock
     cfg = small_config(layers=1)
     torch.manual_seed(0)
@@ -270,6 +271,8 @@ def test_mal_attention_reads_the_stream_the_memory_wrote():
     swa.norm2.load_state_dict(mal.norm2.state_dict())
     x = torch.randn(2, 40, cfg.dim)
     with torch.no_grad():
+        swa.conv.conv.weight.zero_()
+        swa.conv.conv.bias.zero_()
         with_memory = mal(x)[0]
         mal.memory.out_proj.weight.zero_()
         assert torch.allclose(mal(x)[0], swa(x)[0], atol=1e-6)

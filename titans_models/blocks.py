@@ -32,7 +32,7 @@ from titans_kernels.errors import InputError
 from .attention import PersistentAttention, SlidingWindowAttention
 from .checks import check_features, check_stream
 from .config import TitansConfig
-from .layers import BranchGate, FeedForward, Linear, RMSNorm
+from .layers import BranchGate, CausalDepthwiseConv, FeedForward, Linear, RMSNorm
 from .memory import NeuralMemory, NeuralMemoryState
 
 
@@ -44,6 +44,7 @@ class BlockCache:
     seg_memory: NeuralMemoryState | None = None  # MAC: memory state at the segment start
     seg_x: Tensor | None = None                # MAC: inputs of the current segment so far
     seg_h: Tensor | None = None                # MAC: retrieved tokens of the current segment so far
+    conv: Tensor | None = None                 # SWA / attention: last conv_kernel-1 inputs
     kind: str | None = None                    # the block kind and batch of the stream (set on first use)
     batch: int | None = None
     trace: bool = False                        # MAC: keep each piece's retrieval state in debug
@@ -191,7 +192,9 @@ class MACBlock(Block):
 
 
 class SWABlock(Block):
-    """Baseline without long-term memory: sliding-window attention with persistent tokens."""
+    """Baseline without long-term memory: sliding-window attention with persistent tokens, over
+    its input plus the input's short depthwise causal convolution (the convolution the memory
+    branch of the other blocks has, so that the comparison is of the memory alone)."""
 
     kind = "swa"
 
@@ -199,9 +202,13 @@ class SWABlock(Block):
         super().__init__(cfg)
         self.attn = SlidingWindowAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, cfg.window, cfg.attention,
                                            cfg.rotary)
+        self.conv = CausalDepthwiseConv(cfg.dim, cfg.conv_kernel)
 
     def mix(self, x, cache):
-        y, cache.attn = self.attn(x, cache.attn, cache.pos)
+        hist = cache.conv if cache.conv is not None else x.new_zeros(x.shape[0], self.conv.kernel - 1, x.shape[2])
+        y, cache.attn = self.attn(x + self.conv(x, hist), cache.attn, cache.pos)
+        both = torch.cat([hist, x], dim=1)
+        cache.conv = both[:, both.shape[1] - (self.conv.kernel - 1):].clone()
         cache.pos += x.shape[1]
         return y, cache
 
@@ -213,7 +220,7 @@ class AttentionBlock(SWABlock):
     kind = "attention"
 
     def __init__(self, cfg: TitansConfig):
-        Block.__init__(self, cfg)
+        super().__init__(cfg)
         self.attn = SlidingWindowAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, FULL_WINDOW, cfg.attention,
                                            cfg.rotary)
 
