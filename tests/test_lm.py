@@ -142,3 +142,52 @@ def test_lr_schedule_warms_up_and_decays():
     rates = [lr_at(args, s) for s in range(110)]
     assert rates[0] == pytest.approx(0.1) and rates[9] == pytest.approx(1.0)
     assert all(a >= b for a, b in zip(rates[10:], rates[11:])) and rates[-1] == pytest.approx(0.1, abs=1e-3)
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _torchrun(argv: list[str], world: int, tmp_path: Path) -> None:
+    """Run `titans-train argv` as a torchrun launch would: `world` processes with RANK,
+    WORLD_SIZE and MASTER_ADDR/PORT set, on gloo over the loopback interface."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    port = _free_port()
+    loopback = next((n for _, n in socket.if_nameindex() if n.startswith("lo")), None)
+    procs = []
+    for rank in range(world):
+        env = dict(os.environ, WORLD_SIZE=str(world), RANK=str(rank), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
+                   MASTER_PORT=str(port), OMP_NUM_THREADS="1", **({"GLOO_SOCKET_IFNAME": loopback} if loopback else {}))
+        log = open(tmp_path / f"rank{rank}.log", "w")
+        procs.append(subprocess.Popen([sys.executable, "-m", "titans_models.train", *argv], env=env, stdout=log,
+                                      stderr=subprocess.STDOUT, cwd=ROOT))
+    try:
+        codes = [p.wait(timeout=240) for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+    logs = "\n".join((tmp_path / f"rank{r}.log").read_text() for r in range(world))
+    assert codes == [0] * world, logs
+
+
+def test_two_processes_train_as_one_and_resume_at_another_world_size(corpus, tmp_path):
+    """2 gloo processes, each on its half of every batch, end with the weights of one process on
+    whole batches; a run checkpointed by one process continues exactly on two."""
+    base = ["--task", "lm", "--data", str(corpus), "--model", "mag", "--seq-len", "32", "--eval-lengths", "32",
+            "--eval-every", "6", "--eval-batches", "1", "--schedule", "constant", "--warmup", "2"] + TINY
+    assert main(base + ["--steps", "12", "--out", str(tmp_path / "one")]) == 0
+    _torchrun(base + ["--steps", "12", "--out", str(tmp_path / "two")], 2, tmp_path)
+    assert main(base + ["--steps", "6", "--out", str(tmp_path / "mixed")]) == 0
+    _torchrun(base + ["--steps", "12", "--out", str(tmp_path / "mixed"), "--resume"], 2, tmp_path)
+    want = torch.load(tmp_path / "one" / "ckpt.pt", weights_only=True)["model"]
+    for run in ("two", "mixed"):
+        got = torch.load(tmp_path / run / "ckpt.pt", weights_only=True)
+        assert got["step"] == 12
+        for k in want:
+            assert torch.allclose(got["model"][k], want[k], rtol=1e-4, atol=1e-5), (run, k)

@@ -8,6 +8,9 @@
 | `TITANS_CPU_MATMUL` | `auto` | CPU float32 product route: `auto` (probed once), `default` or `onednn` |
 | `TITANS_MALLOC` | (unset) | `system` leaves glibc's allocator settings alone (`keep_heap()`) |
 | `TITANS_DEBUG` | (unset) | the CLI shows a traceback instead of one line for an internal error |
+| `WORLD_SIZE` | `1` | set by `torchrun`: `titans-train` trains data-parallel over this many processes |
+| `RANK` | `0` | set by `torchrun`: this process's rank (rank 0 evaluates and writes checkpoints) |
+| `LOCAL_RANK` | `0` | set by `torchrun`: the GPU this process uses |
 | `TRITON_INTERPRET` | `0` | Triton's interpreter (read by Triton itself; read here to choose interpreter-safe code and to compile ahead of time in a process without it) |
 
 Each value is read when it is asked for, so a process (or a test) that sets a variable sees it
@@ -25,6 +28,7 @@ CPU_MATMUL = "TITANS_CPU_MATMUL"
 MALLOC = "TITANS_MALLOC"
 DEBUG = "TITANS_DEBUG"
 INTERPRET = "TRITON_INTERPRET"
+WORLD_SIZE, RANK, LOCAL_RANK = "WORLD_SIZE", "RANK", "LOCAL_RANK"
 
 
 def _user_cache() -> Path:
@@ -66,6 +70,27 @@ def debug() -> bool:
 def triton_interpret() -> bool:
     """True when Triton's interpreter is switched on in this process."""
     return os.environ.get(INTERPRET, "0") not in ("", "0")
+
+
+def _int(name: str, default: int) -> int:
+    text = os.environ.get(name, "").strip()
+    try:
+        return int(text) if text else default
+    except ValueError:
+        raise ValueError(f"{name}={text!r} is not an integer; unset it or launch with torchrun") from None
+
+
+def world_size() -> int:
+    """Processes of a torchrun launch (1 outside one)."""
+    return _int(WORLD_SIZE, 1)
+
+
+def rank() -> int:
+    return _int(RANK, 0)
+
+
+def local_rank() -> int:
+    return _int(LOCAL_RANK, 0)
 
 
 def environ(drop: tuple[str, ...] = ()) -> dict[str, str]:

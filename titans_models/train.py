@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 import titans_kernels as tk
+from titans_kernels import settings
 
 from .config import TitansConfig
 from .data import DataError, TokenData, position_buckets, prepare
@@ -213,7 +214,12 @@ def train(args) -> dict:
     task = _source(args)
     cfg = make_config(args, task.vocab_size)
     device = _device(args.device)
+    device = _start_distributed(args, device)
     model = MODELS[args.model](cfg).to(device)
+    runner = model
+    if args.world > 1:   # gradients averaged over the ranks' slices of each batch
+        runner = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda"
+                                                           else None)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
     gen = torch.Generator().manual_seed(args.seed + 1)
     out = Path(args.out)
@@ -224,20 +230,21 @@ def train(args) -> dict:
     _check_writable(out)   # now, not after the first interval of training
     ckpt = out / "ckpt.pt"
     step = 0
+    say = print if args.rank == 0 else (lambda *a, **k: None)
     if args.resume and not ckpt.exists():
-        print(f"no checkpoint {ckpt} to resume from: starting a new run")
+        say(f"no checkpoint {ckpt} to resume from: starting a new run")
     if args.resume and ckpt.exists():
         step = _resume(ckpt, model, opt, gen, device)
-        print(f"resumed {ckpt} at step {step}")
+        say(f"resumed {ckpt} at step {step}")
     params = sum(p.numel() for p in model.parameters())
-    print(f"{args.model} on {args.task} (T={args.seq_len}, window={args.window}): {params:,} parameters, "
-          f"device {device}")
+    say(f"{args.model} on {args.task} (T={args.seq_len}, window={args.window}): {params:,} parameters, "
+        f"device {device}" + (f", {args.world} processes" if args.world > 1 else ""))
     if args.task == "lm":
-        print(f"data {args.data}: {task.train.size:,} training tokens, vocabulary {task.vocab_size} "
-              f"({task.meta['tokenizer']}); {args.batch * args.accum * args.seq_len:,} tokens per step")
+        say(f"data {args.data}: {task.train.size:,} training tokens, vocabulary {task.vocab_size} "
+            f"({task.meta['tokenizer']}); {args.batch * args.accum * args.seq_len:,} tokens per step")
     try:
         from tqdm import tqdm
-        bar = tqdm(total=args.steps, initial=step, disable=args.no_progress, dynamic_ncols=True)
+        bar = tqdm(total=args.steps, initial=step, disable=args.no_progress or args.rank != 0, dynamic_ncols=True)
     except ImportError:  # progress is optional
         bar = None
     history = []
@@ -247,13 +254,40 @@ def train(args) -> dict:
         return {"model": model.state_dict(), "opt": opt.state_dict(), "gen": gen.get_state(), "step": at,
                 "config": cfg.to_dict(), "args": vars(args)}
     with _StopOnInterrupt() as stop:
-        step = _loop(args, task, model, opt, gen, device, out, ckpt, bar, history, step, running, snapshot, stop)
+        step = _loop(args, task, model, runner, opt, gen, device, out, ckpt, bar, history, step, running, snapshot,
+                     stop)
     if bar is not None:
         bar.close()
     if stop.hit:
-        _save(ckpt, snapshot(step))
+        if args.rank == 0:
+            _save(ckpt, snapshot(step))
         raise Interrupted(f"interrupted at step {step}; checkpoint written to {ckpt} (continue with --resume)")
-    return _final_eval(args, task, model, device, out, step)
+    results = _final_eval(args, task, model, device, out, step) if args.rank == 0 else {}
+    if args.world > 1:
+        import torch.distributed as dist
+        dist.barrier()   # every rank leaves after rank 0 has written its results
+    return results
+
+
+def _start_distributed(args, device: torch.device) -> torch.device:
+    """Under torchrun (WORLD_SIZE > 1): join the process group (nccl on GPUs, gloo on CPU), one GPU
+    per local rank. Every rank draws the same batches from the same generator and trains on its
+    slice of each, so the averaged gradient is the single-process one, checkpoints (rank 0's) are
+    the same at any world size, and a run resumes exactly at another world size."""
+    args.world, args.rank = settings.world_size(), settings.rank()
+    if args.world <= 1:
+        args.world, args.rank = 1, 0
+        return device
+    if args.batch % args.world:
+        raise ValueError(f"--batch {args.batch} does not split over {args.world} processes; use a multiple of "
+                         f"{args.world}")
+    import torch.distributed as dist
+    if device.type == "cuda":
+        device = torch.device("cuda", settings.local_rank())
+        torch.cuda.set_device(device)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return device
 
 
 class Interrupted(Exception):
@@ -293,13 +327,16 @@ def _check_writable(out: Path) -> None:
 
 
 def _step_loss(args, task, model, gen, device) -> Tensor:
-    """One micro-batch's loss: the answer token's (synthetic tasks) or every next token's (lm)."""
+    """One micro-batch's loss: the answer token's (synthetic tasks) or every next token's (lm);
+    with several processes, this rank's slice of the batch."""
     if args.task == "lm":
         x, y = task.batch("train", args.batch, args.seq_len, gen)
+        x, y = x.chunk(args.world)[args.rank], y.chunk(args.world)[args.rank]
         with _autocast(device):
             logits, _ = model(x.to(device))
         return F.cross_entropy(logits.float().flatten(0, 1), y.to(device).flatten())
     x, y = make_batch(task, args.batch, args.seq_len, gen)
+    x, y = x.chunk(args.world)[args.rank], y.chunk(args.world)[args.rank]
     logits, _ = model(x.to(device))
     return F.cross_entropy(logits[:, -1], y.to(device))
 
@@ -309,9 +346,10 @@ def _autocast(device: torch.device):
     return torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else contextlib.nullcontext()
 
 
-def _loop(args, task, model, opt, gen, device, out, ckpt, bar, history, step, running, snapshot, stop):
-    """Train from `step` to args.steps, or until `stop.hit`; returns the step reached.
-    Checkpoints at every evaluation."""
+def _loop(args, task, model, runner, opt, gen, device, out, ckpt, bar, history, step, running, snapshot, stop):
+    """Train from `step` to args.steps, or until `stop.hit`; returns the step reached. `runner`
+    is the model, or its DistributedDataParallel wrapper. Rank 0 evaluates and checkpoints at
+    every evaluation."""
     lm = args.task == "lm"
     while step < args.steps and not stop.hit:
         for group in opt.param_groups:
@@ -319,7 +357,7 @@ def _loop(args, task, model, opt, gen, device, out, ckpt, bar, history, step, ru
         opt.zero_grad(set_to_none=True)
         value = 0.0
         for _ in range(args.accum if lm else 1):
-            loss = _step_loss(args, task, model, gen, device) / (args.accum if lm else 1)
+            loss = _step_loss(args, task, runner, gen, device) / (args.accum if lm else 1)
             loss.backward()
             value += float(loss.detach())
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -334,7 +372,7 @@ def _loop(args, task, model, opt, gen, device, out, ckpt, bar, history, step, ru
             if lm:
                 bar.set_postfix(loss=f"{running:.3f}", tok_s=f"{bar.format_dict['rate'] * args.batch * args.accum * args.seq_len:,.0f}"
                                 if bar.format_dict.get("rate") else "-")
-        if step % args.eval_every == 0 or step == args.steps:
+        if args.rank == 0 and (step % args.eval_every == 0 or step == args.steps):
             if lm:
                 val = evaluate_lm(model, task, args.seq_len, 4 * args.eval_batches, device)
                 history.append({"step": step, "loss": running, "val_loss": val["loss"]})
@@ -514,6 +552,14 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, RuntimeError) as exc:   # DataError is a ValueError
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.world > 1:
+        # leave without running destructors: tearing down DDP's reducer joins gloo's work thread
+        # while holding the GIL, which can deadlock; everything is written by now
+        if args.rank == 0:
+            print(f"done in {time.time() - start:.0f} s")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     print(f"done in {time.time() - start:.0f} s")
     return 0
 
