@@ -11,7 +11,7 @@ BENCH_JSON := benchmarks/results/latest.json
 GATE_JSON := benchmarks/results/gate.json
 BENCH_FLAGS := -p no:cacheprovider --benchmark-only --benchmark-columns=min,median,max,rounds
 
-.PHONY: setup demo test test-full golden bench bench-save bench-compare report recall recall-deep clean
+.PHONY: setup demo test test-full golden bench bench-save bench-compare report recall recall-deep lm-table clean
 
 setup: $(STAMP)
 
@@ -88,6 +88,16 @@ recall-deep: setup
 	done
 	$(VENV)/bin/titans-train plot $(foreach r,$(RECALL_DEEP_RUNS),runs/recall-deep/$(firstword $(subst :, ,$(r)))) \
 		--out docs/recall_deep.png
+
+# language modeling on the project's own sources and docs (bytes): the README's loss-by-position table
+LM_MODELS ?= mac mag mal swa attention
+LM_FLAGS ?= --task lm --data runs/lm/data --seq-len 128 --window 32 --segment 32 --steps 300 --batch 8 \
+	--lr 3e-3 --eval-every 100 --eval-batches 2 --eval-lengths 128,256,512,1024
+lm-table: setup
+	$(VENV)/bin/titans-train prepare --data titans_kernels titans_models docs/design.md --out runs/lm/data
+	for m in $(LM_MODELS); do $(VENV)/bin/titans-train --model $$m $(LM_FLAGS) --out runs/lm/$$m || exit 1; done
+	$(VENV)/bin/titans-train table $(foreach m,$(LM_MODELS),runs/lm/$(m)) | tee docs/lm_positions.md
+	$(VENV)/bin/titans-train plot $(foreach m,$(LM_MODELS),runs/lm/$(m)) --out docs/lm_positions.png
 
 clean:
 	rm -rf $(VENV) $(TRITON36) build *.egg-info .pytest_cache .benchmarks

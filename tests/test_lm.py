@@ -110,7 +110,7 @@ def test_full_attention_sees_past_the_window():
         assert changed == differs, kind
 
 
-def test_lm_training_learns_and_resumes_exactly(corpus, tmp_path):
+def test_lm_training_learns_and_resumes_exactly(corpus, tmp_path, capsys):
     """A few dozen steps lower the validation loss; evaluation by position lands in results.json;
     a run stopped and resumed ends with the same weights as one run straight through."""
     base = ["--task", "lm", "--data", str(corpus), "--model", "mag", "--seq-len", "32", "--eval-lengths", "32,64",
@@ -123,6 +123,10 @@ def test_lm_training_learns_and_resumes_exactly(corpus, tmp_path):
     rows = res["eval"]["64"]["by_position"]
     assert [(r["lo"], r["hi"]) for r in rows] == position_buckets(64) and rows[-1]["hi"] == 64
     assert all(np.isfinite(r["loss"]) and r["bits_per_byte"] > 0 for r in rows)
+    capsys.readouterr()
+    assert main(["table", str(tmp_path / "a")]) == 0
+    text = capsys.readouterr().out
+    assert "| mag | " in text and f"{rows[-1]['loss']:.3f}" in text and "at length 64" in text
     # resume: 12 steps, then on to 24, equals 24 at once (a schedule that does not depend on
     # --steps, so that the stopped run took the same steps)
     flat = base + ["--schedule", "constant"]

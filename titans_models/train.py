@@ -5,6 +5,7 @@
     titans-train --model mag --steps 2000 --preset recall       # the README's recall recipe
     titans-train plot runs/mac runs/mag runs/swa --out accuracy.png
     titans-train prepare --data corpus/ --out data/corpus       # text -> token files
+    titans-train table runs/lm-mag runs/lm-swa                 # loss by position, Markdown
     titans-train --task lm --data data/corpus --model mag --seq-len 256 --steps 300 --out runs/lm-mag
 
 Synthetic tasks train with cross-entropy on the answer token and end with the accuracy at each
@@ -368,10 +369,9 @@ def _loop(args, task, model, runner, opt, gen, device, out, ckpt, bar, history, 
         running = value if running is None else 0.9 * running + 0.1 * value
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(loss=f"{running:.3f}")
-            if lm:
-                bar.set_postfix(loss=f"{running:.3f}", tok_s=f"{bar.format_dict['rate'] * args.batch * args.accum * args.seq_len:,.0f}"
-                                if bar.format_dict.get("rate") else "-")
+            rate = bar.format_dict.get("rate") if lm else None   # steps/s
+            bar.set_postfix(loss=f"{running:.3f}", **({"tok_s": f"{rate * args.batch * args.accum * args.seq_len:,.0f}"}
+                                                        if rate else {}))
         if args.rank == 0 and (step % args.eval_every == 0 or step == args.steps):
             if lm:
                 val = evaluate_lm(model, task, args.seq_len, 4 * args.eval_batches, device)
@@ -512,6 +512,27 @@ def plot(run_dirs: list[str], out_png: str) -> None:
     print(f"wrote {out_png}")
 
 
+def table(run_dirs: list[str]) -> str:
+    """Markdown: validation loss by token position at each run's longest evaluated length, one
+    row per run (language-model runs), with parameter counts."""
+    results = [json.loads((Path(run) / "results.json").read_text()) for run in run_dirs]
+    lm_runs = [r for r in results if r.get("task") == "lm"]
+    if len(lm_runs) != len(results):
+        raise ValueError("table compares --task lm runs; some of these are synthetic-task runs")
+    longest = min(max(int(k) for k in r["eval"]) for r in lm_runs)
+    buckets = [(b["lo"], b["hi"]) for b in lm_runs[0]["eval"][str(longest)]["by_position"]]
+    head = "| model | parameters | " + " | ".join(f"{lo}-{hi}" for lo, hi in buckets) + " | all (bits/byte) |"
+    lines = [f"Validation loss (nats/token) by token position at length {longest}; training length "
+             f"{lm_runs[0]['train_length']}, attention window {lm_runs[0]['window']}.", "", head,
+             "|---|---:|" + "---:|" * (len(buckets) + 1)]
+    for r in lm_runs:
+        ev = r["eval"][str(longest)]
+        cells = [f"{b['loss']:.3f}" for b in ev["by_position"]]
+        lines.append(f"| {r['model']} | {r['parameters']:,} | " + " | ".join(cells)
+                     + f" | {ev['loss']:.3f} ({ev['bits_per_byte']:.3f}) |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "prepare":
@@ -529,6 +550,20 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(f"wrote {a.out}: {meta['train_tokens']:,} training and {meta['val_tokens']:,} validation tokens "
               f"({meta['tokenizer']}, vocabulary {meta['vocab_size']})")
+        return 0
+    if argv and argv[0] == "table":
+        pp = argparse.ArgumentParser(prog="titans-train table", description="Loss by position of lm runs, as Markdown.")
+        pp.add_argument("runs", nargs="+")
+        a = pp.parse_args(argv[1:])
+        missing = [r for r in a.runs if not (Path(r) / "results.json").exists()]
+        if missing:
+            print(f"error: no results.json in {', '.join(missing)}; train those runs first", file=sys.stderr)
+            return 2
+        try:
+            print(table(a.runs), end="")
+        except (ValueError, KeyError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         return 0
     if argv and argv[0] == "plot":
         pp = argparse.ArgumentParser(prog="titans-train plot")
