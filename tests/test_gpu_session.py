@@ -143,3 +143,25 @@ def test_probe_checks_and_times_onepass_on_cpu_stand_ins(tmp_path, monkeypatch):
         assert "error" not in r and r["all_written"], r
         # out is bfloat16 (its rounding, about 4e-3); the float32 end state is exact to float32
         assert r["rel_error_out"] < 1e-2 and r["rel_error_state"] < 1e-5 and r["forward_s"] > 0, r
+
+
+def test_model_step_times_each_backend_and_records_failures(tmp_path):
+    """The end-to-end step script on CPU at a tiny config: tokens/s per backend in its JSON; a
+    backend that cannot run is recorded with its error and fails the exit status."""
+    import importlib
+    import json
+    import sys
+
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        model_step = importlib.import_module("model_step")
+    finally:
+        sys.path.pop(0)
+    tiny = ["--dim", "32", "--layers", "1", "--heads", "2", "--mem-dim-head", "16", "--segment", "16", "--chunk", "8",
+            "--batch", "2", "--seq", "32", "--reps", "2", "--device", "cpu", "--out", str(tmp_path)]
+    assert model_step.main(["--backends", "torch"] + tiny) == 0
+    assert model_step.main(["--backends", "torch,nosuch"] + tiny) == 1
+    runs = sorted(tmp_path.glob("model-step-cpu-*.json"))
+    rows = json.loads(runs[-1].read_text())["rows"]
+    assert rows[0]["backend"] == "torch" and rows[0]["tokens_per_s"] > 0 and rows[0]["parameters"] > 0
+    assert "unknown backend 'nosuch'" in rows[1]["error"]

@@ -11,7 +11,8 @@
 #   benchmarks/gpu/session.sh diagnose OUTDIR # one-pass variants (one process each), its hardware
 #                                              counters (ncu), memcheck of the config that faulted,
 #                                              the tiled backward at the issue shape (faulted), and
-#                                              the tiled GPU tests one line each (about 6 minutes)
+#                                              the tiled GPU tests one line each, then a 125M-class
+#                                              MAC training step, triton against torch (about 8 minutes)
 #
 # Runs from the repository root with the machine's own python3 (its torch and triton), the
 # package taken from the checkout (PYTHONPATH); it first lists any Python module the steps need
@@ -73,19 +74,21 @@ elif [[ "$step" == diagnose ]]; then
     # logs only in OUTDIR (at most 8 files come back from a lease); each log holds its JSON lines
     op=(benchmarks/gpu/probe.py --out /tmp/probe --parts onepass)
     # each config that may fault in its own process: a CUDA fault poisons the rest of a process
-    run onepass-main 90 "$PY" "${op[@]}" --reps 5 --config bf16/bf16,8,64 --config bf16/bf16,4,64 \
-        --config tf32/tf32,8,64
+    run onepass-main 90 "$PY" "${op[@]}" --reps 5 --config tf32/tf32,8,64 --config tf32/tf32,8,64,stage \
+        --config bf16/tf32/tf32,8,64,stage
     run onepass-tma 40 "$PY" "${op[@]}" --seq 2048 --reps 5 --config bf16/bf16,8,64,tma
     ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
     run ncu 70 "$ncu" --clock-control none --kernel-name regex:onepass_forward --launch-count 1 \
         --section SpeedOfLight --section MemoryWorkloadAnalysis --section MemoryWorkloadAnalysis_Tables \
         --section WarpStateStats --section SchedulerStats --section Occupancy --section LaunchStats \
-        "$PY" "${op[@]}" --seq 1024 --reps 0 --config bf16/bf16,8,64
+        "$PY" "${op[@]}" --seq 1024 --reps 0 --config tf32/tf32,8,64,stage
     run memcheck 45 compute-sanitizer --tool memcheck --print-limit 3 "$PY" "${op[@]}" --batch 1 --heads 1 \
         --seq 256 --reps 0 --config bf16/tf32,8,32
     run tiled-bwd 45 env CUDA_LAUNCH_BLOCKING=1 "$PY" benchmarks/gpu/tiled_backward_fault.py
     run gpu-tests 40 "$PY" -m pytest -m gpu tests/test_gpu.py -q -p no:cacheprovider -n 16 -v \
         -k "tiled_backward or in_place" --tb=line
+    # end to end: a 125M-class MAC training step, compiled memory backend against torch
+    run model-step 120 "$PY" benchmarks/gpu/model_step.py --out /tmp/model-step
 else
     # the generic kernel's grid was swept on an H100 before (benchmarks/results/gpu/); bench times
     # it at its tuned config. Rows are logged as they finish, so a timeout keeps what was measured.
