@@ -95,13 +95,18 @@ def _bench(out: Path, plant: str | None = None) -> Path:
 def test_gate_end_to_end_planted_slowdown(tmp_path):
     """Real timings: a baseline over two runs (as `make bench-save` records it), three repeats of
     the same run with no alarm, and a planted slowdown (every call takes twice as long) that fails
-    the gate. It moves the ratio by -50%, five times the gate's 10% threshold: run-to-run noise on
-    the shared 2-core machine reached 14% (a planted 30%, -23%, once measured only -9%)."""
+    the gate. It moves the ratio by -50%. Run-to-run noise on the shared 2-core machine reached
+    14% (a planted 30%, -23%, once measured only -9%), above the default 10% threshold, so the
+    repeats are judged at 25%: the test is of the gate's mechanics, at a threshold the noise of
+    the machine that runs it cannot cross, and the planted -50% must still fail there."""
     bl = tmp_path / "baselines"
     for i in range(2):
         gate.save(_bench(tmp_path / f"base{i}.json"), bl)
     for i in range(3):
-        ok, _, lines = gate.compare(_bench(tmp_path / f"again{i}.json"), bl)
+        ok, _, lines = gate.compare(_bench(tmp_path / f"again{i}.json"), bl, threshold=NOISE_SAFE)
         assert ok, "\n".join(lines)
-    ok, moved, lines = gate.compare(_bench(tmp_path / "planted.json", plant="1.0"), bl)
-    assert not ok and moved and moved[0].rel < -0.10, "\n".join(lines)
+    ok, moved, lines = gate.compare(_bench(tmp_path / "planted.json", plant="1.0"), bl, threshold=NOISE_SAFE)
+    assert not ok and moved and moved[0].rel < -NOISE_SAFE, "\n".join(lines)
+
+
+NOISE_SAFE = 0.25   # above the 14% run-to-run noise measured here, below the planted 50%
