@@ -118,3 +118,14 @@ def hostile_spec(tmp_path) -> str:
     path = tmp_path / "evil_rule.yaml"
     path.write_text(yaml.safe_dump(data))
     return str(path)
+
+
+def loopback_interface() -> str | None:
+    """The loopback interface's name ('lo' on Linux, 'lo0' on macOS), or None if none is listed:
+    gloo pinned to it cannot hang on an unreachable host address."""
+    import socket
+    try:
+        names = [name for _, name in socket.if_nameindex()]
+    except OSError:
+        return None
+    return next((n for n in names if n.startswith("lo")), None)

@@ -3,7 +3,6 @@ under DDP and under FSDP2 (`fully_shard`, parameters sharded across the processe
 from __future__ import annotations
 
 import os
-import socket
 import time
 from datetime import timedelta
 
@@ -14,6 +13,8 @@ import torch.multiprocessing as mp
 import torch.nn.functional as F
 
 from titans_models import TitansConfig, TitansMAG
+
+from conftest import loopback_interface
 
 
 def _config() -> TitansConfig:
@@ -60,21 +61,12 @@ WORKER_TIMEOUT_S = 120   # each collective in a worker
 SPAWN_DEADLINE_S = 300   # the whole two-process run, start-up included
 
 
-def _loopback_interface() -> str | None:
-    """The loopback interface's name ('lo' on Linux, 'lo0' on macOS), or None if none is listed."""
-    try:
-        names = [name for _, name in socket.if_nameindex()]
-    except OSError:
-        return None
-    return next((n for n in names if n.startswith("lo")), None)
-
-
 def _spawn_with_deadline(args: tuple, deadline_s: float) -> None:
     """Run `_worker` on 2 processes; kill them and fail in one line if they outlive `deadline_s`.
 
     gloo connects the ranks over TCP at the address it resolves for this host; pinning it to the
     loopback interface keeps a sandbox whose host address is unreachable from hanging the suite."""
-    loopback = _loopback_interface()
+    loopback = loopback_interface()
     if loopback is not None:
         os.environ.setdefault("GLOO_SOCKET_IFNAME", loopback)
     context = mp.start_processes(_worker, args=args, nprocs=2, join=False, start_method="spawn")

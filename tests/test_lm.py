@@ -15,6 +15,8 @@ from titans_models.config import TitansConfig
 from titans_models.data import DataError, TokenData, position_buckets, prepare
 from titans_models.train import main
 
+from conftest import loopback_interface
+
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--dim", "32", "--layers", "1", "--heads", "2", "--mem-heads", "2", "--mem-dim-head", "16", "--chunk", "8",
         "--segment", "16", "--window", "16", "--persistent", "2", "--batch", "4", "--no-progress"]
@@ -159,11 +161,10 @@ def _torchrun(argv: list[str], world: int, tmp_path: Path) -> None:
     """Run `titans-train argv` as a torchrun launch would: `world` processes with RANK,
     WORLD_SIZE and MASTER_ADDR/PORT set, on gloo over the loopback interface."""
     import os
-    import socket
     import subprocess
     import sys
     port = _free_port()
-    loopback = next((n for _, n in socket.if_nameindex() if n.startswith("lo")), None)
+    loopback = loopback_interface()
     procs = []
     for rank in range(world):
         env = dict(os.environ, WORLD_SIZE=str(world), RANK=str(rank), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",

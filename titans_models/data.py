@@ -110,6 +110,21 @@ class FileTokenizer:
         return self._tok.encode(text).ids
 
 
+def _split(docs: list[tuple[str, str]], val_fraction: float) -> dict[str, list[tuple[str, str]]]:
+    """Validation: the trailing documents holding val_fraction of the bytes (one at least), or,
+    with a single document, its tail."""
+    if len(docs) == 1:
+        name, text = docs[0]
+        cut = int(len(text) * (1 - val_fraction))
+        return {"train": [(name, text[:cut])], "val": [(name, text[cut:])]}
+    sizes = [len(text.encode("utf-8")) for _, text in docs]
+    cut, acc = len(docs), 0
+    while cut > 1 and acc < val_fraction * sum(sizes):
+        cut -= 1
+        acc += sizes[cut]
+    return {"train": docs[:cut], "val": docs[cut:]}
+
+
 def _dtype(vocab: int) -> str:
     return "uint8" if vocab <= 256 else "uint16" if vocab <= 65536 else "uint32"
 
@@ -126,19 +141,7 @@ def prepare(paths: list[str], out: str, tokenizer: str | None = None, val_fracti
         progress(f"skipped {len(skipped)} binary or non-UTF-8 files in the directories given (first: {skipped[0]})")
     if not docs:
         raise DataError(f"--data {' '.join(paths)}: no text in it (empty files only); pass a corpus with text")
-    sizes = [len(text.encode("utf-8")) for _, text in docs]
-    total = sum(sizes)
-    # validation: the trailing documents holding val_fraction of the bytes (one at least), or,
-    # with a single document, its tail
-    cut, acc = len(docs), 0
-    while cut > 1 and acc < val_fraction * total:
-        cut -= 1
-        acc += sizes[cut]
-    parts = {"train": docs[:cut], "val": docs[cut:]}
-    if len(docs) == 1:
-        text = docs[0][1]
-        split = int(len(text) * (1 - val_fraction))
-        parts = {"train": [(docs[0][0], text[:split])], "val": [(docs[0][0], text[split:])]}
+    parts = _split(docs, val_fraction)
     dirpath = Path(out)
     try:
         dirpath.mkdir(parents=True, exist_ok=True)

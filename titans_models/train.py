@@ -330,14 +330,13 @@ def _check_writable(out: Path) -> None:
 def _step_loss(args, task, model, gen, device) -> Tensor:
     """One micro-batch's loss: the answer token's (synthetic tasks) or every next token's (lm);
     with several processes, this rank's slice of the batch."""
-    if args.task == "lm":
-        x, y = task.batch("train", args.batch, args.seq_len, gen)
-        x, y = x.chunk(args.world)[args.rank], y.chunk(args.world)[args.rank]
+    lm = args.task == "lm"
+    x, y = task.batch("train", args.batch, args.seq_len, gen) if lm else make_batch(task, args.batch, args.seq_len, gen)
+    x, y = x.chunk(args.world)[args.rank], y.chunk(args.world)[args.rank]
+    if lm:
         with _autocast(device):
             logits, _ = model(x.to(device))
         return F.cross_entropy(logits.float().flatten(0, 1), y.to(device).flatten())
-    x, y = make_batch(task, args.batch, args.seq_len, gen)
-    x, y = x.chunk(args.world)[args.rank], y.chunk(args.world)[args.rank]
     logits, _ = model(x.to(device))
     return F.cross_entropy(logits[:, -1], y.to(device))
 
@@ -352,13 +351,14 @@ def _loop(args, task, model, runner, opt, gen, device, out, ckpt, bar, history, 
     is the model, or its DistributedDataParallel wrapper. Rank 0 evaluates and checkpoints at
     every evaluation."""
     lm = args.task == "lm"
+    micro = args.accum if lm else 1   # micro-batches per optimizer step
     while step < args.steps and not stop.hit:
         for group in opt.param_groups:
             group["lr"] = lr_at(args, step)
         opt.zero_grad(set_to_none=True)
         value = 0.0
-        for _ in range(args.accum if lm else 1):
-            loss = _step_loss(args, task, runner, gen, device) / (args.accum if lm else 1)
+        for _ in range(micro):
+            loss = _step_loss(args, task, runner, gen, device) / micro
             loss.backward()
             value += float(loss.detach())
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -406,8 +406,10 @@ def evaluate_lm(model, data: TokenData, length: int, windows: int, device) -> di
     per_pos = total / count
     bits = 1 / math.log(2) / data.bytes_per_token("val")
     mean = float(per_pos.mean())
-    buckets = [{"lo": lo, "hi": hi, "loss": float(per_pos[lo:hi].mean()), "bits_per_byte": float(per_pos[lo:hi].mean()) * bits}
-               for lo, hi in position_buckets(length)]
+    buckets = []
+    for lo, hi in position_buckets(length):
+        loss = float(per_pos[lo:hi].mean())
+        buckets.append({"lo": lo, "hi": hi, "loss": loss, "bits_per_byte": loss * bits})
     return {"length": length, "windows": count, "loss": mean, "bits_per_byte": mean * bits, "by_position": buckets}
 
 
@@ -475,6 +477,14 @@ def _resume(ckpt: Path, model, opt, gen: torch.Generator, device: torch.device) 
     return step
 
 
+def load_runs(run_dirs: list[str]) -> list[dict]:
+    """Each run's results.json, or one line naming the runs that have none."""
+    missing = [r for r in run_dirs if not (Path(r) / "results.json").exists()]
+    if missing:
+        raise ValueError(f"no results.json in {', '.join(missing)}; train those runs first")
+    return [json.loads((Path(run) / "results.json").read_text()) for run in run_dirs]
+
+
 def plot(run_dirs: list[str], out_png: str) -> None:
     """Accuracy against context length (synthetic tasks), or validation loss against token
     position at the longest evaluated length (lm): one line per run."""
@@ -482,8 +492,8 @@ def plot(run_dirs: list[str], out_png: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    results = load_runs(run_dirs)
     fig, ax = plt.subplots(figsize=(6, 4))
-    results = [json.loads((Path(run) / "results.json").read_text()) for run in run_dirs]
     for res in results:
         label = f"{res['model'].upper()} ({res['parameters']:,})" if "parameters" in res else res["model"].upper()
         if res["task"] == "lm":
@@ -515,7 +525,7 @@ def plot(run_dirs: list[str], out_png: str) -> None:
 def table(run_dirs: list[str]) -> str:
     """Markdown: validation loss by token position at each run's longest evaluated length, one
     row per run (language-model runs), with parameter counts."""
-    results = [json.loads((Path(run) / "results.json").read_text()) for run in run_dirs]
+    results = load_runs(run_dirs)
     lm_runs = [r for r in results if r.get("task") == "lm"]
     if len(lm_runs) != len(results):
         raise ValueError("table compares --task lm runs; some of these are synthetic-task runs")
@@ -551,30 +561,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {a.out}: {meta['train_tokens']:,} training and {meta['val_tokens']:,} validation tokens "
               f"({meta['tokenizer']}, vocabulary {meta['vocab_size']})")
         return 0
-    if argv and argv[0] == "table":
-        pp = argparse.ArgumentParser(prog="titans-train table", description="Loss by position of lm runs, as Markdown.")
+    if argv and argv[0] in ("table", "plot"):
+        pp = argparse.ArgumentParser(prog=f"titans-train {argv[0]}")
         pp.add_argument("runs", nargs="+")
+        if argv[0] == "plot":
+            pp.add_argument("--out", default="accuracy.png")
         a = pp.parse_args(argv[1:])
-        missing = [r for r in a.runs if not (Path(r) / "results.json").exists()]
-        if missing:
-            print(f"error: no results.json in {', '.join(missing)}; train those runs first", file=sys.stderr)
-            return 2
         try:
-            print(table(a.runs), end="")
+            if argv[0] == "plot":
+                plot(a.runs, a.out)
+            else:
+                print(table(a.runs), end="")
         except (ValueError, KeyError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        return 0
-    if argv and argv[0] == "plot":
-        pp = argparse.ArgumentParser(prog="titans-train plot")
-        pp.add_argument("runs", nargs="+")
-        pp.add_argument("--out", default="accuracy.png")
-        a = pp.parse_args(argv[1:])
-        missing = [r for r in a.runs if not (Path(r) / "results.json").exists()]
-        if missing:
-            print(f"error: no results.json in {', '.join(missing)}; train those runs first", file=sys.stderr)
-            return 2
-        plot(a.runs, a.out)
         return 0
     args = parse_args(argv)
     start = time.time()
