@@ -200,9 +200,13 @@ class SWABlock(Block):
 
     def __init__(self, cfg: TitansConfig):
         super().__init__(cfg)
-        self.attn = SlidingWindowAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, cfg.window, cfg.attention,
-                                           cfg.rotary)
+        self.attn = SlidingWindowAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, self.window_of(cfg),
+                                           cfg.attention, cfg.rotary)
         self.conv = CausalDepthwiseConv(cfg.dim, cfg.conv_kernel)
+
+    @staticmethod
+    def window_of(cfg: TitansConfig) -> int:
+        return cfg.window
 
     def mix(self, x, cache):
         hist = cache.conv if cache.conv is not None else x.new_zeros(x.shape[0], self.conv.kernel - 1, x.shape[2])
@@ -219,10 +223,9 @@ class AttentionBlock(SWABlock):
 
     kind = "attention"
 
-    def __init__(self, cfg: TitansConfig):
-        super().__init__(cfg)
-        self.attn = SlidingWindowAttention(cfg.dim, cfg.heads, cfg.persistent_tokens, FULL_WINDOW, cfg.attention,
-                                           cfg.rotary)
+    @staticmethod
+    def window_of(cfg: TitansConfig) -> int:
+        return FULL_WINDOW
 
 
 FULL_WINDOW = 2 ** 62
