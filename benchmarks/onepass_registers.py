@@ -15,9 +15,7 @@ import argparse
 import json
 import platform
 import re
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,7 +23,7 @@ import triton
 from triton.backends.compiler import GPUTarget
 from triton.compiler import ASTSource
 
-from titans_kernels.backends.kernel_report import bundled_tool, ptxas_resources, spill_sites
+from titans_kernels.backends.kernel_report import disassemble, ptxas_resources, spill_sites
 from titans_kernels.backends.triton_backend.onepass import onepass_forward
 
 # (name, precision of read/key/update products, warps, hidden tile, momentum, TMA, staged operands)
@@ -50,11 +48,9 @@ def compile_variant(prec: str, warps: int, hb: int, momentum: bool, tma: bool, s
     compiled = triton.compile(ASTSource(fn=onepass_forward, signature=signature, constexprs=consts),
                               target=GPUTarget("cuda", arch, 32), options={"num_warps": warps, "num_stages": 1})
     regs, spill_bytes = ptxas_resources(compiled.asm["ptx"], arch)
-    with tempfile.NamedTemporaryFile(suffix=".cubin") as f:
-        f.write(compiled.asm["cubin"])
-        f.flush()
-        sass = subprocess.run([str(bundled_tool("nvdisasm")), "-c", f.name], capture_output=True, text=True,
-                              check=True).stdout
+    sass = disassemble(compiled.asm["cubin"])
+    if sass is None:
+        raise SystemExit("the nvdisasm bundled with Triton is missing or failed; reinstall triton")
     return {"registers": regs, "spill_bytes": spill_bytes, "shared_bytes": int(compiled.metadata.shared),
             "spills_by_loop_depth": spill_sites(sass).by_depth,
             "hgmma": len(re.findall(r"\bHGMMA\b", sass)), "hmma": len(re.findall(r"\bHMMA\b", sass))}

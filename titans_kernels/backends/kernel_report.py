@@ -105,8 +105,8 @@ def bundled_tool(name: str) -> Path:
     return Path(triton.__file__).parent / "backends" / "nvidia" / "bin" / name
 
 
-def cubin_spill_sites(cubin: bytes) -> SpillSites | None:
-    """Spill sites of a cubin, or None where the bundled nvdisasm is missing or fails."""
+def disassemble(cubin: bytes) -> str | None:
+    """The SASS of a cubin (bundled nvdisasm), or None where the tool is missing or fails."""
     tool = bundled_tool("nvdisasm")
     if not tool.exists():
         return None
@@ -116,7 +116,13 @@ def cubin_spill_sites(cubin: bytes) -> SpillSites | None:
         proc = subprocess.run([str(tool), "-c", str(path)], capture_output=True, text=True)
     if proc.returncode != 0 or not proc.stdout:
         return None
-    return spill_sites(proc.stdout)
+    return proc.stdout
+
+
+def cubin_spill_sites(cubin: bytes) -> SpillSites | None:
+    """Spill sites of a cubin, or None where it cannot be disassembled."""
+    sass = disassemble(cubin)
+    return spill_sites(sass) if sass is not None else None
 
 
 def report_fields(sites: SpillSites | None) -> dict:
