@@ -5,7 +5,7 @@ import importlib.metadata as md
 from dataclasses import asdict, replace
 
 from titans_kernels.backends.triton_backend.codegen import supported
-from titans_kernels.backends.launch_config import KERNELS, TritonConfig, tiled_supported
+from titans_kernels.backends.launch_config import KERNELS, TUNABLES, TritonConfig, tiled_supported
 from titans_kernels.compiler import compile as compile_rule
 from titans_kernels.ir import MemoryIR
 
@@ -29,9 +29,10 @@ def _space(ir: MemoryIR, head_dim: int, chunk_size: int, quick: bool, dtype: str
            kernels: tuple[str, ...] = ("generic",)):
     # tf32 products for half-precision inputs only: float32 inputs keep exact (ieee) products
     configs, pruned = space.candidates(ir, head_dim, chunk_size, allow_tf32=dtype != "float32", kernels=kernels)
-    if quick:
-        configs = [c for c in configs if c.tile in QUICK["tiles"] and c.num_warps in QUICK["warps"]
-                   and c.num_stages in QUICK["stages"]] or configs[:1]
+    if quick:   # the one-pass forward at its defaults and staged
+        configs = [c for c in configs if (c.tile in QUICK["tiles"] and c.num_warps in QUICK["warps"]
+                                          and c.num_stages in QUICK["stages"] and c.kernel != "onepass")
+                   or (c.kernel == "onepass" and c.tile == 64 and c.num_warps == 8)] or configs[:1]
     return configs, pruned
 
 
@@ -72,9 +73,9 @@ def measure_spec(ir: MemoryIR, gpu: GPU, head_dim: int, chunk_size: int, dtype: 
     the ranked list gains those candidates."""
     from . import measured
 
-    # the measured tuner also times the tiled forward (Triton, depth 2); the predicted tuner's cost
-    # model describes the generic kernel only, so it ranks generic configs
-    kernels = ("generic", "tiled") if backend == "triton" else ("generic",)
+    # the measured tuner also times the tiled and one-pass forwards (Triton, depth 2); the predicted
+    # tuner's cost model describes the generic kernel only, so it ranks generic configs
+    kernels = KERNELS if backend == "triton" else ("generic",)
     configs, pruned = _space(ir, head_dim, chunk_size, quick, dtype, kernels)
     choose_backward = backend == "triton" and tiled_supported(ir)
     if timer is None or check is None or (choose_backward and (train_timer is None or train_check is None)):
@@ -101,7 +102,8 @@ def _choose_backward(forward: TritonConfig, train_timer, train_check, progress=N
     the backward candidates, timed as forward+backward)."""
     from . import measured
 
-    ranked = measured.tune([replace(forward, backward=kernel) for kernel in KERNELS], train_timer, train_check,
+    backwards = TUNABLES["backward"].values
+    ranked = measured.tune([replace(forward, backward=kernel) for kernel in backwards], train_timer, train_check,
                            progress=progress)
     win = ranked[0] if ranked[0].time_s is not None and not ranked[0].reason else None
     return (win.config if win is not None else forward), ranked

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import itertools
 
-from titans_kernels.backends.launch_config import TUNABLES, TritonConfig, tiled_supported
+from titans_kernels.backends.launch_config import (
+    TUNABLES,
+    TritonConfig,
+    onepass_config,
+    onepass_problem,
+    tiled_supported,
+)
 from titans_kernels.ir import MemoryIR
 
 # the grids declared with each field's legal values (launch_config.TUNABLES). The tiled forward
@@ -15,17 +21,30 @@ WARPS = TUNABLES["num_warps"].search
 STAGES = TUNABLES["num_stages"].search
 TILED_WARPS = TUNABLES["num_warps"].tiled_search
 TILED_STAGES = TUNABLES["num_stages"].tiled_search
+# The one-pass forward: hidden tiles of 32 and 64 units (every product at least 32 rows; 64 is a
+# warpgroup product), 4 or 8 warps, one stage (its loop carries no software pipeline), staged
+# operands or not, and product precisions by group (read/key/update): exact or near-exact for
+# float32 inputs, tf32 or a bf16 read for half-precision ones (a bf16 key path or update breaks
+# the error bound at long sequences: docs/design.md, "Product precision by group").
+ONEPASS_TILES = (32, 64)
+ONEPASS_WARPS = (4, 8)
+ONEPASS_PRECISIONS = {False: (("ieee", None, None), ("bf16x3", None, None)),
+                      True: (("tf32", None, None), ("bf16", "tf32", "tf32"))}
 
 
 def candidates(ir: MemoryIR, head_dim: int, chunk_size: int, allow_tf32: bool = False,
                kernels: tuple[str, ...] = ("generic",)) -> tuple[list[TritonConfig], int]:
     """(candidates, number pruned by hard limits). A tile must divide the head dim and the chunk
     (every GEMM dimension is a multiple of one of them); tf32 only when allowed; the tiled
-    forward kernel only for the IRs it covers, with 4 or 8 warps and 1 or 2 stages."""
+    forward kernel only for the IRs it covers, with 4 or 8 warps and 1 or 2 stages; the one-pass
+    forward (kernels containing "onepass") on its own grid."""
     precisions = ("ieee", "tf32") if allow_tf32 else ("ieee",)
     kernels = tuple(k for k in kernels if k != "tiled" or tiled_supported(ir))
     kept, pruned = [], 0
-    for kernel, tile, warps, stages, prec in itertools.product(kernels, TILES, WARPS, STAGES, precisions):
+    if "onepass" in kernels:
+        kept, pruned = _onepass_candidates(ir, head_dim, chunk_size, allow_tf32)
+    for kernel, tile, warps, stages, prec in itertools.product([k for k in kernels if k != "onepass"], TILES, WARPS,
+                                                              STAGES, precisions):
         if tile > min(head_dim, chunk_size) or head_dim % tile or chunk_size % tile:
             pruned += 1
             continue
@@ -36,4 +55,21 @@ def candidates(ir: MemoryIR, head_dim: int, chunk_size: int, allow_tf32: bool = 
             pruned += 1
             continue
         kept.append(TritonConfig(tile=tile, num_warps=warps, num_stages=stages, precision=prec, kernel=kernel))
+    return kept, pruned
+
+
+def _onepass_candidates(ir: MemoryIR, head_dim: int, chunk_size: int, allow_tf32: bool) -> tuple[list[TritonConfig], int]:
+    """The one-pass forward's grid (none where it does not cover the IR): a hidden tile must divide
+    the hidden width; staged operands need the chunk equal to the head dim."""
+    if onepass_problem(ir):
+        return [], 0
+    hidden = ir.layer_shapes(head_dim)[0][0]
+    kept, pruned = [], 0
+    for tile, warps, stage, (prec, kprec, uprec) in itertools.product(
+            ONEPASS_TILES, ONEPASS_WARPS, (False, True), ONEPASS_PRECISIONS[allow_tf32]):
+        if hidden % tile or (stage and chunk_size != head_dim):
+            pruned += 1
+            continue
+        kept.append(onepass_config(tile=tile, num_warps=warps, stage=stage, precision=prec, key_precision=kprec,
+                                   update_precision=uprec))
     return kept, pruned

@@ -41,7 +41,8 @@ ARCHS = {"sm_80": 80, "sm_90": 90, "sm_100": 100}
 def compile_variant(prec: str, warps: int, hb: int, momentum: bool, tma: bool, stage: bool, arch: int) -> dict:
     io = "*bf16"
     signature = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "theta_ptr": io, "eta_ptr": io, "alpha_ptr": io,
-                 "out_ptr": io, "st_ptr": "*fp32", "scr_ptr": "*fp32", "T": "i32", "n_chunks": "i32", "delta": "fp32"}
+                 "out_ptr": io, "st_ptr": "*fp32", "scr_ptr": "*fp32", "ckpt_ptr": "*fp32", "T": "i32", "n_chunks": "i32",
+                 "first_group": "i32", "group": "i32", "n_groups": "i32", "delta": "fp32"}
     consts = dict(D=64, HID=256, BC=64, HB=hb, SN=(4 if momentum else 2) * 256 * 64, ACT=0, LOSS=0,
                   HAS_M=momentum, HAS_D=True, PREC=prec, KPREC=prec, UPREC=prec, TMA=tma, STAGE=stage)
     signature.update({name: "constexpr" for name in consts})

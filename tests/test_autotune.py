@@ -55,6 +55,24 @@ def test_search_space_of_the_tiled_forward():
     assert {c.kernel for c in space.candidates(deep, 64, 64, kernels=("generic", "tiled"))[0]} == {"generic"}
 
 
+def test_search_space_of_the_onepass_forward():
+    """Hidden tiles 32 and 64, 4 or 8 warps, staged or not (chunk == head dim only), two product
+    precision groupings per input precision; none for a rule it does not cover."""
+    kernels = ("generic", "tiled", "onepass")
+    half, _ = space.candidates(IR, 64, 64, allow_tf32=True, kernels=kernels)
+    onepass = [c for c in half if c.kernel == "onepass"]
+    assert len(onepass) == 2 * 2 * 2 * 2
+    assert {(c.precision, c.key_precision, c.update_precision) for c in onepass} == {
+        ("tf32", None, None), ("bf16", "tf32", "tf32")}
+    assert {c.stage for c in onepass} == {False, True} and {c.num_stages for c in onepass} == {1}
+    fp32, _ = space.candidates(IR, 64, 32, kernels=kernels)      # chunk 32 != D: nothing staged
+    assert {c.precision for c in fp32 if c.kernel == "onepass"} == {"ieee", "bf16x3"}
+    assert not any(c.stage for c in fp32)
+    for name in ("titans_mlp3", "titans_mlp2_normalized"):
+        other = tk.lower(tk.load_spec(name))
+        assert "onepass" not in {c.kernel for c in space.candidates(other, 64, 64, kernels=kernels)[0]}
+
+
 @pytest.mark.parametrize("gpu_name", ["h100", pytest.param("a100", marks=pytest.mark.slow)])
 def test_predicted_tuner_discards_spills_and_ranks(gpu_name, tmp_path):
     """Quick predicted tuning: every candidate the compiler reports as spilling or over the
@@ -112,12 +130,15 @@ def test_measured_spec_record_with_injected_timer():
                                   timer=lambda cfg: 1.0 / cfg.num_warps + 0.1 * cfg.num_stages,
                                   check=lambda cfg: True, **train)
     assert rec.tuner == "measured" and rec.config["num_warps"] == 8 and rec.config["num_stages"] == 1
-    forwards = [c for c in ranked if c.config.backward == "generic"][:16]
-    assert len(ranked) == 18 and {c.config.precision for c in forwards} == {"ieee", "tf32"}  # half inputs: tf32 too
-    assert {c.config.kernel for c in forwards} == {"generic", "tiled"}       # both forwards are timed
+    forwards = ranked[:20]             # 16 generic and tiled, 4 one-pass; then the two backwards
+    assert len(ranked) == 22 and {c.config.precision for c in forwards} == {"ieee", "tf32", "bf16"}  # half inputs
+    assert {c.config.kernel for c in forwards} == {"generic", "tiled", "onepass"}   # every forward is timed
     _, ranked32, _ = measure_spec(IR, gpu, 64, 64, "float32", quick=True, timer=lambda cfg: 1.0,
                                   check=lambda cfg: True, **train)
-    assert len(ranked32) == 10 and {c.config.precision for c in ranked32} == {"ieee"}
+    assert len(ranked32) == 14 and {c.config.precision for c in ranked32} == {"ieee", "bf16x3"}
+    onepass_wins, _, _ = measure_spec(IR, gpu, 64, 64, "bfloat16", quick=True, check=lambda cfg: True,
+                                      timer=lambda cfg: 0.5 if cfg.stage else 1.0, **train)
+    assert onepass_wins.config["kernel"] == "onepass" and onepass_wins.config["stage"]
     tiled_wins, _, _ = measure_spec(IR, gpu, 64, 64, "bfloat16", quick=True, check=lambda cfg: True,
                                     timer=lambda cfg: 0.5 if cfg.kernel == "tiled" else 1.0, **train)
     assert tiled_wins.config["kernel"] == "tiled"

@@ -14,7 +14,7 @@ from titans_kernels.backends.triton_backend.onepass import onepass_call, onepass
 from titans_kernels.errors import InputError
 from titans_kernels.testing import random_inputs, rel_error
 
-from conftest import SHIPPED
+from conftest import SHIPPED, compare_backends, compare_gradients
 
 COVERED = [n for n in SHIPPED if onepass_supported(tk.lower(tk.load_spec(n))) is None]
 
@@ -174,3 +174,123 @@ def test_shapes_and_precisions_it_does_not_cover_are_one_line():
         onepass_call(ref.ir, *inputs.args(), state, chunk_size=24, hb=16)
     with pytest.raises(InputError, match="update_precision='fp8': use one of ieee, tf32, bf16, bf16x3"):
         onepass_call(ref.ir, *inputs.args(), state, chunk_size=16, hb=16, update_precision="fp8")
+
+
+# The one-pass forward as a launch config of the Triton backend (kernel="onepass"): the rule's
+# forward, its checkpoints for either backward, and its config checks.
+
+@pytest.mark.parametrize("name", COVERED)
+def test_config_forward_matches_torch_backend(name, poisoned):
+    """tk.compile(..., config=onepass_config(...)): out and end state against the torch backend,
+    two batches, a ragged final chunk."""
+    from titans_kernels.backends.launch_config import onepass_config
+    compare_backends(name, "triton", B=2, H=1, T=40, D=16, chunk=16, seed=7,
+                     config=onepass_config(tile=16, num_warps=4, precision="ieee"))
+
+
+_SLOW = pytest.mark.slow
+_CHECKPOINT_CASES = [("titans_mlp2", "generic", 3), ("titans_mlp2", "tiled", 2),
+                     pytest.param("titans_mlp2", "generic", 2, marks=_SLOW),
+                     pytest.param("titans_mlp2", "tiled", 3, marks=_SLOW),
+                     pytest.param("titans_mlp2_nomomentum", "generic", 3, marks=_SLOW),
+                     pytest.param("titans_mlp2_nomomentum", "tiled", 2, marks=_SLOW)]
+
+
+@pytest.mark.parametrize("name, backward, group", _CHECKPOINT_CASES)
+def test_checkpoints_feed_either_backward(name, backward, group, poisoned):
+    """The forward writes the state at each checkpoint group's start (groups of 2 over 4 chunks,
+    or of 3 over 4: a short first group); the backward kernels re-run from them and every
+    gradient matches the torch backend's."""
+    from titans_kernels.backends.launch_config import onepass_config
+    compare_gradients(name, "triton", T=56, chunk=16, checkpoint_group=group,
+                      config=onepass_config(tile=16, num_warps=4, precision="ieee", backward=backward))
+
+
+def test_checkpoints_are_the_group_start_states():
+    """The checkpoint buffer holds exactly the generic forward's group-start states."""
+    from titans_kernels.backends.launch_config import TritonConfig, onepass_config
+    ref, inputs, state = _case("titans_mlp2", T=88, D=16, chunk=16, seed=8)   # 6 chunks
+    ir = ref.ir
+    n = 2
+    flat = launch.flatten_state(ir, state.weights, state.momentum, n)
+    rows = [x.reshape(n, 88, 16).contiguous() for x in inputs.args()[:3]]
+    gates = [g.reshape(n, 88).contiguous() if g is not None else None for g in inputs.args()[3:]]
+    _, _, want = launch.run_forward(ir, *rows, *gates, flat, 16, TritonConfig(tile=16), 4)
+    _, _, got = launch.run_forward_onepass(ir, *rows, *gates, flat, 16, onepass_config(tile=16, num_warps=4,
+                                                                                       precision="ieee"), 4)
+    assert got.shape == want.shape == (n, 2, flat.shape[1])
+    assert rel_error(got, want) < 1e-5
+
+
+@pytest.mark.parametrize("spec, fields, match", [
+    ("titans_mlp3", {}, "kernel='onepass' does not cover spec 'titans_mlp3': depth 3"),
+    ("titans_mlp2_normalized", {}, "kernel='onepass' does not cover spec 'titans_mlp2_normalized': anchor"),
+    ("titans_mlp2", dict(kernel="generic", stage=True), "stage=True applies to kernel='onepass' only"),
+    ("titans_mlp2", dict(kernel="tiled", key_precision="bf16"), "key_precision='bf16' applies to kernel='onepass'"),
+    ("titans_mlp2", dict(tile=128), "hidden tile 128: a power of two from 16 that divides the hidden width 64"),
+    ("titans_mlp2", dict(stage=True, tile=16), "staged operands need chunk 16 equal to the head dim 32"),
+])
+def test_config_errors_are_one_line(spec, fields, match):
+    """Before any launch."""
+    from titans_kernels.backends.launch_config import onepass_config
+    D = 32 if fields.get("stage") else 16
+    ref, inputs, state = _case(spec, T=16, D=D, chunk=16)
+    with pytest.raises(InputError, match=match):
+        cfg = onepass_config(**{"tile": 16, **fields})
+        tk.compile(spec, backend="triton", config=cfg)(*inputs.args(), state=state, chunk_size=16)
+
+
+def test_config_fields_and_labels():
+    from titans_kernels.backends.launch_config import backward_config, forward_label, onepass_config
+    from dataclasses import asdict
+    with pytest.raises(InputError, match="config update_precision='fp8' unknown; use one of ieee, tf32, bf16, "
+                                         r"bf16x3 \(or none\)"):
+        onepass_config(update_precision="fp8")
+    cfg = onepass_config(precision="bf16", key_precision="tf32", stage=True)
+    assert forward_label(asdict(cfg)) == "onepass(bf16/tf32/bf16,staged)"
+    ir = tk.lower(tk.load_spec("titans_mlp2"))
+    for backward in ("generic", "tiled"):   # the backward's own config: no one-pass fields, no bf16
+        bwd = backward_config(ir, onepass_config(precision="bf16x3", stage=True, backward=backward))
+        assert bwd.precision == "tf32" and not bwd.stage and bwd.key_precision is None
+        assert bwd.kernel != "onepass"
+
+
+def test_cli_report_has_the_cost_model_and_warpgroup_products(capsys):
+    """`compile --forward onepass --report` for sm_90 at D=64, chunk 64: ptxas' figures next to the
+    cost model; every tensor-core product of the hidden-tile loop a warpgroup product (HGMMA, none
+    HMMA); the state traffic one read and one write of the 256 KB state per chunk, within 10%."""
+    import json
+    from titans_kernels.cli import main
+    assert main(["compile", "titans_mlp2", "--forward", "onepass", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    cost = report["cost"]
+    assert report["kernel"] == "onepass_forward" and report["config"]["kernel"] == "onepass"
+    for key in ("l2_state_read_bytes", "l2_state_write_bytes"):
+        assert abs(cost[key] - 256 * 1024) <= 0.1 * 256 * 1024
+    assert sum(report["hgmma_sites"][2:]) > 0 and sum(report["hmma_sites"]) == 0, report
+    assert cost["macs_by_precision"] == {"tf32": cost["macs"]}
+    assert main(["compile", "titans_mlp2", "--forward", "onepass", "--report", "--precision", "bf16",
+                 "--key-precision", "tf32"]) == 0
+    text = capsys.readouterr().out
+    assert "onepass(bf16/tf32/bf16)" in text and "L2 state: read 256 KB, written 256 KB" in text
+    assert "by precision: tf32 29%, bf16 71%" in text and "HMMA 0" in text
+
+
+def test_cli_onepass_flags_without_the_onepass_forward_are_one_line(capsys):
+    from titans_kernels.cli import main
+    assert main(["compile", "titans_mlp2", "--stage"]) != 0
+    assert "choose variants of the one-pass forward; add --forward onepass" in capsys.readouterr().err
+
+
+def test_cli_run_with_the_onepass_forward(capsys):
+    """`titans-kernels run --backend triton --forward onepass` streams through the one-pass forward
+    at its launch defaults (tf32 products) and checks against the reference."""
+    from titans_kernels.cli import main
+    assert main(["run", "titans_mlp2", "--backend", "triton", "--forward", "onepass", "--seq", "64", "--batch", "1",
+                 "--heads", "1", "--dim", "16", "--chunk", "16", "--segment", "32", "--check", "64"]) == 0
+    out = capsys.readouterr().out
+    assert "forward=onepass(tf32/tf32/tf32)" in out
+    error = float(out.split("relative error vs reference on the first 64 tokens:")[1].split()[0])
+    assert error < 1e-2
+    assert main(["run", "titans_mlp2", "--forward", "onepass"]) != 0
+    assert "--tuned-for and --forward apply to --backend triton" in capsys.readouterr().err

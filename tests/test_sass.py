@@ -40,10 +40,22 @@ def test_spills_counted_by_loop_depth():
 def test_no_spills_and_no_loops():
     sites = spill_sites("        /*0000*/                   MOV R1, c[0x0][0x28] ;\n"
                         "        /*0010*/                   EXIT ;\n")
-    assert sites == SpillSites(instructions=2, by_depth=[])
+    assert sites == SpillSites(instructions=2, by_depth=[], hgmma=[], hmma=[])
     assert sites.line() == "spill instructions: 0 of 2"
 
 
 @pytest.mark.parametrize("text", ["", "not a disassembly at all\n.L_x_9:\n"])
 def test_unreadable_text_counts_nothing(text):
-    assert spill_sites(text) == SpillSites(instructions=0, by_depth=[])
+    assert spill_sites(text) == SpillSites(instructions=0, by_depth=[], hgmma=[], hmma=[])
+
+
+def test_tensor_core_products_counted_by_loop_depth():
+    """HMMA (warp-level) and HGMMA (warpgroup) instructions by loop depth, and the report's line."""
+    from titans_kernels.backends.kernel_report import report_lines
+    sites = spill_sites(SASS)
+    assert sites.hmma == [0, 0, 1] and sites.hgmma == []
+    hopper = SASS.replace("HMMA.1688.F32.TF32 R4, R8, R12, R4", "HGMMA.64x64x8.F32.TF32 R24, gdesc[UR4], R24")
+    sites = spill_sites(hopper)
+    assert sites.hgmma == [0, 0, 1] and sites.hmma == []
+    lines = report_lines(sites.instructions, sites.by_depth, ("chunk loop", "tile loop"), sites.hgmma, sites.hmma)
+    assert lines[-1] == "  tensor-core products: HGMMA 1 (tile loop: 1), HMMA 0"

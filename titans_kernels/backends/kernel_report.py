@@ -26,6 +26,8 @@ _TARGET = re.compile(r"\(\s*(\.L_x_\d+)\s*\)")
 class SpillSites:
     instructions: int        # SASS instructions in the kernel
     by_depth: list[int]      # spill stores and reloads at loop depth 0, 1, 2, ...
+    hgmma: list[int] | None = None   # warpgroup tensor-core products (sm_90 HGMMA) by loop depth
+    hmma: list[int] | None = None    # warp-level tensor-core products (HMMA) by loop depth
 
     @property
     def total(self) -> int:
@@ -38,15 +40,30 @@ class SpillSites:
     def line(self, loop_names: tuple[str, ...] = ()) -> str:
         """One report line; loop_names[d - 1] names the loops at depth d where the kernel's
         structure is known (else "loop depth d")."""
-        names = ("outside loops", *loop_names)
-        where = [f"{names[d] if d < len(names) else f'loop depth {d}'}: {n}"
-                 for d, n in enumerate(self.by_depth) if n]
         return (f"spill instructions: {self.total} of {self.instructions:,}"
-                + (f" ({'; '.join(where)})" if where else ""))
+                + _where(self.by_depth, loop_names))
+
+
+def _where(by_depth: list[int], loop_names: tuple[str, ...]) -> str:
+    """" (outside loops: 3; chunk loop: 5)" for counts by loop depth, or "" when all are zero."""
+    names = ("outside loops", *loop_names)
+    where = [f"{names[d] if d < len(names) else f'loop depth {d}'}: {n}" for d, n in enumerate(by_depth) if n]
+    return f" ({'; '.join(where)})" if where else ""
+
+
+def _count_by_depth(opcodes: list[str], loops: list[tuple[int, int]], prefixes: tuple[str, ...]) -> list[int]:
+    counts: list[int] = []
+    for k, op in enumerate(opcodes):
+        if op.startswith(prefixes):
+            depth = sum(lo <= k <= hi for lo, hi in loops)
+            counts.extend([0] * (depth + 1 - len(counts)))
+            counts[depth] += 1
+    return counts
 
 
 def spill_sites(sass: str) -> SpillSites:
-    """Count STL/LDL instructions of nvdisasm output by how many loops enclose them."""
+    """Count STL/LDL instructions (and the tensor-core products, HGMMA and HMMA) of nvdisasm
+    output by how many loops enclose them."""
     opcodes: list[str] = []
     labels: dict[str, int] = {}
     back_edges: dict[str, int] = {}          # label -> index of its last backward branch
@@ -64,13 +81,9 @@ def spill_sites(sass: str) -> SpillSites:
                 back_edges[target.group(1)] = len(opcodes)
         opcodes.append(ins.group(1))
     loops = [(labels[name], end) for name, end in back_edges.items()]
-    counts: list[int] = []
-    for k, op in enumerate(opcodes):
-        if op.startswith(("STL", "LDL")):
-            depth = sum(lo <= k <= hi for lo, hi in loops)
-            counts.extend([0] * (depth + 1 - len(counts)))
-            counts[depth] += 1
-    return SpillSites(instructions=len(opcodes), by_depth=counts)
+    return SpillSites(instructions=len(opcodes), by_depth=_count_by_depth(opcodes, loops, ("STL", "LDL")),
+                      hgmma=_count_by_depth(opcodes, loops, ("HGMMA",)),
+                      hmma=_count_by_depth(opcodes, loops, ("HMMA",)))
 
 
 _REGISTERS = re.compile(r"Used (\d+) registers")
@@ -126,14 +139,23 @@ def cubin_spill_sites(cubin: bytes) -> SpillSites | None:
 
 
 def report_fields(sites: SpillSites | None) -> dict:
-    """A kernel report's `instructions` and `spill_sites` (None where not disassembled)."""
+    """A kernel report's `instructions`, `spill_sites` and tensor-core products by loop depth
+    (None where not disassembled)."""
     return {"instructions": sites.instructions if sites else None,
-            "spill_sites": sites.by_depth if sites else None}
+            "spill_sites": sites.by_depth if sites else None,
+            "hgmma_sites": sites.hgmma if sites else None,
+            "hmma_sites": sites.hmma if sites else None}
 
 
 def report_lines(instructions: int | None, by_depth: list[int] | None,
-                 loop_names: tuple[str, ...] = ()) -> list[str]:
-    """A kernel report's spill-placement line, or none where the kernel was not disassembled."""
+                 loop_names: tuple[str, ...] = (), hgmma: list[int] | None = None,
+                 hmma: list[int] | None = None) -> list[str]:
+    """A kernel report's spill-placement and tensor-core lines, or none where the kernel was not
+    disassembled."""
     if instructions is None or by_depth is None:
         return []
-    return [f"  {SpillSites(instructions, by_depth).line(loop_names)}"]
+    lines = [f"  {SpillSites(instructions, by_depth).line(loop_names)}"]
+    if hgmma is not None and hmma is not None:
+        lines.append(f"  tensor-core products: HGMMA {sum(hgmma)}{_where(hgmma, loop_names)}, "
+                     f"HMMA {sum(hmma)}{_where(hmma, loop_names)}")
+    return lines

@@ -31,11 +31,16 @@ TUNABLES: dict[str, Tunable] = {
     "tile": Tunable((16, 32, 64, 128), 32, search=(16, 32, 64)),
     "num_warps": Tunable((1, 2, 4, 8, 16), 4, search=(2, 4, 8), tiled_search=(4, 8)),
     "num_stages": Tunable(tuple(range(1, 9)), 2, search=(1, 2, 3), tiled_search=(1, 2)),
-    "precision": Tunable(("ieee", "tf32", "bf16"), "ieee"),
-    "kernel": Tunable(("generic", "tiled"), "generic"),
+    "precision": Tunable(("ieee", "tf32", "bf16", "bf16x3"), "ieee"),
+    "kernel": Tunable(("generic", "tiled", "onepass"), "generic"),
     "backward": Tunable(("generic", "tiled"), "generic"),
     "fuse": Tunable((True, False), True),
     "in_place": Tunable((False, True), False),
+    # the one-pass forward's product groups: the key path's and the state update's precision
+    # (None: as `precision`, the read's), and its staged token-side operands
+    "key_precision": Tunable((None, "ieee", "tf32", "bf16", "bf16x3"), None),
+    "update_precision": Tunable((None, "ieee", "tf32", "bf16", "bf16x3"), None),
+    "stage": Tunable((False, True), False),
 }
 KERNELS = TUNABLES["kernel"].values
 TILES = TUNABLES["tile"].values
@@ -52,8 +57,10 @@ def _field_problem(name: str, value) -> str | None:
     legal = TUNABLES[name].values
     if isinstance(legal[0], bool):
         return None if isinstance(value, bool) else f"{name}={value!r} must be true or false"
-    if isinstance(legal[0], str):
-        return None if value in legal else f"{name}={value!r} unknown; use one of {', '.join(legal)}"
+    if any(isinstance(x, str) for x in legal):
+        names = [x for x in legal if x is not None]
+        return None if value in legal else (f"{name}={value!r} unknown; use one of {', '.join(names)}"
+                                             + (" (or none)" if None in legal else ""))
     if _is_int(value) and value in legal:
         return None
     if legal == tuple(range(legal[0], legal[-1] + 1)):
@@ -91,7 +98,13 @@ class LaunchConfig:
     fuse: the tiled forward's read and state update share one pass over the hidden tiles (True;
     read-after-update rules) or run as two (False; see tiled.py); in_place: the tiled forward
     updates one copy of the state, tile by tile behind a barrier, instead of double-buffering
-    it (half the state's memory and L2 footprint; off until a GPU has checked and timed it)."""
+    it (half the state's memory and L2 footprint; off until a GPU has checked and timed it).
+    kernel "onepass" (onepass.py, depth-2 rules read after the update, without residual, anchor
+    or normalized step): one sweep over the hidden tiles per chunk, the state in place; `tile` is
+    its hidden tile (a power of two from 16 dividing the hidden width), `precision` its read's
+    product precision ("bf16x3": bf16 hi/lo split, near-float32), key_precision / update_precision
+    those of the key path and of the state update (None: as `precision`), stage its token-side
+    operands staged through scratch (chunk equal to the head dim)."""
 
     tile: int = TUNABLES["tile"].default
     num_warps: int = TUNABLES["num_warps"].default
@@ -101,6 +114,9 @@ class LaunchConfig:
     backward: str = TUNABLES["backward"].default
     fuse: bool = TUNABLES["fuse"].default
     in_place: bool = TUNABLES["in_place"].default
+    key_precision: str | None = TUNABLES["key_precision"].default
+    update_precision: str | None = TUNABLES["update_precision"].default
+    stage: bool = TUNABLES["stage"].default
 
     def __post_init__(self) -> None:
         problem = config_problem(self)
@@ -128,6 +144,18 @@ def tiled_config(**fields) -> LaunchConfig:
     launch defaults (tile 16, 8 warps, 1 stage, tf32 products), with `fields` replacing any of them.
     E.g. tiled_config(backward="tiled"), tiled_config(precision="bf16")."""
     return LaunchConfig(**{"kernel": "tiled", **TILED_DEFAULTS, **fields})
+
+
+# Launch defaults of the one-pass forward: a 64-unit hidden tile (every product 64 rows wide;
+# smaller tiles fault under Triton 3.6, known_fault), 8 warps, tf32 products in every group (the
+# error bound at T=8192: docs/design.md, "Product precision by group").
+ONEPASS_DEFAULTS = {"tile": 64, "num_warps": 8, "num_stages": 1, "precision": "tf32"}
+
+
+def onepass_config(**fields) -> LaunchConfig:
+    """A config for the one-pass forward: its launch defaults with `fields` replacing any of them,
+    e.g. onepass_config(precision="bf16", stage=True)."""
+    return LaunchConfig(**{"kernel": "onepass", **ONEPASS_DEFAULTS, **fields})
 
 
 def triton_release() -> tuple[int, int] | None:
@@ -190,10 +218,11 @@ def backward_config(ir, forward: LaunchConfig | None = None) -> LaunchConfig:
         cfg = DEFAULT_CONFIG
     if forward is None:
         return cfg
-    # bf16 products (a tiled-forward option) are not used in a backward: tf32 is the nearest
-    precision = "tf32" if forward.precision == "bf16" else forward.precision
-    if forward.backward == "tiled":
-        return replace(forward, precision=precision)
+    # bf16 products (a forward option) are not used in a backward: tf32 is the nearest
+    precision = "tf32" if forward.precision in ("bf16", "bf16x3") else forward.precision
+    if forward.backward == "tiled":   # the tiled backward re-runs chunk states with the tiled forward
+        return replace(forward, precision=precision, kernel="tiled", key_precision=None, update_precision=None,
+                       stage=False)
     return replace(cfg, precision=precision)
 
 
@@ -215,12 +244,31 @@ def tiled_supported(ir) -> bool:
     return ir.depth == 2
 
 
-PRECISIONS = {"generic": ("ieee", "tf32"), "tiled": PRECISION_NAMES}   # per forward kernel
+def onepass_problem(ir) -> str | None:
+    """None if the one-pass forward (onepass.py) covers `ir`, else the field it does not cover."""
+    from ..ir import ReadMode
+    if ir.depth != 2:
+        return f"depth {ir.depth} (depth 2 only)"
+    checks = {"residual": ir.residual, "anchor (decay_to: init)": ir.decay_to_init,
+              "normalized step": ir.normalized_step, "read at chunk start": ir.read is ReadMode.CHUNK_START}
+    for name, bad in checks.items():
+        if bad:
+            return name
+    return None
+
+
+# per forward kernel
+PRECISIONS = {"generic": ("ieee", "tf32"), "tiled": ("ieee", "tf32", "bf16"), "onepass": PRECISION_NAMES}
+ONEPASS_FIELDS = ("key_precision", "update_precision", "stage")
 
 
 def forward_label(config: dict) -> str:
     """The forward kernel a (tuning record's) config dict selects: "generic", "tiled", or "tiled"
     with its non-default variants, e.g. "tiled(three-pass,in-place)"."""
+    if config.get("kernel", "generic") == "onepass":
+        groups = [config.get("precision", "tf32"), config.get("key_precision"), config.get("update_precision")]
+        label = "/".join(g or groups[0] for g in groups)
+        return f"onepass({label}{',staged' if config.get('stage') else ''})"
     if config.get("kernel", "generic") != "tiled":
         return "generic"
     variants = [name for name, on in (("three-pass", not config.get("fuse", True)),
@@ -236,6 +284,14 @@ def check_kernel(ir, cfg: LaunchConfig) -> None:
         if getattr(cfg, field) == "tiled" and not tiled_supported(ir):
             raise InputError(f"config {field}='tiled' covers depth-2 memories; spec '{ir.name}' has depth "
                              f"{ir.depth} (use {field}='generic')")
+    if cfg.kernel == "onepass" and onepass_problem(ir):
+        raise InputError(f"config kernel='onepass' does not cover spec '{ir.name}': {onepass_problem(ir)} "
+                         f"(use kernel='tiled' or 'generic')")
+    if cfg.kernel != "onepass":
+        for field in ONEPASS_FIELDS:
+            if getattr(cfg, field) != TUNABLES[field].default:
+                raise InputError(f"config {field}={getattr(cfg, field)!r} applies to kernel='onepass' only "
+                                 f"(this config's kernel is '{cfg.kernel}')")
     if cfg.precision not in PRECISIONS[cfg.kernel]:
         raise InputError(f"config precision='{cfg.precision}' not available for the {cfg.kernel} kernel; use one "
                          f"of {', '.join(PRECISIONS[cfg.kernel])}")

@@ -30,7 +30,9 @@ def add_parser(sub) -> None:
     p.add_argument("--kernel", choices=["fwd", "bwd", "both"], default="fwd",
                    help="forward, backward or both kernels (default fwd)")
     p.add_argument("--forward", choices=TUNABLES["kernel"].values, default=TUNABLES["kernel"].default,
-                   help="Triton forward kernel: generic (every spec) or tiled (depth-2 specs)")
+                   help="Triton forward kernel: generic (every spec), tiled (depth-2 specs) or onepass (depth-2 "
+                        "specs read after the update; hidden tile 64, 8 warps, tf32 products by default; its "
+                        "report adds the cost model per chunk)")
     p.add_argument("--backward", choices=TUNABLES["backward"].values, default=TUNABLES["backward"].default,
                    help="Triton backward kernel: generic (every spec) or tiled (depth-2 specs; launched "
                         "with the forward's tile, warps and stages)")
@@ -41,7 +43,16 @@ def add_parser(sub) -> None:
                    help="tiled forward: update one copy of the state instead of a double buffer")
     p.add_argument("--precision", choices=TUNABLES["precision"].values, default=None,
                    help="product precision (default: the kernel's default; bf16: tiled forward only)")
-    p.add_argument("--report", action="store_true", help="print registers, spills, shared memory, size")
+    precisions = [x for x in TUNABLES["key_precision"].values if x]
+    p.add_argument("--key-precision", choices=precisions, default=None,
+                   help="onepass forward: the key path's product precision (default: --precision)")
+    p.add_argument("--update-precision", choices=precisions, default=None,
+                   help="onepass forward: the state update's product precision (default: --precision)")
+    p.add_argument("--stage", action="store_true",
+                   help="onepass forward: stage the token-side operands through scratch (chunk == head dim)")
+    p.add_argument("--report", action="store_true",
+                   help="print registers, spills, tensor-core products, shared memory, size (and the onepass "
+                        "forward's cost model)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--show-source", action="store_true", help="print the generated kernel source")
     p.set_defaults(func=cmd_compile)
@@ -57,10 +68,18 @@ def cmd_compile(args) -> int:
         raise BackendError(f"the triton backend needs triton: {exc}") from None
     if (not args.fuse or args.in_place) and args.forward != "tiled":
         raise InputError("--no-fuse and --in-place choose variants of the tiled forward; add --forward tiled")
+    if (args.key_precision or args.update_precision or args.stage) and args.forward != "onepass":
+        raise InputError("--key-precision, --update-precision and --stage choose variants of the one-pass forward; "
+                         "add --forward onepass")
     ir = lower(load_spec(args.spec))
     aot.check_target(args.target)
-    tiled = "tiled" in (args.forward, args.backward)
-    fwd = _with_flags(args, config.tiled_config() if tiled else config.default_config(ir))
+    if args.forward == "onepass":
+        base = config.onepass_config()
+    elif "tiled" in (args.forward, args.backward):
+        base = config.tiled_config()
+    else:
+        base = config.default_config(ir)
+    fwd = _with_flags(args, base)
     configs = {"fwd": fwd, "bwd": config.backward_config(ir, fwd) if args.backward == "tiled"
                else _with_flags(args, config.backward_config(ir))}
     if args.show_source:
@@ -84,7 +103,9 @@ def _with_flags(args, base):
                         num_stages=args.stages or base.num_stages,
                         precision=getattr(args, "precision", None) or base.precision,
                         kernel=getattr(args, "forward", "generic"), backward=getattr(args, "backward", "generic"),
-                        fuse=getattr(args, "fuse", True), in_place=getattr(args, "in_place", False))
+                        fuse=getattr(args, "fuse", True), in_place=getattr(args, "in_place", False),
+                        key_precision=getattr(args, "key_precision", None),
+                        update_precision=getattr(args, "update_precision", None), stage=getattr(args, "stage", False))
 
 
 def _show(args, report, size: str) -> None:

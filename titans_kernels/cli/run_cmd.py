@@ -8,9 +8,10 @@ from dataclasses import asdict
 import torch
 
 from ..backends.torch_backend.engine import cpu_engine
-from ..backends.launch_config import forward_label
+from ..backends.launch_config import KERNELS, default_config, forward_label, onepass_config, tiled_config
 from ..compiler import compile as compile_rule
 from ..errors import InputError
+from ..ir import lower
 from ..spec import load_spec
 from ..testing import random_inputs, rel_error
 
@@ -36,6 +37,9 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--tuned-for", default=None,
                    help="triton: use the tuning record of this catalogue GPU (e.g. a100)")
+    p.add_argument("--forward", choices=KERNELS, default=None,
+                   help="triton: this forward kernel at its launch defaults instead of the tuned config "
+                        "(generic, tiled or onepass)")
     p.set_defaults(func=cmd_run)
 
 
@@ -50,8 +54,13 @@ def cmd_run(args) -> int:
               segment=args.segment)
     spec = load_spec(args.spec)
     options = {"tuned_for": args.tuned_for} if args.tuned_for else {}
+    if args.forward:
+        if args.tuned_for:
+            raise InputError("--forward and --tuned-for both choose the launch config; pass one")
+        configs = {"generic": lambda: default_config(lower(spec)), "tiled": tiled_config, "onepass": onepass_config}
+        options = {"config": configs[args.forward]()}
     if options and args.backend != "triton":
-        raise InputError("--tuned-for applies to --backend triton")
+        raise InputError("--tuned-for and --forward apply to --backend triton")
     rule = compile_rule(spec, backend=args.backend, **options)
     ir = rule.ir
     chunk = args.chunk or ir.chunk_size

@@ -41,7 +41,9 @@ class TileLangReport:
     spill_bytes: int
     shared_bytes: int
     instructions: int | None = None        # SASS instructions
-    spill_sites: list[int] | None = None   # spill stores/reloads by loop depth (triton_backend/sass.py)
+    spill_sites: list[int] | None = None   # spill stores/reloads by loop depth (kernel_report.py)
+    hgmma_sites: list[int] | None = None   # tensor-core products by loop depth: warpgroup (sm_90)
+    hmma_sites: list[int] | None = None    # and warp-level
 
     def lines(self) -> list[str]:
         c = self.config
@@ -50,7 +52,7 @@ class TileLangReport:
                 f"  generated CUDA: {self.cuda_source_bytes} bytes",
                 f"  registers/thread: {self.registers if self.registers is not None else 'n/a'}",
                 f"  spills: {self.spill_bytes} bytes",
-                *report_lines(self.instructions, self.spill_sites),
+                *report_lines(self.instructions, self.spill_sites, (), self.hgmma_sites, self.hmma_sites),
                 f"  shared memory: {self.shared_bytes} bytes"]
 
 

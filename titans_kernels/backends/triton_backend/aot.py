@@ -23,7 +23,7 @@ from ..kernel_report import (
     report_fields,
     report_lines,
 )
-from ..launch_config import TritonConfig, backward_config, default_config
+from ..launch_config import TritonConfig, backward_config, default_config, forward_label
 
 TARGETS = {"sm_80": ("cuda", 80, 32), "sm_90": ("cuda", 90, 32), "sm_90a": ("cuda", 90, 32),
            "sm_100": ("cuda", 100, 32), "gfx942": ("hip", "gfx942", 64)}
@@ -44,19 +44,48 @@ class KernelReport:
     shared_bytes: int
     binary_bytes: int
     instructions: int | None = None        # SASS instructions (NVIDIA targets)
-    spill_sites: list[int] | None = None   # spill stores/reloads by loop depth (sass.py)
+    spill_sites: list[int] | None = None   # spill stores/reloads by loop depth (kernel_report.py)
+    hgmma_sites: list[int] | None = None   # tensor-core products by loop depth: warpgroup (sm_90)
+    hmma_sites: list[int] | None = None    # and warp-level
+    cost: dict | None = None               # the one-pass forward's cost model (onepass.onepass_cost)
 
     def lines(self) -> list[str]:
-        return [f"{self.kernel} for {self.target} (D={self.head_dim}, chunk={self.chunk}, {self.dtype}, "
-                f"tile={self.config['tile']}, warps={self.config['num_warps']}, stages={self.config['num_stages']}, "
-                f"{self.config.get('precision', 'ieee')}{', tiled' if self.config.get('kernel') == 'tiled' else ''}"
-                f"{', three passes' if self.kernel == 'tiled_forward' and not self.config.get('fuse', True) else ''}"
-                f"{', in place' if self.kernel == 'tiled_forward' and self.config.get('in_place') else ''})",
+        c = self.config
+        kernel = c.get("kernel")
+        what = [f"D={self.head_dim}", f"chunk={self.chunk}", self.dtype, f"tile={c['tile']}", f"warps={c['num_warps']}",
+                f"stages={c['num_stages']}"]
+        if kernel == "onepass":
+            what.append(forward_label(c))
+        else:
+            what.append(c.get("precision", "ieee"))
+            if kernel == "tiled":
+                what.append("tiled")
+        if self.kernel == "tiled_forward":
+            what += (["three passes"] if not c.get("fuse", True) else []) + (["in place"] if c.get("in_place") else [])
+        return [f"{self.kernel} for {self.target} ({', '.join(what)})",
                 f"  registers/thread: {self.registers if self.registers is not None else 'n/a'}",
                 f"  spills: {self.spill_bytes} bytes",
-                *report_lines(self.instructions, self.spill_sites, _loop_names(self.kernel)),
+                *report_lines(self.instructions, self.spill_sites, _loop_names(self.kernel), self.hgmma_sites,
+                              self.hmma_sites),
                 f"  shared memory: {self.shared_bytes} bytes",
-                f"  binary: {self.binary_bytes} bytes"]
+                f"  binary: {self.binary_bytes} bytes",
+                *(cost_lines(self.cost) if self.cost else [])]
+
+
+def cost_lines(cost: dict) -> list[str]:
+    """The cost model's figures per chunk and program, as report lines."""
+    mm = cost["macs"]
+    groups = ", ".join(f"{g} {m / 1e6:.2f}M" for g, m in cost["macs_by_group"].items())
+    precisions = ", ".join(f"{p} {m / mm:.0%}" for p, m in cost["macs_by_precision"].items())
+    kb = lambda b: f"{b / 1024:.0f} KB"  # noqa: E731
+    return ["  cost model, per chunk and program:",
+            f"    multiply-adds: {mm / 1e6:.2f}M ({groups}; recomputed {cost['recomputed_macs'] / 1e6:.2f}M)",
+            f"    by precision: {precisions}",
+            f"    products: {cost['products']}, activations (sigmoids): {cost['activations']:,}",
+            f"    L2 state: read {kb(cost['l2_state_read_bytes'])}, written {kb(cost['l2_state_write_bytes'])} "
+            f"(state {kb(cost['state_bytes'])}); tokens: read {kb(cost['l2_token_read_bytes'])}, "
+            f"written {kb(cost['l2_token_write_bytes'])}; checkpoint: {kb(cost['l2_checkpoint_bytes'])} "
+            f"read and written per checkpoint group"]
 
 
 def _loop_names(kernel: str) -> tuple[str, ...]:
@@ -65,7 +94,7 @@ def _loop_names(kernel: str) -> tuple[str, ...]:
         return ("checkpoint-group loop", "chunk loops")
     if kernel.startswith("titans_fwd_"):
         return ("chunk loop",)
-    if kernel in ("tiled_forward", "tiled_backward"):
+    if kernel in ("tiled_forward", "tiled_backward", "onepass_forward"):
         return ("chunk loop", "hidden-tile loops")
     return ()
 
@@ -93,6 +122,7 @@ def _compile_in_process(ir: MemoryIR, target: str, D: int, chunk_size: int, dtyp
     from .tiled_bwd import tiled_backward
 
     backward = kind == "bwd"
+    cost = None
     io = "*" + _DTYPES[dtype]
     f32 = "*fp32"
     inputs = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "theta_ptr": io, "eta_ptr": io, "alpha_ptr": io}
@@ -110,6 +140,8 @@ def _compile_in_process(ir: MemoryIR, target: str, D: int, chunk_size: int, dtyp
                       IN_PLACE=cfg.in_place, READ=True)
         signature = {**inputs, "out_ptr": io, "st_ptr": f32, "anc_ptr": f32, "ckpt_ptr": f32, "T": "i32",
                      "c_lo": "i32", **scalars}
+    elif not backward and cfg.kernel == "onepass":
+        kernel, consts, signature, cost = _onepass_parts(ir, D, chunk_size, cfg, io)
     else:
         kernel = load_kernel(ir, "bwd" if backward else "fwd")
         consts = kernel_args(ir, plan_scratch(ir, D, chunk_size, backward), D, chunk_size, cfg, backward)
@@ -134,7 +166,33 @@ def _compile_in_process(ir: MemoryIR, target: str, D: int, chunk_size: int, dtyp
     return KernelReport(spec=ir.name, target=target, kernel=kernel.__name__ if hasattr(kernel, "__name__") else "?",
                         head_dim=D, chunk=chunk_size, dtype=dtype, config=asdict(cfg), registers=regs, spill_bytes=spills,
                         shared_bytes=int(compiled.metadata.shared), binary_bytes=len(binary),
-                        **report_fields(sites))
+                        cost=cost, **report_fields(sites))
+
+
+def _onepass_parts(ir: MemoryIR, D: int, chunk_size: int, cfg: TritonConfig, io: str):
+    """(kernel, constexprs, signature, cost model) of the one-pass forward under `cfg`."""
+    from .onepass import ACTIVATIONS, LOSSES, onepass_cost, onepass_forward, onepass_supported
+
+    why = onepass_supported(ir)
+    if why:
+        raise InputError(f"the one-pass forward does not cover spec '{ir.name}': {why}")
+    hidden = ir.layer_shapes(D)[0][0]
+    if hidden % cfg.tile or cfg.tile > hidden:
+        raise InputError(f"hidden tile {cfg.tile}: a power of two from 16 that divides the hidden width {hidden}")
+    if cfg.stage and chunk_size != D:
+        raise InputError(f"staged operands need chunk {chunk_size} equal to the head dim {D}; drop --stage")
+    mom = ir.gates.has_momentum
+    kprec, uprec = cfg.key_precision or cfg.precision, cfg.update_precision or cfg.precision
+    consts = dict(D=D, HID=hidden, BC=chunk_size, HB=cfg.tile, SN=ir.state_numel(D), ACT=ACTIVATIONS[ir.activation],
+                  LOSS=LOSSES[ir.loss], HAS_M=mom, HAS_D=ir.gates.has_decay, PREC=cfg.precision, KPREC=kprec,
+                  UPREC=uprec, TMA=False, STAGE=cfg.stage, SAVE_CKPT=True)
+    f32 = "*fp32"
+    signature = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "theta_ptr": io, "eta_ptr": io, "alpha_ptr": io,
+                 "out_ptr": io, "st_ptr": f32, "scr_ptr": f32, "ckpt_ptr": f32, "T": "i32", "n_chunks": "i32",
+                 "first_group": "i32", "group": "i32", "n_groups": "i32", "delta": "fp32"}
+    in_bytes = {"*fp32": 4}.get(io, 2)
+    cost = onepass_cost(ir, D, chunk_size, cfg.tile, cfg.precision, kprec, uprec, in_bytes=in_bytes)
+    return onepass_forward, consts, signature, cost
 
 
 def compile_report(ir: MemoryIR, target: str, D: int = 64, chunk_size: int = 64, dtype: str = "bfloat16",

@@ -1,7 +1,7 @@
 """autograd.Function of the Triton backend.
 
-Forward: the generated fused kernel or the tiled one (whole chunk loop in one launch), which also
-writes the state at every checkpoint-group start. Backward: the generated backward kernel, which
+Forward: the generated fused kernel, the tiled one or the one-pass one (whole chunk loop in one
+launch), each of which also writes the state at every checkpoint-group start. Backward: the generated backward kernel, which
 walks the groups in reverse from those checkpoints (re-running each group's chunk states, then
 each chunk's intermediates) and applies the hand-derived gradient of every step; or the tiled
 backward (depth 2), which does the same group by group in two launches per group.
@@ -33,7 +33,8 @@ class TritonFunction(torch.autograd.Function):
         group = (group or default_group(num_chunks)) if needs_grad else None
         as_rows = lambda x: x.reshape(n, T, D).contiguous()  # noqa: E731
         gate = lambda g: g.reshape(n, T).contiguous() if g is not None else None  # noqa: E731
-        run = launch.run_forward_tiled if cfg.kernel == "tiled" else launch.run_forward
+        run = {"tiled": launch.run_forward_tiled, "onepass": launch.run_forward_onepass}.get(cfg.kernel,
+                                                                                             launch.run_forward)
         out, final, ckpt = run(ir, as_rows(q), as_rows(k), as_rows(v), gate(theta), gate(eta), gate(alpha), flat,
                                chunk_size, cfg, group, anchor_flat)
         if needs_grad:

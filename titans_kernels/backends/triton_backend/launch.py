@@ -235,6 +235,19 @@ def run_forward_tiled(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tens
     return out, final, (ckpt if save else None)
 
 
+def run_forward_onepass(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, eta: Tensor | None,
+                        alpha: Tensor | None, state_flat: Tensor, chunk_size: int, cfg: TritonConfig, group: int | None,
+                        anchor_flat: Tensor | None = None):
+    """run_forward's contract (same arguments, outputs and checkpoint layout) on the one-pass
+    kernel (onepass.py; no anchor)."""
+    from .onepass import onepass_launch
+
+    st = state_flat.clone()
+    out, ckpt = onepass_launch(ir, q, k, v, theta, eta, alpha, st, chunk_size, cfg.tile, cfg.num_warps,
+                               cfg.precision, cfg.key_precision, cfg.update_precision, stage=cfg.stage, group=group)
+    return out, st, ckpt
+
+
 def run_backward_tiled(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, eta: Tensor | None,
                        alpha: Tensor | None, d_out: Tensor, d_state: Tensor, ckpt: Tensor, chunk_size: int,
                        cfg: TritonConfig, group: int, anchor_flat: Tensor | None = None):

@@ -27,6 +27,8 @@ Each state tile is loaded once and stored once per chunk (4 tiles with momentum)
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 import triton
 import triton.language as tl
@@ -34,8 +36,8 @@ from torch import Tensor
 from triton.runtime.errors import OutOfResources
 
 from ...errors import InputError
-from ...ir import ReadMode
-from ..launch_config import check_shape
+from ..checkpoints import group_layout
+from ..launch_config import check_shape, onepass_problem
 from ..state import MemoryState
 from .device import act_d1, act_fn
 from .launch import _output_like, check_known_fault
@@ -168,11 +170,12 @@ def _stage(ptr, offs, x, STAGE: tl.constexpr):
 
 
 @triton.jit
-def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr, st_ptr, scr_ptr, T, n_chunks, delta,
+def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr, st_ptr, scr_ptr, ckpt_ptr, T, n_chunks,
+                    first_group, group, n_groups, delta,
                     D: tl.constexpr, HID: tl.constexpr, BC: tl.constexpr, HB: tl.constexpr,
                     SN: tl.constexpr, ACT: tl.constexpr, LOSS: tl.constexpr, HAS_M: tl.constexpr,
                     HAS_D: tl.constexpr, PREC: tl.constexpr, KPREC: tl.constexpr, UPREC: tl.constexpr,
-                    TMA: tl.constexpr = False, STAGE: tl.constexpr = False):
+                    TMA: tl.constexpr = False, STAGE: tl.constexpr = False, SAVE_CKPT: tl.constexpr = False):
     """q/k/v/out: (n, T, D); gates (n, T); st: (n, SN) state, updated in place. Product
     precision by group: PREC the read's, KPREC the key path's and look-ahead's (the loss gradient
     is a small difference of two larger terms), UPREC the state update's (its increments are
@@ -181,7 +184,12 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr,
     pointers. STAGE: the chunk's token-side product operands (Q, K, the next K, C * Q K^T, G1,
     K c, K w, (G1 c)^T, (G1 w)^T) and the tile's X_q1, G0^T and X_n1 pass through the program's
     scratch scr, (n, stage_floats(BC, D, HB)) float32, instead of living in registers across the tile
-    loop: loaded where a product reads them, they are shared-memory operands (BC == D)."""
+    loop: loaded where a product reads them, they are shared-memory operands (BC == D).
+    SAVE_CKPT: the state at the start of each checkpoint group (chunk 0, first_group,
+    first_group + group, ...) is written to ckpt (n, n_groups, SN), a flat copy before the sweep
+    copies it (outside the hidden-tile loop, whose registers it leaves alone), for the backward
+    kernels (launch.run_forward's layout)."""
+    CK_BLOCK: tl.constexpr = HB * D   # divides SN
     row = tl.program_id(0)
     io = row.to(tl.int64) * T * D
     g_base = row.to(tl.int64) * T
@@ -240,6 +248,17 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr,
         ZQ1 = tl.zeros((BC, D), tl.float32)
         QX = tl.zeros((BC, BC), tl.float32)
         Z1 = tl.zeros((BC, D), tl.float32)
+        if SAVE_CKPT:   # the first chunk of a checkpoint group: its start state, copied before the sweep
+            g = -1
+            if i == 0:
+                g = 0
+            elif i >= first_group and (i - first_group) % group == 0:
+                g = 1 + (i - first_group) // group
+            if g >= 0:
+                ck = ckpt_ptr + (row.to(tl.int64) * n_groups + g) * SN
+                for o in range(0, SN, CK_BLOCK):
+                    tl.store(ck + o + tl.arange(0, CK_BLOCK), tl.load(st + o + tl.arange(0, CK_BLOCK)))
+                tl.debug_barrier()   # every thread's copy precedes the sweep's stores
         for h0 in range(0, HID, HB):
             U0 = _load0(st, desc0, h0, 0, D, HID, HB, TMA)
             U1 = _load1(st1, desc1, h0, 0, D, HID, HB, TMA)
@@ -307,17 +326,58 @@ LOSSES = {"l2": 0, "huber": 1}
 
 
 def onepass_supported(ir) -> str | None:
-    """None if the one-pass prototype covers `ir`, else the field it does not cover."""
-    if ir.depth != 2:
-        return f"depth {ir.depth} (depth 2 only)"
-    checks = {"residual": ir.residual, "anchor (decay_to: init)": ir.decay_to_init,
-              "normalized step": ir.normalized_step, "read at chunk start": ir.read is ReadMode.CHUNK_START}
-    for name, bad in checks.items():
-        if bad:
-            return name
-    if ir.loss not in LOSSES or ir.activation not in ACTIVATIONS:
-        return f"loss {ir.loss!r} / activation {ir.activation!r}"
-    return None
+    """None if the one-pass forward covers `ir`, else the field it does not cover."""
+    why = onepass_problem(ir)
+    if why is None and (ir.loss not in LOSSES or ir.activation not in ACTIVATIONS):
+        why = f"loss {ir.loss!r} / activation {ir.activation!r}"
+    return why
+
+
+def onepass_launch(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tensor | None, decay: Tensor | None,
+                   st: Tensor, chunk_size: int, hb: int, num_warps: int, precision: str, key_precision: str | None,
+                   update_precision: str | None, stage: bool = False, tma: bool = False,
+                   group: int | None = None) -> tuple[Tensor, Tensor | None]:
+    """Launch the one-pass forward on flat rows: q, k, v (n, T, D); gates (n, T) (an absent one
+    None); st (n, SN) float32 [W0 | S0 | W1 | S1], updated in place to the end state. Returns out
+    (n, T, D) and, with `group`, the group-start checkpoints (n, n_groups, SN). Every check that
+    can be made before the launch is one InputError line."""
+    n, T, D = q.shape
+    HID = ir.layer_shapes(D)[0][0]
+    why = onepass_supported(ir)
+    if why:
+        raise InputError(f"the one-pass forward does not cover spec '{ir.name}': {why}")
+    if HID % hb or hb < 16 or hb & (hb - 1):
+        raise InputError(f"hidden tile {hb}: a power of two from 16 that divides the hidden width {HID}")
+    check_shape(max(layer.out_mult for layer in ir.layers), D, chunk_size, backend="one-pass forward")
+    key_precision = key_precision or precision
+    update_precision = update_precision or precision
+    for name, value in (("precision", precision), ("key_precision", key_precision),
+                        ("update_precision", update_precision)):
+        if value not in PRODUCT_PRECISIONS:
+            raise InputError(f"{name}={value!r}: use one of {', '.join(PRODUCT_PRECISIONS)}")
+    if stage and chunk_size != D:
+        raise InputError(f"staged operands need chunk {chunk_size} equal to the head dim {D}; pass stage=False")
+    check_known_fault("one-pass forward", hb, num_warps, precision, D, chunk_size, q)
+    out = _output_like(q)
+    scr = torch.empty(n, stage_floats(chunk_size, D, hb) if stage else 1, device=q.device)
+    n_chunks = triton.cdiv(T, chunk_size)
+    save = group is not None
+    first, n_groups = group_layout(n_chunks, group) if save else (n_chunks, 1)
+    ckpt = torch.empty(n, n_groups if save else 1, st.shape[1], dtype=torch.float32, device=q.device)
+    if tma and q.is_cuda:   # device-side descriptors need a global scratch allocator
+        triton.set_allocator(lambda size, align, stream: torch.empty(size, dtype=torch.int8, device=q.device))
+    try:
+        onepass_forward[(n,)](
+            q, k, v, lr, momentum if momentum is not None else lr, decay if decay is not None else lr,
+            out, st, scr, ckpt, T, n_chunks, first, group or 1, n_groups, float(ir.huber_delta),
+            D=D, HID=HID, BC=chunk_size, HB=hb, SN=st.shape[1], ACT=ACTIVATIONS[ir.activation],
+            LOSS=LOSSES[ir.loss], HAS_M=momentum is not None, HAS_D=decay is not None, PREC=precision,
+            KPREC=key_precision, UPREC=update_precision, TMA=tma, STAGE=stage, SAVE_CKPT=save,
+            num_warps=num_warps, num_stages=1)
+    except OutOfResources as exc:
+        raise InputError(f"one-pass forward at D={D}, chunk {chunk_size}, hidden tile {hb}: {exc.name} "
+                         f"{exc.required} exceeds this GPU's {exc.limit}; use a smaller hidden tile or chunk") from None
+    return out, (ckpt if save else None)
 
 
 def onepass_call(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tensor | None,
@@ -328,53 +388,27 @@ def onepass_call(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tens
     """Forward of a depth-2 rule: (out (B, H, T, D), end state). Gates (B, H, T) per token or
     (B, H, ceil(T / chunk_size)) per chunk. Product precisions default to tf32 in every group:
     the error bound a bf16 key path or state update breaks at long sequences
-    (benchmarks/precision_study.py, docs/design.md)."""
+    (benchmarks/precision_study.py, docs/design.md). `delta` replaces the spec's Huber delta."""
     B, H, T, D = q.shape
-    delta = ir.huber_delta if delta is None else delta
+    if delta is not None:
+        ir = replace(ir, huber_delta=delta)
     n = B * H
     W0, W1 = state.weights
-    HID = W0.shape[-2]
-    why = onepass_supported(ir)
-    if why:
-        raise InputError(f"the one-pass forward does not cover spec '{ir.name}': {why}")
-    if HID % hb or hb < 16 or hb & (hb - 1):
-        raise InputError(f"hidden tile {hb}: a power of two from 16 that divides the hidden width {HID}")
-    check_shape(max(layer.out_mult for layer in ir.layers), D, chunk_size, backend="one-pass forward")
-    for name, value in (("precision", precision), ("key_precision", key_precision),
-                        ("update_precision", update_precision or precision)):
-        if value not in PRODUCT_PRECISIONS:
-            raise InputError(f"{name}={value!r}: use one of {', '.join(PRODUCT_PRECISIONS)}")
-    if stage and chunk_size != D:
-        raise InputError(f"staged operands need chunk {chunk_size} equal to the head dim {D}; pass stage=False")
-    check_known_fault("one-pass forward", hb, num_warps, precision, D, chunk_size, q)
     parts = [W0, state.momentum[0], W1, state.momentum[1]] if momentum is not None else [W0, W1]
     st = torch.cat([p.reshape(n, -1).float() for p in parts], 1).contiguous()
-    out = _output_like(q)
-    scr = torch.empty(n, stage_floats(chunk_size, D, hb) if stage else 1, device=q.device)
 
-    def gate(g: Tensor | None) -> Tensor:   # (n, T) per token; an absent gate passes lr (unread)
-        g = lr if g is None else g
-        if g.shape[-1] != T:                # per chunk: each value repeated over its chunk's tokens
+    def gate(g: Tensor | None) -> Tensor | None:   # (n, T) per token
+        if g is not None and g.shape[-1] != T:      # per chunk: each value repeated over its chunk's tokens
             g = g.repeat_interleave(chunk_size, -1)[..., :T]
-        return g.reshape(n, T).contiguous()
-    if tma and q.is_cuda:   # device-side descriptors need a global scratch allocator
-        triton.set_allocator(lambda size, align, stream: torch.empty(size, dtype=torch.int8, device=q.device))
-    try:
-        onepass_forward[(n,)](
-            q.reshape(n, T, D).contiguous(), k.reshape(n, T, D).contiguous(), v.reshape(n, T, D).contiguous(),
-            gate(lr), gate(momentum), gate(decay), out, st, scr, T, triton.cdiv(T, chunk_size), delta,
-            D=D, HID=HID, BC=chunk_size, HB=hb, SN=st.shape[1], ACT=ACTIVATIONS[ir.activation],
-            LOSS=LOSSES[ir.loss], HAS_M=momentum is not None, HAS_D=decay is not None, PREC=precision,
-            KPREC=key_precision, UPREC=update_precision or precision, TMA=tma, STAGE=stage,
-            num_warps=num_warps, num_stages=1)
-    except OutOfResources as exc:
-        raise InputError(f"one-pass forward at D={D}, chunk {chunk_size}, hidden tile {hb}: {exc.name} "
-                         f"{exc.required} exceeds this GPU's {exc.limit}; use a smaller hidden tile or chunk") from None
+        return g.reshape(n, T).contiguous() if g is not None else None
+    rows = [x.reshape(n, T, D).contiguous() for x in (q, k, v)]
+    out, _ = onepass_launch(ir, *rows, gate(lr), gate(momentum), gate(decay), st, chunk_size, hb, num_warps,
+                            precision, key_precision, update_precision, stage=stage, tma=tma)
     sizes = [p[0, 0].numel() for p in parts]
     pieces = [x.reshape(p.shape) for x, p in zip(st.split(sizes, 1), parts)]
     if momentum is not None:
-        return out, MemoryState([pieces[0], pieces[2]], [pieces[1], pieces[3]])
-    return out, MemoryState(pieces)
+        return out.view(B, H, T, D), MemoryState([pieces[0], pieces[2]], [pieces[1], pieces[3]])
+    return out.view(B, H, T, D), MemoryState(pieces)
 
 
 def onepass_cost(ir, D: int, chunk_size: int, hb: int = 64, precision: str = "tf32", key_precision: str = "tf32",
@@ -383,7 +417,8 @@ def onepass_cost(ir, D: int, chunk_size: int, hb: int = 64, precision: str = "tf
     out): multiply-adds by product group and precision, products, activations evaluated, and
     bytes it reads and writes through L2 (the state in place; q, k, the next chunk's k, v, the
     gates and out at `in_bytes` per element). `recomputed_macs` are the key path's products
-    done twice (Z0 again at the next chunk, rather than kept for all hidden tiles)."""
+    done twice (Z0 again at the next chunk, rather than kept for all hidden tiles);
+    `l2_checkpoint_bytes` the state copied once per checkpoint group when training."""
     hid = ir.layers[0].out_mult * D
     tiles = hid // hb
     mom, bc = ir.gates.has_momentum, chunk_size
@@ -405,4 +440,5 @@ def onepass_cost(ir, D: int, chunk_size: int, hb: int = 64, precision: str = "tf
             "recomputed_macs": tiles * tile, "products": products,
             "activations": tiles * 3 * bc * hb,               # act(Z0), act(Zq0), act(Zn0)
             "state_bytes": state_bytes, "l2_state_read_bytes": state_bytes, "l2_state_write_bytes": state_bytes,
-            "l2_token_read_bytes": io_bytes, "l2_token_write_bytes": bc * D * in_bytes}
+            "l2_token_read_bytes": io_bytes, "l2_token_write_bytes": bc * D * in_bytes,
+            "l2_checkpoint_bytes": state_bytes}
