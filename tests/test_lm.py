@@ -196,3 +196,27 @@ def test_two_processes_train_as_one_and_resume_at_another_world_size(corpus, tmp
         assert got["step"] == 12
         for k in want:
             assert torch.allclose(got["model"][k], want[k], rtol=1e-4, atol=1e-5), (run, k)
+
+
+def test_fsdp_trains_as_one_and_checkpoints_resume_either_way(corpus, tmp_path):
+    """--fsdp on 2 gloo processes (FSDP2: parameters, gradients and optimizer state sharded) ends
+    with the weights of one process on whole batches; its checkpoints are whole, so a sharded run
+    resumes an unsharded one's checkpoint and an unsharded run resumes a sharded one's, exactly."""
+    base = ["--task", "lm", "--data", str(corpus), "--model", "mac", "--seq-len", "32", "--eval-lengths", "32",
+            "--eval-every", "6", "--eval-batches", "1", "--schedule", "constant", "--warmup", "2"] + TINY
+    assert main(base + ["--steps", "12", "--out", str(tmp_path / "one")]) == 0
+    _torchrun(base + ["--fsdp", "--steps", "12", "--out", str(tmp_path / "sharded")], 2, tmp_path)
+    assert "2 processes (FSDP2)" in (tmp_path / "rank0.log").read_text()
+    assert main(base + ["--steps", "6", "--out", str(tmp_path / "into")]) == 0
+    _torchrun(base + ["--fsdp", "--steps", "12", "--out", str(tmp_path / "into"), "--resume"], 2, tmp_path)
+    _torchrun(base + ["--fsdp", "--steps", "6", "--out", str(tmp_path / "out")], 2, tmp_path)
+    assert main(base + ["--steps", "12", "--out", str(tmp_path / "out"), "--resume"]) == 0
+    want = torch.load(tmp_path / "one" / "ckpt.pt", weights_only=True)
+    for run in ("sharded", "into", "out"):
+        got = torch.load(tmp_path / run / "ckpt.pt", weights_only=True)
+        assert got["step"] == 12 and set(got["model"]) == set(want["model"])
+        for k in want["model"]:
+            assert torch.allclose(got["model"][k], want["model"][k], rtol=1e-4, atol=1e-5), (run, k)
+        assert set(got["opt"]["state"]) == set(want["opt"]["state"])   # the optimizer's format: one for all
+    results = json.loads((tmp_path / "sharded" / "results.json").read_text())
+    assert results["eval"]["32"]["loss"] > 0

@@ -34,11 +34,11 @@ import torch.nn.functional as F
 from torch import Tensor
 
 import titans_kernels as tk
-from titans_kernels import settings
 
 from .config import TitansConfig
 from .data import DataError, TokenData, position_buckets, prepare
 from .layers import GATES
+from . import parallel
 from .lm import MODELS
 from .tasks import TASKS, TaskSpec, make_batch
 
@@ -124,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/latest", help="directory for checkpoints and results")
     p.add_argument("--resume", action="store_true", help="continue from OUT/ckpt.pt if it exists")
+    p.add_argument("--fsdp", action="store_true",
+                   help="under torchrun: shard parameters, gradients and optimizer state over the processes "
+                        "(FSDP2) instead of replicating them (DDP); checkpoints stay whole")
     p.add_argument("--no-progress", action="store_true")
     return p
 
@@ -214,13 +217,9 @@ def train(args) -> dict:
     _resolve_defaults(args)
     task = _source(args)
     cfg = make_config(args, task.vocab_size)
-    device = _device(args.device)
-    device = _start_distributed(args, device)
+    device = parallel.start(args, _device(args.device))
     model = MODELS[args.model](cfg).to(device)
-    runner = model
-    if args.world > 1:   # gradients averaged over the ranks' slices of each batch
-        runner = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda"
-                                                           else None)
+    runner = parallel.wrap(model, args, device)   # gradients averaged over the ranks' slices of each batch
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
     gen = torch.Generator().manual_seed(args.seed + 1)
     out = Path(args.out)
@@ -235,11 +234,14 @@ def train(args) -> dict:
     if args.resume and not ckpt.exists():
         say(f"no checkpoint {ckpt} to resume from: starting a new run")
     if args.resume and ckpt.exists():
-        step = _resume(ckpt, model, opt, gen, device)
+        step = _resume(ckpt, model, opt, gen, device, args.sharded)
         say(f"resumed {ckpt} at step {step}")
+    if args.fsdp and args.world == 1:
+        say("--fsdp: one process, nothing to shard (launch with torchrun --nproc_per_node N); training unsharded")
     params = sum(p.numel() for p in model.parameters())
     say(f"{args.model} on {args.task} (T={args.seq_len}, window={args.window}): {params:,} parameters, "
-        f"device {device}" + (f", {args.world} processes" if args.world > 1 else ""))
+        f"device {device}" + (f", {args.world} processes" + (" (FSDP2)" if args.sharded else " (DDP)")
+                              if args.world > 1 else ""))
     if args.task == "lm":
         say(f"data {args.data}: {task.train.size:,} training tokens, vocabulary {task.vocab_size} "
             f"({task.meta['tokenizer']}); {args.batch * args.accum * args.seq_len:,} tokens per step")
@@ -251,44 +253,23 @@ def train(args) -> dict:
     history = []
     running = None
 
-    def snapshot(at: int) -> dict:
-        return {"model": model.state_dict(), "opt": opt.state_dict(), "gen": gen.get_state(), "step": at,
-                "config": cfg.to_dict(), "args": vars(args)}
+    def checkpoint(at: int) -> None:
+        """Rank 0 writes the whole state at step `at` (gathered from every rank when sharded)."""
+        msd, osd = parallel.full_state(model, opt, args.sharded)
+        if args.rank == 0:
+            _save(ckpt, {"model": msd, "opt": osd, "gen": gen.get_state(), "step": at, "config": cfg.to_dict(),
+                         "args": vars(args)})
     with _StopOnInterrupt() as stop:
-        step = _loop(args, task, model, runner, opt, gen, device, out, ckpt, bar, history, step, running, snapshot,
-                     stop)
+        step, stopped = _loop(args, task, model, runner, opt, gen, device, out, bar, history, step, running,
+                              checkpoint, stop)
     if bar is not None:
         bar.close()
-    if stop.hit:
-        if args.rank == 0:
-            _save(ckpt, snapshot(step))
+    if stopped:
+        checkpoint(step)
         raise Interrupted(f"interrupted at step {step}; checkpoint written to {ckpt} (continue with --resume)")
-    results = _final_eval(args, task, model, device, out, step) if args.rank == 0 else {}
-    if args.world > 1:
-        import torch.distributed as dist
-        dist.barrier()   # every rank leaves after rank 0 has written its results
+    results = _final_eval(args, task, model, device, out, step) if args.rank == 0 or args.sharded else {}
+    parallel.barrier(args)   # every rank leaves after rank 0 has written its results
     return results
-
-
-def _start_distributed(args, device: torch.device) -> torch.device:
-    """Under torchrun (WORLD_SIZE > 1): join the process group (nccl on GPUs, gloo on CPU), one GPU
-    per local rank. Every rank draws the same batches from the same generator and trains on its
-    slice of each, so the averaged gradient is the single-process one, checkpoints (rank 0's) are
-    the same at any world size, and a run resumes exactly at another world size."""
-    args.world, args.rank = settings.world_size(), settings.rank()
-    if args.world <= 1:
-        args.world, args.rank = 1, 0
-        return device
-    if args.batch % args.world:
-        raise ValueError(f"--batch {args.batch} does not split over {args.world} processes; use a multiple of "
-                         f"{args.world}")
-    import torch.distributed as dist
-    if device.type == "cuda":
-        device = torch.device("cuda", settings.local_rank())
-        torch.cuda.set_device(device)
-    if not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return device
 
 
 class Interrupted(Exception):
@@ -346,13 +327,16 @@ def _autocast(device: torch.device):
     return torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else contextlib.nullcontext()
 
 
-def _loop(args, task, model, runner, opt, gen, device, out, ckpt, bar, history, step, running, snapshot, stop):
-    """Train from `step` to args.steps, or until `stop.hit`; returns the step reached. `runner`
-    is the model, or its DistributedDataParallel wrapper. Rank 0 evaluates and checkpoints at
-    every evaluation."""
+def _loop(args, task, model, runner, opt, gen, device, out, bar, history, step, running, checkpoint, stop):
+    """Train from `step` to args.steps, or until a stop request on any rank; returns the step
+    reached and whether it stopped early. `runner` is the model, or its DistributedDataParallel
+    wrapper. Rank 0 evaluates (every rank, when the model is sharded), writes the metrics and
+    checkpoints at every evaluation."""
     lm = args.task == "lm"
     micro = args.accum if lm else 1   # micro-batches per optimizer step
-    while step < args.steps and not stop.hit:
+    while step < args.steps:
+        if parallel.any_rank(stop.hit, args):
+            return step, True
         for group in opt.param_groups:
             group["lr"] = lr_at(args, step)
         opt.zero_grad(set_to_none=True)
@@ -372,7 +356,7 @@ def _loop(args, task, model, runner, opt, gen, device, out, ckpt, bar, history, 
             rate = bar.format_dict.get("rate") if lm else None   # steps/s
             bar.set_postfix(loss=f"{running:.3f}", **({"tok_s": f"{rate * args.batch * args.accum * args.seq_len:,.0f}"}
                                                         if rate else {}))
-        if args.rank == 0 and (step % args.eval_every == 0 or step == args.steps):
+        if (args.rank == 0 or args.sharded) and (step % args.eval_every == 0 or step == args.steps):
             if lm:
                 val = evaluate_lm(model, task, args.seq_len, 4 * args.eval_batches, device)
                 history.append({"step": step, "loss": running, "val_loss": val["loss"]})
@@ -381,12 +365,13 @@ def _loop(args, task, model, runner, opt, gen, device, out, ckpt, bar, history, 
                 acc = evaluate(model, task, args.seq_len, args.eval_batches, args.batch, 10_000, device)
                 history.append({"step": step, "loss": running, "accuracy": acc})
                 note = f"accuracy at T={args.seq_len}: {acc:.1%}"
-            with open(out / "metrics.jsonl", "a") as fh:
-                fh.write(json.dumps(history[-1]) + "\n")
-            if bar is not None:
-                bar.write(f"step {step}: loss {running:.3f}, {note}")
-            _save(ckpt, snapshot(step))
-    return step
+            if args.rank == 0:
+                with open(out / "metrics.jsonl", "a") as fh:
+                    fh.write(json.dumps(history[-1]) + "\n")
+                if bar is not None:
+                    bar.write(f"step {step}: loss {running:.3f}, {note}")
+            checkpoint(step)
+    return step, False
 
 
 @torch.no_grad()
@@ -421,17 +406,19 @@ def _final_eval(args, task, model, device, out: Path, step: int) -> dict:
                    "window": args.window, "steps": step, "parameters": params, "eval": {}}
         for length in lengths:
             results["eval"][str(length)] = evaluate_lm(model, task, length, 4 * args.eval_batches, device)
-        (out / "results.json").write_text(json.dumps(results, indent=2))
-        print("validation loss by context length (bits/byte): " + ", ".join(
-            f"{k}: {v['loss']:.3f} ({v['bits_per_byte']:.3f})" for k, v in results["eval"].items()))
+        if args.rank == 0:
+            (out / "results.json").write_text(json.dumps(results, indent=2))
+            print("validation loss by context length (bits/byte): " + ", ".join(
+                f"{k}: {v['loss']:.3f} ({v['bits_per_byte']:.3f})" for k, v in results["eval"].items()))
         return results
     results = {"model": args.model, "task": args.task, "train_length": args.seq_len, "window": args.window,
                "steps": step, "accuracy": {}}
     for length in lengths:
         results["accuracy"][str(length)] = evaluate(model, task, length, args.eval_batches, args.batch, 20_000,
                                                     device)
-    (out / "results.json").write_text(json.dumps(results, indent=2))
-    print("accuracy by context length: " + ", ".join(f"{k}: {v:.1%}" for k, v in results["accuracy"].items()))
+    if args.rank == 0:
+        (out / "results.json").write_text(json.dumps(results, indent=2))
+        print("accuracy by context length: " + ", ".join(f"{k}: {v:.1%}" for k, v in results["accuracy"].items()))
     return results
 
 
@@ -446,8 +433,8 @@ def _device(name: str) -> torch.device:
     return device
 
 
-def _resume(ckpt: Path, model, opt, gen: torch.Generator, device: torch.device) -> int:
-    """Load a checkpoint into model, optimizer and batch generator; returns its step.
+def _resume(ckpt: Path, model, opt, gen: torch.Generator, device: torch.device, sharded: bool = False) -> int:
+    """Load a checkpoint into model (sharded or not), optimizer and batch generator; returns its step.
 
     The file is read with weights_only=True: tensors and plain containers only, so that a crafted
     file cannot run code; anything else in it is refused with one line."""
@@ -458,17 +445,21 @@ def _resume(ckpt: Path, model, opt, gen: torch.Generator, device: torch.device) 
         reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
         raise ValueError(f"{ckpt} cannot be read as a checkpoint ({type(exc).__name__}: {reason}); only "
                          f"tensors and plain values are loaded; delete it or train into a fresh --out") from None
-    try:
-        model.load_state_dict(blob["model"])
-    except (RuntimeError, TypeError, AttributeError):
-        raise ValueError(f"{ckpt} was written by a different model or configuration; resume with the "
-                         f"flags it was trained with, or train into a fresh --out") from None
     step = blob["step"]
     if isinstance(step, bool) or not isinstance(step, int) or step < 0:
         raise ValueError(f"{ckpt}: its step is {str(step)[:40]!r}, not a step count; delete it or train into "
                          f"a fresh --out")
+    if not sharded:
+        try:
+            model.load_state_dict(blob["model"])
+        except (RuntimeError, TypeError, AttributeError):
+            raise ValueError(f"{ckpt} was written by a different model or configuration; resume with the "
+                             f"flags it was trained with, or train into a fresh --out") from None
     try:
-        opt.load_state_dict(blob["opt"])
+        if sharded:   # model and optimizer together, each rank keeping its shards
+            parallel.load_full_state(model, opt, blob["model"], blob["opt"], sharded=True)
+        else:
+            opt.load_state_dict(blob["opt"])
         gen.set_state(blob["gen"])
     except Exception as exc:  # noqa: BLE001 - any malformed optimizer or generator state
         what = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
