@@ -63,9 +63,11 @@ bench-save: setup
 	$(VENV)/bin/titans-kernels bench save $(GATE_JSON)
 
 # fails when a benchmark's ratio to the same-run matmul dropped more than 10% below the baseline
+# recorded for this machine; on a machine without one, below the base commit's ratios measured in
+# the same session (BENCH_BASE: a commit; auto = HEAD if tracked files changed, else HEAD~1)
+BENCH_BASE ?= auto
 bench-compare: setup
-	TITANS_BENCH_THREADS=1 $(PY) -m pytest benchmarks/ -m "not peer" $(BENCH_FLAGS) --benchmark-json=$(GATE_JSON) $(PYTEST_ARGS)
-	$(VENV)/bin/titans-kernels bench compare $(GATE_JSON)
+	@if $(VENV)/bin/titans-kernels bench has-baseline; then 		TITANS_BENCH_THREADS=1 $(PY) -m pytest benchmarks/ -m "not peer" $(BENCH_FLAGS) --benchmark-json=$(GATE_JSON) $(PYTEST_ARGS) 		&& $(VENV)/bin/titans-kernels bench compare $(GATE_JSON); 	else 		echo "A/B against the base commit instead: run both in this session, interleaved"; 		$(VENV)/bin/titans-kernels bench ab --base $(BENCH_BASE) -- benchmarks/ -m "not peer" $(PYTEST_ARGS); 	fi
 
 report: setup
 	$(VENV)/bin/titans-kernels report --results $(BENCH_JSON) --out docs/perf

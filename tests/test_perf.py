@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 
 
+import pytest
+
+import titans_kernels as tk
 from titans_kernels.cli import main
 from titans_kernels.perf import gate, report
 from titans_kernels.perf.fingerprint import fingerprint, slug
@@ -110,3 +113,71 @@ def test_gate_end_to_end_planted_slowdown(tmp_path):
 
 
 NOISE_SAFE = 0.25   # above the 14% run-to-run noise measured here, below the planted 50%
+
+
+# The A/B gate (perf/ab.py): no baseline needed, the base commit run in the same session.
+
+def test_ab_judges_the_best_run_of_each_side(tmp_path):
+    """Per benchmark each side keeps its best ratio over its runs; the head fails below the base
+    by more than the threshold; benchmarks only one side has are left out."""
+    from titans_kernels.perf import ab
+    base = [_results(tmp_path / "b0.json", {"a": 0.40, "b": 0.30, "gone": 0.1}),
+            _results(tmp_path / "b1.json", {"a": 0.50, "b": 0.28})]
+    head = [_results(tmp_path / "h0.json", {"a": 0.49, "b": 0.20, "new": 0.2}),
+            _results(tmp_path / "h1.json", {"a": 0.30, "b": 0.24})]
+    assert ab.best_ratios(base) == {"a": 0.50, "b": 0.30, "gone": 0.1}
+    ok, moved, lines = ab.judge(base, head, threshold=0.10, label="abc123")
+    assert not ok and [c.name for c in moved] == ["b"] and moved[0].rel == pytest.approx(-0.2)
+    assert "REGRESSION" in lines[-2] and lines[-1] == "FAIL: 1 regression(s)" and "against abc123" in lines[0]
+    ok, _, _ = ab.judge(base, head, threshold=0.25)
+    assert ok
+
+
+def _repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = lambda *a: subprocess.run(["git", "-C", str(repo), *a], check=True, capture_output=True)  # noqa: E731
+    git("init", "-q")
+    for i in range(2):
+        (repo / "f.txt").write_text(f"v{i}\n")
+        git("add", "f.txt")
+        git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", f"c{i}")
+    return repo
+
+
+def test_ab_base_and_worktree(tmp_path):
+    """auto is HEAD with tracked changes and HEAD~1 without; the worktree holds the base's files
+    and is gone afterwards; a base that is not a commit is one line."""
+    from titans_kernels.perf import ab
+    repo = _repo(tmp_path)
+    rev = lambda r: subprocess.run(["git", "-C", str(repo), "rev-parse", r], capture_output=True,  # noqa: E731
+                                   text=True).stdout.strip()
+    assert ab.resolve_base(repo, "auto") == rev("HEAD~1")
+    (repo / "f.txt").write_text("changed\n")
+    assert ab.resolve_base(repo, "auto") == rev("HEAD")
+    with ab.worktree(repo, rev("HEAD~1")) as tree:
+        assert (tree / "f.txt").read_text() == "v0\n"
+    assert not tree.exists()
+    with pytest.raises(tk.InputError, match="--base nope: not a commit of the repository"):
+        ab.resolve_base(repo, "nope")
+
+
+def test_ab_end_to_end_catches_a_planted_slowdown(tmp_path, capsys):
+    """Real timings: `bench ab --base HEAD` on one benchmark runs the committed package from a
+    temporary worktree and the working tree's, and passes at a threshold above this machine's
+    noise; the same run with every call of the head side made twice as slow fails."""
+    from titans_kernels.perf import ab
+    args = ["benchmarks/test_rules.py", "-k", "test_rule_forward[titans_mlp2-torch-float32]"]
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        code = main(["bench", "ab", "--base", "HEAD", "--rounds", "1", "--threshold", str(NOISE_SAFE), "--", *args])
+    finally:
+        os.chdir(cwd)
+    out = capsys.readouterr().out
+    assert code == 0 and "round 1/1: base" in out and "ok: 0 regression(s)" in out, out
+    env = dict(os.environ, TITANS_BENCH_PLANT="1.0")
+    plain = {k: v for k, v in os.environ.items() if k != "TITANS_BENCH_PLANT"}
+    runs = ab.interleave({"base": (ROOT, plain), "head": (ROOT, env)}, 1, args, tmp_path)
+    ok, moved, lines = ab.judge(runs["base"], runs["head"], threshold=NOISE_SAFE)
+    assert not ok and moved[0].rel < -NOISE_SAFE, "\n".join(lines)

@@ -24,6 +24,19 @@ def add_parser(sub) -> None:
     cmp_.add_argument("--baselines", default="benchmarks/baselines")
     cmp_.add_argument("--threshold", type=float, default=0.10, help="allowed relative drop (default 0.10)")
     cmp_.set_defaults(func=cmd_compare)
+    ab = bs.add_parser("ab", help="run the benchmarks of a base commit (temporary git worktree) and of the working "
+                                  "tree interleaved in one session and compare their ratios; needs no baseline")
+    ab.add_argument("--base", default="auto",
+                    help="commit to compare with (default auto: HEAD when tracked files changed, else HEAD~1)")
+    ab.add_argument("--rounds", type=int, default=2, help="runs per side, interleaved (default 2)")
+    ab.add_argument("--threshold", type=float, default=0.10, help="allowed relative drop (default 0.10)")
+    ab.add_argument("pytest_args", nargs="*",
+                    help="what to run (after --), e.g. -- benchmarks/test_rules.py -k titans_mlp2; "
+                         "default: benchmarks/ -m 'not peer'")
+    ab.set_defaults(func=cmd_ab)
+    has = bs.add_parser("has-baseline", help="exit 0 when this machine has a baseline, 1 when not")
+    has.add_argument("--baselines", default="benchmarks/baselines")
+    has.set_defaults(func=cmd_has_baseline)
 
 
 def cmd_report(args) -> int:
@@ -45,3 +58,24 @@ def cmd_compare(args) -> int:
     ok, _, lines = compare(args.results, args.baselines, args.threshold)
     print("\n".join(lines))
     return 0 if ok else 1
+
+
+def cmd_ab(args) -> int:
+    from pathlib import Path
+
+    from ..errors import InputError
+    from ..perf.ab import ab
+    if args.rounds < 1:
+        raise InputError(f"--rounds {args.rounds}: expected 1 or more")
+    root = Path.cwd()
+    ok, _, lines = ab(root, args.base, args.rounds, args.threshold, args.pytest_args or None,
+                      progress=lambda text: print(text, flush=True))
+    print("\n".join(lines))
+    return 0 if ok else 1
+
+
+def cmd_has_baseline(args) -> int:
+    from ..perf.gate import baseline_path
+    path = baseline_path(args.baselines)
+    print(path if path.exists() else f"no baseline {path}")
+    return 0 if path.exists() else 1

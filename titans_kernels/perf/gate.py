@@ -68,19 +68,27 @@ def compare(results: str | Path, directory: str | Path = DEFAULT_DIR, threshold:
     fp = fp or fingerprint()
     path = baseline_path(directory, fp)
     if not path.exists():
-        raise InputError(f"no baseline for this machine ({slug(fp)}) in {directory}; "
-                         f"run `make bench-save` to record one")
+        raise InputError(f"no baseline for this machine ({slug(fp)}) in {directory}; run `make bench-save` "
+                         f"to record one, or `titans-kernels bench ab` to compare with the base commit")
     base = _read(path)["ratios"]
     rows = [r for r in load(results) if r.ratio is not None and r.name in base]
     if not rows:
         raise InputError(f"no benchmark in {results} has a baseline in {path}; run the same suites as the baseline")
     changes = [Change(r.name, float(base[r.name]), r.ratio) for r in rows]
+    return change_lines(changes, threshold, f"compared {len(changes)} benchmark(s) with {path.name} "
+                                            f"(fail below -{threshold:.0%})")
+
+
+def change_lines(changes: list[Change], threshold: float, header: str,
+                 base_name: str = "baseline") -> tuple[bool, list[Change], list[str]]:
+    """(passed, changes beyond threshold/2 sorted worst first, lines to print): the gate's verdict
+    on a list of ratio changes, shared by the baseline and the A/B comparisons."""
     failed = [c for c in changes if c.rel < -threshold]
     moved = sorted((c for c in changes if abs(c.rel) > threshold / 2), key=lambda c: c.rel)
-    lines = [f"compared {len(changes)} benchmark(s) with {path.name} (fail below -{threshold:.0%})"]
+    lines = [header]
     if moved:
         width = max(len(c.name) for c in moved)
-        lines.append(f"{'benchmark':{width}s}  {'baseline':>8s}  {'now':>8s}  {'change':>7s}")
+        lines.append(f"{'benchmark':{width}s}  {base_name:>8s}  {'now':>8s}  {'change':>7s}")
         for c in moved:
             flag = "  REGRESSION" if c in failed else ""
             lines.append(f"{c.name:{width}s}  {c.baseline:8.1%}  {c.now:8.1%}  {c.rel:+7.1%}{flag}")
