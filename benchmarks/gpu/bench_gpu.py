@@ -26,7 +26,7 @@ from gpu_case import DTYPES, cuda_case, rule_call
 
 import titans_kernels as tk
 from autotune.measured import cuda_median_seconds
-from titans_kernels.backends.launch_config import TritonConfig, tiled_supported
+from titans_kernels.backends.launch_config import TritonConfig, onepass_config, onepass_problem, tiled_supported
 from titans_kernels.testing import rel_error
 
 
@@ -77,7 +77,8 @@ def main() -> int:
     p.add_argument("--skip", default="", help="comma-separated backends to leave out "
                    "(torch, triton, triton (tiled forward), triton (tiled forward, three passes), "
                    "triton (tiled forward, in place), "
-                   "triton (tiled forward + backward), tilelang, "
+                   "triton (tiled forward + backward), triton (one-pass forward), "
+                   "triton (one-pass forward, staged), tilelang, "
                    "torch.compile(torch))")
     args = p.parse_args()
     if not torch.cuda.is_available():
@@ -98,6 +99,11 @@ def main() -> int:
         rules["triton (tiled forward, in place)"] = tk.compile(args.spec, backend="triton",
                                                                config=replace(TILED_CONFIG, in_place=True))
         rules["triton (tiled forward + backward)"] = tk.compile(args.spec, backend="triton", config=TILED_BOTH_CONFIG)
+    if onepass_problem(ir) is None:   # the one-pass forward as a launch config; the generic backward after it
+        rules["triton (one-pass forward)"] = tk.compile(args.spec, backend="triton", config=onepass_config())
+        if c == D:
+            rules["triton (one-pass forward, staged)"] = tk.compile(args.spec, backend="triton",
+                                                                    config=onepass_config(stage=True))
     try:
         rules["tilelang"] = tk.compile(args.spec, backend="tilelang")
     except tk.BackendError as exc:
