@@ -34,6 +34,7 @@ def _case(name: str, T: int, D: int, chunk: int, dtype=torch.float32, seed: int 
 
 def test_covers_the_paper_default_and_its_gate_variants():
     assert {"titans_mlp2", "titans_mlp2_nomomentum", "titans_mlp2_chunkgates"} <= set(COVERED)
+    assert "titans_mlp2_residual" in COVERED
     assert "titans_mlp3" not in COVERED and "yaad_huber" not in COVERED
 
 
@@ -189,9 +190,10 @@ def test_config_forward_matches_torch_backend(name, poisoned):
 
 
 _SLOW = pytest.mark.slow
-_CHECKPOINT_CASES = [("titans_mlp2", "generic", 3), ("titans_mlp2", "tiled", 2),
+_CHECKPOINT_CASES = [("titans_mlp2", "generic", 3), ("titans_mlp2_residual", "tiled", 2),
                      pytest.param("titans_mlp2", "generic", 2, marks=_SLOW),
                      pytest.param("titans_mlp2", "tiled", 3, marks=_SLOW),
+                     pytest.param("titans_mlp2_residual", "generic", 3, marks=_SLOW),
                      pytest.param("titans_mlp2_nomomentum", "generic", 3, marks=_SLOW),
                      pytest.param("titans_mlp2_nomomentum", "tiled", 2, marks=_SLOW)]
 

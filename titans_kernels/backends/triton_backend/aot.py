@@ -185,7 +185,7 @@ def _onepass_parts(ir: MemoryIR, D: int, chunk_size: int, cfg: TritonConfig, io:
     kprec, uprec = cfg.key_precision or cfg.precision, cfg.update_precision or cfg.precision
     consts = dict(D=D, HID=hidden, BC=chunk_size, HB=cfg.tile, SN=ir.state_numel(D), ACT=ACTIVATIONS[ir.activation],
                   LOSS=LOSSES[ir.loss], HAS_M=mom, HAS_D=ir.gates.has_decay, PREC=cfg.precision, KPREC=kprec,
-                  UPREC=uprec, TMA=False, STAGE=cfg.stage, SAVE_CKPT=True)
+                  UPREC=uprec, TMA=False, STAGE=cfg.stage, SAVE_CKPT=True, RESIDUAL=ir.residual)
     f32 = "*fp32"
     signature = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "theta_ptr": io, "eta_ptr": io, "alpha_ptr": io,
                  "out_ptr": io, "st_ptr": f32, "scr_ptr": f32, "ckpt_ptr": f32, "T": "i32", "n_chunks": "i32",

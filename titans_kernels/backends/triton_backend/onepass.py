@@ -1,7 +1,8 @@
 """One-pass forward for depth-2 memories: one sweep over the hidden tiles per chunk.
 
 A prototype of the next kernel generation (docs/design.md, "One pass per chunk"), for depth-2
-rules with the l2 or Huber loss, read after the update, no residual, anchor or normalized step.
+rules with the l2 or Huber loss, read after the update, with or without residual, no anchor or
+normalized step.
 One program per (batch, head) row. The state [W0 (HID, D) | S0 | W1 (D, HID) | S1], float32,
 is updated in place in global memory (L2), one tile of HB hidden units at a time.
 
@@ -175,7 +176,8 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr,
                     D: tl.constexpr, HID: tl.constexpr, BC: tl.constexpr, HB: tl.constexpr,
                     SN: tl.constexpr, ACT: tl.constexpr, LOSS: tl.constexpr, HAS_M: tl.constexpr,
                     HAS_D: tl.constexpr, PREC: tl.constexpr, KPREC: tl.constexpr, UPREC: tl.constexpr,
-                    TMA: tl.constexpr = False, STAGE: tl.constexpr = False, SAVE_CKPT: tl.constexpr = False):
+                    TMA: tl.constexpr = False, STAGE: tl.constexpr = False, SAVE_CKPT: tl.constexpr = False,
+                    RESIDUAL: tl.constexpr = False):
     """q/k/v/out: (n, T, D); gates (n, T); st: (n, SN) state, updated in place. Product
     precision by group: PREC the read's, KPREC the key path's and look-ahead's (the loss gradient
     is a small difference of two larger terms), UPREC the state update's (its increments are
@@ -217,6 +219,8 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr,
         U0 = _load0(st, desc0, h0, 0, D, HID, HB, TMA)
         U1 = _load1(st1, desc1, h0, 0, D, HID, HB, TMA)
         Z1 += _mmp(act_fn(_mmp(K, tl.trans(U0), KPREC), ACT), tl.trans(U1), KPREC)
+    if RESIDUAL:   # the memory is k + MLP(k): its residual enters the loss and the read
+        Z1 += K
     G1 = _loss_grad(Z1 - _tokens(v_ptr + io, 0, rows, D, BC), delta, LOSS)
 
     for i in range(n_chunks):
@@ -313,6 +317,9 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr,
             Z1 += _mmp(Xn1, tl.trans(nU1), KPREC)
         ZQ1 -= _mmp(C * QX, _staged(scr + 4 * BC * D, offs, G1, STAGE), PREC)
         optr = out_ptr + io + (t0 + tok)[:, None] * D + tl.arange(0, D)[None, :]
+        if RESIDUAL:   # q again from L2 rather than held (in float32) across the tile loop
+            ZQ1 += _tokens(q_ptr + io, t0, rows, D, BC)
+            Z1 += K1
         tl.store(optr, ZQ1.to(out_ptr.dtype.element_ty), mask=(tok < rows)[:, None])
         G1 = _loss_grad(Z1 - _tokens(v_ptr + io, t1, rows1, D, BC), delta, LOSS)
         K = K1
@@ -372,7 +379,7 @@ def onepass_launch(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Te
             out, st, scr, ckpt, T, n_chunks, first, group or 1, n_groups, float(ir.huber_delta),
             D=D, HID=HID, BC=chunk_size, HB=hb, SN=st.shape[1], ACT=ACTIVATIONS[ir.activation],
             LOSS=LOSSES[ir.loss], HAS_M=momentum is not None, HAS_D=decay is not None, PREC=precision,
-            KPREC=key_precision, UPREC=update_precision, TMA=tma, STAGE=stage, SAVE_CKPT=save,
+            KPREC=key_precision, UPREC=update_precision, TMA=tma, STAGE=stage, SAVE_CKPT=save, RESIDUAL=ir.residual,
             num_warps=num_warps, num_stages=1)
     except OutOfResources as exc:
         raise InputError(f"one-pass forward at D={D}, chunk {chunk_size}, hidden tile {hb}: {exc.name} "
