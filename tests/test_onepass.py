@@ -67,7 +67,7 @@ def test_variants_match_torch_backend(tma, stage, poisoned):
 
 def test_uncovered_specs_and_bad_tiles_are_one_line():
     ref, inputs, state = _case("yaad_huber", T=20, D=16, chunk=16)
-    with pytest.raises(InputError, match="does not cover spec 'yaad_huber': residual"):
+    with pytest.raises(InputError, match="does not cover spec 'yaad_huber': read at chunk start"):
         onepass_call(ref.ir, *inputs.args(), state, chunk_size=16)
     ref, inputs, state = _case("titans_mlp2", T=20, D=16, chunk=16)
     for hb in (24, 8, 128):

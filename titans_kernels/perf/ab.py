@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterator
 
+from .. import settings
 from ..errors import InputError
 from .gate import Change, change_lines
 from .results import load
@@ -62,7 +63,7 @@ def worktree(root: Path, commit: str) -> Iterator[Path]:
 def run_side(tree: Path, out: Path, pytest_args: list[str], env: dict | None = None) -> Path:
     """One benchmark run of the package in `tree` (its own sources first on the path), results to
     `out`. Raises InputError with the run's last lines when it fails."""
-    environ = dict(os.environ if env is None else env)
+    environ = dict(settings.environ() if env is None else env)
     environ["PYTHONPATH"] = os.pathsep.join([str(tree), *filter(None, [environ.get("PYTHONPATH")])])
     environ.setdefault("TITANS_BENCH_THREADS", "1")
     cmd = [sys.executable, "-m", "pytest", *PYTEST_FLAGS, *pytest_args, f"--benchmark-json={out}"]
