@@ -171,18 +171,11 @@ def _compile_in_process(ir: MemoryIR, target: str, D: int, chunk_size: int, dtyp
 
 def _onepass_parts(ir: MemoryIR, D: int, chunk_size: int, cfg: TritonConfig, io: str):
     """(kernel, constexprs, signature, cost model) of the one-pass forward under `cfg`."""
-    from .onepass import ACTIVATIONS, LOSSES, onepass_cost, onepass_forward, onepass_supported
+    from .onepass import ACTIVATIONS, LOSSES, check_onepass, onepass_cost, onepass_forward
 
-    why = onepass_supported(ir)
-    if why:
-        raise InputError(f"the one-pass forward does not cover spec '{ir.name}': {why}")
-    hidden = ir.layer_shapes(D)[0][0]
-    if hidden % cfg.tile or cfg.tile > hidden:
-        raise InputError(f"hidden tile {cfg.tile}: a power of two from 16 that divides the hidden width {hidden}")
-    if cfg.stage and chunk_size != D:
-        raise InputError(f"staged operands need chunk {chunk_size} equal to the head dim {D}; drop --stage")
+    hidden, kprec, uprec = check_onepass(ir, D, chunk_size, cfg.tile, cfg.precision, cfg.key_precision,
+                                         cfg.update_precision, cfg.stage)
     mom = ir.gates.has_momentum
-    kprec, uprec = cfg.key_precision or cfg.precision, cfg.update_precision or cfg.precision
     consts = dict(D=D, HID=hidden, BC=chunk_size, HB=cfg.tile, SN=ir.state_numel(D), ACT=ACTIVATIONS[ir.activation],
                   LOSS=LOSSES[ir.loss], HAS_M=mom, HAS_D=ir.gates.has_decay, PREC=cfg.precision, KPREC=kprec,
                   UPREC=uprec, TMA=False, STAGE=cfg.stage, SAVE_CKPT=True, RESIDUAL=ir.residual)

@@ -340,15 +340,10 @@ def onepass_supported(ir) -> str | None:
     return why
 
 
-def onepass_launch(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tensor | None, decay: Tensor | None,
-                   st: Tensor, chunk_size: int, hb: int, num_warps: int, precision: str, key_precision: str | None,
-                   update_precision: str | None, stage: bool = False, tma: bool = False,
-                   group: int | None = None) -> tuple[Tensor, Tensor | None]:
-    """Launch the one-pass forward on flat rows: q, k, v (n, T, D); gates (n, T) (an absent one
-    None); st (n, SN) float32 [W0 | S0 | W1 | S1], updated in place to the end state. Returns out
-    (n, T, D) and, with `group`, the group-start checkpoints (n, n_groups, SN). Every check that
-    can be made before the launch is one InputError line."""
-    n, T, D = q.shape
+def check_onepass(ir, D: int, chunk_size: int, hb: int, precision: str, key_precision: str | None,
+                  update_precision: str | None, stage: bool) -> tuple[int, str, str]:
+    """Every check of a one-pass launch that needs no GPU, one InputError line each; returns the
+    hidden width and the key path's and update's precisions (None: as `precision`)."""
     HID = ir.layer_shapes(D)[0][0]
     why = onepass_supported(ir)
     if why:
@@ -364,6 +359,20 @@ def onepass_launch(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Te
             raise InputError(f"{name}={value!r}: use one of {', '.join(PRODUCT_PRECISIONS)}")
     if stage and chunk_size != D:
         raise InputError(f"staged operands need chunk {chunk_size} equal to the head dim {D}; pass stage=False")
+    return HID, key_precision, update_precision
+
+
+def onepass_launch(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tensor | None, decay: Tensor | None,
+                   st: Tensor, chunk_size: int, hb: int, num_warps: int, precision: str, key_precision: str | None,
+                   update_precision: str | None, stage: bool = False, tma: bool = False,
+                   group: int | None = None) -> tuple[Tensor, Tensor | None]:
+    """Launch the one-pass forward on flat rows: q, k, v (n, T, D); gates (n, T) (an absent one
+    None); st (n, SN) float32 [W0 | S0 | W1 | S1], updated in place to the end state. Returns out
+    (n, T, D) and, with `group`, the group-start checkpoints (n, n_groups, SN). Every check that
+    can be made before the launch is one InputError line."""
+    n, T, D = q.shape
+    HID, key_precision, update_precision = check_onepass(ir, D, chunk_size, hb, precision, key_precision,
+                                                         update_precision, stage)
     check_known_fault("one-pass forward", hb, num_warps, precision, D, chunk_size, q)
     out = _output_like(q)
     scr = torch.empty(n, stage_floats(chunk_size, D, hb) if stage else 1, device=q.device)
