@@ -19,6 +19,14 @@ settings.register_profile("dev", max_examples=25, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 SHIPPED = sorted(tk.list_specs())
+# The rules a per-spec case runs on by default where running every shipped rule is slow: the
+# linear memory, the default deep memory and a non-MSE loss. The rest run in `make test-full`.
+REPRESENTATIVE = ("titans_linear", "titans_mlp2_normalized", "yaad_huber")
+
+
+def representative(values, default=REPRESENTATIVE) -> list:
+    """Parametrize values: those in `default` run in the default suite, the others are marked slow."""
+    return [v if v in default else pytest.param(v, marks=pytest.mark.slow) for v in values]
 
 
 @pytest.fixture(params=SHIPPED)

@@ -505,6 +505,7 @@ def test_autotune_keeps_each_finished_record(tmp_path, monkeypatch, capsys):
     assert [r.bucket for r in TuningDB(tmp_path).records()] == ["D32-b32"]
 
 
+@pytest.mark.slow
 def test_predicted_tuning_reuses_compiled_reports(tmp_path, monkeypatch):
     """A candidate compiled before (same IR, target, shape, config, compiler versions) is read
     from the report cache, not compiled again; another shape is compiled."""

@@ -89,8 +89,8 @@ def _has_fsdp2() -> bool:
 
 
 @pytest.mark.skipif(not dist.is_available(), reason="torch.distributed not built")
-@pytest.mark.parametrize("mode", ["ddp", pytest.param("fsdp2", marks=pytest.mark.skipif(
-    not _has_fsdp2(), reason="this torch has no torch.distributed.fsdp.fully_shard"))])
+@pytest.mark.parametrize("mode", ["ddp", pytest.param("fsdp2", marks=[pytest.mark.slow, pytest.mark.skipif(
+    not _has_fsdp2(), reason="this torch has no torch.distributed.fsdp.fully_shard")])])
 def test_data_parallel_gradients_equal_single_process(tmp_path, mode):
     tokens = torch.randint(0, 30, (4, 21), generator=torch.Generator().manual_seed(1))
     out = str(tmp_path / "grads.pt")

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu" / "session.sh"
 
 
@@ -51,6 +53,7 @@ def test_without_a_gpu_it_stops_with_one_line(tmp_path):
         assert proc.stdout == "" and not any((tmp_path / step).glob("*.log"))
 
 
+@pytest.mark.slow
 def test_sweep_covers_every_tiled_variant_on_cpu_stand_ins(tmp_path, monkeypatch):
     """sweep_configs.py end to end with the GPU calls replaced by CPU stand-ins (the interpreter
     runs the kernels): a row per forward variant, each checked against the torch backend, then
@@ -86,6 +89,7 @@ def test_sweep_covers_every_tiled_variant_on_cpu_stand_ins(tmp_path, monkeypatch
         assert best["forward_backward_s"] > 0 and best["forward_tiled_backward_s"] > 0, best
 
 
+@pytest.mark.slow
 def test_bench_times_every_backend_on_cpu_stand_ins(tmp_path, monkeypatch):
     """bench_gpu.py end to end with the GPU calls replaced by CPU stand-ins: every Triton variant
     (generic, tiled fused, three passes, in place, tiled backward, one-pass plain and staged) checked

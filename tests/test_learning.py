@@ -1,7 +1,7 @@
 """Learning on the associative-recall task at 4x the attention window (the README's recipe):
 models with memory pass the recall targets, the attention-only baseline stays near chance.
 Seeded, so each run is reproducible; the long runs are marked slow (`make test-full`): by
-default one model (MAG, linear memory) is trained."""
+default one model (MAG, linear memory) is trained at half the recipe's length and window."""
 from __future__ import annotations
 
 import pytest
@@ -12,13 +12,21 @@ RECIPE = ["--preset", "recall", "--eval-lengths", "128", "--eval-batches", "4", 
           "--device", "cpu", "--no-progress"]
 
 
-def _accuracy(tmp_path, model: str, steps: int, *flags: str) -> float:
+def _accuracy(tmp_path, model: str, steps: int, *flags: str, length: int = 128) -> float:
     args = parse_args(RECIPE + ["--model", model, "--steps", str(steps), *flags,
                                 "--eval-every", str(steps), "--out", str(tmp_path / model)])
-    return train(args)["accuracy"]["128"]
+    return train(args)["accuracy"][str(length)]
 
 
 def test_mag_learns_recall_beyond_its_window(tmp_path):
+    """T=64 at 4x a window of 16: the recall jumps from chance to 97 % between steps 300 and 600
+    (measured), at half the cost per step of the recipe's T=128."""
+    assert _accuracy(tmp_path, "mag", 700, "--seq-len", "64", "--window", "16", "--segment", "16",
+                     "--eval-lengths", "64", length=64) >= 0.8
+
+
+@pytest.mark.slow
+def test_mag_learns_recall_at_the_recipe_length(tmp_path):
     assert _accuracy(tmp_path, "mag", 1000) >= 0.8
 
 

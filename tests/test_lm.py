@@ -198,6 +198,7 @@ def test_two_processes_train_as_one_and_resume_at_another_world_size(corpus, tmp
             assert torch.allclose(got["model"][k], want[k], rtol=1e-4, atol=1e-5), (run, k)
 
 
+@pytest.mark.slow
 def test_fsdp_trains_as_one_and_checkpoints_resume_either_way(corpus, tmp_path):
     """--fsdp on 2 gloo processes (FSDP2: parameters, gradients and optimizer state sharded) ends
     with the weights of one process on whole batches; its checkpoints are whole, so a sharded run

@@ -260,6 +260,7 @@ def test_config_fields_and_labels():
         assert bwd.kernel != "onepass"
 
 
+@pytest.mark.slow
 def test_cli_report_has_the_cost_model_and_warpgroup_products(capsys):
     """`compile --forward onepass --report` for sm_90 at D=64, chunk 64: ptxas' figures next to the
     cost model; every tensor-core product of the hidden-tile loop a warpgroup product (HGMMA, none

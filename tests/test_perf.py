@@ -95,6 +95,7 @@ def _bench(out: Path, plant: str | None = None) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_gate_end_to_end_planted_slowdown(tmp_path):
     """Real timings: a baseline over two runs (as `make bench-save` records it), three repeats of
     the same run with no alarm, and a planted slowdown (every call takes twice as long) that fails
@@ -162,6 +163,7 @@ def test_ab_base_and_worktree(tmp_path):
         ab.resolve_base(repo, "nope")
 
 
+@pytest.mark.slow
 def test_ab_end_to_end_catches_a_planted_slowdown(tmp_path, capsys):
     """Real timings: `bench ab --base HEAD` on one benchmark runs the committed package from a
     temporary worktree and the working tree's, and passes at a threshold above this machine's

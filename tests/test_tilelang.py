@@ -47,7 +47,7 @@ def test_bfloat16_inputs(poisoned):
     _compare("titans_mlp2", 1, 2, 48, 16, 16, seed=4, dtype=torch.bfloat16, tol=1e-2)
 
 
-@pytest.mark.parametrize("name", ["titans_mlp2", "titans_mlp2_anchored"])
+@pytest.mark.parametrize("name", ["titans_mlp2", pytest.param("titans_mlp2_anchored", marks=pytest.mark.slow)])
 def test_agrees_with_triton_interpreter(name):
     """Two code generators, one IR: the TileLang C-target run and the Triton interpreter run give
     the same function."""
@@ -106,8 +106,10 @@ def _check_report(report, max_spill: int = 0):
 BWD_MAX_SPILL = 128
 
 
-@pytest.mark.parametrize("name, target, kind", [("titans_mlp2", "sm_90a", "fwd"), ("titans_linear", "sm_80", "fwd"),
-                                               ("titans_linear", "sm_90a", "bwd")])
+@pytest.mark.parametrize("name, target, kind", [          # by default sm_90a: test_cli_compile_report
+    pytest.param("titans_linear", "sm_80", "fwd", marks=pytest.mark.slow),
+    pytest.param("titans_mlp2", "sm_90a", "fwd", marks=pytest.mark.slow),
+    pytest.param("titans_linear", "sm_90a", "bwd", marks=pytest.mark.slow)])
 def test_lowers_and_compiles_for_gpu_targets(name, target, kind):
     """Lowered to CUDA for a GPU that is not here and compiled with nvcc: no spills, shared
     memory within an H100's 227 KB per block."""

@@ -14,7 +14,7 @@ from titans_kernels.backends.triton_backend import aot, launch
 from titans_kernels.backends.launch_config import (TILED_DEFAULTS, TritonConfig, check_kernel, tiled_config,
                                                           tiled_supported)
 
-from conftest import SHIPPED, compare_backends, compare_gradients, make_case
+from conftest import SHIPPED, compare_backends, compare_gradients, make_case, representative
 
 DEPTH2 = [name for name in SHIPPED if tiled_supported(tk.lower(tk.load_spec(name)))]
 TILED = TritonConfig(tile=16, kernel="tiled")
@@ -67,7 +67,7 @@ def test_forward_in_place(name, fuse, poisoned):
     compare_backends(name, "triton", 1, 2, 40, 16, 16, seed=13, config=replace(TILED, fuse=fuse, in_place=True))
 
 
-@pytest.mark.parametrize("backward", ["generic", "tiled"])
+@pytest.mark.parametrize("backward", [pytest.param("generic", marks=pytest.mark.slow), "tiled"])
 def test_backward_after_an_in_place_forward(backward, poisoned):
     """Either backward from an in-place forward's checkpoints (the tiled backward's re-run of the
     chunk states is in place too): five chunks in groups of 1, 2 and 2, the last one ragged."""
@@ -81,6 +81,7 @@ def test_half_precision_inputs(dtype, tol, poisoned):
                      config=TILED)
 
 
+@pytest.mark.slow   # one checkpoint layout for every forward: test_triton.py's backward cases read it
 @pytest.mark.parametrize("name", ["titans_mlp2_normalized", "yaad_huber", "titans_mlp2_nomomentum"])
 def test_backward_from_tiled_checkpoints(name):
     """Gradients of every input and the initial state: the generic backward kernel walking back
@@ -94,7 +95,8 @@ def test_backward_from_tiled_checkpoints_all_specs(name):
     compare_gradients(name, "triton", checkpoint_group=2, config=TILED)
 
 
-@pytest.mark.parametrize("name", ["titans_mlp2", "titans_mlp2_normalized", "yaad_huber", "titans_mlp2_nomomentum"])
+@pytest.mark.parametrize("name", representative(["titans_mlp2", "titans_mlp2_normalized", "yaad_huber",
+                                                 "titans_mlp2_nomomentum"], ("titans_mlp2_normalized",)))
 def test_tiled_backward_matches_torch_backend(name, poisoned):
     """Gradients of every input and the initial state through the tiled backward (after the tiled
     forward), two chunks per checkpoint group, every gradient element written (NaN-filled
@@ -112,16 +114,17 @@ def test_tiled_backward_all_specs(name, forward, poisoned):
 
 @pytest.mark.parametrize("name, options", [
     ("titans_mlp2_anchored", dict(T=70, chunk=32, D=32, checkpoint_group=3)),   # ragged last chunk
-    ("titans_mlp2_normalized", dict(steep=True, checkpoint_group=1)),            # step scales 1 to 100
-    ("yaad_huber", dict(steep=True, checkpoint_group=3)),                        # Huber clipping
-    ("titans_mlp2_chunkgates", dict(T=33, checkpoint_group=2)),
+    pytest.param("titans_mlp2_normalized", dict(steep=True, checkpoint_group=1), marks=pytest.mark.slow),  # scales 1-100
+    pytest.param("yaad_huber", dict(steep=True, checkpoint_group=3), marks=pytest.mark.slow),   # Huber clipping
+    pytest.param("titans_mlp2_chunkgates", dict(T=33, checkpoint_group=2), marks=pytest.mark.slow),
 ])
 def test_tiled_backward_shapes_and_groups(name, options, poisoned):
     compare_gradients(name, "triton", config=TILED_BOTH, **options)
 
 
-@pytest.mark.parametrize("expansion, D, chunk, T, tile", [(3, 16, 16, 40, 16), (3, 32, 32, 70, 32), (4, 128, 128, 130, 64),
-                                                       (4, 64, 64, 70, 32)])
+@pytest.mark.parametrize("expansion, D, chunk, T, tile", [
+    (3, 16, 16, 40, 16), pytest.param(4, 128, 128, 130, 64, marks=pytest.mark.slow),
+    pytest.param(3, 32, 32, 70, 32, marks=pytest.mark.slow), pytest.param(4, 64, 64, 70, 32, marks=pytest.mark.slow)])
 def test_tiled_backward_large_and_odd_widths(expansion, D, chunk, T, tile, tmp_path, poisoned):
     """The largest head dim and chunk, and a hidden width (3 D) that is not a power of two."""
     import yaml
@@ -134,6 +137,7 @@ def test_tiled_backward_large_and_odd_widths(expansion, D, chunk, T, tile, tmp_p
                       config=TritonConfig(tile=tile, kernel="tiled", backward="tiled"))
 
 
+@pytest.mark.slow
 def test_tiled_backward_after_the_generic_forward():
     """Both forwards write the same checkpoints, so the tiled backward follows either."""
     compare_gradients("titans_mlp2_anchored", "triton", checkpoint_group=2,
@@ -141,8 +145,9 @@ def test_tiled_backward_after_the_generic_forward():
 
 
 @pytest.mark.parametrize("edits", [
-    {"update": {"decay": "none"}, "memory": {"activation": "gelu"}},
-    {"update": {"decay": "none", "momentum": "none"}, "memory": {"activation": "relu"}},
+    pytest.param({"update": {"decay": "none"}, "memory": {"activation": "gelu"}}, marks=pytest.mark.slow),
+    pytest.param({"update": {"decay": "none", "momentum": "none"}, "memory": {"activation": "relu"}},
+                 marks=pytest.mark.slow),
     {"update": {"read": "chunk_start"}, "memory": {"activation": "identity", "expansion": 1}},
 ])
 def test_tiled_backward_of_other_rules(edits, tmp_path, poisoned):
@@ -243,17 +248,22 @@ def test_config_fields_are_checked_when_built(fields, match):
 
 
 def test_bf16_forward_is_followed_by_a_tf32_backward():
-    """The generic backward kernel has no bf16 products: after a bf16 tiled forward it runs tf32,
-    and the gradients still match the torch backend's within bf16-product accuracy."""
+    """The generic backward kernel has no bf16 products: after a bf16 tiled forward it runs tf32."""
     from titans_kernels.backends.launch_config import backward_config
     ir = tk.lower(tk.load_spec("titans_mlp2"))
     assert backward_config(ir, TritonConfig(kernel="tiled", precision="bf16")).precision == "tf32"
     assert backward_config(ir, TritonConfig(kernel="tiled", precision="ieee")).precision == "ieee"
+
+
+@pytest.mark.slow
+def test_gradients_after_a_bf16_forward():
+    """The gradients after a bf16 tiled forward match the torch backend's within bf16-product
+    accuracy."""
     compare_gradients("titans_mlp2", "triton", checkpoint_group=2, tol=3e-2,
                       config=TritonConfig(tile=16, kernel="tiled", precision="bf16"))
 
 
-@pytest.mark.parametrize("name", ["titans_mlp2", "titans_mlp2_normalized"])
+@pytest.mark.parametrize("name", [pytest.param("titans_mlp2", marks=pytest.mark.slow), "titans_mlp2_normalized"])
 def test_bf16_products_stay_close(name, poisoned):
     """precision='bf16' (operands rounded to bfloat16, float32 accumulation): every element written
     and finite, within 3% of the torch backend's float32 products (about 2% measured) over three
@@ -274,7 +284,8 @@ def test_bf16_products_stay_close(name, poisoned):
 TILED_SM90_SPILL_LIMITS = {("tf32", True): 192, ("tf32", False): 128, ("bf16", True): 16, ("bf16", False): 0}
 
 
-@pytest.mark.parametrize("precision, fuse", sorted(TILED_SM90_SPILL_LIMITS))
+@pytest.mark.parametrize("precision, fuse", [c if c == ("tf32", True) else pytest.param(*c, marks=pytest.mark.slow)
+                                             for c in sorted(TILED_SM90_SPILL_LIMITS)])   # default: tf32 fused
 def test_aot_sm90_spills_stay_small(precision, fuse):
     """The tiled forward keeps its token-side operands in shared memory: ptxas reports at most a
     few dozen bytes of spills for titans_mlp2 (1.4 KB when they sat in registers), none with bf16
@@ -287,7 +298,7 @@ def test_aot_sm90_spills_stay_small(precision, fuse):
     assert report.spill_sites is not None and sum(report.spill_sites[2:]) <= 1, report.lines()
 
 
-@pytest.mark.parametrize("target", ["sm_90", "sm_80", "gfx942"])
+@pytest.mark.parametrize("target", ["sm_90", pytest.param("sm_80", marks=pytest.mark.slow), "gfx942"])
 def test_aot_compiles(target):
     """The tiled forward of the default rule compiles for each target at D=64, chunk 64, and fits
     the target's shared memory."""
@@ -312,8 +323,8 @@ def test_aot_sm90_tiled_backward_spills_stay_bounded():
     assert report.spill_bytes <= TILED_BWD_SM90_SPILL_LIMIT, report.lines()
 
 
-@pytest.mark.parametrize("target", ["sm_90", pytest.param("sm_80", marks=pytest.mark.slow),
-                                    pytest.param("gfx942", marks=pytest.mark.slow)])
+@pytest.mark.slow   # sm_90 by default: test_aot_sm90_tiled_backward_spills_stay_bounded
+@pytest.mark.parametrize("target", ["sm_90", "sm_80", "gfx942"])
 def test_aot_compiles_the_tiled_backward(target):
     cfg = TritonConfig(tile=16, num_warps=8, num_stages=1, precision="tf32", kernel="tiled", backward="tiled")
     report = aot.compile_report(tk.lower(tk.load_spec("titans_mlp2_normalized")), target, D=64, chunk_size=64, cfg=cfg,
@@ -350,6 +361,7 @@ def test_cli_compile_report_of_the_tiled_forward(capsys):
     assert fused.shared_bytes < three.shared_bytes    # fewer token-side operands staged (65 against 78 KB)
 
 
+@pytest.mark.slow   # by default the tiled report's own config: test_cli_compile_report_of_the_tiled_forward
 @pytest.mark.parametrize("kernel_flags", [["--forward", "tiled"], ["--backward", "tiled", "--kernel", "bwd"]])
 def test_cli_tiled_kernel_gets_the_tiled_launch_defaults(kernel_flags, capsys):
     """Naming a tiled kernel without launch flags compiles it at the tiled defaults (tile 16, 8
