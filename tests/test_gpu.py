@@ -123,14 +123,16 @@ def test_tiled_backward_head_dims_and_chunks(D, chunk, warps):
                       config=cfg)
 
 
-@pytest.mark.parametrize("hb, precision, key_precision", [(64, "bf16", "bf16"), (64, "bf16", "tf32"),
-                                                          (64, "tf32", "tf32"), (32, "ieee", "ieee")])
-def test_onepass_forward(hb, precision, key_precision):
-    """The one-pass forward prototype (onepass.py), state updated in place: out and end state
-    against the torch backend at D=64, chunk 64, two full chunks and a ragged one, bf16 inputs."""
+@pytest.mark.parametrize("name, hb, precision, key_precision", [
+    ("titans_mlp2", 64, "bf16", "bf16"), ("titans_mlp2", 64, "bf16", "tf32"), ("titans_mlp2", 64, "tf32", "tf32"),
+    ("titans_mlp2", 32, "ieee", "ieee"), ("titans_mlp2_anchored", 64, "tf32", "tf32"), ("yaad_huber", 64, "tf32", "tf32")])
+def test_onepass_forward(name, hb, precision, key_precision):
+    """The one-pass forward (onepass.py), state updated in place: out and end state against the
+    torch backend at D=64, chunk 64, two full chunks and a ragged one, bf16 inputs; the anchored
+    rule and a rule that reads at the chunk start too."""
     from titans_kernels.backends.triton_backend.onepass import onepass_call
     from titans_kernels.testing import random_inputs, rel_error
-    ref = tk.compile("titans_mlp2", backend="torch")
+    ref = tk.compile(name, backend="torch")
     g = torch.Generator().manual_seed(21)
     inputs = random_inputs(ref.ir, 2, 4, 3 * 64 + 9, 64, 64, dtype=torch.bfloat16, generator=g, device="cuda")
     state = ref.init_state(2, 4, 64, generator=g).to("cuda")

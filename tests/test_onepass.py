@@ -29,13 +29,16 @@ def _case(name: str, T: int, D: int, chunk: int, dtype=torch.float32, seed: int 
     ref = tk.compile(name, backend="torch")
     g = torch.Generator().manual_seed(seed)
     inputs = random_inputs(ref.ir, 1, 2, T, D, chunk, dtype=dtype, generator=g)
-    return ref, inputs, ref.init_state(1, 2, D, generator=g)
+    state = ref.init_state(1, 2, D, generator=g)
+    if state.anchor:   # an anchor apart from the starting weights
+        state.anchor = [a + 0.1 * torch.randn(a.shape, generator=g) for a in state.anchor]
+    return ref, inputs, state
 
 
 def test_covers_the_paper_default_and_its_gate_variants():
     assert {"titans_mlp2", "titans_mlp2_nomomentum", "titans_mlp2_chunkgates"} <= set(COVERED)
-    assert "titans_mlp2_residual" in COVERED
-    assert "titans_mlp3" not in COVERED and "yaad_huber" not in COVERED
+    assert {"titans_mlp2_residual", "titans_mlp2_anchored", "yaad_huber"} <= set(COVERED)
+    assert "titans_mlp3" not in COVERED and "titans_mlp2_normalized" not in COVERED
 
 
 @pytest.mark.parametrize("name", COVERED)
@@ -66,9 +69,12 @@ def test_variants_match_torch_backend(tma, stage, poisoned):
 
 
 def test_uncovered_specs_and_bad_tiles_are_one_line():
-    ref, inputs, state = _case("yaad_huber", T=20, D=16, chunk=16)
-    with pytest.raises(InputError, match="does not cover spec 'yaad_huber': read at chunk start"):
+    ref, inputs, state = _case("titans_mlp2_normalized", T=20, D=16, chunk=16)
+    with pytest.raises(InputError, match="does not cover spec 'titans_mlp2_normalized': normalized step"):
         onepass_call(ref.ir, *inputs.args(), state, chunk_size=16)
+    ref, inputs, state = _case("titans_mlp2_anchored", T=20, D=16, chunk=16)
+    with pytest.raises(InputError, match="forgets towards its initial weights: pass a state with an anchor"):
+        onepass_call(ref.ir, *inputs.args(), tk.MemoryState(state.weights, state.momentum), chunk_size=16)
     ref, inputs, state = _case("titans_mlp2", T=20, D=16, chunk=16)
     for hb in (24, 8, 128):
         with pytest.raises(InputError, match=f"hidden tile {hb}: a power of two from 16 that divides"):
@@ -138,6 +144,15 @@ def test_cost_model_counts_the_floor_work_and_one_state_sweep():
     assert cost["products"] == 4 * 14 + 2
     nomom = onepass_cost(tk.lower(tk.load_spec("titans_mlp2_nomomentum")), 64, 64)
     assert nomom["state_bytes"] == 128 * 1024 and nomom["products"] == 4 * 10 + 2
+    # the anchor adds one read of itself and two read products per tile; a chunk-start read has
+    # no mixing terms: two read products per tile, and no Q K^T
+    anchored = onepass_cost(tk.lower(tk.load_spec("titans_mlp2_anchored")), 64, 64)
+    assert anchored["l2_anchor_read_bytes"] == 128 * 1024 and anchored["products"] == 4 * 16 + 2
+    assert cost["l2_anchor_read_bytes"] == 0
+    yaad = tk.lower(tk.load_spec("yaad_huber"))
+    start = onepass_cost(yaad, 64, 64)
+    assert start["macs"] - start["recomputed_macs"] == yaad.macs_per_chunk(64, 64)
+    assert start["macs_by_group"]["read"] == 4 * 2 * 64 ** 3
 
 
 def test_each_state_tile_is_loaded_then_stored_once_per_chunk(monkeypatch):
@@ -192,7 +207,11 @@ def test_config_forward_matches_torch_backend(name, poisoned):
 _SLOW = pytest.mark.slow
 # by default the tiled backward (the faster under the interpreter); the generic one reads the same
 # checkpoints (test_checkpoints_are_the_group_start_states) and runs in the slow set
-_CHECKPOINT_CASES = [("titans_mlp2_residual", "tiled", 2),
+_CHECKPOINT_CASES = [("titans_mlp2_anchored", "tiled", 2),
+                     pytest.param("titans_mlp2_residual", "tiled", 2, marks=_SLOW),
+                     pytest.param("yaad_huber", "tiled", 2, marks=_SLOW),
+                     pytest.param("yaad_huber", "generic", 3, marks=_SLOW),
+                     pytest.param("titans_mlp2_anchored", "generic", 3, marks=_SLOW),
                      pytest.param("titans_mlp2", "generic", 3, marks=_SLOW),
                      pytest.param("titans_mlp2", "generic", 2, marks=_SLOW),
                      pytest.param("titans_mlp2", "tiled", 3, marks=_SLOW),
@@ -229,7 +248,7 @@ def test_checkpoints_are_the_group_start_states():
 
 @pytest.mark.parametrize("spec, fields, match", [
     ("titans_mlp3", {}, "kernel='onepass' does not cover spec 'titans_mlp3': depth 3"),
-    ("titans_mlp2_normalized", {}, "kernel='onepass' does not cover spec 'titans_mlp2_normalized': anchor"),
+    ("titans_mlp2_normalized", {}, "kernel='onepass' does not cover spec 'titans_mlp2_normalized': normalized"),
     ("titans_mlp2", dict(kernel="generic", stage=True), "stage=True applies to kernel='onepass' only"),
     ("titans_mlp2", dict(kernel="tiled", key_precision="bf16"), "key_precision='bf16' applies to kernel='onepass'"),
     ("titans_mlp2", dict(tile=128), "hidden tile 128: a power of two from 16 that divides the hidden width 64"),

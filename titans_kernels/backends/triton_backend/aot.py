@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 
 from ... import settings
 from ...errors import InputError
-from ...ir import MemoryIR
+from ...ir import MemoryIR, ReadMode
 from ..kernel_report import (
     cubin_spill_sites,
     ptxas_resources,
@@ -83,7 +83,9 @@ def cost_lines(cost: dict) -> list[str]:
             f"    by precision: {precisions}",
             f"    products: {cost['products']}, activations (sigmoids): {cost['activations']:,}",
             f"    L2 state: read {kb(cost['l2_state_read_bytes'])}, written {kb(cost['l2_state_write_bytes'])} "
-            f"(state {kb(cost['state_bytes'])}); tokens: read {kb(cost['l2_token_read_bytes'])}, "
+            f"(state {kb(cost['state_bytes'])}"
+            + (f", anchor read {kb(cost['l2_anchor_read_bytes'])}" if cost.get("l2_anchor_read_bytes") else "")
+            + f"); tokens: read {kb(cost['l2_token_read_bytes'])}, "
             f"written {kb(cost['l2_token_write_bytes'])}; checkpoint: {kb(cost['l2_checkpoint_bytes'])} "
             f"read and written per checkpoint group"]
 
@@ -178,10 +180,11 @@ def _onepass_parts(ir: MemoryIR, D: int, chunk_size: int, cfg: TritonConfig, io:
     mom = ir.gates.has_momentum
     consts = dict(D=D, HID=hidden, BC=chunk_size, HB=cfg.tile, SN=ir.state_numel(D), ACT=ACTIVATIONS[ir.activation],
                   LOSS=LOSSES[ir.loss], HAS_M=mom, HAS_D=ir.gates.has_decay, PREC=cfg.precision, KPREC=kprec,
-                  UPREC=uprec, TMA=False, STAGE=cfg.stage, SAVE_CKPT=True, RESIDUAL=ir.residual)
+                  UPREC=uprec, TMA=False, STAGE=cfg.stage, SAVE_CKPT=True, RESIDUAL=ir.residual,
+                  ANCHOR=ir.decay_to_init, AFTER=ir.read is ReadMode.AFTER_UPDATE)
     f32 = "*fp32"
     signature = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "theta_ptr": io, "eta_ptr": io, "alpha_ptr": io,
-                 "out_ptr": io, "st_ptr": f32, "scr_ptr": f32, "ckpt_ptr": f32, "T": "i32", "n_chunks": "i32",
+                 "out_ptr": io, "st_ptr": f32, "anc_ptr": f32, "scr_ptr": f32, "ckpt_ptr": f32, "T": "i32", "n_chunks": "i32",
                  "first_group": "i32", "group": "i32", "n_groups": "i32", "delta": "fp32"}
     in_bytes = {"*fp32": 4}.get(io, 2)
     cost = onepass_cost(ir, D, chunk_size, cfg.tile, cfg.precision, kprec, uprec, in_bytes=in_bytes)

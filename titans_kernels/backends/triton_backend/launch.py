@@ -239,12 +239,13 @@ def run_forward_onepass(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Te
                         alpha: Tensor | None, state_flat: Tensor, chunk_size: int, cfg: TritonConfig, group: int | None,
                         anchor_flat: Tensor | None = None):
     """run_forward's contract (same arguments, outputs and checkpoint layout) on the one-pass
-    kernel (onepass.py; no anchor)."""
+    kernel (onepass.py)."""
     from .onepass import onepass_launch
 
     st = state_flat.clone()
     out, ckpt = onepass_launch(ir, q, k, v, theta, eta, alpha, st, chunk_size, cfg.tile, cfg.num_warps,
-                               cfg.precision, cfg.key_precision, cfg.update_precision, stage=cfg.stage, group=group)
+                               cfg.precision, cfg.key_precision, cfg.update_precision, stage=cfg.stage, group=group,
+                               anchor=anchor_flat)
     return out, st, ckpt
 
 

@@ -1,8 +1,8 @@
 """One-pass forward for depth-2 memories: one sweep over the hidden tiles per chunk.
 
 A prototype of the next kernel generation (docs/design.md, "One pass per chunk"), for depth-2
-rules with the l2 or Huber loss, read after the update, with or without residual, no anchor or
-normalized step.
+rules with the l2 or Huber loss, read after the update or at chunk start, with or without
+residual or an anchor (decay_to: init); no normalized step.
 One program per (batch, head) row. The state [W0 (HID, D) | S0 | W1 (D, HID) | S1], float32,
 is updated in place in global memory (L2), one tile of HB hidden units at a time.
 
@@ -37,6 +37,7 @@ from torch import Tensor
 from triton.runtime.errors import OutOfResources
 
 from ...errors import InputError
+from ...ir import ReadMode
 from ..checkpoints import group_layout
 from ..launch_config import check_shape, onepass_problem
 from ..state import MemoryState
@@ -79,6 +80,18 @@ def _store1(st1, desc1, h0, which, x, D: tl.constexpr, HID: tl.constexpr, HB: tl
         desc1.store([which * D, h0], x)
     else:
         tl.store(_tile1(st1 + which * HID * D, h0, HID, D, HB), x)
+
+
+@triton.jit
+def _load_anchor0(anc, h0, D: tl.constexpr, HB: tl.constexpr):
+    """Tile (HB, D) of the layer-0 anchor A0 (HID, D)."""
+    return tl.load(_tile0(anc, h0, D, HB))
+
+
+@triton.jit
+def _load_anchor1(anc, h0, D: tl.constexpr, HID: tl.constexpr, HB: tl.constexpr):
+    """Tile (D, HB) of the layer-1 anchor A1 (D, HID), stored after A0."""
+    return tl.load(_tile1(anc + HID * D, h0, HID, D, HB))
 
 
 @triton.jit
@@ -171,13 +184,14 @@ def _stage(ptr, offs, x, STAGE: tl.constexpr):
 
 
 @triton.jit
-def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr, st_ptr, scr_ptr, ckpt_ptr, T, n_chunks,
+def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr, st_ptr, anc_ptr, scr_ptr, ckpt_ptr,
+                    T, n_chunks,
                     first_group, group, n_groups, delta,
                     D: tl.constexpr, HID: tl.constexpr, BC: tl.constexpr, HB: tl.constexpr,
                     SN: tl.constexpr, ACT: tl.constexpr, LOSS: tl.constexpr, HAS_M: tl.constexpr,
                     HAS_D: tl.constexpr, PREC: tl.constexpr, KPREC: tl.constexpr, UPREC: tl.constexpr,
                     TMA: tl.constexpr = False, STAGE: tl.constexpr = False, SAVE_CKPT: tl.constexpr = False,
-                    RESIDUAL: tl.constexpr = False):
+                    RESIDUAL: tl.constexpr = False, ANCHOR: tl.constexpr = False, AFTER: tl.constexpr = True):
     """q/k/v/out: (n, T, D); gates (n, T); st: (n, SN) state, updated in place. Product
     precision by group: PREC the read's, KPREC the key path's and look-ahead's (the loss gradient
     is a small difference of two larger terms), UPREC the state update's (its increments are
@@ -190,12 +204,16 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr,
     SAVE_CKPT: the state at the start of each checkpoint group (chunk 0, first_group,
     first_group + group, ...) is written to ckpt (n, n_groups, SN), a flat copy before the sweep
     copies it (outside the hidden-tile loop, whose registers it leaves alone), for the backward
-    kernels (launch.run_forward's layout)."""
+    kernels (launch.run_forward's layout).
+    ANCHOR (decay_to: init): st holds U = W - A and anc (n, 2 HID D) the anchor [A0 | A1]; the key
+    path and the read use U + A, forgetting acts on U. AFTER: the read sees the chunk's update
+    (the mixing terms); else it reads the chunk-start weights, Zq = Xq W^T per layer."""
     CK_BLOCK: tl.constexpr = HB * D   # divides SN
     row = tl.program_id(0)
     io = row.to(tl.int64) * T * D
     g_base = row.to(tl.int64) * T
     st = st_ptr + row.to(tl.int64) * SN
+    anc = anc_ptr + row.to(tl.int64) * 2 * HID * D
     scr = scr_ptr + row.to(tl.int64) * (9 * BC * D + 3 * BC * HB)
     tok = tl.arange(0, BC)
     hid = tl.arange(0, HB)
@@ -218,6 +236,9 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr,
     for h0 in range(0, HID, HB):
         U0 = _load0(st, desc0, h0, 0, D, HID, HB, TMA)
         U1 = _load1(st1, desc1, h0, 0, D, HID, HB, TMA)
+        if ANCHOR:
+            U0 += _load_anchor0(anc, h0, D, HB)
+            U1 += _load_anchor1(anc, h0, D, HID, HB)
         Z1 += _mmp(act_fn(_mmp(K, tl.trans(U0), KPREC), ACT), tl.trans(U1), KPREC)
     if RESIDUAL:   # the memory is k + MLP(k): its residual enters the loss and the read
         Z1 += K
@@ -230,7 +251,9 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr,
         theta, a, a_e, LBT, pv, Pe, w, LPT, m, m_e, p_e, FT, CT, c = _chunk_coeffs(
             theta_ptr, eta_ptr, alpha_ptr, g_base, t0, rows, BC, HAS_M, HAS_D, "ieee")
         C = tl.trans(CT)
-        CQK = _operand(C * _mmp(Q, tl.trans(K), KPREC), PREC)
+        CQK = Q   # (unused when the read is at chunk start)
+        if AFTER:
+            CQK = _operand(C * _mmp(Q, tl.trans(K), KPREC), PREC)
         Q = _operand(Q, PREC)
         # the next chunk's keys (zeros past the end: its look-ahead is then unused)
         t1 = t0 + BC
@@ -240,7 +263,8 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr,
             _stage(scr + 0 * BC * D, offs, Q, STAGE)
             _stage(scr + 1 * BC * D, offs, K, STAGE)
             _stage(scr + 2 * BC * D, offs, K1, STAGE)
-            _stage(scr + 3 * BC * D, offs, CQK, STAGE)
+            if AFTER:
+                _stage(scr + 3 * BC * D, offs, CQK, STAGE)
             _stage(scr + 4 * BC * D, offs, G1, STAGE)
             _stage(scr + 5 * BC * D, offs, K * c[:, None], STAGE)
             _stage(scr + 6 * BC * D, offs, tl.trans(G1 * c[:, None]), STAGE)
@@ -266,29 +290,50 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr,
         for h0 in range(0, HID, HB):
             U0 = _load0(st, desc0, h0, 0, D, HID, HB, TMA)
             U1 = _load1(st1, desc1, h0, 0, D, HID, HB, TMA)
-            Z0 = _mmp(_staged(scr + 1 * BC * D, offs, K, STAGE), tl.trans(U0), KPREC)
+            W0 = U0   # the key path's (and the chunk-start read's) weights: U, or U + A
+            W1 = U1
+            if ANCHOR:
+                A0 = _load_anchor0(anc, h0, D, HB)
+                A1 = _load_anchor1(anc, h0, D, HID, HB)
+                W0 = U0 + A0
+                W1 = U1 + A1
+            Z0 = _mmp(_staged(scr + 1 * BC * D, offs, K, STAGE), tl.trans(W0), KPREC)
             X1 = act_fn(Z0, ACT)
-            G0 = _mmp(_staged(scr + 4 * BC * D, offs, G1, STAGE), U1, KPREC) * act_d1(Z0, ACT)
-            Zq0 = _mmp(_staged(scr + 0 * BC * D, offs, Q, STAGE), tl.trans(U0), PREC)
-            if HAS_D:
-                Zq0 = Zq0 * a[:, None]
+            G0 = _mmp(_staged(scr + 4 * BC * D, offs, G1, STAGE), W1, KPREC) * act_d1(Z0, ACT)
+            if AFTER:
+                Zq0 = _mmp(_staged(scr + 0 * BC * D, offs, Q, STAGE), tl.trans(U0), PREC)
+                if HAS_D:
+                    Zq0 = Zq0 * a[:, None]
+                if ANCHOR:
+                    Zq0 += _mmp(_staged(scr + 0 * BC * D, offs, Q, STAGE), tl.trans(A0), PREC)
+            else:
+                Zq0 = _mmp(_staged(scr + 0 * BC * D, offs, Q, STAGE), tl.trans(W0), PREC)
             if HAS_M:
                 S0 = _load0(st, desc0, h0, 1, D, HID, HB, TMA)
-                Zq0 += _mmp(_staged(scr + 0 * BC * D, offs, Q, STAGE), tl.trans(S0), PREC) * m[:, None]
-            Zq0 -= _mmp(_staged(scr + 3 * BC * D, offs, CQK, STAGE), G0, PREC)
+                if AFTER:
+                    Zq0 += _mmp(_staged(scr + 0 * BC * D, offs, Q, STAGE), tl.trans(S0), PREC) * m[:, None]
+            if AFTER:
+                Zq0 -= _mmp(_staged(scr + 3 * BC * D, offs, CQK, STAGE), G0, PREC)
             Xq1 = act_fn(Zq0, ACT)
             if STAGE:
                 _stage(tile_scr, offs_th, Xq1, STAGE)
                 tl.debug_barrier()
                 Xq1 = _staged(tile_scr, offs_th, Xq1, STAGE)
-            Zr = _mmp(Xq1, tl.trans(U1), PREC)
-            if HAS_D:
-                Zr = Zr * a[:, None]
+            if AFTER:
+                Zr = _mmp(Xq1, tl.trans(U1), PREC)
+                if HAS_D:
+                    Zr = Zr * a[:, None]
+                if ANCHOR:
+                    Zr += _mmp(Xq1, tl.trans(A1), PREC)
+            else:
+                Zr = _mmp(Xq1, tl.trans(W1), PREC)
             ZQ1 += Zr
             if HAS_M:
                 S1 = _load1(st1, desc1, h0, 1, D, HID, HB, TMA)
-                ZQ1 += _mmp(Xq1, tl.trans(S1), PREC) * m[:, None]
-            QX += _mmp(Xq1, tl.trans(X1), PREC)
+                if AFTER:
+                    ZQ1 += _mmp(Xq1, tl.trans(S1), PREC) * m[:, None]
+            if AFTER:
+                QX += _mmp(Xq1, tl.trans(X1), PREC)
             G0T = tl.trans(G0)
             _stage(tile_scr + BC * HB, offs_ht, G0T, STAGE)
             tl.debug_barrier()   # every thread's loads of this tile precede any store over it
@@ -302,6 +347,8 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr,
                         p_e * S0 - _mmp(G0T, _operand(_scaled(scr + 7 * BC * D, offs, K, w, False, STAGE), UPREC), UPREC),
                         D, HID, HB, TMA)
             _store0(st, desc0, h0, 0, nU0, D, HID, HB, TMA)
+            if ANCHOR:
+                nU0 += A0
             Xn1 = act_fn(_mmp(_staged(scr + 2 * BC * D, offs, K1, STAGE), tl.trans(nU0), KPREC), ACT)
             if STAGE:
                 _stage(tile_scr + 2 * BC * HB, offs_th, Xn1, STAGE)
@@ -314,8 +361,11 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr,
                         p_e * S1 - _mmp(_operand(_scaled(scr + 8 * BC * D, offs, G1, w, True, STAGE), UPREC), X1, UPREC),
                         D, HID, HB, TMA)
             _store1(st1, desc1, h0, 0, nU1, D, HID, HB, TMA)
+            if ANCHOR:
+                nU1 += A1
             Z1 += _mmp(Xn1, tl.trans(nU1), KPREC)
-        ZQ1 -= _mmp(C * QX, _staged(scr + 4 * BC * D, offs, G1, STAGE), PREC)
+        if AFTER:
+            ZQ1 -= _mmp(C * QX, _staged(scr + 4 * BC * D, offs, G1, STAGE), PREC)
         optr = out_ptr + io + (t0 + tok)[:, None] * D + tl.arange(0, D)[None, :]
         if RESIDUAL:   # q again from L2 rather than held (in float32) across the tile loop
             ZQ1 += _tokens(q_ptr + io, t0, rows, D, BC)
@@ -365,9 +415,10 @@ def check_onepass(ir, D: int, chunk_size: int, hb: int, precision: str, key_prec
 def onepass_launch(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tensor | None, decay: Tensor | None,
                    st: Tensor, chunk_size: int, hb: int, num_warps: int, precision: str, key_precision: str | None,
                    update_precision: str | None, stage: bool = False, tma: bool = False,
-                   group: int | None = None) -> tuple[Tensor, Tensor | None]:
+                   group: int | None = None, anchor: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
     """Launch the one-pass forward on flat rows: q, k, v (n, T, D); gates (n, T) (an absent one
-    None); st (n, SN) float32 [W0 | S0 | W1 | S1], updated in place to the end state. Returns out
+    None); st (n, SN) float32 [W0 | S0 | W1 | S1], updated in place to the end state; with an
+    anchor (decay_to: init; (n, 2 HID D) float32 [A0 | A1]) st holds U = W - A. Returns out
     (n, T, D) and, with `group`, the group-start checkpoints (n, n_groups, SN). Every check that
     can be made before the launch is one InputError line."""
     n, T, D = q.shape
@@ -380,15 +431,18 @@ def onepass_launch(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Te
     save = group is not None
     first, n_groups = group_layout(n_chunks, group) if save else (n_chunks, 1)
     ckpt = torch.empty(n, n_groups if save else 1, st.shape[1], dtype=torch.float32, device=q.device)
+    if ir.decay_to_init and anchor is None:
+        raise InputError(f"spec '{ir.name}' forgets towards its initial weights: pass the anchor")
     if tma and q.is_cuda:   # device-side descriptors need a global scratch allocator
         triton.set_allocator(lambda size, align, stream: torch.empty(size, dtype=torch.int8, device=q.device))
     try:
         onepass_forward[(n,)](
             q, k, v, lr, momentum if momentum is not None else lr, decay if decay is not None else lr,
-            out, st, scr, ckpt, T, n_chunks, first, group or 1, n_groups, float(ir.huber_delta),
+            out, st, anchor if anchor is not None else st, scr, ckpt, T, n_chunks, first, group or 1, n_groups, float(ir.huber_delta),
             D=D, HID=HID, BC=chunk_size, HB=hb, SN=st.shape[1], ACT=ACTIVATIONS[ir.activation],
             LOSS=LOSSES[ir.loss], HAS_M=momentum is not None, HAS_D=decay is not None, PREC=precision,
             KPREC=key_precision, UPREC=update_precision, TMA=tma, STAGE=stage, SAVE_CKPT=save, RESIDUAL=ir.residual,
+            ANCHOR=anchor is not None, AFTER=ir.read is ReadMode.AFTER_UPDATE,
             num_warps=num_warps, num_stages=1)
     except OutOfResources as exc:
         raise InputError(f"one-pass forward at D={D}, chunk {chunk_size}, hidden tile {hb}: {exc.name} "
@@ -410,6 +464,13 @@ def onepass_call(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tens
         ir = replace(ir, huber_delta=delta)
     n = B * H
     W0, W1 = state.weights
+    anchor = None
+    if ir.decay_to_init:   # the kernel carries U = W - A and reads the anchor A
+        if not state.anchor:
+            raise InputError(f"spec '{ir.name}' forgets towards its initial weights: pass a state with an anchor")
+        A0, A1 = (a.float() for a in state.anchor)
+        W0, W1 = W0.float() - A0, W1.float() - A1
+        anchor = torch.cat([A0.reshape(n, -1), A1.reshape(n, -1)], 1).contiguous()
     parts = [W0, state.momentum[0], W1, state.momentum[1]] if momentum is not None else [W0, W1]
     st = torch.cat([p.reshape(n, -1).float() for p in parts], 1).contiguous()
 
@@ -419,42 +480,53 @@ def onepass_call(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tens
         return g.reshape(n, T).contiguous() if g is not None else None
     rows = [x.reshape(n, T, D).contiguous() for x in (q, k, v)]
     out, _ = onepass_launch(ir, *rows, gate(lr), gate(momentum), gate(decay), st, chunk_size, hb, num_warps,
-                            precision, key_precision, update_precision, stage=stage, tma=tma)
+                            precision, key_precision, update_precision, stage=stage, tma=tma, anchor=anchor)
     sizes = [p[0, 0].numel() for p in parts]
     pieces = [x.reshape(p.shape) for x, p in zip(st.split(sizes, 1), parts)]
-    if momentum is not None:
-        return out.view(B, H, T, D), MemoryState([pieces[0], pieces[2]], [pieces[1], pieces[3]])
-    return out.view(B, H, T, D), MemoryState(pieces)
+    weights, mom = ([pieces[0], pieces[2]], [pieces[1], pieces[3]]) if momentum is not None else (pieces, None)
+    if anchor is not None:
+        weights = [u + a for u, a in zip(weights, state.anchor)]
+    return out.view(B, H, T, D), MemoryState(weights, mom, list(state.anchor) if anchor is not None else None)
 
 
 def onepass_cost(ir, D: int, chunk_size: int, hb: int = 64, precision: str = "tf32", key_precision: str = "tf32",
                  update_precision: str | None = None, in_bytes: int = 2) -> dict:
     """What one program does per chunk in the one-pass forward (the prologue's key sweep left
     out): multiply-adds by product group and precision, products, activations evaluated, and
-    bytes it reads and writes through L2 (the state in place; q, k, the next chunk's k, v, the
-    gates and out at `in_bytes` per element). `recomputed_macs` are the key path's products
-    done twice (Z0 again at the next chunk, rather than kept for all hidden tiles);
-    `l2_checkpoint_bytes` the state copied once per checkpoint group when training."""
+    bytes it reads and writes through L2 (the state in place; with an anchor, the anchor read
+    once; q, k, the next chunk's k, v, the gates and out at `in_bytes` per element).
+    `recomputed_macs` are the key path's products done twice (Z0 again at the next chunk, rather
+    than kept for all hidden tiles); `l2_checkpoint_bytes` the state copied once per checkpoint
+    group when training."""
     hid = ir.layers[0].out_mult * D
     tiles = hid // hb
     mom, bc = ir.gates.has_momentum, chunk_size
+    after, anchor = ir.read is ReadMode.AFTER_UPDATE, ir.decay_to_init
     tile = bc * hb * D                                   # one (BC x HB x D) product
+    if after:   # Q U0^T (+ Q S0^T, Q A0^T), (C * Q K^T) G0, Xq1 U1^T (+ Xq1 S1^T, Xq1 A1^T), Xq1 X1^T; (C * QX) G1
+        read_products = 2 + (2 if mom else 0) + (2 if anchor else 0)
+        read = tiles * (read_products * tile + 2 * bc * bc * hb) + bc * bc * D
+        products = tiles * (read_products + 2) + 1
+    else:       # Q W0^T, Xq1 W1^T at the chunk-start weights
+        read_products = 2
+        read = tiles * 2 * tile
+        products = tiles * 2
     groups = {
-        "key": tiles * 4 * tile + bc * D * bc,           # Z0, G0, look-ahead Zn0 and Z1; Q K^T
-        # Q U0^T (+ Q S0^T), (C * Q K^T) G0, Xq1 U1^T (+ Xq1 S1^T), Xq1 X1^T; (C * QX) G1
-        "read": tiles * ((4 if mom else 2) * tile + 2 * bc * bc * hb) + bc * bc * D,
+        "key": tiles * 4 * tile + (bc * D * bc if after else 0),   # Z0, G0, look-ahead Zn0 and Z1; Q K^T
+        "read": read,
         "update": tiles * (4 if mom else 2) * tile,
     }
     prec = {"key": key_precision, "read": precision, "update": update_precision or precision}
     by_precision: dict[str, int] = {}
     for g, macs in groups.items():
         by_precision[prec[g]] = by_precision.get(prec[g], 0) + macs
-    products = tiles * (4 + (6 if mom else 4) + (4 if mom else 2)) + 2
+    products += tiles * (4 + (4 if mom else 2)) + (1 if after else 0)
     state_bytes = ir.state_numel(D) * 4
     io_bytes = (4 * bc * D) * in_bytes + 3 * bc * 4          # q, k, next k, v; gates as float32
     return {"macs": sum(groups.values()), "macs_by_group": groups, "macs_by_precision": by_precision,
             "recomputed_macs": tiles * tile, "products": products,
             "activations": tiles * 3 * bc * hb,               # act(Z0), act(Zq0), act(Zn0)
             "state_bytes": state_bytes, "l2_state_read_bytes": state_bytes, "l2_state_write_bytes": state_bytes,
+            "l2_anchor_read_bytes": 2 * hid * D * 4 if anchor else 0,
             "l2_token_read_bytes": io_bytes, "l2_token_write_bytes": bc * D * in_bytes,
             "l2_checkpoint_bytes": state_bytes}
