@@ -91,7 +91,7 @@ def cmd_autotune(args) -> int:
             rows.append((ir.name, rec.bucket, str(len(ranked)), str(rec.pruned),
                          f"tile={c['tile']} warps={c['num_warps']} stages={c['num_stages']} {c.get('precision', 'ieee')}"
                          f"{' ' + forward_label(c) if c.get('kernel') in ('tiled', 'onepass') else ''}"
-                         f"{' tiled-backward' if c.get('backward') == 'tiled' else ''}",
+                         f"{' ' + c['backward'] + '-backward' if c.get('backward', 'generic') != 'generic' else ''}",
                          f"{rec.time_s * 1e3:.2f} ms ({rec.tuner})"))
     header = ("spec", "shape", "tried", "pruned", "best config", "time")
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]

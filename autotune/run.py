@@ -5,7 +5,7 @@ import importlib.metadata as md
 from dataclasses import asdict, replace
 
 from titans_kernels.backends.triton_backend.codegen import supported
-from titans_kernels.backends.launch_config import KERNELS, TUNABLES, TritonConfig, tiled_supported
+from titans_kernels.backends.launch_config import KERNELS, TUNABLES, TritonConfig, onepass_problem, tiled_supported
 from titans_kernels.compiler import compile as compile_rule
 from titans_kernels.ir import MemoryIR
 
@@ -88,7 +88,7 @@ def measure_spec(ir: MemoryIR, gpu: GPU, head_dim: int, chunk_size: int, dtype: 
         return None, ranked, pruned
     config = best.config
     if choose_backward:
-        config, trained = _choose_backward(best.config, train_timer, train_check, progress)
+        config, trained = _choose_backward(ir, best.config, train_timer, train_check, progress)
         ranked = ranked + trained
     rec = Record(spec_hash=ir.spec_hash, spec=ir.name, backend=backend, arch=gpu.arch, gpu=gpu.key,
                  dtype=dtype, bucket=bucket(head_dim, chunk_size), config=asdict(config), tuner="measured",
@@ -97,12 +97,12 @@ def measure_spec(ir: MemoryIR, gpu: GPU, head_dim: int, chunk_size: int, dtype: 
     return rec, ranked, pruned
 
 
-def _choose_backward(forward: TritonConfig, train_timer, train_check, progress=None):
+def _choose_backward(ir: MemoryIR, forward: TritonConfig, train_timer, train_check, progress=None):
     """(config with the faster backward kernel that checks, or the forward's own if none does;
-    the backward candidates, timed as forward+backward)."""
+    the backward candidates that cover `ir`, timed as forward+backward)."""
     from . import measured
 
-    backwards = TUNABLES["backward"].values
+    backwards = [k for k in TUNABLES["backward"].values if k != "onepass" or onepass_problem(ir) is None]
     ranked = measured.tune([replace(forward, backward=kernel) for kernel in backwards], train_timer, train_check,
                            progress=progress)
     win = ranked[0] if ranked[0].time_s is not None and not ranked[0].reason else None

@@ -92,26 +92,28 @@ def compare_backends(name: str, backend: str, B: int, H: int, T: int, D: int, ch
 
 
 def compare_gradients(name: str, backend: str, T: int = 56, chunk: int = 16, steep: bool = False,
-                      D: int = 16, device: str = "cpu", tol: float = 1e-5, **options) -> None:
+                      D: int = 16, device: str = "cpu", tol: float = 1e-5, dtype=torch.float32,
+                      **options) -> None:
     """Gradients of every input and the initial state (loss: random projections of the output and
-    the end state), `backend` (compiled with `options`) against the torch backend."""
+    the end state), `backend` (compiled with `options`) against the torch backend. dtype: that of
+    q, k, v (the torch backend runs on float32 copies of the same values)."""
     inputs, state = make_case(name, 1, 2, T, D, chunk, seed=6, dtype=torch.float64, steep=steep)
     leaves, mask = flat_inputs(inputs, state)
-    leaves = [x.to(device, torch.float32) for x in leaves]
+    leaves = [x.to(device, dtype if i < 3 else torch.float32) for i, x in enumerate(leaves)]
     depth = len(state.weights)
 
-    def grads(rule):
+    def grads(rule, upcast=False):
         xs = [x.clone().requires_grad_() for x in leaves]
-        out, st = call_with_leaves(rule, xs, mask, depth, chunk)
+        out, st = call_with_leaves(rule, [x.float() for x in xs] if upcast else xs, mask, depth, chunk)
         g = torch.Generator().manual_seed(0)
         probe = lambda t: torch.randn(t.shape, generator=g, dtype=torch.float64).to(t.device, torch.float32)  # noqa: E731
         loss = (out * probe(out)).sum() + sum((t * probe(t)).sum() for t in st.tensors())
         return torch.autograd.grad(loss, xs)
 
-    ref = grads(tk.compile(name, backend="torch"))
+    ref = grads(tk.compile(name, backend="torch"), upcast=True)
     got = grads(tk.compile(name, backend=backend, **options))
     for i, (a, b) in enumerate(zip(got, ref)):
-        assert torch.isfinite(a).all() and float(b.norm()) > 0
+        assert a.dtype == leaves[i].dtype and torch.isfinite(a).all() and float(b.norm()) > 0
         assert rel_error(a, b) < tol, (i, rel_error(a, b))
 
 

@@ -130,12 +130,12 @@ def test_measured_spec_record_with_injected_timer():
                                   timer=lambda cfg: 1.0 / cfg.num_warps + 0.1 * cfg.num_stages,
                                   check=lambda cfg: True, **train)
     assert rec.tuner == "measured" and rec.config["num_warps"] == 8 and rec.config["num_stages"] == 1
-    forwards = ranked[:20]             # 16 generic and tiled, 4 one-pass; then the two backwards
-    assert len(ranked) == 22 and {c.config.precision for c in forwards} == {"ieee", "tf32", "bf16"}  # half inputs
+    forwards = ranked[:20]             # 16 generic and tiled, 4 one-pass; then the three backwards
+    assert len(ranked) == 23 and {c.config.precision for c in forwards} == {"ieee", "tf32", "bf16"}  # half inputs
     assert {c.config.kernel for c in forwards} == {"generic", "tiled", "onepass"}   # every forward is timed
     _, ranked32, _ = measure_spec(IR, gpu, 64, 64, "float32", quick=True, timer=lambda cfg: 1.0,
                                   check=lambda cfg: True, **train)
-    assert len(ranked32) == 14 and {c.config.precision for c in ranked32} == {"ieee", "bf16x3"}
+    assert len(ranked32) == 15 and {c.config.precision for c in ranked32} == {"ieee", "bf16x3"}
     onepass_wins, _, _ = measure_spec(IR, gpu, 64, 64, "bfloat16", quick=True, check=lambda cfg: True,
                                       timer=lambda cfg: 0.5 if cfg.stage else 1.0, **train)
     assert onepass_wins.config["kernel"] == "onepass" and onepass_wins.config["stage"]
@@ -150,20 +150,21 @@ def test_measured_tuner_chooses_the_backward_by_forward_backward_time():
     from autotune.run import measure_spec
     gpu = get_gpu("h100")
     fwd = dict(timer=lambda cfg: 1.0 / cfg.num_warps, check=lambda cfg: True)
+    times = {"tiled": 2.0, "onepass": 2.5, "generic": 3.0}
     rec, ranked, _ = measure_spec(IR, gpu, 64, 64, "bfloat16", quick=True, **fwd, train_check=lambda cfg: True,
-                                  train_timer=lambda cfg: 2.0 if cfg.backward == "tiled" else 3.0)
+                                  train_timer=lambda cfg: times[cfg.backward])
     assert rec.config["backward"] == "tiled"
-    trained = [c for c in ranked if c.config.backward == "tiled" or c.time_s in (2.0, 3.0)]
-    assert {c.config.backward for c in trained} == {"generic", "tiled"}
+    trained = [c for c in ranked if c.time_s in times.values()]
+    assert {c.config.backward for c in trained} == {"generic", "tiled", "onepass"}
     assert all(c.config.num_warps == rec.config["num_warps"] for c in trained)   # the forward winner's config
     wrong, ranked, _ = measure_spec(IR, gpu, 64, 64, "bfloat16", quick=True, **fwd,
-                                    train_timer=lambda cfg: 2.0 if cfg.backward == "tiled" else 3.0,
+                                    train_timer=lambda cfg: times[cfg.backward],
                                     train_check=lambda cfg: cfg.backward != "tiled")
-    assert wrong.config["backward"] == "generic"
+    assert wrong.config["backward"] == "onepass"
     assert any(c.config.backward == "tiled" and "wrong result" in c.reason for c in ranked)
 
     def crashing(cfg):
-        if cfg.backward == "tiled":
+        if cfg.backward != "generic":
             raise RuntimeError("out of resources: shared memory")
         return 3.0
     crashed, _, _ = measure_spec(IR, gpu, 64, 64, "bfloat16", quick=True, **fwd, train_timer=crashing,
@@ -172,6 +173,10 @@ def test_measured_tuner_chooses_the_backward_by_forward_backward_time():
     depth3 = tk.lower(tk.load_spec("titans_mlp3"))          # no tiled kernels: the backward is not timed
     rec3, ranked3, _ = measure_spec(depth3, gpu, 64, 64, "bfloat16", quick=True, **fwd)
     assert rec3.config["backward"] == "generic" and all(c.config.backward == "generic" for c in ranked3)
+    normalized = tk.lower(tk.load_spec("titans_mlp2_normalized"))   # no one-pass backward: generic, tiled timed
+    _, ranked_n, _ = measure_spec(normalized, gpu, 64, 64, "bfloat16", quick=True, **fwd,
+                                  train_check=lambda cfg: True, train_timer=lambda cfg: times[cfg.backward])
+    assert {c.config.backward for c in ranked_n if c.time_s in times.values()} == {"generic", "tiled"}
 
 
 @pytest.mark.parametrize("hip, props, arch", [

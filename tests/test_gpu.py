@@ -9,7 +9,8 @@ import torch
 
 import titans_kernels as tk
 from titans_kernels.backends.triton_backend import codegen, launch
-from titans_kernels.backends.launch_config import TritonConfig, known_fault, tiled_supported, triton_release
+from titans_kernels.backends.launch_config import (TritonConfig, known_fault, onepass_problem, tiled_supported,
+                                                   triton_release)
 
 from conftest import SHIPPED, compare_backends, compare_gradients
 
@@ -141,3 +142,17 @@ def test_onepass_forward(name, hb, precision, key_precision):
                             key_precision=key_precision)
     assert torch.isfinite(out).all() and rel_error(out, want) < 2e-2
     assert max(rel_error(a, b) for a, b in zip(end.tensors(), want_state.tensors())) < 5e-2
+
+
+ONEPASS_GPU = [name for name in GENERATED if onepass_problem(tk.lower(tk.load_spec(name))) is None]
+
+
+@pytest.mark.parametrize("name", ONEPASS_GPU)
+@pytest.mark.parametrize("precision, tol", [("ieee", FP32_TOL), ("tf32", 2e-2)])
+def test_onepass_backward_every_spec(name, precision, tol):
+    """The one-pass backward (onepass_bwd.py) after the one-pass forward, compiled for this GPU,
+    at its launch defaults (hidden tile 64, 8 warps): every gradient against the torch backend,
+    D=64, chunk 64, four chunks (the last ragged) in checkpoint groups of 1 and 3."""
+    from titans_kernels.backends.launch_config import onepass_config
+    compare_gradients(name, "triton", T=3 * 64 + 9, chunk=64, D=64, device="cuda", tol=tol, checkpoint_group=3,
+                      config=onepass_config(precision=precision, backward="onepass"))

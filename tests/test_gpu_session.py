@@ -92,7 +92,8 @@ def test_sweep_covers_every_tiled_variant_on_cpu_stand_ins(tmp_path, monkeypatch
 @pytest.mark.slow
 def test_bench_times_every_backend_on_cpu_stand_ins(tmp_path, monkeypatch):
     """bench_gpu.py end to end with the GPU calls replaced by CPU stand-ins: every Triton variant
-    (generic, tiled fused, three passes, in place, tiled backward, one-pass plain and staged) checked
+    (generic, tiled fused, three passes, in place, tiled backward, one-pass plain, staged and with
+    its backward) checked
     against the torch
     backend and timed forward and forward+backward, and the JSON written."""
     import importlib
@@ -117,7 +118,8 @@ def test_bench_times_every_backend_on_cpu_stand_ins(tmp_path, monkeypatch):
     timed = {name: e for name, e in backends.items() if name.startswith(("torch", "triton"))}
     assert set(timed) == {"torch", "triton", "triton (tiled forward)", "triton (tiled forward + backward)",
                           "triton (tiled forward, in place)", "triton (tiled forward, three passes)",
-                          "triton (one-pass forward)", "triton (one-pass forward, staged)"}
+                          "triton (one-pass forward)", "triton (one-pass forward, staged)",
+                          "triton (one-pass forward + backward)"}
     for name, entry in timed.items():   # the one-pass forward's default products are tf32 (emulated)
         tol = 2e-3 if "one-pass" in name else 1e-4
         assert "error" not in entry and entry["rel_error_vs_torch"] < tol, (name, entry)

@@ -14,7 +14,7 @@ from titans_kernels.backends.triton_backend.onepass import onepass_call, onepass
 from titans_kernels.errors import InputError
 from titans_kernels.testing import random_inputs, rel_error
 
-from conftest import SHIPPED, compare_backends, compare_gradients
+from conftest import SHIPPED, compare_backends, compare_gradients, representative
 
 COVERED = [n for n in SHIPPED if onepass_supported(tk.lower(tk.load_spec(n))) is None]
 
@@ -279,6 +279,123 @@ def test_config_fields_and_labels():
         assert bwd.kernel != "onepass"
 
 
+# The one-pass backward (backward="onepass", onepass_bwd.py): a re-run of each checkpoint group's
+# chunk states and residuals, then two sweeps over the hidden tiles per chunk, dW in place.
+
+ONEPASS_BWD = dict(tile=16, num_warps=4, precision="ieee", backward="onepass")
+
+
+@pytest.mark.parametrize("name", representative(COVERED, ("titans_mlp2_anchored", "yaad_huber")))
+def test_backward_matches_torch_backend(name, poisoned):
+    """Gradients of q, k, v, every gate and every tensor of the initial state (and the anchor)
+    against the torch backend: four chunks, the last ragged, in checkpoint groups of 1 and 3;
+    hidden width 64 in four tiles of 16; every gradient element written (NaN-filled buffers)."""
+    from titans_kernels.backends.launch_config import onepass_config
+    compare_gradients(name, "triton", T=56, chunk=16, checkpoint_group=3, config=onepass_config(**ONEPASS_BWD))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["yaad_huber", "titans_mlp2"])
+def test_backward_in_groups_of_two_and_steep_keys(name, poisoned):
+    """Groups of 2 over four chunks; keys growing in norm, so Huber clips about a third of the
+    residuals."""
+    from titans_kernels.backends.launch_config import onepass_config
+    compare_gradients(name, "triton", T=56, chunk=16, steep=True, checkpoint_group=2,
+                      config=onepass_config(**ONEPASS_BWD))
+
+
+@pytest.mark.parametrize("dtype, tol", [(torch.bfloat16, 1e-2), (torch.float16, 2e-3)])
+def test_backward_half_precision_inputs(dtype, tol, poisoned):
+    """q, k, v in bfloat16 or float16 (their gradients too); the torch backend on float32 copies."""
+    from titans_kernels.backends.launch_config import onepass_config
+    compare_gradients("titans_mlp2", "triton", T=40, chunk=16, checkpoint_group=2, dtype=dtype, tol=tol,
+                      config=onepass_config(**ONEPASS_BWD))
+
+
+@pytest.mark.parametrize("forward", [pytest.param("generic", marks=pytest.mark.slow), "tiled"])
+def test_backward_from_the_other_forwards(forward, poisoned):
+    """The one-pass backward reads any forward's checkpoints (the shared layout)."""
+    from titans_kernels.backends.launch_config import LaunchConfig
+    compare_gradients("titans_mlp2_residual", "triton", T=56, chunk=16, checkpoint_group=2,
+                      config=LaunchConfig(tile=16, kernel=forward, backward="onepass"))
+
+
+@pytest.mark.slow
+def test_backward_at_the_default_precisions(poisoned):
+    """The one-pass launch defaults (tf32 products in every group, one 64-wide hidden tile)."""
+    from titans_kernels.backends.launch_config import onepass_config
+    compare_gradients("titans_mlp2_anchored", "triton", T=56, chunk=16, checkpoint_group=3, tol=5e-3,
+                      config=onepass_config(backward="onepass"))
+
+
+def test_each_gradient_tile_is_updated_in_place_in_order(monkeypatch):
+    """The in-place order the backward relies on, from a log of every access to the state
+    gradient's tiles under the interpreter: per chunk, last first, sweep B loads each tile (W and
+    S of both layers) and then stores it, and sweep C adds the key path's part to the W tiles;
+    no tile is touched out of that order."""
+    import titans_kernels.backends.triton_backend.onepass_bwd as ob
+    from titans_kernels.backends.launch_config import onepass_config
+    log = []
+    for kind in ("load", "store", "add"):
+        original = getattr(ob, f"_dw_{kind}")
+
+        def logged(*args, _original=original, _kind=kind):
+            log.append((_kind, int(args[2]), int(args[1]), int(args[3])))   # kind, layer, h0, W/S
+            return _original(*args)
+        monkeypatch.setattr(ob, f"_dw_{kind}", logged)
+    rule = tk.compile("titans_mlp2", backend="triton", config=onepass_config(**ONEPASS_BWD))
+    g = torch.Generator().manual_seed(4)
+    inputs = random_inputs(rule.ir, 1, 1, 40, 16, 16, generator=g)   # one row, three chunks, four tiles
+    state = rule.init_state(1, 1, 16, generator=g)
+    state.weights = [w.requires_grad_() for w in state.weights]
+    out, end = rule(*inputs.args(), state=state, chunk_size=16)
+    out.sum().backward()
+    by_tile: dict[tuple, list[str]] = {}
+    for kind, layer, h0, which in log:
+        by_tile.setdefault((layer, h0, which), []).append(kind)
+    assert len(by_tile) == 2 * 4 * 2
+    for (layer, h0, which), kinds in by_tile.items():
+        per_chunk = ["load", "store"] + (["add"] if which == 0 else [])
+        assert kinds == per_chunk * 3, ((layer, h0, which), kinds)
+
+
+def test_backward_cost_model():
+    """titans_mlp2 at D=64, chunk 64: 33 products per hidden tile (28 in sweep B, 5 in sweep C) and
+    10 per chunk; the chunk-start state read once and its W again in sweep C (384 KB), the state
+    gradient read and written as much, in place; the backward's new products about twice the
+    forward's dual-form work, as a gradient's are."""
+    from titans_kernels.backends.triton_backend.onepass_bwd import onepass_backward_cost
+    ir = tk.lower(tk.load_spec("titans_mlp2"))
+    cost = onepass_backward_cost(ir, 64, 64)
+    assert cost["products"] == 4 * 33 + 10
+    assert cost["l2_state_read_bytes"] == cost["l2_grad_read_bytes"] == cost["l2_grad_write_bytes"] == 384 * 1024
+    assert cost["l2_state_write_bytes"] == 0 and cost["l2_scratch_bytes"] == 2 * 64 * 256 * 4
+    assert 1.8 < (cost["macs"] - cost["recomputed_macs"]) / ir.macs_per_chunk(64, 64) < 2.5
+    assert sum(cost["macs_by_group"].values()) == cost["macs"] == cost["macs_by_precision"]["tf32"]
+    anchored = onepass_backward_cost(tk.lower(tk.load_spec("titans_mlp2_anchored")), 64, 64)
+    assert anchored["l2_anchor_read_bytes"] == 2 * 128 * 1024       # the anchor in both sweeps
+    assert anchored["l2_grad_read_bytes"] == 384 * 1024 + 2 * 128 * 1024   # and its gradient
+    yaad = onepass_backward_cost(tk.lower(tk.load_spec("yaad_huber")), 64, 64)
+    assert yaad["macs_by_group"]["mixing"] == 0 and yaad["macs_by_group"]["read"] == 4 * 5 * 64 ** 3
+
+
+def test_backward_config_and_errors():
+    """backward='onepass' covers what the one-pass forward covers, as one line otherwise; its
+    config re-runs at the forward's key and update precisions and takes tf32 for bf16 products."""
+    from titans_kernels.backends.launch_config import LaunchConfig, backward_config, onepass_config
+    ref, inputs, state = _case("titans_mlp3", T=16, D=16, chunk=16)
+    with pytest.raises(InputError, match="config backward='onepass' does not cover spec 'titans_mlp3': depth 3"):
+        tk.compile("titans_mlp3", backend="triton", config=LaunchConfig(backward="onepass"))(
+            *inputs.args(), state=state, chunk_size=16)
+    ir = tk.lower(tk.load_spec("titans_mlp2"))
+    bwd = backward_config(ir, onepass_config(precision="bf16", update_precision="bf16x3", stage=True,
+                                             backward="onepass"))
+    assert (bwd.kernel, bwd.precision, bwd.key_precision, bwd.update_precision, bwd.stage) == \
+        ("onepass", "tf32", "bf16", "bf16x3", False)
+    bwd = backward_config(ir, LaunchConfig(kernel="tiled", precision="bf16", backward="onepass"))
+    assert (bwd.kernel, bwd.tile, bwd.precision, bwd.key_precision) == ("onepass", 64, "tf32", "tf32")
+
+
 @pytest.mark.slow
 def test_cli_report_has_the_cost_model_and_warpgroup_products(capsys):
     """`compile --forward onepass --report` for sm_90 at D=64, chunk 64: ptxas' figures next to the
@@ -299,6 +416,24 @@ def test_cli_report_has_the_cost_model_and_warpgroup_products(capsys):
     text = capsys.readouterr().out
     assert "onepass(bf16/tf32/bf16)" in text and "L2 state: read 256 KB, written 256 KB" in text
     assert "by precision: tf32 29%, bf16 71%" in text and "HMMA 0" in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", ["titans_mlp2", "titans_mlp2_anchored"])
+def test_cli_backward_report_fits_a_block_and_runs_warpgroup_products(spec, capsys):
+    """`compile --forward onepass --backward onepass --kernel bwd` for sm_90 at D=64, chunk 64,
+    the default hidden tile 64: shared memory within the 227 KB an H100 or H200 block may have
+    (the first version asked for 416 KB), every tensor-core product of the tile loops a warpgroup
+    product, and the cost model in the report."""
+    import json
+    from titans_kernels.cli import main
+    assert main(["compile", spec, "--forward", "onepass", "--backward", "onepass", "--kernel", "bwd",
+                 "--json"]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["kernel"] == "onepass_backward" and report["config"]["tile"] == 64
+    assert report["shared_bytes"] <= 227 * 1024, report["shared_bytes"]
+    assert sum(report["hgmma_sites"][2:]) > 0 and sum(report["hmma_sites"]) == 0, report
+    assert report["cost"]["l2_grad_read_bytes"] >= 384 * 1024
 
 
 def test_cli_onepass_flags_without_the_onepass_forward_are_one_line(capsys):

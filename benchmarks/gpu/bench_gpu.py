@@ -101,6 +101,8 @@ def main() -> int:
         rules["triton (tiled forward + backward)"] = tk.compile(args.spec, backend="triton", config=TILED_BOTH_CONFIG)
     if onepass_problem(ir) is None:   # the one-pass forward as a launch config; the generic backward after it
         rules["triton (one-pass forward)"] = tk.compile(args.spec, backend="triton", config=onepass_config())
+        rules["triton (one-pass forward + backward)"] = tk.compile(args.spec, backend="triton",
+                                                                   config=onepass_config(backward="onepass"))
         if c == D:
             rules["triton (one-pass forward, staged)"] = tk.compile(args.spec, backend="triton",
                                                                     config=onepass_config(stage=True))

@@ -33,7 +33,7 @@ TUNABLES: dict[str, Tunable] = {
     "num_stages": Tunable(tuple(range(1, 9)), 2, search=(1, 2, 3), tiled_search=(1, 2)),
     "precision": Tunable(("ieee", "tf32", "bf16", "bf16x3"), "ieee"),
     "kernel": Tunable(("generic", "tiled", "onepass"), "generic"),
-    "backward": Tunable(("generic", "tiled"), "generic"),
+    "backward": Tunable(("generic", "tiled", "onepass"), "generic"),
     "fuse": Tunable((True, False), True),
     "in_place": Tunable((False, True), False),
     # the one-pass forward's product groups: the key path's and the state update's precision
@@ -94,7 +94,9 @@ class LaunchConfig:
     or "tiled" (tiled.py, depth-2 IRs: the state streamed in hidden tiles, token-side operands
     on chip); backward: the Triton backward, "generic" (codegen.py, launch parameters from
     `backward_config`) or "tiled" (tiled_bwd.py, depth-2 IRs, this config's tile, warps and
-    stages). Either backward follows either forward: they share the checkpoint layout.
+    stages) or "onepass" (onepass_bwd.py, the rules the one-pass forward covers: a re-run of each
+    checkpoint group's chunk states, then two sweeps over the hidden tiles per chunk with the
+    state gradient in place). Every backward follows every forward: they share the checkpoint layout.
     fuse: the tiled forward's read and state update share one pass over the hidden tiles (True;
     read-after-update rules) or run as two (False; see tiled.py); in_place: the tiled forward
     updates one copy of the state, tile by tile behind a barrier, instead of double-buffering
@@ -222,6 +224,14 @@ def backward_config(ir, forward: LaunchConfig | None = None) -> LaunchConfig:
     if forward.backward == "tiled":   # the tiled backward re-runs chunk states with the tiled forward
         return replace(forward, precision=precision, kernel="tiled", key_precision=None, update_precision=None,
                        stage=False)
+    if forward.backward == "onepass":
+        # the re-run repeats the forward's key path and update at the forward's precisions (the
+        # chunk states it recomputes are then the forward's); the backward's products use `precision`
+        if forward.kernel == "onepass":
+            return replace(forward, precision=precision, key_precision=forward.key_precision or forward.precision,
+                           update_precision=forward.update_precision or forward.precision, stage=False)
+        rerun = "tf32" if forward.precision == "bf16" else forward.precision
+        return onepass_config(backward="onepass", precision=precision, key_precision=rerun, update_precision=rerun)
     return replace(cfg, precision=precision)
 
 
@@ -279,9 +289,10 @@ def check_kernel(ir, cfg: LaunchConfig) -> None:
         if getattr(cfg, field) == "tiled" and not tiled_supported(ir):
             raise InputError(f"config {field}='tiled' covers depth-2 memories; spec '{ir.name}' has depth "
                              f"{ir.depth} (use {field}='generic')")
-    if cfg.kernel == "onepass" and onepass_problem(ir):
-        raise InputError(f"config kernel='onepass' does not cover spec '{ir.name}': {onepass_problem(ir)} "
-                         f"(use kernel='tiled' or 'generic')")
+    for field in ("kernel", "backward"):
+        if getattr(cfg, field) == "onepass" and onepass_problem(ir):
+            raise InputError(f"config {field}='onepass' does not cover spec '{ir.name}': {onepass_problem(ir)} "
+                             f"(use {field}='tiled' or 'generic')")
     if cfg.kernel != "onepass":
         for field in ONEPASS_FIELDS:
             if getattr(cfg, field) != TUNABLES[field].default:

@@ -34,8 +34,9 @@ def add_parser(sub) -> None:
                         "specs without a normalized step; hidden tile 64, 8 warps, tf32 products by default; its "
                         "report adds the cost model per chunk)")
     p.add_argument("--backward", choices=TUNABLES["backward"].values, default=TUNABLES["backward"].default,
-                   help="Triton backward kernel: generic (every spec) or tiled (depth-2 specs; launched "
-                        "with the forward's tile, warps and stages)")
+                   help="Triton backward kernel: generic (every spec), tiled (depth-2 specs; launched "
+                        "with the forward's tile, warps and stages) or onepass (the specs the onepass forward "
+                        "covers; its report adds the cost model per chunk)")
     p.add_argument("--fuse", action=argparse.BooleanOptionalAction, default=True,
                    help="tiled forward: the read and the state update in one pass over the hidden tiles "
                         "(default) or, with --no-fuse, in two")
@@ -80,7 +81,7 @@ def cmd_compile(args) -> int:
     else:
         base = config.default_config(ir)
     fwd = _with_flags(args, base)
-    configs = {"fwd": fwd, "bwd": config.backward_config(ir, fwd) if args.backward == "tiled"
+    configs = {"fwd": fwd, "bwd": config.backward_config(ir, fwd) if args.backward in ("tiled", "onepass")
                else _with_flags(args, config.backward_config(ir))}
     if args.show_source:
         print(codegen.generate_forward(ir))

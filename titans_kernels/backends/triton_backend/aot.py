@@ -85,7 +85,10 @@ def cost_lines(cost: dict) -> list[str]:
             f"    L2 state: read {kb(cost['l2_state_read_bytes'])}, written {kb(cost['l2_state_write_bytes'])} "
             f"(state {kb(cost['state_bytes'])}"
             + (f", anchor read {kb(cost['l2_anchor_read_bytes'])}" if cost.get("l2_anchor_read_bytes") else "")
-            + f"); tokens: read {kb(cost['l2_token_read_bytes'])}, "
+            + ")"
+            + (f"; state gradient: read {kb(cost['l2_grad_read_bytes'])}, written {kb(cost['l2_grad_write_bytes'])}; "
+               f"scratch {kb(cost['l2_scratch_bytes'])}" if "l2_grad_read_bytes" in cost else "")
+            + f"; tokens: read {kb(cost['l2_token_read_bytes'])}, "
             f"written {kb(cost['l2_token_write_bytes'])}; checkpoint: {kb(cost['l2_checkpoint_bytes'])} "
             f"read and written per checkpoint group"]
 
@@ -96,7 +99,7 @@ def _loop_names(kernel: str) -> tuple[str, ...]:
         return ("checkpoint-group loop", "chunk loops")
     if kernel.startswith("titans_fwd_"):
         return ("chunk loop",)
-    if kernel in ("tiled_forward", "tiled_backward", "onepass_forward"):
+    if kernel in ("tiled_forward", "tiled_backward", "onepass_forward", "onepass_backward"):
         return ("chunk loop", "hidden-tile loops")
     return ()
 
@@ -144,6 +147,8 @@ def _compile_in_process(ir: MemoryIR, target: str, D: int, chunk_size: int, dtyp
                      "c_lo": "i32", **scalars}
     elif not backward and cfg.kernel == "onepass":
         kernel, consts, signature, cost = _onepass_parts(ir, D, chunk_size, cfg, io)
+    elif backward and cfg.backward == "onepass":
+        kernel, consts, signature, cost = _onepass_backward_parts(ir, D, chunk_size, cfg, io)
     else:
         kernel = load_kernel(ir, "bwd" if backward else "fwd")
         consts = kernel_args(ir, plan_scratch(ir, D, chunk_size, backward), D, chunk_size, cfg, backward)
@@ -184,11 +189,30 @@ def _onepass_parts(ir: MemoryIR, D: int, chunk_size: int, cfg: TritonConfig, io:
                   ANCHOR=ir.decay_to_init, AFTER=ir.read is ReadMode.AFTER_UPDATE)
     f32 = "*fp32"
     signature = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "theta_ptr": io, "eta_ptr": io, "alpha_ptr": io,
-                 "out_ptr": io, "st_ptr": f32, "anc_ptr": f32, "scr_ptr": f32, "ckpt_ptr": f32, "T": "i32", "n_chunks": "i32",
-                 "first_group": "i32", "group": "i32", "n_groups": "i32", "delta": "fp32"}
+                 "out_ptr": io, "st_ptr": f32, "anc_ptr": f32, "scr_ptr": f32, "ckpt_ptr": f32, "r_ptr": f32, "T": "i32",
+                 "c_lo": "i32", "c_hi": "i32", "first_group": "i32", "group": "i32", "n_groups": "i32", "delta": "fp32"}
     in_bytes = {"*fp32": 4}.get(io, 2)
     cost = onepass_cost(ir, D, chunk_size, cfg.tile, cfg.precision, kprec, uprec, in_bytes=in_bytes)
     return onepass_forward, consts, signature, cost
+
+
+def _onepass_backward_parts(ir: MemoryIR, D: int, chunk_size: int, cfg: TritonConfig, io: str):
+    """(kernel, constexprs, signature, cost model) of the one-pass backward under `cfg`."""
+    from .onepass import ACTIVATIONS, LOSSES, check_onepass
+    from .onepass_bwd import onepass_backward, onepass_backward_cost
+
+    hidden = check_onepass(ir, D, chunk_size, cfg.tile, cfg.precision, None, None, False)[0]
+    consts = dict(D=D, HID=hidden, BC=chunk_size, HB=cfg.tile, SN=ir.state_numel(D), ACT=ACTIVATIONS[ir.activation],
+                  LOSS=LOSSES[ir.loss], RESIDUAL=ir.residual, HAS_M=ir.gates.has_momentum,
+                  HAS_D=ir.gates.has_decay, ANCHOR=ir.decay_to_init, AFTER=ir.read is ReadMode.AFTER_UPDATE,
+                  PREC=cfg.precision)
+    f32 = "*fp32"
+    signature = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "theta_ptr": io, "eta_ptr": io, "alpha_ptr": io,
+                 "do_ptr": io, "dq_ptr": io, "dk_ptr": io, "dv_ptr": io, "dtheta_ptr": f32, "deta_ptr": f32,
+                 "dalpha_ptr": f32, "st_ptr": f32, "r_ptr": f32, "anc_ptr": f32, "dst_ptr": f32, "dan_ptr": f32,
+                 "e_ptr": f32, "T": "i32", "c_lo": "i32", "c_hi": "i32", "delta": "fp32"}
+    in_bytes = {"*fp32": 4}.get(io, 2)
+    return onepass_backward, consts, signature, onepass_backward_cost(ir, D, chunk_size, cfg.tile, cfg.precision, in_bytes)
 
 
 def compile_report(ir: MemoryIR, target: str, D: int = 64, chunk_size: int = 64, dtype: str = "bfloat16",

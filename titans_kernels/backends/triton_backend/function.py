@@ -4,7 +4,7 @@ Forward: the generated fused kernel, the tiled one or the one-pass one (whole ch
 launch), each of which also writes the state at every checkpoint-group start. Backward: the generated backward kernel, which
 walks the groups in reverse from those checkpoints (re-running each group's chunk states, then
 each chunk's intermediates) and applies the hand-derived gradient of every step; or the tiled
-backward (depth 2), which does the same group by group in two launches per group.
+or one-pass backward (depth 2), which do the same group by group in two launches per group.
 """
 from __future__ import annotations
 
@@ -66,7 +66,8 @@ class TritonFunction(torch.autograd.Function):
         d_flat = launch.flatten_state(ir, filled[:L], filled[L:] or None, n)
         rows = lambda x: x.reshape(n, T, D).contiguous()  # noqa: E731
         gate = lambda g: g.reshape(n, T).contiguous() if g is not None else None  # noqa: E731
-        run = launch.run_backward_tiled if cfg.backward == "tiled" else launch.run_backward
+        run = {"tiled": launch.run_backward_tiled, "onepass": launch.run_backward_onepass}.get(cfg.backward,
+                                                                                              launch.run_backward)
         dq, dk, dv, dtheta, deta, dalpha, d0, d_anc = run(
             ir, rows(q), rows(k), rows(v), gate(theta), gate(eta), gate(alpha), rows(d_out.to(q.dtype)),
             d_flat, ckpt, b, backward_config(ir, cfg), group, ctx.anchor_flat)

@@ -297,3 +297,36 @@ def run_backward_tiled(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Ten
     d_state0 = d_states[:, num_chunks % 2].clone()
     return (dq, dk, dv, dtheta, (deta if eta is not None else None), (dalpha if alpha is not None else None), d_state0,
             d_anchor if anchor_flat is not None else None)
+
+
+def run_backward_onepass(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor, eta: Tensor | None,
+                         alpha: Tensor | None, d_out: Tensor, d_state: Tensor, ckpt: Tensor, chunk_size: int,
+                         cfg: TritonConfig, group: int, anchor_flat: Tensor | None = None):
+    """run_backward's contract on the one-pass kernels (onepass_bwd.py): per checkpoint group,
+    last group first, the one-pass forward re-runs the group's chunk-start states and loss
+    residuals (no read), then onepass_backward walks the group's chunks in reverse with the state
+    gradient in place. `cfg` is backward_config's: the re-run takes its key and update
+    precisions (the forward's), the backward kernel its `precision`."""
+    from .onepass import check_onepass, onepass_rerun
+    from .onepass_bwd import backward_scratch_floats, empty_grads, onepass_backward_launch
+
+    n, T, D = q.shape
+    hb = cfg.tile
+    hidden, kprec, uprec = check_onepass(ir, D, chunk_size, hb, cfg.precision, cfg.key_precision,
+                                         cfg.update_precision, False)
+    check_known_fault("one-pass forward", hb, cfg.num_warps, cfg.precision, D, chunk_size, q)
+    num_chunks = -(-T // chunk_size)
+    first, n_groups = group_layout(num_chunks, group)
+    d_st = d_state.clone()
+    d_anchor = torch.zeros_like(anchor_flat) if anchor_flat is not None else None
+    scratch = torch.empty(n, backward_scratch_floats(D, hidden, chunk_size), dtype=torch.float32, device=q.device)
+    grads = empty_grads(q, eta is not None, alpha is not None, _output_like)
+    gates = (theta, eta, alpha)
+    for g in range(n_groups - 1, -1, -1):
+        lo = 0 if g == 0 else first + (g - 1) * group
+        hi = first if g == 0 else lo + group
+        states, r = onepass_rerun(ir, q, k, v, *gates, ckpt[:, g], anchor_flat, chunk_size, lo, hi, hb,
+                                  cfg.num_warps, kprec, uprec)
+        onepass_backward_launch(ir, q, k, v, gates, d_out, grads, states, r, anchor_flat, d_st, d_anchor, scratch,
+                                chunk_size, lo, hi, hb, cfg.num_warps, cfg.precision)
+    return (*grads, d_st, d_anchor)

@@ -185,13 +185,14 @@ def _stage(ptr, offs, x, STAGE: tl.constexpr):
 
 @triton.jit
 def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr, st_ptr, anc_ptr, scr_ptr, ckpt_ptr,
-                    T, n_chunks,
+                    r_ptr, T, c_lo, c_hi,
                     first_group, group, n_groups, delta,
                     D: tl.constexpr, HID: tl.constexpr, BC: tl.constexpr, HB: tl.constexpr,
                     SN: tl.constexpr, ACT: tl.constexpr, LOSS: tl.constexpr, HAS_M: tl.constexpr,
                     HAS_D: tl.constexpr, PREC: tl.constexpr, KPREC: tl.constexpr, UPREC: tl.constexpr,
                     TMA: tl.constexpr = False, STAGE: tl.constexpr = False, SAVE_CKPT: tl.constexpr = False,
-                    RESIDUAL: tl.constexpr = False, ANCHOR: tl.constexpr = False, AFTER: tl.constexpr = True):
+                    RESIDUAL: tl.constexpr = False, ANCHOR: tl.constexpr = False, AFTER: tl.constexpr = True,
+                    READ: tl.constexpr = True, SAVE_R: tl.constexpr = False):
     """q/k/v/out: (n, T, D); gates (n, T); st: (n, SN) state, updated in place. Product
     precision by group: PREC the read's, KPREC the key path's and look-ahead's (the loss gradient
     is a small difference of two larger terms), UPREC the state update's (its increments are
@@ -201,10 +202,13 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr,
     K c, K w, (G1 c)^T, (G1 w)^T) and the tile's X_q1, G0^T and X_n1 pass through the program's
     scratch scr, (n, stage_floats(BC, D, HB)) float32, instead of living in registers across the tile
     loop: loaded where a product reads them, they are shared-memory operands (BC == D).
-    SAVE_CKPT: the state at the start of each checkpoint group (chunk 0, first_group,
-    first_group + group, ...) is written to ckpt (n, n_groups, SN), a flat copy before the sweep
-    copies it (outside the hidden-tile loop, whose registers it leaves alone), for the backward
-    kernels (launch.run_forward's layout).
+    Chunks [c_lo, c_hi) run, starting from st. SAVE_CKPT: the state at the start of each
+    checkpoint group (chunks c_lo, c_lo + first_group, c_lo + first_group + group, ...) is written
+    to ckpt (n, n_groups, SN), a flat copy before the sweep overwrites it (outside the
+    hidden-tile loop, whose registers it leaves alone), for the backward kernels
+    (launch.run_forward's layout). READ=False (the backward's re-run): no read and no out, only
+    the state's chunk loop; SAVE_R: each chunk's loss residual R = f(K; W_s) - V, (BC, D), to
+    r (n, n_groups, BC, D), chunk c_lo + j at slot j (j < n_groups).
     ANCHOR (decay_to: init): st holds U = W - A and anc (n, 2 HID D) the anchor [A0 | A1]; the key
     path and the read use U + A, forgetting acts on U. AFTER: the read sees the chunk's update
     (the mixing terms); else it reads the chunk-start weights, Zq = Xq W^T per layer."""
@@ -229,9 +233,10 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr,
         desc0 = tl.make_tensor_descriptor(st, shape=[NL * HID, D], strides=[D, 1], block_shape=[HB, D])
         desc1 = tl.make_tensor_descriptor(st1, shape=[NL * D, HID], strides=[HID, 1], block_shape=[D, HB])
 
-    # chunk 0's key path: the only separate sweep
-    rows = tl.minimum(T, BC)
-    K = _tokens(k_ptr + io, 0, rows, D, BC)
+    r_row = r_ptr + row.to(tl.int64) * n_groups * BC * D
+    # the first chunk's key path: the only separate sweep
+    rows = tl.minimum(T - c_lo * BC, BC)
+    K = _tokens(k_ptr + io, c_lo * BC, rows, D, BC)
     Z1 = tl.zeros((BC, D), tl.float32)
     for h0 in range(0, HID, HB):
         U0 = _load0(st, desc0, h0, 0, D, HID, HB, TMA)
@@ -242,28 +247,34 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr,
         Z1 += _mmp(act_fn(_mmp(K, tl.trans(U0), KPREC), ACT), tl.trans(U1), KPREC)
     if RESIDUAL:   # the memory is k + MLP(k): its residual enters the loss and the read
         Z1 += K
-    G1 = _loss_grad(Z1 - _tokens(v_ptr + io, 0, rows, D, BC), delta, LOSS)
+    R = Z1 - _tokens(v_ptr + io, c_lo * BC, rows, D, BC)
+    if SAVE_R:
+        tl.store(r_row + offs, R)
+    G1 = _loss_grad(R, delta, LOSS)
 
-    for i in range(n_chunks):
+    for i in range(c_lo, c_hi):
         t0 = i * BC
         rows = tl.minimum(T - t0, BC)
-        Q = _tokens(q_ptr + io, t0, rows, D, BC)
         theta, a, a_e, LBT, pv, Pe, w, LPT, m, m_e, p_e, FT, CT, c = _chunk_coeffs(
             theta_ptr, eta_ptr, alpha_ptr, g_base, t0, rows, BC, HAS_M, HAS_D, "ieee")
-        C = tl.trans(CT)
-        CQK = Q   # (unused when the read is at chunk start)
-        if AFTER:
-            CQK = _operand(C * _mmp(Q, tl.trans(K), KPREC), PREC)
-        Q = _operand(Q, PREC)
+        Q = K   # (unused without the read)
+        CQK = K   # (unused when the read is at chunk start)
+        if READ:
+            Q = _tokens(q_ptr + io, t0, rows, D, BC)
+            if AFTER:
+                C = tl.trans(CT)
+                CQK = _operand(C * _mmp(Q, tl.trans(K), KPREC), PREC)
+            Q = _operand(Q, PREC)
         # the next chunk's keys (zeros past the end: its look-ahead is then unused)
         t1 = t0 + BC
         rows1 = tl.maximum(tl.minimum(T - t1, BC), 0)
         K1 = _tokens(k_ptr + io, t1, rows1, D, BC)
         if STAGE:   # with the state update's token-side operands, scaled once per chunk
-            _stage(scr + 0 * BC * D, offs, Q, STAGE)
+            if READ:
+                _stage(scr + 0 * BC * D, offs, Q, STAGE)
             _stage(scr + 1 * BC * D, offs, K, STAGE)
             _stage(scr + 2 * BC * D, offs, K1, STAGE)
-            if AFTER:
+            if AFTER and READ:
                 _stage(scr + 3 * BC * D, offs, CQK, STAGE)
             _stage(scr + 4 * BC * D, offs, G1, STAGE)
             _stage(scr + 5 * BC * D, offs, K * c[:, None], STAGE)
@@ -278,10 +289,11 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr,
         Z1 = tl.zeros((BC, D), tl.float32)
         if SAVE_CKPT:   # the first chunk of a checkpoint group: its start state, copied before the sweep
             g = -1
-            if i == 0:
+            j = i - c_lo
+            if j == 0:
                 g = 0
-            elif i >= first_group and (i - first_group) % group == 0:
-                g = 1 + (i - first_group) // group
+            elif j >= first_group and (j - first_group) % group == 0:
+                g = 1 + (j - first_group) // group
             if g >= 0:
                 ck = ckpt_ptr + (row.to(tl.int64) * n_groups + g) * SN
                 for o in range(0, SN, CK_BLOCK):
@@ -300,39 +312,41 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr,
             Z0 = _mmp(_staged(scr + 1 * BC * D, offs, K, STAGE), tl.trans(W0), KPREC)
             X1 = act_fn(Z0, ACT)
             G0 = _mmp(_staged(scr + 4 * BC * D, offs, G1, STAGE), W1, KPREC) * act_d1(Z0, ACT)
-            if AFTER:
-                Zq0 = _mmp(_staged(scr + 0 * BC * D, offs, Q, STAGE), tl.trans(U0), PREC)
-                if HAS_D:
-                    Zq0 = Zq0 * a[:, None]
-                if ANCHOR:
-                    Zq0 += _mmp(_staged(scr + 0 * BC * D, offs, Q, STAGE), tl.trans(A0), PREC)
-            else:
-                Zq0 = _mmp(_staged(scr + 0 * BC * D, offs, Q, STAGE), tl.trans(W0), PREC)
+            if READ:
+                if AFTER:
+                    Zq0 = _mmp(_staged(scr + 0 * BC * D, offs, Q, STAGE), tl.trans(U0), PREC)
+                    if HAS_D:
+                        Zq0 = Zq0 * a[:, None]
+                    if ANCHOR:
+                        Zq0 += _mmp(_staged(scr + 0 * BC * D, offs, Q, STAGE), tl.trans(A0), PREC)
+                else:
+                    Zq0 = _mmp(_staged(scr + 0 * BC * D, offs, Q, STAGE), tl.trans(W0), PREC)
             if HAS_M:
                 S0 = _load0(st, desc0, h0, 1, D, HID, HB, TMA)
+            if READ:
                 if AFTER:
-                    Zq0 += _mmp(_staged(scr + 0 * BC * D, offs, Q, STAGE), tl.trans(S0), PREC) * m[:, None]
-            if AFTER:
-                Zq0 -= _mmp(_staged(scr + 3 * BC * D, offs, CQK, STAGE), G0, PREC)
-            Xq1 = act_fn(Zq0, ACT)
-            if STAGE:
-                _stage(tile_scr, offs_th, Xq1, STAGE)
-                tl.debug_barrier()
-                Xq1 = _staged(tile_scr, offs_th, Xq1, STAGE)
-            if AFTER:
-                Zr = _mmp(Xq1, tl.trans(U1), PREC)
-                if HAS_D:
-                    Zr = Zr * a[:, None]
-                if ANCHOR:
-                    Zr += _mmp(Xq1, tl.trans(A1), PREC)
-            else:
-                Zr = _mmp(Xq1, tl.trans(W1), PREC)
-            ZQ1 += Zr
+                    if HAS_M:
+                        Zq0 += _mmp(_staged(scr + 0 * BC * D, offs, Q, STAGE), tl.trans(S0), PREC) * m[:, None]
+                    Zq0 -= _mmp(_staged(scr + 3 * BC * D, offs, CQK, STAGE), G0, PREC)
+                Xq1 = act_fn(Zq0, ACT)
+                if STAGE:
+                    _stage(tile_scr, offs_th, Xq1, STAGE)
+                    tl.debug_barrier()
+                    Xq1 = _staged(tile_scr, offs_th, Xq1, STAGE)
+                if AFTER:
+                    Zr = _mmp(Xq1, tl.trans(U1), PREC)
+                    if HAS_D:
+                        Zr = Zr * a[:, None]
+                    if ANCHOR:
+                        Zr += _mmp(Xq1, tl.trans(A1), PREC)
+                else:
+                    Zr = _mmp(Xq1, tl.trans(W1), PREC)
+                ZQ1 += Zr
             if HAS_M:
                 S1 = _load1(st1, desc1, h0, 1, D, HID, HB, TMA)
-                if AFTER:
+                if READ and AFTER:
                     ZQ1 += _mmp(Xq1, tl.trans(S1), PREC) * m[:, None]
-            if AFTER:
+            if READ and AFTER:
                 QX += _mmp(Xq1, tl.trans(X1), PREC)
             G0T = tl.trans(G0)
             _stage(tile_scr + BC * HB, offs_ht, G0T, STAGE)
@@ -364,14 +378,20 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr,
             if ANCHOR:
                 nU1 += A1
             Z1 += _mmp(Xn1, tl.trans(nU1), KPREC)
-        if AFTER:
-            ZQ1 -= _mmp(C * QX, _staged(scr + 4 * BC * D, offs, G1, STAGE), PREC)
-        optr = out_ptr + io + (t0 + tok)[:, None] * D + tl.arange(0, D)[None, :]
-        if RESIDUAL:   # q again from L2 rather than held (in float32) across the tile loop
-            ZQ1 += _tokens(q_ptr + io, t0, rows, D, BC)
+        if READ:
+            if AFTER:
+                ZQ1 -= _mmp(tl.trans(CT) * QX, _staged(scr + 4 * BC * D, offs, G1, STAGE), PREC)
+            if RESIDUAL:   # q again from L2 rather than held (in float32) across the tile loop
+                ZQ1 += _tokens(q_ptr + io, t0, rows, D, BC)
+            optr = out_ptr + io + (t0 + tok)[:, None] * D + tl.arange(0, D)[None, :]
+            tl.store(optr, ZQ1.to(out_ptr.dtype.element_ty), mask=(tok < rows)[:, None])
+        if RESIDUAL:
             Z1 += K1
-        tl.store(optr, ZQ1.to(out_ptr.dtype.element_ty), mask=(tok < rows)[:, None])
-        G1 = _loss_grad(Z1 - _tokens(v_ptr + io, t1, rows1, D, BC), delta, LOSS)
+        R = Z1 - _tokens(v_ptr + io, t1, rows1, D, BC)
+        if SAVE_R:
+            if i + 1 - c_lo < n_groups:
+                tl.store(r_row + (i + 1 - c_lo) * BC * D + offs, R)
+        G1 = _loss_grad(R, delta, LOSS)
         K = K1
         tl.debug_barrier()   # this chunk's stores (state, staged operands) precede the next chunk's loads
 
@@ -412,6 +432,33 @@ def check_onepass(ir, D: int, chunk_size: int, hb: int, precision: str, key_prec
     return HID, key_precision, update_precision
 
 
+def _launch(ir, rows: tuple[Tensor, Tensor, Tensor], gates: tuple, out: Tensor, st: Tensor, anchor: Tensor | None,
+            ckpt: Tensor, r: Tensor, chunk_size: int, chunks: tuple[int, int], groups: tuple[int, int, int], hb: int,
+            num_warps: int, precisions: tuple[str, str, str], stage: bool = False, tma: bool = False,
+            save_ckpt: bool = False, read: bool = True, save_r: bool = False) -> None:
+    """The launch of onepass_forward that both launchers make (chunks [c_lo, c_hi); groups:
+    first group's length, group, slots of ckpt and r), with its out-of-resources line."""
+    q, k, v = rows
+    n, T, D = q.shape
+    lr, momentum, decay = gates
+    scr = torch.empty(n, stage_floats(chunk_size, D, hb) if stage else 1, device=q.device)
+    if tma and q.is_cuda:   # device-side descriptors need a global scratch allocator
+        triton.set_allocator(lambda size, align, stream: torch.empty(size, dtype=torch.int8, device=q.device))
+    precision, key_precision, update_precision = precisions
+    try:
+        onepass_forward[(n,)](
+            q, k, v, lr, momentum if momentum is not None else lr, decay if decay is not None else lr,
+            out, st, anchor if anchor is not None else st, scr, ckpt, r, T, *chunks, *groups, float(ir.huber_delta),
+            D=D, HID=ir.layer_shapes(D)[0][0], BC=chunk_size, HB=hb, SN=st.shape[1], ACT=ACTIVATIONS[ir.activation],
+            LOSS=LOSSES[ir.loss], HAS_M=momentum is not None, HAS_D=decay is not None, PREC=precision,
+            KPREC=key_precision, UPREC=update_precision, TMA=tma, STAGE=stage, SAVE_CKPT=save_ckpt,
+            RESIDUAL=ir.residual, ANCHOR=anchor is not None, AFTER=ir.read is ReadMode.AFTER_UPDATE,
+            READ=read, SAVE_R=save_r, num_warps=num_warps, num_stages=1)
+    except OutOfResources as exc:
+        raise InputError(f"one-pass forward at D={D}, chunk {chunk_size}, hidden tile {hb}: {exc.name} "
+                         f"{exc.required} exceeds this GPU's {exc.limit}; use a smaller hidden tile or chunk") from None
+
+
 def onepass_launch(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tensor | None, decay: Tensor | None,
                    st: Tensor, chunk_size: int, hb: int, num_warps: int, precision: str, key_precision: str | None,
                    update_precision: str | None, stage: bool = False, tma: bool = False,
@@ -422,32 +469,38 @@ def onepass_launch(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Te
     (n, T, D) and, with `group`, the group-start checkpoints (n, n_groups, SN). Every check that
     can be made before the launch is one InputError line."""
     n, T, D = q.shape
-    HID, key_precision, update_precision = check_onepass(ir, D, chunk_size, hb, precision, key_precision,
-                                                         update_precision, stage)
+    precisions = check_onepass(ir, D, chunk_size, hb, precision, key_precision, update_precision, stage)[1:]
     check_known_fault("one-pass forward", hb, num_warps, precision, D, chunk_size, q)
+    if ir.decay_to_init and anchor is None:
+        raise InputError(f"spec '{ir.name}' forgets towards its initial weights: pass the anchor")
     out = _output_like(q)
-    scr = torch.empty(n, stage_floats(chunk_size, D, hb) if stage else 1, device=q.device)
     n_chunks = triton.cdiv(T, chunk_size)
     save = group is not None
     first, n_groups = group_layout(n_chunks, group) if save else (n_chunks, 1)
     ckpt = torch.empty(n, n_groups if save else 1, st.shape[1], dtype=torch.float32, device=q.device)
-    if ir.decay_to_init and anchor is None:
-        raise InputError(f"spec '{ir.name}' forgets towards its initial weights: pass the anchor")
-    if tma and q.is_cuda:   # device-side descriptors need a global scratch allocator
-        triton.set_allocator(lambda size, align, stream: torch.empty(size, dtype=torch.int8, device=q.device))
-    try:
-        onepass_forward[(n,)](
-            q, k, v, lr, momentum if momentum is not None else lr, decay if decay is not None else lr,
-            out, st, anchor if anchor is not None else st, scr, ckpt, T, n_chunks, first, group or 1, n_groups, float(ir.huber_delta),
-            D=D, HID=HID, BC=chunk_size, HB=hb, SN=st.shape[1], ACT=ACTIVATIONS[ir.activation],
-            LOSS=LOSSES[ir.loss], HAS_M=momentum is not None, HAS_D=decay is not None, PREC=precision,
-            KPREC=key_precision, UPREC=update_precision, TMA=tma, STAGE=stage, SAVE_CKPT=save, RESIDUAL=ir.residual,
-            ANCHOR=anchor is not None, AFTER=ir.read is ReadMode.AFTER_UPDATE,
-            num_warps=num_warps, num_stages=1)
-    except OutOfResources as exc:
-        raise InputError(f"one-pass forward at D={D}, chunk {chunk_size}, hidden tile {hb}: {exc.name} "
-                         f"{exc.required} exceeds this GPU's {exc.limit}; use a smaller hidden tile or chunk") from None
+    _launch(ir, (q, k, v), (lr, momentum, decay), out, st, anchor, ckpt, ckpt, chunk_size, (0, n_chunks),
+            (first, group or 1, n_groups), hb, num_warps, (precision, *precisions), stage=stage, tma=tma,
+            save_ckpt=save)
     return out, (ckpt if save else None)
+
+
+def onepass_rerun(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tensor | None, decay: Tensor | None,
+                  start: Tensor, anchor: Tensor | None, chunk_size: int, lo: int, hi: int, hb: int, num_warps: int,
+                  key_precision: str, update_precision: str) -> tuple[Tensor, Tensor]:
+    """The backward's re-run of chunks [lo, hi) from their group's start state `start` (n, SN),
+    no read: returns each chunk's start state (n, hi - lo, SN) and loss residual R = f(K; W_s) -
+    V (n, hi - lo, chunk, D), both float32. The last chunk's update is not run (its end state is
+    the next group's checkpoint)."""
+    n, T, D = q.shape
+    opts = dict(dtype=torch.float32, device=q.device)
+    states = torch.empty(n, hi - lo, start.shape[1], **opts)
+    r = torch.empty(n, hi - lo, chunk_size, D, **opts)
+    st = start.clone()
+    _launch(ir, (q, k, v), (lr, momentum, decay), q, st, anchor, states, r, chunk_size, (lo, hi - 1),
+            (1, 1, hi - lo), hb, num_warps, (key_precision, key_precision, update_precision), save_ckpt=True,
+            read=False, save_r=True)
+    states[:, -1] = st
+    return states, r
 
 
 def onepass_call(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tensor | None,

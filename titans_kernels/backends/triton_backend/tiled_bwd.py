@@ -51,6 +51,51 @@ def _tok(base, R: tl.constexpr, BC: tl.constexpr):
 
 
 @triton.jit
+def _coeff_backward(dCT, da, dm, dcv, dw, da_e, dm_e, dp_e, theta_ptr, eta_ptr, alpha_ptr, dtheta_ptr, deta_ptr,
+                    dalpha_ptr, g_base, t0, rows, BC: tl.constexpr, HAS_M: tl.constexpr, HAS_D: tl.constexpr,
+                    PREC: tl.constexpr):
+    """The chunk coefficients' backward (backends/torch_backend/coeffs.py `backward`) from the
+    gradients of C^T (dCT, [key j, query t]), of the read's per-token a and m (da, dm), of the
+    update's c (row `last` of C) and w (dcv, dw) and of the scalars a_e, m_e, p_e: stores
+    d theta, d eta, d alpha for the chunk's tokens [t0, t0 + rows)."""
+    theta, a, a_e1, LBT, pv, Pe, w, LPT, m1, m_e1, p_e, FT, C1, c1 = _chunk_coeffs(
+        theta_ptr, eta_ptr, alpha_ptr, g_base, t0, rows, BC, HAS_M, HAS_D, PREC)
+    tok = tl.arange(0, BC)
+    valid = tok < rows
+    at_last = tok == rows - 1
+    triT = tok[:, None] <= tok[None, :]
+    dCT = tl.where(triT, dCT + tl.where(at_last[None, :], dcv[:, None], 0.0), 0.0)
+    dtheta = tl.sum(dCT * FT, 1)
+    dFT = dCT * theta[:, None]
+    if HAS_D:
+        da += tl.where(at_last, da_e, 0.0)
+        if HAS_M:
+            dm += tl.where(at_last, dm_e, 0.0)
+            dLBT = _mm(tl.trans(LPT), dFT, PREC) + pv[:, None] * dm[None, :]
+        else:
+            dLBT = dFT
+        gBT = dLBT * LBT
+        dA = tl.sum(gBT, 0) - tl.sum(gBT, 1) + da * a
+        alpha = tl.load(alpha_ptr + g_base + t0 + tok, mask=valid, other=0.0).to(tl.float32)
+        dla = tl.cumsum(dA, 0, reverse=True)
+        live = tl.log(1.0 - alpha) > LOG_FLOOR
+        tl.store(dalpha_ptr + g_base + t0 + tok, tl.where(live, -dla / (1.0 - alpha), 0.0), mask=valid)
+    elif HAS_M:
+        dm += tl.where(at_last, dm_e, 0.0)
+    if HAS_M:
+        gPT = _mm(dFT, tl.trans(LBT), PREC) * LPT
+        dN = tl.sum(gPT, 0) - tl.sum(gPT, 1) + tl.sum(LBT * dm[None, :], 1) * pv
+        dtheta += dw * Pe
+        gw = dw * w
+        dN += tl.where(at_last, tl.sum(gw, 0) + dp_e * p_e, 0.0) - gw
+        eta = tl.load(eta_ptr + g_base + t0 + tok, mask=valid, other=1.0).to(tl.float32)
+        dln = tl.cumsum(dN, 0, reverse=True)
+        live = tl.log(eta) > LOG_FLOOR
+        tl.store(deta_ptr + g_base + t0 + tok, tl.where(live, dln / eta, 0.0), mask=valid)
+    tl.store(dtheta_ptr + g_base + t0 + tok, dtheta, mask=valid)
+
+
+@triton.jit
 def tiled_backward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, do_ptr, dq_ptr, dk_ptr, dv_ptr,
                    dtheta_ptr, deta_ptr, dalpha_ptr, st_ptr, anc_ptr, dst_ptr, dan_ptr, part_ptr,
                    T, c_lo, c_hi, n_chunks, delta,
@@ -105,7 +150,6 @@ def tiled_backward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, do_ptr, d
         rows = tl.minimum(T - t0, BC)
         valid = tok < rows
         vmask = valid[None, :]
-        e = rows - 1
         # (D, BC) pointer tensors are rebuilt at each load from these scalar bases: kept live
         # across the passes, three 64-bit tensors would hold about 100 registers per thread
         k_row = k_ptr + io_row
@@ -342,46 +386,11 @@ def tiled_backward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, do_ptr, d
                 tl.store(p1, tl.load(p1) + key1T)
         tl.store(_tokens_t(dk_ptr + io_row, t0, D, BC), dKT.to(dk_ptr.dtype.element_ty), mask=vmask)
 
-        # coefficients (coeffs.py `backward`): c is row `last` of C, a_e = a[last], m_e = m[last]
-        theta, a, a_e1, LBT, pv, Pe, w, LPT, m1, m_e1, p_e, FT, C1, c1 = _chunk_coeffs(
-            theta_ptr, eta_ptr, alpha_ptr, g_base, t0, rows, BC, HAS_M, HAS_D, PREC)
         tl.debug_barrier()   # the vectors stored above are read in other layouts
-        da = tl.load(vec_row + tok)
-        dm = tl.load(vec_row + BC + tok)
-        dcv = tl.load(vec_row + 2 * BC + tok)
-        dw = tl.load(vec_row + 3 * BC + tok)
-        at_last = tok == e
-        triT = tok[:, None] <= tok[None, :]
-        dCT = tl.load(_tok(dC_row, BC, BC)) + tl.where(at_last[None, :], dcv[:, None], 0.0)
-        dCT = tl.where(triT, dCT, 0.0)
-        dtheta = tl.sum(dCT * FT, 1)
-        dFT = dCT * theta[:, None]
-        if HAS_D:
-            da += tl.where(at_last, da_e, 0.0)
-            if HAS_M:
-                dm += tl.where(at_last, dm_e, 0.0)
-                dLBT = _mm(tl.trans(LPT), dFT, PREC) + pv[:, None] * dm[None, :]
-            else:
-                dLBT = dFT
-            gBT = dLBT * LBT
-            dA = tl.sum(gBT, 0) - tl.sum(gBT, 1) + da * a
-            alpha = tl.load(alpha_ptr + g_base + t0 + tok, mask=valid, other=0.0).to(tl.float32)
-            dla = tl.cumsum(dA, 0, reverse=True)
-            live = tl.log(1.0 - alpha) > LOG_FLOOR
-            tl.store(dalpha_ptr + g_base + t0 + tok, tl.where(live, -dla / (1.0 - alpha), 0.0), mask=valid)
-        elif HAS_M:
-            dm += tl.where(at_last, dm_e, 0.0)
-        if HAS_M:
-            gPT = _mm(dFT, tl.trans(LBT), PREC) * LPT
-            dN = tl.sum(gPT, 0) - tl.sum(gPT, 1) + tl.sum(LBT * dm[None, :], 1) * pv
-            dtheta += dw * Pe
-            gw = dw * w
-            dN += tl.where(at_last, tl.sum(gw, 0) + dp_e * p_e, 0.0) - gw
-            eta = tl.load(eta_ptr + g_base + t0 + tok, mask=valid, other=1.0).to(tl.float32)
-            dln = tl.cumsum(dN, 0, reverse=True)
-            live = tl.log(eta) > LOG_FLOOR
-            tl.store(deta_ptr + g_base + t0 + tok, tl.where(live, dln / eta, 0.0), mask=valid)
-        tl.store(dtheta_ptr + g_base + t0 + tok, dtheta, mask=valid)
+        _coeff_backward(tl.load(_tok(dC_row, BC, BC)), tl.load(vec_row + tok), tl.load(vec_row + BC + tok),
+                        tl.load(vec_row + 2 * BC + tok), tl.load(vec_row + 3 * BC + tok), da_e, dm_e, dp_e,
+                        theta_ptr, eta_ptr, alpha_ptr, dtheta_ptr, deta_ptr, dalpha_ptr, g_base, t0, rows,
+                        BC, HAS_M, HAS_D, PREC)
         tl.debug_barrier()   # this chunk's start-state gradient is the next one's end-state gradient
 
 
