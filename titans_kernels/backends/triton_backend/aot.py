@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from ... import settings
 from ...errors import InputError
 from ...ir import MemoryIR, ReadMode
+from ...ir.ops import GRAM_SQUARINGS
 from ..kernel_report import (
     cubin_spill_sites,
     ptxas_resources,
@@ -186,10 +187,11 @@ def _onepass_parts(ir: MemoryIR, D: int, chunk_size: int, cfg: TritonConfig, io:
     consts = dict(D=D, HID=hidden, BC=chunk_size, HB=cfg.tile, SN=ir.state_numel(D), ACT=ACTIVATIONS[ir.activation],
                   LOSS=LOSSES[ir.loss], HAS_M=mom, HAS_D=ir.gates.has_decay, PREC=cfg.precision, KPREC=kprec,
                   UPREC=uprec, TMA=False, STAGE=cfg.stage, SAVE_CKPT=True, RESIDUAL=ir.residual,
-                  ANCHOR=ir.decay_to_init, AFTER=ir.read is ReadMode.AFTER_UPDATE)
+                  ANCHOR=ir.decay_to_init, AFTER=ir.read is ReadMode.AFTER_UPDATE, NORMALIZED=ir.normalized_step,
+                  SQUARINGS=GRAM_SQUARINGS)
     f32 = "*fp32"
     signature = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "theta_ptr": io, "eta_ptr": io, "alpha_ptr": io,
-                 "out_ptr": io, "st_ptr": f32, "anc_ptr": f32, "scr_ptr": f32, "ckpt_ptr": f32, "r_ptr": f32, "T": "i32",
+                 "out_ptr": io, "st_ptr": f32, "anc_ptr": f32, "scr_ptr": f32, "ckpt_ptr": f32, "r_ptr": f32, "sc_ptr": f32, "T": "i32",
                  "c_lo": "i32", "c_hi": "i32", "first_group": "i32", "group": "i32", "n_groups": "i32", "delta": "fp32"}
     in_bytes = {"*fp32": 4}.get(io, 2)
     cost = onepass_cost(ir, D, chunk_size, cfg.tile, cfg.precision, kprec, uprec, in_bytes=in_bytes)
@@ -205,11 +207,11 @@ def _onepass_backward_parts(ir: MemoryIR, D: int, chunk_size: int, cfg: TritonCo
     consts = dict(D=D, HID=hidden, BC=chunk_size, HB=cfg.tile, SN=ir.state_numel(D), ACT=ACTIVATIONS[ir.activation],
                   LOSS=LOSSES[ir.loss], RESIDUAL=ir.residual, HAS_M=ir.gates.has_momentum,
                   HAS_D=ir.gates.has_decay, ANCHOR=ir.decay_to_init, AFTER=ir.read is ReadMode.AFTER_UPDATE,
-                  PREC=cfg.precision)
+                  NORMALIZED=ir.normalized_step, PREC=cfg.precision)
     f32 = "*fp32"
     signature = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "theta_ptr": io, "eta_ptr": io, "alpha_ptr": io,
                  "do_ptr": io, "dq_ptr": io, "dk_ptr": io, "dv_ptr": io, "dtheta_ptr": f32, "deta_ptr": f32,
-                 "dalpha_ptr": f32, "st_ptr": f32, "r_ptr": f32, "anc_ptr": f32, "dst_ptr": f32, "dan_ptr": f32,
+                 "dalpha_ptr": f32, "st_ptr": f32, "r_ptr": f32, "sc_ptr": f32, "anc_ptr": f32, "dst_ptr": f32, "dan_ptr": f32,
                  "e_ptr": f32, "T": "i32", "c_lo": "i32", "c_hi": "i32", "delta": "fp32"}
     in_bytes = {"*fp32": 4}.get(io, 2)
     return onepass_backward, consts, signature, onepass_backward_cost(ir, D, chunk_size, cfg.tile, cfg.precision, in_bytes)

@@ -2,7 +2,7 @@
 
 A prototype of the next kernel generation (docs/design.md, "One pass per chunk"), for depth-2
 rules with the l2 or Huber loss, read after the update or at chunk start, with or without
-residual or an anchor (decay_to: init); no normalized step.
+residual or an anchor (decay_to: init), with the plain or the normalized step.
 One program per (batch, head) row. The state [W0 (HID, D) | S0 | W1 (D, HID) | S1], float32,
 is updated in place in global memory (L2), one tile of HB hidden units at a time.
 
@@ -38,12 +38,13 @@ from triton.runtime.errors import OutOfResources
 
 from ...errors import InputError
 from ...ir import ReadMode
+from ...ir.ops import GRAM_SQUARINGS
 from ..checkpoints import group_layout
 from ..launch_config import check_shape, onepass_problem
 from ..state import MemoryState
 from .device import act_d1, act_fn
 from .launch import _output_like, check_known_fault
-from .tiled import INTERPRETING, _chunk_coeffs, _mm, _tile0, _tile1
+from .tiled import INTERPRETING, _chunk_coeffs, _mm, _opnorm_sq_bound, _tile0, _tile1
 
 
 @triton.jit
@@ -121,6 +122,30 @@ def _loss_grad(R, delta, LOSS: tl.constexpr):
 
 
 @triton.jit
+def _curvature(W1, Z0, X1, gram, frob, mx, xx1, ACT: tl.constexpr, PREC: tl.constexpr):
+    """The normalized step's sums over hidden tiles (ir/ops.py step_scale) with one more tile:
+    W1 (D, HB) its layer-1 weights, Z0 and X1 = act(Z0) (BC, HB) its pre-activations and
+    activations. Returns the Gram matrix W1 W1^T, the per-token sum of act'(Z0)^2 times W1's
+    squared column norms, the per-token largest act'(Z0)^2 and sum of X1^2."""
+    slope = act_d1(Z0, ACT)
+    sl2 = slope * slope
+    gram += _mmp(W1, tl.trans(W1), PREC)
+    frob += tl.sum(sl2 * tl.sum(W1 * W1, 0)[None, :], 1)
+    mx = tl.maximum(mx, tl.max(sl2, 1))
+    xx1 += tl.sum(X1 * X1, 1)
+    return gram, frob, mx, xx1
+
+
+@triton.jit
+def _step_scale(K, gram, frob, mx, xx1, SQUARINGS: tl.constexpr, PREC: tl.constexpr):
+    """Per-token 1 / max(1, kappa), kappa = |k|^2 min(frob, lambda mx) + |x1|^2 with lambda the
+    operator-norm bound of the Gram matrix (docs/design.md, "Normalized step")."""
+    lam = _opnorm_sq_bound(gram, SQUARINGS, PREC)
+    kappa = tl.sum(K * K, 1) * tl.minimum(frob, lam * mx) + xx1
+    return 1.0 / tl.maximum(kappa, 1.0)
+
+
+@triton.jit
 def _round_tf32(x):
     """x rounded to tf32 (10 mantissa bits, to nearest): what a tf32 tensor-core product reads."""
     bits = x.to(tl.uint32, bitcast=True)
@@ -185,14 +210,15 @@ def _stage(ptr, offs, x, STAGE: tl.constexpr):
 
 @triton.jit
 def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr, st_ptr, anc_ptr, scr_ptr, ckpt_ptr,
-                    r_ptr, T, c_lo, c_hi,
+                    r_ptr, sc_ptr, T, c_lo, c_hi,
                     first_group, group, n_groups, delta,
                     D: tl.constexpr, HID: tl.constexpr, BC: tl.constexpr, HB: tl.constexpr,
                     SN: tl.constexpr, ACT: tl.constexpr, LOSS: tl.constexpr, HAS_M: tl.constexpr,
                     HAS_D: tl.constexpr, PREC: tl.constexpr, KPREC: tl.constexpr, UPREC: tl.constexpr,
                     TMA: tl.constexpr = False, STAGE: tl.constexpr = False, SAVE_CKPT: tl.constexpr = False,
                     RESIDUAL: tl.constexpr = False, ANCHOR: tl.constexpr = False, AFTER: tl.constexpr = True,
-                    READ: tl.constexpr = True, SAVE_R: tl.constexpr = False):
+                    READ: tl.constexpr = True, SAVE_R: tl.constexpr = False, NORMALIZED: tl.constexpr = False,
+                    SQUARINGS: tl.constexpr = 4):
     """q/k/v/out: (n, T, D); gates (n, T); st: (n, SN) state, updated in place. Product
     precision by group: PREC the read's, KPREC the key path's and look-ahead's (the loss gradient
     is a small difference of two larger terms), UPREC the state update's (its increments are
@@ -208,7 +234,10 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr,
     hidden-tile loop, whose registers it leaves alone), for the backward kernels
     (launch.run_forward's layout). READ=False (the backward's re-run): no read and no out, only
     the state's chunk loop; SAVE_R: each chunk's loss residual R = f(K; W_s) - V, (BC, D), to
-    r (n, n_groups, BC, D), chunk c_lo + j at slot j (j < n_groups).
+    r (n, n_groups, BC, D), chunk c_lo + j at slot j (j < n_groups), and with NORMALIZED its
+    step scale to sc (n, n_groups, BC). NORMALIZED: the loss gradient's rows times the step
+    scale 1 / max(1, kappa) at the chunk-start weights, kappa's sums over hidden tiles taken
+    where Z1 is (in the look-ahead for the next chunk).
     ANCHOR (decay_to: init): st holds U = W - A and anc (n, 2 HID D) the anchor [A0 | A1]; the key
     path and the read use U + A, forgetting acts on U. AFTER: the read sees the chunk's update
     (the mixing terms); else it reads the chunk-start weights, Zq = Xq W^T per layer."""
@@ -234,23 +263,37 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr,
         desc1 = tl.make_tensor_descriptor(st1, shape=[NL * D, HID], strides=[HID, 1], block_shape=[D, HB])
 
     r_row = r_ptr + row.to(tl.int64) * n_groups * BC * D
+    sc_row = sc_ptr + row.to(tl.int64) * n_groups * BC
     # the first chunk's key path: the only separate sweep
     rows = tl.minimum(T - c_lo * BC, BC)
     K = _tokens(k_ptr + io, c_lo * BC, rows, D, BC)
     Z1 = tl.zeros((BC, D), tl.float32)
+    gram = tl.zeros((D, D), tl.float32)      # the normalized step's sums (unused without it)
+    frob = tl.zeros((BC,), tl.float32)
+    mx = tl.zeros((BC,), tl.float32)
+    xx1 = tl.zeros((BC,), tl.float32)
     for h0 in range(0, HID, HB):
         U0 = _load0(st, desc0, h0, 0, D, HID, HB, TMA)
         U1 = _load1(st1, desc1, h0, 0, D, HID, HB, TMA)
         if ANCHOR:
             U0 += _load_anchor0(anc, h0, D, HB)
             U1 += _load_anchor1(anc, h0, D, HID, HB)
-        Z1 += _mmp(act_fn(_mmp(K, tl.trans(U0), KPREC), ACT), tl.trans(U1), KPREC)
+        Zk0 = _mmp(K, tl.trans(U0), KPREC)
+        Xk1 = act_fn(Zk0, ACT)
+        Z1 += _mmp(Xk1, tl.trans(U1), KPREC)
+        if NORMALIZED:
+            gram, frob, mx, xx1 = _curvature(U1, Zk0, Xk1, gram, frob, mx, xx1, ACT, KPREC)
     if RESIDUAL:   # the memory is k + MLP(k): its residual enters the loss and the read
         Z1 += K
     R = Z1 - _tokens(v_ptr + io, c_lo * BC, rows, D, BC)
     if SAVE_R:
         tl.store(r_row + offs, R)
     G1 = _loss_grad(R, delta, LOSS)
+    if NORMALIZED:
+        scale = _step_scale(K, gram, frob, mx, xx1, SQUARINGS, KPREC)
+        G1 = G1 * scale[:, None]
+        if SAVE_R:
+            tl.store(sc_row + tok, scale)
 
     for i in range(c_lo, c_hi):
         t0 = i * BC
@@ -287,6 +330,10 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr,
         ZQ1 = tl.zeros((BC, D), tl.float32)
         QX = tl.zeros((BC, BC), tl.float32)
         Z1 = tl.zeros((BC, D), tl.float32)
+        gram = tl.zeros((D, D), tl.float32)
+        frob = tl.zeros((BC,), tl.float32)
+        mx = tl.zeros((BC,), tl.float32)
+        xx1 = tl.zeros((BC,), tl.float32)
         if SAVE_CKPT:   # the first chunk of a checkpoint group: its start state, copied before the sweep
             g = -1
             j = i - c_lo
@@ -363,7 +410,8 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr,
             _store0(st, desc0, h0, 0, nU0, D, HID, HB, TMA)
             if ANCHOR:
                 nU0 += A0
-            Xn1 = act_fn(_mmp(_staged(scr + 2 * BC * D, offs, K1, STAGE), tl.trans(nU0), KPREC), ACT)
+            Zn0 = _mmp(_staged(scr + 2 * BC * D, offs, K1, STAGE), tl.trans(nU0), KPREC)
+            Xn1 = act_fn(Zn0, ACT)
             if STAGE:
                 _stage(tile_scr + 2 * BC * HB, offs_th, Xn1, STAGE)
                 tl.debug_barrier()
@@ -378,6 +426,8 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr,
             if ANCHOR:
                 nU1 += A1
             Z1 += _mmp(Xn1, tl.trans(nU1), KPREC)
+            if NORMALIZED:
+                gram, frob, mx, xx1 = _curvature(nU1, Zn0, Xn1, gram, frob, mx, xx1, ACT, KPREC)
         if READ:
             if AFTER:
                 ZQ1 -= _mmp(tl.trans(CT) * QX, _staged(scr + 4 * BC * D, offs, G1, STAGE), PREC)
@@ -392,6 +442,12 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr,
             if i + 1 - c_lo < n_groups:
                 tl.store(r_row + (i + 1 - c_lo) * BC * D + offs, R)
         G1 = _loss_grad(R, delta, LOSS)
+        if NORMALIZED:
+            scale = _step_scale(K1, gram, frob, mx, xx1, SQUARINGS, KPREC)
+            G1 = G1 * scale[:, None]
+            if SAVE_R:
+                if i + 1 - c_lo < n_groups:
+                    tl.store(sc_row + (i + 1 - c_lo) * BC + tok, scale)
         K = K1
         tl.debug_barrier()   # this chunk's stores (state, staged operands) precede the next chunk's loads
 
@@ -433,7 +489,7 @@ def check_onepass(ir, D: int, chunk_size: int, hb: int, precision: str, key_prec
 
 
 def _launch(ir, rows: tuple[Tensor, Tensor, Tensor], gates: tuple, out: Tensor, st: Tensor, anchor: Tensor | None,
-            ckpt: Tensor, r: Tensor, chunk_size: int, chunks: tuple[int, int], groups: tuple[int, int, int], hb: int,
+            ckpt: Tensor, r: Tensor, sc: Tensor, chunk_size: int, chunks: tuple[int, int], groups: tuple[int, int, int], hb: int,
             num_warps: int, precisions: tuple[str, str, str], stage: bool = False, tma: bool = False,
             save_ckpt: bool = False, read: bool = True, save_r: bool = False) -> None:
     """The launch of onepass_forward that both launchers make (chunks [c_lo, c_hi); groups:
@@ -448,12 +504,13 @@ def _launch(ir, rows: tuple[Tensor, Tensor, Tensor], gates: tuple, out: Tensor, 
     try:
         onepass_forward[(n,)](
             q, k, v, lr, momentum if momentum is not None else lr, decay if decay is not None else lr,
-            out, st, anchor if anchor is not None else st, scr, ckpt, r, T, *chunks, *groups, float(ir.huber_delta),
+            out, st, anchor if anchor is not None else st, scr, ckpt, r, sc, T, *chunks, *groups, float(ir.huber_delta),
             D=D, HID=ir.layer_shapes(D)[0][0], BC=chunk_size, HB=hb, SN=st.shape[1], ACT=ACTIVATIONS[ir.activation],
             LOSS=LOSSES[ir.loss], HAS_M=momentum is not None, HAS_D=decay is not None, PREC=precision,
             KPREC=key_precision, UPREC=update_precision, TMA=tma, STAGE=stage, SAVE_CKPT=save_ckpt,
             RESIDUAL=ir.residual, ANCHOR=anchor is not None, AFTER=ir.read is ReadMode.AFTER_UPDATE,
-            READ=read, SAVE_R=save_r, num_warps=num_warps, num_stages=1)
+            READ=read, SAVE_R=save_r, NORMALIZED=ir.normalized_step, SQUARINGS=GRAM_SQUARINGS,
+            num_warps=num_warps, num_stages=1)
     except OutOfResources as exc:
         raise InputError(f"one-pass forward at D={D}, chunk {chunk_size}, hidden tile {hb}: {exc.name} "
                          f"{exc.required} exceeds this GPU's {exc.limit}; use a smaller hidden tile or chunk") from None
@@ -478,7 +535,7 @@ def onepass_launch(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Te
     save = group is not None
     first, n_groups = group_layout(n_chunks, group) if save else (n_chunks, 1)
     ckpt = torch.empty(n, n_groups if save else 1, st.shape[1], dtype=torch.float32, device=q.device)
-    _launch(ir, (q, k, v), (lr, momentum, decay), out, st, anchor, ckpt, ckpt, chunk_size, (0, n_chunks),
+    _launch(ir, (q, k, v), (lr, momentum, decay), out, st, anchor, ckpt, ckpt, ckpt, chunk_size, (0, n_chunks),
             (first, group or 1, n_groups), hb, num_warps, (precision, *precisions), stage=stage, tma=tma,
             save_ckpt=save)
     return out, (ckpt if save else None)
@@ -486,21 +543,23 @@ def onepass_launch(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Te
 
 def onepass_rerun(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tensor | None, decay: Tensor | None,
                   start: Tensor, anchor: Tensor | None, chunk_size: int, lo: int, hi: int, hb: int, num_warps: int,
-                  key_precision: str, update_precision: str) -> tuple[Tensor, Tensor]:
+                  key_precision: str, update_precision: str) -> tuple[Tensor, Tensor, Tensor]:
     """The backward's re-run of chunks [lo, hi) from their group's start state `start` (n, SN),
-    no read: returns each chunk's start state (n, hi - lo, SN) and loss residual R = f(K; W_s) -
-    V (n, hi - lo, chunk, D), both float32. The last chunk's update is not run (its end state is
-    the next group's checkpoint)."""
+    no read: returns each chunk's start state (n, hi - lo, SN), loss residual R = f(K; W_s) - V
+    (n, hi - lo, chunk, D) and step scale (n, hi - lo, chunk; written with a normalized step),
+    all float32. The last chunk's update is not run (its end state is the next group's
+    checkpoint)."""
     n, T, D = q.shape
     opts = dict(dtype=torch.float32, device=q.device)
     states = torch.empty(n, hi - lo, start.shape[1], **opts)
     r = torch.empty(n, hi - lo, chunk_size, D, **opts)
+    sc = torch.empty(n, hi - lo, chunk_size, **opts)
     st = start.clone()
-    _launch(ir, (q, k, v), (lr, momentum, decay), q, st, anchor, states, r, chunk_size, (lo, hi - 1),
+    _launch(ir, (q, k, v), (lr, momentum, decay), q, st, anchor, states, r, sc, chunk_size, (lo, hi - 1),
             (1, 1, hi - lo), hb, num_warps, (key_precision, key_precision, update_precision), save_ckpt=True,
             read=False, save_r=True)
     states[:, -1] = st
-    return states, r
+    return states, r, sc
 
 
 def onepass_call(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tensor | None,
@@ -513,6 +572,8 @@ def onepass_call(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tens
     the error bound a bf16 key path or state update breaks at long sequences
     (benchmarks/precision_study.py, docs/design.md). `delta` replaces the spec's Huber delta."""
     B, H, T, D = q.shape
+    if onepass_supported(ir):
+        raise InputError(f"the one-pass forward does not cover spec '{ir.name}': {onepass_supported(ir)}")
     if delta is not None:
         ir = replace(ir, huber_delta=delta)
     n = B * H
@@ -564,8 +625,10 @@ def onepass_cost(ir, D: int, chunk_size: int, hb: int = 64, precision: str = "tf
         read_products = 2
         read = tiles * 2 * tile
         products = tiles * 2
+    # the normalized step: a Gram product W1 W1^T per tile, four D x D squarings per chunk
+    step = (tiles * D * hb * D + GRAM_SQUARINGS * D ** 3) if ir.normalized_step else 0
     groups = {
-        "key": tiles * 4 * tile + (bc * D * bc if after else 0),   # Z0, G0, look-ahead Zn0 and Z1; Q K^T
+        "key": tiles * 4 * tile + (bc * D * bc if after else 0) + step,   # Z0, G0, look-ahead Zn0 and Z1; Q K^T
         "read": read,
         "update": tiles * (4 if mom else 2) * tile,
     }
@@ -574,6 +637,7 @@ def onepass_cost(ir, D: int, chunk_size: int, hb: int = 64, precision: str = "tf
     for g, macs in groups.items():
         by_precision[prec[g]] = by_precision.get(prec[g], 0) + macs
     products += tiles * (4 + (4 if mom else 2)) + (1 if after else 0)
+    products += (tiles + GRAM_SQUARINGS) if ir.normalized_step else 0
     state_bytes = ir.state_numel(D) * 4
     io_bytes = (4 * bc * D) * in_bytes + 3 * bc * 4          # q, k, next k, v; gates as float32
     return {"macs": sum(groups.values()), "macs_by_group": groups, "macs_by_precision": by_precision,

@@ -51,9 +51,13 @@ def _add(ptr, x):
 
 
 @triton.jit
-def _g1(r_slot, offs, valid, delta, LOSS: tl.constexpr):
-    """The chunk's loss gradient G1 = loss'(R) from its saved residual, zero past the last token."""
-    return tl.where(valid, _loss_grad(tl.load(r_slot + offs), delta, LOSS), 0.0)
+def _g1(r_slot, sc_slot, offs, valid, delta, LOSS: tl.constexpr, NORMALIZED: tl.constexpr, BC: tl.constexpr):
+    """The chunk's loss gradient G1 = loss'(R) (times the step scale) from its saved residual,
+    zero past the last token."""
+    g = tl.where(valid, _loss_grad(tl.load(r_slot + offs), delta, LOSS), 0.0)
+    if NORMALIZED:
+        g = g * tl.load(sc_slot + tl.arange(0, BC))[:, None]
+    return g
 
 
 @triton.jit
@@ -139,15 +143,17 @@ def _dw_add(dW, h0, LAYER: tl.constexpr, WHICH: tl.constexpr, x, D: tl.constexpr
 
 @triton.jit
 def onepass_backward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, do_ptr, dq_ptr, dk_ptr, dv_ptr,
-                     dtheta_ptr, deta_ptr, dalpha_ptr, st_ptr, r_ptr, anc_ptr, dst_ptr, dan_ptr, e_ptr,
+                     dtheta_ptr, deta_ptr, dalpha_ptr, st_ptr, r_ptr, sc_ptr, anc_ptr, dst_ptr, dan_ptr, e_ptr,
                      T, c_lo, c_hi, delta,
                      D: tl.constexpr, HID: tl.constexpr, BC: tl.constexpr, HB: tl.constexpr, SN: tl.constexpr,
                      ACT: tl.constexpr, LOSS: tl.constexpr, RESIDUAL: tl.constexpr, HAS_M: tl.constexpr,
-                     HAS_D: tl.constexpr, ANCHOR: tl.constexpr, AFTER: tl.constexpr, PREC: tl.constexpr):
+                     HAS_D: tl.constexpr, ANCHOR: tl.constexpr, AFTER: tl.constexpr, NORMALIZED: tl.constexpr,
+                     PREC: tl.constexpr):
     """One program per row n, chunks [c_lo, c_hi) in reverse. q/k/v/do/dq/dk/dv: (n, T, D);
     gates and their gradients: (n, T); st: (n, c_hi - c_lo, SN) chunk-start states [W0 (HID, D) |
     S0 | W1 (D, HID) | S1] (U = W - A with an anchor); r: (n, c_hi - c_lo, BC, D) the chunks'
-    loss residuals; anc / dan: (n, 2 HID D) the anchor [A0 | A1] and its gradient (accumulated);
+    loss residuals, sc: (n, c_hi - c_lo, BC) their step scales (NORMALIZED; held constant here,
+    as in the torch backend); anc / dan: (n, 2 HID D) the anchor [A0 | A1] and its gradient (accumulated);
     dst: (n, SN) the state gradient, in place; e: (n, BC, HID) float32 scratch. PREC: every
     product's precision (onepass._mmp)."""
     row = tl.program_id(0)
@@ -160,6 +166,7 @@ def onepass_backward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, do_ptr,
     O_W1: tl.constexpr = NL * HID * D
     st_row = st_ptr + row.to(tl.int64) * (c_hi - c_lo) * SN
     r_row = r_ptr + row.to(tl.int64) * (c_hi - c_lo) * BC * D
+    sc_row = sc_ptr + row.to(tl.int64) * (c_hi - c_lo) * BC
     dW = dst_ptr + row.to(tl.int64) * SN
     anc = anc_ptr + row.to(tl.int64) * 2 * HID * D
     dan = dan_ptr + row.to(tl.int64) * 2 * HID * D
@@ -181,6 +188,7 @@ def onepass_backward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, do_ptr,
             theta_ptr, eta_ptr, alpha_ptr, g_base, t0, rows, BC, HAS_M, HAS_D, "ieee")
         C = tl.trans(CT)
         r_slot = r_row + (c - c_lo) * BC * D
+        sc_slot = sc_row + (c - c_lo) * BC
         # token-side operands are loaded where a product reads them (from the inputs, R and the
         # scratch, all in L2), so that none stays live, in registers or shared memory, across a sweep
         # (names apart from the sweeps' own, which would otherwise be carried through their loops)
@@ -189,7 +197,7 @@ def onepass_backward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, do_ptr,
             Kc = _tokens(k_ptr + io, t0, rows, D, BC)
             tl.store(cqk_row + offs_cc, C * _mmp(Qc, tl.trans(Kc), PREC))      # [t, j] = C[t, j] q_t . k_j
             dOc = _tokens(do_ptr + io, t0, rows, D, BC)
-            G1c = _g1(r_slot, offs, valid, delta, LOSS)
+            G1c = _g1(r_slot, sc_slot, offs, valid, delta, LOSS, NORMALIZED, BC)
             tl.store(dm1_row + offs_cc, -C * _mmp(dOc, tl.trans(G1c), PREC))  # [t, j] = -C[t, j] do_t . g1_j
             tl.debug_barrier()
             M1 = tl.zeros((BC, BC), tl.float32)                  # sum over tiles of Xq1 X1^T
@@ -214,7 +222,7 @@ def onepass_backward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, do_ptr,
             Z0 = _mmp(K, _w0(src, anc, h0, D, HB, ANCHOR), PREC)     # (BC, HB)
             X1 = act_fn(Z0, ACT)
             d1 = act_d1(Z0, ACT)
-            G1 = _g1(r_slot, offs, valid, delta, LOSS)
+            G1 = _g1(r_slot, sc_slot, offs, valid, delta, LOSS, NORMALIZED, BC)
             GW1 = _mmp(G1, _w1(src1, anc, h0, D, HID, HB, ANCHOR), PREC)
             G0 = GW1 * d1
             # the read again, then its backward: this tile's gradients of U, S (nU*, nS*) and of
@@ -319,7 +327,7 @@ def onepass_backward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, do_ptr,
             Qm = _tokens(q_ptr + io, t0, rows, D, BC)
             Km = _tokens(k_ptr + io, t0, rows, D, BC)
             dOm = _tokens(do_ptr + io, t0, rows, D, BC)
-            dC = -_mmp(dOm, tl.trans(_g1(r_slot, offs, valid, delta, LOSS)), PREC) * M1 \
+            dC = -_mmp(dOm, tl.trans(_g1(r_slot, sc_slot, offs, valid, delta, LOSS, NORMALIZED, BC)), PREC) * M1 \
                 - dMix0 * _mmp(Qm, tl.trans(Km), PREC)
             dG1 -= _mmp(tl.trans(C * M1), dOm, PREC)
             dM0 = -dMix0 * C
@@ -329,8 +337,10 @@ def onepass_backward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, do_ptr,
             dQ += _tokens(do_ptr + io, t0, rows, D, BC)
         tok_ptr = tok[:, None] * D + tl.arange(0, D)[None, :] + io + t0 * D
         tl.store(dq_ptr + tok_ptr, dQ.to(dq_ptr.dtype.element_ty), mask=valid)
-        # dR = dG1 (Huber passes it where |R| <= delta), dV = -dR, dZ1 = dR
+        # dR = dG1 (times the step scale; Huber passes it where |R| <= delta), dV = -dR, dZ1 = dR
         dRc = tl.where(valid, dG1, 0.0)
+        if NORMALIZED:
+            dRc = dRc * tl.load(sc_slot + tok)[:, None]
         if LOSS == 1:
             dRc = tl.where(tl.abs(tl.load(r_slot + offs)) <= delta, dRc, 0.0)
         if RESIDUAL:
@@ -412,7 +422,7 @@ def backward_scratch_floats(D: int, hidden: int, chunk_size: int) -> int:
 
 
 def onepass_backward_launch(ir, q: Tensor, k: Tensor, v: Tensor, gates: tuple, d_out: Tensor, grads: tuple,
-                            states: Tensor, r: Tensor, anchor: Tensor | None, d_state: Tensor,
+                            states: Tensor, r: Tensor, sc: Tensor, anchor: Tensor | None, d_state: Tensor,
                             d_anchor: Tensor | None, scratch: Tensor, chunk_size: int, lo: int, hi: int, hb: int,
                             num_warps: int, precision: str) -> None:
     """Launch onepass_backward over chunks [lo, hi) of flat rows (launch.run_backward_onepass)."""
@@ -425,12 +435,13 @@ def onepass_backward_launch(ir, q: Tensor, k: Tensor, v: Tensor, gates: tuple, d
         onepass_backward[(n,)](
             q, k, v, lr, momentum if momentum is not None else lr, decay if decay is not None else lr, d_out,
             dq, dk, dv, dtheta, deta if deta is not None else dtheta, dalpha if dalpha is not None else dtheta,
-            states, r, anchor if anchor is not None else d_state, d_state,
+            states, r, sc, anchor if anchor is not None else d_state, d_state,
             d_anchor if d_anchor is not None else d_state, scratch, T, lo, hi, float(ir.huber_delta),
             D=D, HID=ir.layer_shapes(D)[0][0], BC=chunk_size, HB=hb, SN=d_state.shape[1],
             ACT=ACTIVATIONS[ir.activation], LOSS=LOSSES[ir.loss], RESIDUAL=ir.residual,
             HAS_M=momentum is not None, HAS_D=decay is not None, ANCHOR=anchor is not None,
-            AFTER=ir.read is ReadMode.AFTER_UPDATE, PREC=precision, num_warps=num_warps, num_stages=1)
+            AFTER=ir.read is ReadMode.AFTER_UPDATE, NORMALIZED=ir.normalized_step, PREC=precision,
+            num_warps=num_warps, num_stages=1)
     except OutOfResources as exc:
         raise InputError(f"one-pass backward at D={D}, chunk {chunk_size}, hidden tile {hb}: {exc.name} "
                          f"{exc.required} exceeds this GPU's {exc.limit}; use a smaller hidden tile or chunk, "
