@@ -126,7 +126,8 @@ def test_tiled_backward_head_dims_and_chunks(D, chunk, warps):
 
 @pytest.mark.parametrize("name, hb, precision, key_precision", [
     ("titans_mlp2", 64, "bf16", "bf16"), ("titans_mlp2", 64, "bf16", "tf32"), ("titans_mlp2", 64, "tf32", "tf32"),
-    ("titans_mlp2", 32, "ieee", "ieee"), ("titans_mlp2_anchored", 64, "tf32", "tf32"), ("yaad_huber", 64, "tf32", "tf32")])
+    ("titans_mlp2", 32, "ieee", "ieee"), ("titans_mlp2_anchored", 64, "tf32", "tf32"), ("yaad_huber", 64, "tf32", "tf32"),
+    ("titans_mlp2_normalized", 64, "tf32", "tf32"), ("titans_linear", 64, "tf32", "tf32")])
 def test_onepass_forward(name, hb, precision, key_precision):
     """The one-pass forward (onepass.py), state updated in place: out and end state against the
     torch backend at D=64, chunk 64, two full chunks and a ragged one, bf16 inputs; the anchored

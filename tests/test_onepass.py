@@ -38,7 +38,7 @@ def _case(name: str, T: int, D: int, chunk: int, dtype=torch.float32, seed: int 
 def test_covers_the_paper_default_and_its_gate_variants():
     assert {"titans_mlp2", "titans_mlp2_nomomentum", "titans_mlp2_chunkgates"} <= set(COVERED)
     assert {"titans_mlp2_residual", "titans_mlp2_anchored", "yaad_huber"} <= set(COVERED)
-    assert "titans_mlp2_normalized" in COVERED and "titans_mlp3" not in COVERED
+    assert {"titans_mlp2_normalized", "titans_linear"} <= set(COVERED) and "titans_mlp3" not in COVERED
 
 
 @pytest.mark.parametrize("name", COVERED)
@@ -70,7 +70,7 @@ def test_variants_match_torch_backend(tma, stage, poisoned):
 
 def test_uncovered_specs_and_bad_tiles_are_one_line():
     ref, inputs, state = _case("titans_mlp3", T=20, D=16, chunk=16)
-    with pytest.raises(InputError, match="does not cover spec 'titans_mlp3': depth 3"):
+    with pytest.raises(InputError, match="does not cover spec 'titans_mlp3': depth 3 \\(depths 1 and 2 only\\)"):
         onepass_call(ref.ir, *inputs.args(), state, chunk_size=16)
     ref, inputs, state = _case("titans_mlp2_anchored", T=20, D=16, chunk=16)
     with pytest.raises(InputError, match="forgets towards its initial weights: pass a state with an anchor"):
@@ -310,6 +310,43 @@ def test_forward_and_backward_with_steep_keys(name, poisoned):
                       config=onepass_config(**ONEPASS_BWD))
 
 
+# Depth 1 (onepass_linear.py): the (D, D) state in registers for the whole sequence
+
+DEPTH1_EDITS = {
+    "anchored_normalized_huber": {"update": {"decay_to": "init", "step": "normalized"},
+                                  "loss": {"kind": "huber", "delta": 0.5}},
+    "residual_chunk_start_plain": {"update": {"read": "chunk_start", "momentum": "none", "decay": "none"},
+                                   "memory": {"residual": True}},
+}
+
+
+def _edited(name: str, edits: dict, tmp_path) -> str:
+    import copy
+
+    import yaml
+    data = copy.deepcopy(yaml.safe_load(open(tk.list_specs()[name])))
+    data["name"] = "edited_rule"
+    for section, fields in edits.items():
+        data[section].update(fields)
+    path = tmp_path / "edited_rule.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return str(path)
+
+
+@pytest.mark.parametrize("edits", [None, *DEPTH1_EDITS], ids=["titans_linear", *DEPTH1_EDITS])
+def test_depth1_forward_and_backward(edits, tmp_path, poisoned):
+    """titans_linear, and depth-1 rules with the fields it leaves at one value (an anchor, the
+    normalized step, Huber; a residual, the read at the chunk start, no momentum or decay): out and
+    end state, then every gradient in checkpoint groups of 1 and 3 over four chunks (the last
+    ragged), steep keys so that kappa and Huber's clipping act."""
+    from titans_kernels.backends.launch_config import onepass_config
+    spec = "titans_linear" if edits is None else _edited("titans_linear", DEPTH1_EDITS[edits], tmp_path)
+    compare_backends(spec, "triton", 2, 1, 40, 16, 16, seed=7, steep=True,
+                     config=onepass_config(num_warps=4, precision="ieee"))
+    compare_gradients(spec, "triton", T=56, chunk=16, steep=True, checkpoint_group=3,
+                      config=onepass_config(num_warps=4, precision="ieee", backward="onepass"))
+
+
 @pytest.mark.parametrize("dtype, tol", [(torch.bfloat16, 1e-2), (torch.float16, 2e-3)])
 def test_backward_half_precision_inputs(dtype, tol, poisoned):
     """q, k, v in bfloat16 or float16 (their gradients too); the torch backend on float32 copies."""
@@ -440,6 +477,22 @@ def test_cli_backward_report_fits_a_block_and_runs_warpgroup_products(spec, caps
     assert report["shared_bytes"] <= 227 * 1024, report["shared_bytes"]
     assert sum(report["hgmma_sites"][2:]) > 0 and sum(report["hmma_sites"]) == 0, report
     assert report["cost"]["l2_grad_read_bytes"] >= 384 * 1024
+
+
+@pytest.mark.slow
+def test_cli_depth1_reports_warpgroup_products_and_no_state_traffic(capsys):
+    """The depth-1 kernels for sm_90 at D=64: every tensor-core product a warpgroup product, within
+    a block's shared memory; the forward's cost model has no state traffic in the chunk loop."""
+    import json
+    from titans_kernels.cli import main
+    for kind, name in (("fwd", "linear_forward"), ("bwd", "linear_backward")):
+        assert main(["compile", "titans_linear", "--forward", "onepass", "--backward", "onepass", "--kernel", kind,
+                     "--json"]) == 0
+        report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        assert report["kernel"] == name and report["shared_bytes"] <= 227 * 1024
+        assert sum(report["hgmma_sites"][1:]) > 0 and sum(report["hmma_sites"]) == 0, report
+        if kind == "fwd":
+            assert report["cost"]["l2_state_read_bytes"] == report["cost"]["l2_state_write_bytes"] == 0
 
 
 def test_cli_onepass_flags_without_the_onepass_forward_are_one_line(capsys):

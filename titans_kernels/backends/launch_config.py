@@ -101,7 +101,7 @@ class LaunchConfig:
     read-after-update rules) or run as two (False; see tiled.py); in_place: the tiled forward
     updates one copy of the state, tile by tile behind a barrier, instead of double-buffering
     it (half the state's memory and L2 footprint; off until a GPU has checked and timed it).
-    kernel "onepass" (onepass.py, depth-2 rules): one sweep over the hidden tiles per chunk, the state in place; `tile` is
+    kernel "onepass" (onepass.py; onepass_linear.py for depth 1): one sweep over the hidden tiles per chunk, the state in place; `tile` is
     its hidden tile (a power of two from 16 dividing the hidden width), `precision` its read's
     product precision ("bf16x3": bf16 hi/lo split, near-float32), key_precision / update_precision
     those of the key path and of the state update (None: as `precision`), stage its token-side
@@ -255,8 +255,8 @@ def tiled_supported(ir) -> bool:
 
 def onepass_problem(ir) -> str | None:
     """None if the one-pass forward (onepass.py) covers `ir`, else the field it does not cover."""
-    if ir.depth != 2:
-        return f"depth {ir.depth} (depth 2 only)"
+    if ir.depth > 2:
+        return f"depth {ir.depth} (depths 1 and 2 only)"
     return None
 
 

@@ -102,6 +102,8 @@ def _loop_names(kernel: str) -> tuple[str, ...]:
         return ("chunk loop",)
     if kernel in ("tiled_forward", "tiled_backward", "onepass_forward", "onepass_backward"):
         return ("chunk loop", "hidden-tile loops")
+    if kernel in ("linear_forward", "linear_backward"):
+        return ("chunk loop",)
     return ()
 
 
@@ -183,6 +185,9 @@ def _onepass_parts(ir: MemoryIR, D: int, chunk_size: int, cfg: TritonConfig, io:
 
     hidden, kprec, uprec = check_onepass(ir, D, chunk_size, cfg.tile, cfg.precision, cfg.key_precision,
                                          cfg.update_precision, cfg.stage)
+    in_bytes = {"*fp32": 4}.get(io, 2)
+    if ir.depth == 1:
+        return _linear_parts(ir, D, chunk_size, cfg, io, kprec, uprec, in_bytes)
     mom = ir.gates.has_momentum
     consts = dict(D=D, HID=hidden, BC=chunk_size, HB=cfg.tile, SN=ir.state_numel(D), ACT=ACTIVATIONS[ir.activation],
                   LOSS=LOSSES[ir.loss], HAS_M=mom, HAS_D=ir.gates.has_decay, PREC=cfg.precision, KPREC=kprec,
@@ -193,9 +198,29 @@ def _onepass_parts(ir: MemoryIR, D: int, chunk_size: int, cfg: TritonConfig, io:
     signature = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "theta_ptr": io, "eta_ptr": io, "alpha_ptr": io,
                  "out_ptr": io, "st_ptr": f32, "anc_ptr": f32, "scr_ptr": f32, "ckpt_ptr": f32, "r_ptr": f32, "sc_ptr": f32, "T": "i32",
                  "c_lo": "i32", "c_hi": "i32", "first_group": "i32", "group": "i32", "n_groups": "i32", "delta": "fp32"}
-    in_bytes = {"*fp32": 4}.get(io, 2)
     cost = onepass_cost(ir, D, chunk_size, cfg.tile, cfg.precision, kprec, uprec, in_bytes=in_bytes)
     return onepass_forward, consts, signature, cost
+
+
+def _linear_parts(ir: MemoryIR, D: int, chunk_size: int, cfg: TritonConfig, io: str, kprec: str, uprec: str,
+                  in_bytes: int, backward: bool = False):
+    """(kernel, constexprs, signature, cost model) of the depth-1 one-pass forward or backward."""
+    from .onepass_linear import _constants, linear_backward, linear_cost, linear_forward
+
+    f32 = "*fp32"
+    consts = _constants(ir, D, chunk_size, ir.state_numel(D), ir.decay_to_init, ir.gates.has_momentum,
+                        ir.gates.has_decay)
+    inputs = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "theta_ptr": io, "eta_ptr": io, "alpha_ptr": io}
+    if backward:
+        signature = {**inputs, "do_ptr": io, "dq_ptr": io, "dk_ptr": io, "dv_ptr": io, "dtheta_ptr": f32,
+                     "deta_ptr": f32, "dalpha_ptr": f32, "st_ptr": f32, "r_ptr": f32, "sc_ptr": f32, "anc_ptr": f32,
+                     "dst_ptr": f32, "dan_ptr": f32, "T": "i32", "c_lo": "i32", "c_hi": "i32", "delta": "fp32"}
+        return linear_backward, dict(consts, PREC=cfg.precision), signature, None
+    signature = {**inputs, "out_ptr": io, "st_ptr": f32, "anc_ptr": f32, "ckpt_ptr": f32, "r_ptr": f32, "sc_ptr": f32,
+                 "T": "i32", "c_lo": "i32", "c_hi": "i32", "first_group": "i32", "group": "i32", "n_groups": "i32",
+                 "delta": "fp32"}
+    consts.update(PREC=cfg.precision, KPREC=kprec, UPREC=uprec, SAVE_CKPT=True, READ=True, SAVE_R=False)
+    return linear_forward, consts, signature, linear_cost(ir, D, chunk_size, cfg.precision, kprec, uprec, in_bytes)
 
 
 def _onepass_backward_parts(ir: MemoryIR, D: int, chunk_size: int, cfg: TritonConfig, io: str):
@@ -203,7 +228,9 @@ def _onepass_backward_parts(ir: MemoryIR, D: int, chunk_size: int, cfg: TritonCo
     from .onepass import ACTIVATIONS, LOSSES, check_onepass
     from .onepass_bwd import onepass_backward, onepass_backward_cost
 
-    hidden = check_onepass(ir, D, chunk_size, cfg.tile, cfg.precision, None, None, False)[0]
+    hidden, kprec, uprec = check_onepass(ir, D, chunk_size, cfg.tile, cfg.precision, None, None, False)
+    if ir.depth == 1:
+        return _linear_parts(ir, D, chunk_size, cfg, io, kprec, uprec, {"*fp32": 4}.get(io, 2), backward=True)
     consts = dict(D=D, HID=hidden, BC=chunk_size, HB=cfg.tile, SN=ir.state_numel(D), ACT=ACTIVATIONS[ir.activation],
                   LOSS=LOSSES[ir.loss], RESIDUAL=ir.residual, HAS_M=ir.gates.has_momentum,
                   HAS_D=ir.gates.has_decay, ANCHOR=ir.decay_to_init, AFTER=ir.read is ReadMode.AFTER_UPDATE,

@@ -314,7 +314,8 @@ def run_backward_onepass(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: T
     hb = cfg.tile
     hidden, kprec, uprec = check_onepass(ir, D, chunk_size, hb, cfg.precision, cfg.key_precision,
                                          cfg.update_precision, False)
-    check_known_fault("one-pass forward", hb, cfg.num_warps, cfg.precision, D, chunk_size, q)
+    if ir.depth == 2:
+        check_known_fault("one-pass forward", hb, cfg.num_warps, cfg.precision, D, chunk_size, q)
     num_chunks = -(-T // chunk_size)
     first, n_groups = group_layout(num_chunks, group)
     d_st = d_state.clone()
@@ -325,6 +326,11 @@ def run_backward_onepass(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: T
     for g in range(n_groups - 1, -1, -1):
         lo = 0 if g == 0 else first + (g - 1) * group
         hi = first if g == 0 else lo + group
+        if ir.depth == 1:   # the state on chip (onepass_linear.py): the re-run inside
+            from .onepass_linear import linear_backward_group
+            linear_backward_group(ir, q, k, v, gates, d_out, grads, ckpt[:, g], anchor_flat, d_st, d_anchor,
+                                  chunk_size, lo, hi, cfg.num_warps, kprec, uprec, cfg.precision)
+            continue
         states, r, sc = onepass_rerun(ir, q, k, v, *gates, ckpt[:, g], anchor_flat, chunk_size, lo, hi, hb,
                                       cfg.num_warps, kprec, uprec)
         onepass_backward_launch(ir, q, k, v, gates, d_out, grads, states, r, sc, anchor_flat, d_st, d_anchor, scratch,

@@ -43,7 +43,7 @@ from ..checkpoints import group_layout
 from ..launch_config import check_shape, onepass_problem
 from ..state import MemoryState
 from .device import act_d1, act_fn
-from .launch import _output_like, check_known_fault
+from .launch import _output_like, check_known_fault, flatten_state, unflatten_state
 from .tiled import INTERPRETING, _chunk_coeffs, _mm, _opnorm_sq_bound, _tile0, _tile1
 
 
@@ -143,6 +143,18 @@ def _step_scale(K, gram, frob, mx, xx1, SQUARINGS: tl.constexpr, PREC: tl.conste
     lam = _opnorm_sq_bound(gram, SQUARINGS, PREC)
     kappa = tl.sum(K * K, 1) * tl.minimum(frob, lam * mx) + xx1
     return 1.0 / tl.maximum(kappa, 1.0)
+
+
+@triton.jit
+def group_slot(j, first_group, group):
+    """The checkpoint slot of the j-th chunk of a run if a checkpoint group starts there (slot 0 at
+    j = 0, then every `group` chunks after the first group's `first_group`), else -1."""
+    g = -1
+    if j == 0:
+        g = 0
+    elif j >= first_group and (j - first_group) % group == 0:
+        g = 1 + (j - first_group) // group
+    return g
 
 
 @triton.jit
@@ -335,12 +347,7 @@ def onepass_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr,
         mx = tl.zeros((BC,), tl.float32)
         xx1 = tl.zeros((BC,), tl.float32)
         if SAVE_CKPT:   # the first chunk of a checkpoint group: its start state, copied before the sweep
-            g = -1
-            j = i - c_lo
-            if j == 0:
-                g = 0
-            elif j >= first_group and (j - first_group) % group == 0:
-                g = 1 + (j - first_group) // group
+            g = group_slot(i - c_lo, first_group, group)
             if g >= 0:
                 ck = ckpt_ptr + (row.to(tl.int64) * n_groups + g) * SN
                 for o in range(0, SN, CK_BLOCK):
@@ -474,7 +481,7 @@ def check_onepass(ir, D: int, chunk_size: int, hb: int, precision: str, key_prec
     why = onepass_supported(ir)
     if why:
         raise InputError(f"the one-pass forward does not cover spec '{ir.name}': {why}")
-    if HID % hb or hb < 16 or hb & (hb - 1):
+    if ir.depth == 2 and (HID % hb or hb < 16 or hb & (hb - 1)):   # depth 1 has no hidden tiles
         raise InputError(f"hidden tile {hb}: a power of two from 16 that divides the hidden width {HID}")
     check_shape(max(layer.out_mult for layer in ir.layers), D, chunk_size, backend="one-pass forward")
     key_precision = key_precision or precision
@@ -492,8 +499,13 @@ def _launch(ir, rows: tuple[Tensor, Tensor, Tensor], gates: tuple, out: Tensor, 
             ckpt: Tensor, r: Tensor, sc: Tensor, chunk_size: int, chunks: tuple[int, int], groups: tuple[int, int, int], hb: int,
             num_warps: int, precisions: tuple[str, str, str], stage: bool = False, tma: bool = False,
             save_ckpt: bool = False, read: bool = True, save_r: bool = False) -> None:
-    """The launch of onepass_forward that both launchers make (chunks [c_lo, c_hi); groups:
-    first group's length, group, slots of ckpt and r), with its out-of-resources line."""
+    """The launch of onepass_forward (of onepass_linear.linear_forward for depth 1) that both
+    launchers make (chunks [c_lo, c_hi); groups: first group's length, group, slots of ckpt and
+    r), with its out-of-resources line."""
+    if ir.depth == 1:
+        from .onepass_linear import linear_launch
+        return linear_launch(ir, rows, gates, out, st, anchor, ckpt, r, sc, chunk_size, chunks, groups, num_warps,
+                             precisions, save_ckpt=save_ckpt, read=read, save_r=save_r)
     q, k, v = rows
     n, T, D = q.shape
     lr, momentum, decay = gates
@@ -521,13 +533,15 @@ def onepass_launch(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Te
                    update_precision: str | None, stage: bool = False, tma: bool = False,
                    group: int | None = None, anchor: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
     """Launch the one-pass forward on flat rows: q, k, v (n, T, D); gates (n, T) (an absent one
-    None); st (n, SN) float32 [W0 | S0 | W1 | S1], updated in place to the end state; with an
-    anchor (decay_to: init; (n, 2 HID D) float32 [A0 | A1]) st holds U = W - A. Returns out
+    None); st (n, SN) float32 [W0 | S0 | W1 | S1] (depth 1: [W0 | S0]), updated in place to the
+    end state; with an anchor (decay_to: init; (n, sum of the layers' sizes) float32 [A0 | A1])
+    st holds U = W - A. Returns out
     (n, T, D) and, with `group`, the group-start checkpoints (n, n_groups, SN). Every check that
     can be made before the launch is one InputError line."""
     n, T, D = q.shape
     precisions = check_onepass(ir, D, chunk_size, hb, precision, key_precision, update_precision, stage)[1:]
-    check_known_fault("one-pass forward", hb, num_warps, precision, D, chunk_size, q)
+    if ir.depth == 2:
+        check_known_fault("one-pass forward", hb, num_warps, precision, D, chunk_size, q)
     if ir.decay_to_init and anchor is None:
         raise InputError(f"spec '{ir.name}' forgets towards its initial weights: pass the anchor")
     out = _output_like(q)
@@ -548,7 +562,7 @@ def onepass_rerun(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Ten
     no read: returns each chunk's start state (n, hi - lo, SN), loss residual R = f(K; W_s) - V
     (n, hi - lo, chunk, D) and step scale (n, hi - lo, chunk; written with a normalized step),
     all float32. The last chunk's update is not run (its end state is the next group's
-    checkpoint)."""
+    checkpoint); depth 1 (onepass_linear.py) is re-run within linear_backward_group."""
     n, T, D = q.shape
     opts = dict(dtype=torch.float32, device=q.device)
     states = torch.empty(n, hi - lo, start.shape[1], **opts)
@@ -567,7 +581,7 @@ def onepass_call(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tens
                  num_warps: int = 8, precision: str = "tf32", key_precision: str = "tf32",
                  update_precision: str | None = None,
                  delta: float | None = None, tma: bool = False, stage: bool = False) -> tuple[Tensor, MemoryState]:
-    """Forward of a depth-2 rule: (out (B, H, T, D), end state). Gates (B, H, T) per token or
+    """Forward of a depth-1 or depth-2 rule: (out (B, H, T, D), end state). Gates (B, H, T) per token or
     (B, H, ceil(T / chunk_size)) per chunk. Product precisions default to tf32 in every group:
     the error bound a bf16 key path or state update breaks at long sequences
     (benchmarks/precision_study.py, docs/design.md). `delta` replaces the spec's Huber delta."""
@@ -577,16 +591,14 @@ def onepass_call(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tens
     if delta is not None:
         ir = replace(ir, huber_delta=delta)
     n = B * H
-    W0, W1 = state.weights
+    weights = list(state.weights)
     anchor = None
     if ir.decay_to_init:   # the kernel carries U = W - A and reads the anchor A
         if not state.anchor:
             raise InputError(f"spec '{ir.name}' forgets towards its initial weights: pass a state with an anchor")
-        A0, A1 = (a.float() for a in state.anchor)
-        W0, W1 = W0.float() - A0, W1.float() - A1
-        anchor = torch.cat([A0.reshape(n, -1), A1.reshape(n, -1)], 1).contiguous()
-    parts = [W0, state.momentum[0], W1, state.momentum[1]] if momentum is not None else [W0, W1]
-    st = torch.cat([p.reshape(n, -1).float() for p in parts], 1).contiguous()
+        weights = [w.float() - a.float() for w, a in zip(weights, state.anchor)]
+        anchor = torch.cat([a.reshape(n, -1).float() for a in state.anchor], 1).contiguous()
+    st = flatten_state(ir, weights, state.momentum, n).contiguous()
 
     def gate(g: Tensor | None) -> Tensor | None:   # (n, T) per token
         if g is not None and g.shape[-1] != T:      # per chunk: each value repeated over its chunk's tokens
@@ -595,9 +607,7 @@ def onepass_call(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tens
     rows = [x.reshape(n, T, D).contiguous() for x in (q, k, v)]
     out, _ = onepass_launch(ir, *rows, gate(lr), gate(momentum), gate(decay), st, chunk_size, hb, num_warps,
                             precision, key_precision, update_precision, stage=stage, tma=tma, anchor=anchor)
-    sizes = [p[0, 0].numel() for p in parts]
-    pieces = [x.reshape(p.shape) for x, p in zip(st.split(sizes, 1), parts)]
-    weights, mom = ([pieces[0], pieces[2]], [pieces[1], pieces[3]]) if momentum is not None else (pieces, None)
+    weights, mom = unflatten_state(ir, st, B, H, D)
     if anchor is not None:
         weights = [u + a for u, a in zip(weights, state.anchor)]
     return out.view(B, H, T, D), MemoryState(weights, mom, list(state.anchor) if anchor is not None else None)

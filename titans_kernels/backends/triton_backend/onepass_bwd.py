@@ -421,6 +421,19 @@ def backward_scratch_floats(D: int, hidden: int, chunk_size: int) -> int:
     return chunk_size * (hidden + 2 * chunk_size + D)
 
 
+def backward_args(rows: tuple, gates: tuple, d_out: Tensor, grads: tuple, rerun: tuple, anchor: Tensor | None,
+                  d_state: Tensor, d_anchor: Tensor | None) -> list:
+    """The one-pass backward kernels' leading pointer arguments, in order: q, k, v, the gates,
+    dO, the gradients (dq, dk, dv, d theta, d eta, d alpha), the re-run's states, residuals and
+    scales, the anchor, the state gradient and the anchor's; an absent tensor is replaced by one
+    of the same role that the kernel then does not read."""
+    lr, momentum, decay = gates
+    dq, dk, dv, dtheta, deta, dalpha = grads
+    return [*rows, lr, momentum if momentum is not None else lr, decay if decay is not None else lr, d_out,
+            dq, dk, dv, dtheta, deta if deta is not None else dtheta, dalpha if dalpha is not None else dtheta,
+            *rerun, anchor if anchor is not None else d_state, d_state, d_anchor if d_anchor is not None else d_state]
+
+
 def onepass_backward_launch(ir, q: Tensor, k: Tensor, v: Tensor, gates: tuple, d_out: Tensor, grads: tuple,
                             states: Tensor, r: Tensor, sc: Tensor, anchor: Tensor | None, d_state: Tensor,
                             d_anchor: Tensor | None, scratch: Tensor, chunk_size: int, lo: int, hi: int, hb: int,
@@ -430,13 +443,10 @@ def onepass_backward_launch(ir, q: Tensor, k: Tensor, v: Tensor, gates: tuple, d
 
     n, T, D = q.shape
     lr, momentum, decay = gates
-    dq, dk, dv, dtheta, deta, dalpha = grads
     try:
         onepass_backward[(n,)](
-            q, k, v, lr, momentum if momentum is not None else lr, decay if decay is not None else lr, d_out,
-            dq, dk, dv, dtheta, deta if deta is not None else dtheta, dalpha if dalpha is not None else dtheta,
-            states, r, sc, anchor if anchor is not None else d_state, d_state,
-            d_anchor if d_anchor is not None else d_state, scratch, T, lo, hi, float(ir.huber_delta),
+            *backward_args((q, k, v), gates, d_out, grads, (states, r, sc), anchor, d_state, d_anchor),
+            scratch, T, lo, hi, float(ir.huber_delta),
             D=D, HID=ir.layer_shapes(D)[0][0], BC=chunk_size, HB=hb, SN=d_state.shape[1],
             ACT=ACTIVATIONS[ir.activation], LOSS=LOSSES[ir.loss], RESIDUAL=ir.residual,
             HAS_M=momentum is not None, HAS_D=decay is not None, ANCHOR=anchor is not None,
