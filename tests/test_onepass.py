@@ -128,6 +128,25 @@ def test_precision_study_runs_and_writes_its_rows(tmp_path, monkeypatch):
     assert rows[0]["rel_error_out"] < 1e-5 < rows[1]["rel_error_out"] < 5e-2
 
 
+def test_precision_study_of_the_gradients(tmp_path, monkeypatch):
+    """--gradients: every gradient of the one-pass forward and backward against the torch
+    backend's, exact products near float32 rounding, tf32 products about 1e-3."""
+    import importlib
+    import json
+    import sys
+    from pathlib import Path
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    study = importlib.import_module("precision_study")
+    out = tmp_path / "g.json"
+    monkeypatch.setattr(sys, "argv", ["precision_study.py", "--gradients", "--seq", "128", "--config",
+                                      "float32:ieee/ieee/ieee", "--config", "float32:tf32/tf32/tf32", "--out", str(out)])
+    assert study.main() == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert [(r["forward"], r["backward"]) for r in rows] == [("ieee/ieee/ieee", "ieee"), ("tf32/tf32/tf32", "tf32")]
+    assert set(rows[0]["rel_error"]) == set(study.GRAD_NAMES)
+    assert rows[0]["rel_error_max"] < 1e-5 < rows[1]["rel_error_max"] < 5e-3
+
+
 def test_cost_model_counts_the_floor_work_and_one_state_sweep():
     """titans_mlp2 at D=64, chunk 64: the products are the dual form's multiply-adds plus the one
     recomputed key product per tile; the state is read once and written once per chunk (256 KB
@@ -333,7 +352,9 @@ def _edited(name: str, edits: dict, tmp_path) -> str:
     return str(path)
 
 
-@pytest.mark.parametrize("edits", [None, *DEPTH1_EDITS], ids=["titans_linear", *DEPTH1_EDITS])
+@pytest.mark.parametrize("edits", [None, "anchored_normalized_huber",
+                                   pytest.param("residual_chunk_start_plain", marks=pytest.mark.slow)],
+                         ids=["titans_linear", *DEPTH1_EDITS])
 def test_depth1_forward_and_backward(edits, tmp_path, poisoned):
     """titans_linear, and depth-1 rules with the fields it leaves at one value (an anchor, the
     normalized step, Huber; a residual, the read at the chunk start, no momentum or decay): out and
@@ -347,7 +368,7 @@ def test_depth1_forward_and_backward(edits, tmp_path, poisoned):
                       config=onepass_config(num_warps=4, precision="ieee", backward="onepass"))
 
 
-@pytest.mark.parametrize("dtype, tol", [(torch.bfloat16, 1e-2), (torch.float16, 2e-3)])
+@pytest.mark.parametrize("dtype, tol", [(torch.bfloat16, 1e-2), pytest.param(torch.float16, 2e-3, marks=pytest.mark.slow)])
 def test_backward_half_precision_inputs(dtype, tol, poisoned):
     """q, k, v in bfloat16 or float16 (their gradients too); the torch backend on float32 copies."""
     from titans_kernels.backends.launch_config import onepass_config
@@ -355,7 +376,8 @@ def test_backward_half_precision_inputs(dtype, tol, poisoned):
                       config=onepass_config(**ONEPASS_BWD))
 
 
-@pytest.mark.parametrize("forward", [pytest.param("generic", marks=pytest.mark.slow), "tiled"])
+@pytest.mark.slow   # the checkpoint layout every forward shares: test_checkpoints_are_the_group_start_states
+@pytest.mark.parametrize("forward", ["generic", "tiled"])
 def test_backward_from_the_other_forwards(forward, poisoned):
     """The one-pass backward reads any forward's checkpoints (the shared layout)."""
     from titans_kernels.backends.launch_config import LaunchConfig
@@ -424,7 +446,8 @@ def test_backward_cost_model():
 
 def test_backward_config_and_errors():
     """backward='onepass' covers what the one-pass forward covers, as one line otherwise; its
-    config re-runs at the forward's key and update precisions and takes tf32 for bf16 products."""
+    config re-runs at the forward's key and update precisions and takes tf32 for bf16 products
+    (the bf16 hi/lo split stays)."""
     from titans_kernels.backends.launch_config import LaunchConfig, backward_config, onepass_config
     ref, inputs, state = _case("titans_mlp3", T=16, D=16, chunk=16)
     with pytest.raises(InputError, match="config backward='onepass' does not cover spec 'titans_mlp3': depth 3"):
@@ -435,6 +458,7 @@ def test_backward_config_and_errors():
                                              backward="onepass"))
     assert (bwd.kernel, bwd.precision, bwd.key_precision, bwd.update_precision, bwd.stage) == \
         ("onepass", "tf32", "bf16", "bf16x3", False)
+    assert backward_config(ir, onepass_config(precision="bf16x3", backward="onepass")).precision == "bf16x3"
     bwd = backward_config(ir, LaunchConfig(kernel="tiled", precision="bf16", backward="onepass"))
     assert (bwd.kernel, bwd.tile, bwd.precision, bwd.key_precision) == ("onepass", 64, "tf32", "tf32")
 

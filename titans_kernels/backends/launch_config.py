@@ -226,7 +226,10 @@ def backward_config(ir, forward: LaunchConfig | None = None) -> LaunchConfig:
                        stage=False)
     if forward.backward == "onepass":
         # the re-run repeats the forward's key path and update at the forward's precisions (the
-        # chunk states it recomputes are then the forward's); the backward's products use `precision`
+        # chunk states it recomputes are then the forward's); the backward's products use
+        # `precision`, where the bf16 hi/lo split stays (it has one)
+        if forward.precision == "bf16x3":
+            precision = "bf16x3"
         if forward.kernel == "onepass":
             return replace(forward, precision=precision, key_precision=forward.key_precision or forward.precision,
                            update_precision=forward.update_precision or forward.precision, stage=False)
