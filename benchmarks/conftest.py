@@ -30,6 +30,9 @@ _SUMMARY: list[tuple[str, dict]] = []
 keep_heap()   # glibc's heap trimming made timings swing by up to 30% between processes
 if os.environ.get("TITANS_BENCH_THREADS"):
     torch.set_num_threads(int(os.environ["TITANS_BENCH_THREADS"]))
+# eager steps unless a row asks for the compiled ones: "auto" would switch a shape to compiled
+# once its rows had run long enough, inside some later row's timed rounds
+os.environ.setdefault("TITANS_TORCH_COMPILE", "off")
 
 
 def device() -> torch.device:

@@ -62,6 +62,18 @@ def test_rule_forward_backward(benchmark, spec, backend, dtype):
         dtype=dtype, rounds=6, backend=backend, spec=spec, seq=2048)
 
 
+@pytest.mark.skipif(DEV.type != "cpu", reason="the torch backend's steps compile on CPU only")
+@pytest.mark.parametrize("grad", [False, True], ids=["forward", "forward+backward"])
+def test_rule_compiled_steps(benchmark, grad, monkeypatch):
+    """The torch backend with its chunk steps compiled from the first call (TITANS_TORCH_COMPILE=on;
+    the warm-up call pays the compile), titans_mlp2 at T=2048, next to the eager rows above."""
+    monkeypatch.setenv("TITANS_TORCH_COMPILE", "on")
+    fn, flops = _case("titans_mlp2", "torch", 2048, torch.float32, grad=grad)
+    what = "forward+backward" if grad else "forward"
+    run(benchmark, fn, group=f"rule {what} T=2048 ({DEV.type})", flops=flops, tokens=B * 2048,
+        rounds=6 if grad else 10, warmup=1, backend="torch (compiled steps)", spec="titans_mlp2", seq=2048)
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("seq", SCALING_T)
 def test_rule_scaling(benchmark, seq, backend):

@@ -6,6 +6,9 @@ import os
 # Triton kernels run on CPU tensors through Triton's interpreter; it must be chosen before
 # any kernel module is imported. Ahead-of-time compilation switches it off in a subprocess.
 os.environ.setdefault("TRITON_INTERPRET", "1")
+# The torch backend's steps run eager unless a test asks for the compiled path (test_compiled.py),
+# whatever the default: a compile per shape (tens of seconds here) the other tests need not pay.
+os.environ.setdefault("TITANS_TORCH_COMPILE", "off")
 
 import pytest  # noqa: E402
 import torch  # noqa: E402

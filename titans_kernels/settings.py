@@ -6,6 +6,7 @@
 | `TITANS_CACHE_DIR` | the user cache directory (`platformdirs`) | where generated kernel sources are written |
 | `TITANS_TUNE_DIR` | the user cache directory | where `tuning.json` lives (`--cache-dir` overrides it) |
 | `TITANS_CPU_MATMUL` | `auto` | CPU float32 product route: `auto` (probed once), `default` or `onednn` |
+| `TITANS_TORCH_COMPILE` | `auto` | the torch backend's per-chunk steps on CPU through `torch.compile`: `auto` (a shape once its eager steps have taken about a compile's time in the process), `on` (from the first call) or `off` |
 | `TITANS_MALLOC` | (unset) | `system` leaves glibc's allocator settings alone (`keep_heap()`) |
 | `TITANS_DEBUG` | (unset) | the CLI shows a traceback instead of one line for an internal error |
 | `WORLD_SIZE` | `1` | set by `torchrun`: `titans-train` trains data-parallel over this many processes |
@@ -25,6 +26,7 @@ SPEC_PATH = "TITANS_SPEC_PATH"
 CACHE_DIR = "TITANS_CACHE_DIR"
 TUNE_DIR = "TITANS_TUNE_DIR"
 CPU_MATMUL = "TITANS_CPU_MATMUL"
+TORCH_COMPILE = "TITANS_TORCH_COMPILE"
 MALLOC = "TITANS_MALLOC"
 DEBUG = "TITANS_DEBUG"
 INTERPRET = "TRITON_INTERPRET"
@@ -56,6 +58,11 @@ def tune_dir() -> Path:
 def cpu_matmul() -> str:
     """The requested CPU product route, lower-cased ("auto" when unset or empty)."""
     return os.environ.get(CPU_MATMUL, "auto").strip().lower() or "auto"
+
+
+def torch_compile() -> str:
+    """The requested torch-backend compile mode, lower-cased ("auto" when unset or empty)."""
+    return os.environ.get(TORCH_COMPILE, "auto").strip().lower() or "auto"
 
 
 def malloc_system() -> bool:

@@ -95,6 +95,9 @@ def cmd_run(args) -> int:
               f"({rule.last_config_source})")
     if torch.device(args.device).type == "cpu" and getattr(rule, "last_backend", rule.backend) == "torch":
         print(f"  CPU matrix products: {cpu_engine()} route (TITANS_CPU_MATMUL=default|onednn|auto overrides)")
+        step = getattr(getattr(rule, "torch_rule", rule), "last_step", None)
+        if step:
+            print(f"  chunk steps: {step} (TITANS_TORCH_COMPILE=off|on|auto chooses)")
     out = torch.cat(pieces, dim=2)
     macs = ir.macs_per_chunk(D, chunk) * B * H * (T / chunk)
     print(f"  throughput: {B * T / elapsed:,.0f} tokens/s, {2 * macs / elapsed / 1e9:.1f} GFLOP/s "

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..base import CompiledRule, register
 from ..state import MemoryState
+from . import compiled
 from .function import DualFormFunction
 
 
@@ -11,7 +12,8 @@ class TorchRule(CompiledRule):
     """Dual form over (batch*heads) with a hand-derived backward (DualFormFunction).
 
     `backward="autograd"` differentiates through the forward with autograd instead (slower,
-    memory grows with T; kept for gradient checks).
+    memory grows with T; kept for gradient checks). `last_step` says whether the last call's
+    chunk steps ran compiled or eager (compiled.py, `TITANS_TORCH_COMPILE`).
     """
 
     backend = "torch"
@@ -22,10 +24,13 @@ class TorchRule(CompiledRule):
             raise ValueError(f"backward={backward!r}: expected 'manual' or 'autograd'")
         self.backward_mode = backward
         self.checkpoint_group = checkpoint_group
+        self.last_step: str | None = None
 
     def _run(self, q, k, v, theta, eta, alpha, state: MemoryState, chunk_size: int):
         b = min(chunk_size, q.shape[2])
         if self.backward_mode == "autograd":
             from .autograd_path import forward_autograd
             return forward_autograd(self.ir, q, k, v, theta, eta, alpha, state, b)
-        return self._apply(DualFormFunction, (self.ir, b, self.checkpoint_group), q, k, v, theta, eta, alpha, state)
+        result = self._apply(DualFormFunction, (self.ir, b, self.checkpoint_group), q, k, v, theta, eta, alpha, state)
+        self.last_step = compiled.last_path()
+        return result

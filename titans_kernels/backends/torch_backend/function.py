@@ -13,6 +13,7 @@ Peak memory: N/group checkpoints + group chunks of intermediates, linear in T.
 from __future__ import annotations
 
 import math
+import time
 from functools import lru_cache
 
 import torch
@@ -22,6 +23,7 @@ from ..checkpoints import default_group, group_bounds  # noqa: F401 (torch_backe
 from ...ir import MemoryIR
 from . import chunk as chunk_ops
 from . import coeffs as coeff_ops
+from . import compiled as steps
 from .engine import matmul_engine
 
 
@@ -161,13 +163,15 @@ def run_forward(ir: MemoryIR, lay: Layout, WS: list[Tensor], group: int, for_bac
     out = lay.token_buffer()
     checkpoints, tail = [], None
     bounds = group_bounds(lay.N, group)
+    use = steps.decide(ir, lay.n, lay.b, lay.D, lay.device, lay.cdt)
+    start = time.perf_counter()
     for g_idx, (lo, hi) in enumerate(bounds):
         checkpoints.append(WS)
         keep = for_backward and g_idx == len(bounds) - 1
         co, q, k, v, prep = _group_operands(ir, lay, lo, hi)
         saves = []
         for j, c_j in enumerate(coeff_list(co)):
-            o, WS_next, saved = chunk_ops.forward(ir, WS, k[j], v[j], q[j], c_j, prep.at(j), save=keep,
+            o, WS_next, saved = steps.forward(use, ir, WS, k[j], v[j], q[j], c_j, prep.at(j), save=keep,
                                                   anchor=anchor)
             out[:, lay.chunk_rows(lo + j)] = o
             if keep:
@@ -175,6 +179,8 @@ def run_forward(ir: MemoryIR, lay: Layout, WS: list[Tensor], group: int, for_bac
             WS = WS_next
         if keep:
             tail = (co, saves)
+    if not use:
+        steps.spent(ir, lay.n, lay.b, lay.D, time.perf_counter() - start)
     return out, WS, checkpoints, tail
 
 
@@ -189,6 +195,8 @@ def run_backward(ir: MemoryIR, lay: Layout, checkpoints, tail, group: int, d_out
     deta = torch.empty_like(lay.eta) if lay.eta is not None else None
     dalpha = torch.empty_like(lay.alpha) if lay.alpha is not None else None
     bounds = group_bounds(lay.N, group)
+    use = steps.decide(ir, lay.n, lay.b, lay.D, lay.device, lay.cdt)
+    start = time.perf_counter()
     for g_idx in range(len(bounds) - 1, -1, -1):
         lo, hi = bounds[g_idx]
         gates = lay.gates(lo, hi)
@@ -199,8 +207,8 @@ def run_backward(ir: MemoryIR, lay: Layout, checkpoints, tail, group: int, d_out
             co, q, k, v, prep = _group_operands(ir, lay, lo, hi)
             per_chunk = []
             for j, c_j in enumerate(coeff_list(co)):
-                _, WS_next, saved = chunk_ops.forward(ir, WS, k[j], v[j], q[j], c_j, prep.at(j),
-                                                      save=True, need_out=False, anchor=anchor)
+                _, WS_next, saved = steps.forward(use, ir, WS, k[j], v[j], q[j], c_j, prep.at(j),
+                                                  save=True, need_out=False, anchor=anchor)
                 per_chunk.append((WS, c_j, saved))
                 WS = WS_next
         d_blk = lay.block(d_out, lo, hi)
@@ -209,8 +217,8 @@ def run_backward(ir: MemoryIR, lay: Layout, checkpoints, tail, group: int, d_out
             WS, c_j, saved = per_chunk[j]
             per_chunk[j] = None
             rows = lay.chunk_rows(lo + j)
-            dWS, dk[:, rows], dv[:, rows], dq[:, rows], cg, dA = chunk_ops.backward(
-                ir, WS, c_j, saved, lay.last[lo + j], d_blk[j], dWS, anchor)
+            dWS, dk[:, rows], dv[:, rows], dq[:, rows], cg, dA = steps.backward(
+                use, ir, WS, c_j, saved, lay.last[lo + j], d_blk[j], dWS, anchor)
             grads.append(cg)
             if dA is not None:
                 for total, part in zip(dA_total, dA):
@@ -225,6 +233,8 @@ def run_backward(ir: MemoryIR, lay: Layout, checkpoints, tail, group: int, d_out
             deta[lo:hi] = g_eta
         if dalpha is not None:
             dalpha[lo:hi] = g_alpha
+    if not use:
+        steps.spent(ir, lay.n, lay.b, lay.D, time.perf_counter() - start)
     return dq, dk, dv, dtheta, deta, dalpha, dWS, dA_total
 
 

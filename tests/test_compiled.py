@@ -1,0 +1,138 @@
+"""The torch backend's per-chunk steps through torch.compile (torch_backend/compiled.py): when
+each mode compiles, a failing compile falls back to eager with one warning, and (slow: a compile
+per shape) the compiled steps match the eager ones, forward and every gradient."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+import titans_kernels as tk
+from titans_kernels.backends.torch_backend import compiled
+from titans_kernels.errors import BackendError
+
+from conftest import make_case
+
+
+@pytest.fixture
+def fresh(monkeypatch):
+    compiled.reset()
+    yield monkeypatch
+    compiled.reset()
+
+
+def test_modes_decide_per_walk(fresh):
+    """off: never; on: always (CPU float32 only); auto: once the eager walks of a shape have taken
+    AUTO_BUDGET_S seconds in this process, each shape on its own."""
+    ir = tk.lower(tk.load_spec("titans_mlp2"))
+    cpu, f32 = torch.device("cpu"), torch.float32
+    fresh.setenv("TITANS_TORCH_COMPILE", "off")
+    assert not compiled.decide(ir, 8, 64, 64, cpu, f32)
+    fresh.setenv("TITANS_TORCH_COMPILE", "on")
+    assert compiled.decide(ir, 8, 64, 64, cpu, f32)
+    assert not compiled.decide(ir, 8, 64, 64, cpu, torch.float64)
+    assert not compiled.decide(ir, 8, 64, 64, torch.device("meta"), f32)
+    fresh.setenv("TITANS_TORCH_COMPILE", "auto")
+    budget = compiled.AUTO_BUDGET_S
+    decisions = []
+    for _ in range(4):
+        decisions.append(compiled.decide(ir, 8, 64, 64, cpu, f32))
+        compiled.spent(ir, 8, 64, 64, budget / 3)
+    assert decisions == [False, False, False, True]
+    assert not compiled.decide(ir, 4, 64, 64, cpu, f32)          # another shape has its own budget
+    fresh.setenv("TITANS_TORCH_COMPILE", "sometimes")
+    with pytest.raises(BackendError, match="TITANS_TORCH_COMPILE='sometimes' is not a mode; set it to one of auto"):
+        compiled.decide(ir, 8, 64, 64, cpu, f32)
+
+
+def test_auto_counts_eager_walks_and_compiles_no_short_call(fresh):
+    """Through the rule: an eager forward and backward add their time to the shape's budget; a
+    short call stays eager (a compile it could not earn back)."""
+    fresh.setenv("TITANS_TORCH_COMPILE", "auto")
+    inputs, state = make_case("titans_mlp2", 1, 2, 40, 16, 16, seed=3, dtype=torch.float32)
+    rule = tk.compile("titans_mlp2", backend="torch")
+    leaves = [t.requires_grad_() for t in inputs.tensors()]
+    out, _ = rule(*inputs.args(), state=state, chunk_size=16)
+    torch.autograd.grad(out.sum(), leaves)
+    assert rule.last_step == "eager"
+    (key, seconds), = compiled._spent.items()
+    assert key[1:] == (2, 16, 16) and 0 < seconds < compiled.AUTO_BUDGET_S
+
+
+def test_a_failing_compile_runs_eager_with_one_warning(fresh):
+    """The compiler raising (no C++ compiler, an unsupported op) is one warning per step kind, the
+    results are the eager ones, and `last_step` says eager."""
+    class Broken:
+        def __call__(self, *args, **kwargs):
+            raise RuntimeError("inductor: no working C++ compiler")
+    fresh.setattr(compiled, "_compiled", lambda kind: Broken())
+    fresh.setenv("TITANS_TORCH_COMPILE", "on")
+    inputs, state = make_case("titans_mlp2", 1, 2, 40, 16, 16, seed=3, dtype=torch.float32)
+    rule = tk.compile("titans_mlp2", backend="torch")
+    with pytest.warns(RuntimeWarning, match="compiling the chunk forward failed .*no working C\\+\\+ compiler"):
+        out, _ = rule(*inputs.args(), state=state, chunk_size=16)
+    assert rule.last_step == "eager"
+    fresh.setenv("TITANS_TORCH_COMPILE", "off")
+    want, _ = tk.compile("titans_mlp2", backend="torch")(*inputs.args(), state=state, chunk_size=16)
+    assert torch.equal(out, want)
+
+
+def _gradients(name: str, monkeypatch, setting: str):
+    """out and every gradient (inputs and initial state) of a random projection of out and the
+    end state, with TITANS_TORCH_COMPILE=setting; and which path the forward took."""
+    from conftest import call_with_leaves, flat_inputs
+    monkeypatch.setenv("TITANS_TORCH_COMPILE", setting)
+    inputs, state = make_case(name, 1, 2, 56, 16, 16, seed=6, dtype=torch.float32)
+    leaves, mask = flat_inputs(inputs, state)
+    rule = tk.compile(name, backend="torch")
+    xs = [x.clone().requires_grad_() for x in leaves]
+    out, st = call_with_leaves(rule, xs, mask, len(state.weights), 16)
+    g = torch.Generator().manual_seed(0)
+    loss = (out * torch.randn(out.shape, generator=g)).sum() + \
+        sum((t * torch.randn(t.shape, generator=g)).sum() for t in st.tensors())
+    return out, torch.autograd.grad(loss, xs), rule.last_step
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["titans_mlp2", "titans_mlp2_normalized", "yaad_huber", "titans_linear"])
+def test_compiled_steps_match_the_oracles(name, fresh):
+    """With the compiled steps: out and end state against the reference backend's exact
+    recurrence, and every gradient against the eager steps' (a random projection of out and the
+    end state; four chunks, the last ragged)."""
+    from conftest import compare_backends
+    from titans_kernels.testing import rel_error
+    fresh.setenv("TITANS_TORCH_COMPILE", "on")
+    compare_backends(name, "torch", 1, 2, 56, 16, 16, seed=5, other="reference", tol=1e-4)
+    out, grads, path = _gradients(name, fresh, "on")
+    want, want_grads, eager = _gradients(name, fresh, "off")
+    assert (path, eager) == ("compiled", "eager")
+    assert rel_error(out, want) < 1e-5
+    for got, exp in zip(grads, want_grads, strict=True):
+        assert torch.isfinite(got).all() and rel_error(got, exp) < 1e-5
+
+
+def test_the_ab_benchmark_keeps_each_modes_best_round(tmp_path, monkeypatch):
+    """benchmarks/compiled_steps.py with its runs replaced: rounds interleaved off/on, per mode
+    the best fraction of the matmul rate, the first-call times, the JSON written."""
+    import importlib
+    import json
+    import sys
+    from pathlib import Path
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    bench = importlib.import_module("compiled_steps")
+    calls = []
+
+    def fake_run(mode, threads):
+        calls.append(mode)
+        f = {"off": 0.5, "on": 0.6}[mode] - 0.01 * len(calls)
+        return {"test_rule_forward": {"fraction_of_matmul": f, "tokens_per_s": 1.0},
+                "test_rule_forward_backward": {"fraction_of_matmul": f / 2, "tokens_per_s": 1.0}}
+    monkeypatch.setattr(bench, "one_run", fake_run)
+    monkeypatch.setattr(bench, "first_call_seconds", lambda mode, threads: {"off": 1.0, "on": 30.0}[mode])
+    out = tmp_path / "c.json"
+    monkeypatch.setattr(sys, "argv", ["compiled_steps.py", "--rounds", "2", "--out", str(out)])
+    assert bench.main() == 0
+    doc = json.loads(out.read_text())
+    assert calls == ["off", "on", "off", "on"]
+    assert doc["best_fraction_of_matmul"]["off"]["test_rule_forward"] == pytest.approx(0.49)
+    assert doc["best_fraction_of_matmul"]["on"]["test_rule_forward_backward"] == pytest.approx(0.29)
+    assert doc["first_call_fwd_bwd_s"] == {"off": 1.0, "on": 30.0} and len(doc["rounds"]) == 4

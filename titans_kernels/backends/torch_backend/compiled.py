@@ -1,0 +1,118 @@
+"""The torch backend's per-chunk steps through `torch.compile` on CPU.
+
+A chunk's forward (chunk.py `forward`) is a few large matrix products and about 190 small
+operators (scalings, concatenations, activations, views), each a pass over a (rows, chunk,
+features) block or a dispatch; on a CPU whose products are fast those dominate. Compiling the
+step, not the chunk loop (whose unrolled graph takes minutes to compile), fuses the elementwise
+work around the products (Inductor), once per shape signature; the products stay library calls.
+
+Modes (`TITANS_TORCH_COMPILE`): "auto" (the default) compiles the steps of a shape once this
+process has spent `AUTO_BUDGET_S` seconds running them eagerly, about what one compile costs:
+a one-off call (a check, a test, a short run) never pays a compile it could not earn back, and a
+training loop or a benchmark that keeps calling one shape pays it once and then runs compiled
+(at most about twice the better choice's time, whatever the number of calls). "on" compiles from
+the first call, "off" never. Only CPU float32 steps are compiled; the decision is made per walk
+(a forward, or a backward), never inside one. Measured on the development CPU
+(`benchmarks/compiled_steps.py`, docs/design.md "Compiled chunk steps"). A compile that
+fails is reported once (one warning line) and that step runs eager from then on. `last_path()`
+says which ran last: "compiled" or "eager".
+"""
+from __future__ import annotations
+
+import sys
+import warnings
+from functools import lru_cache
+
+import torch
+
+from ... import settings
+from ...errors import BackendError
+from . import chunk as chunk_ops
+
+MODES = ("auto", "on", "off")
+AUTO_BUDGET_S = 30.0   # eager seconds on one shape after which "auto" compiles it (about a compile's cost)
+
+_spent: dict[tuple, float] = {}
+_failed: set[str] = set()
+_announced: set[tuple] = set()
+_last = {"path": "eager"}
+
+
+def mode() -> str:
+    choice = settings.torch_compile()
+    if choice not in MODES:
+        raise BackendError(f"TITANS_TORCH_COMPILE={choice!r} is not a mode; set it to one of {', '.join(MODES)}")
+    return choice
+
+
+def decide(ir, n: int, b: int, D: int, device: torch.device, dtype: torch.dtype) -> bool:
+    """Whether the next walk over chunk steps of (n rows, chunk b, head dim D) runs compiled: CPU
+    float32 only; with "auto", once the eager walks of that shape (`spent`) have taken
+    AUTO_BUDGET_S seconds in this process."""
+    if device.type != "cpu" or dtype != torch.float32:
+        return False
+    choice = mode()
+    if choice != "auto":
+        return choice == "on"
+    return _spent.get((ir, n, b, D), 0.0) >= AUTO_BUDGET_S
+
+
+def spent(ir, n: int, b: int, D: int, seconds: float) -> None:
+    """Count an eager walk's seconds toward its shape's compile budget."""
+    key = (ir, n, b, D)
+    _spent[key] = _spent.get(key, 0.0) + seconds
+
+
+@lru_cache(maxsize=None)
+def _compiled(kind: str):
+    fn = chunk_ops.forward if kind == "forward" else chunk_ops.backward
+    return torch.compile(fn, dynamic=False)
+
+
+def _announce(kind: str, ir, like: torch.Tensor, kwargs: dict) -> None:
+    """One stderr line the first time a step of a new shape compiles (it takes seconds)."""
+    key = (kind, ir, tuple(like.shape), tuple(sorted((k, v is None if k == "anchor" else v)
+                                                     for k, v in kwargs.items())))
+    if key not in _announced:
+        _announced.add(key)
+        print(f"titans-kernels: compiling the torch backend's chunk {kind} for {ir.name} at {tuple(like.shape)} "
+              f"(once per shape and process; TITANS_TORCH_COMPILE=off runs eager)", file=sys.stderr, flush=True)
+
+
+def _run(kind: str, use: bool, ir, args: tuple, kwargs: dict):
+    eager = chunk_ops.forward if kind == "forward" else chunk_ops.backward
+    if use and kind not in _failed:
+        _announce(kind, ir, args[1] if kind == "forward" else args[4], kwargs)
+        try:
+            result = _compiled(kind)(ir, *args, **kwargs)
+            _last["path"] = "compiled"
+            return result
+        except Exception as exc:  # noqa: BLE001 - any compiler failure: this step runs eager
+            _failed.add(kind)
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            warnings.warn(f"torch backend: compiling the chunk {kind} failed ({type(exc).__name__}: {first}); "
+                          f"it runs eager from now on (TITANS_TORCH_COMPILE=off skips the attempt)",
+                          RuntimeWarning, stacklevel=3)
+    _last["path"] = "eager"
+    return eager(ir, *args, **kwargs)
+
+
+def forward(use: bool, ir, WS, k, v, q, co, prep, save: bool = False, need_out: bool = True, anchor=None):
+    """chunk.forward, compiled when `use` (decide()) and eager otherwise."""
+    return _run("forward", use, ir, (WS, k, v, q, co, prep), dict(save=save, need_out=need_out, anchor=anchor))
+
+
+def backward(use: bool, ir, WS, co, sv, last, d_out, dWS_end, anchor=None):
+    """chunk.backward, compiled when `use` and eager otherwise."""
+    return _run("backward", use, ir, (WS, co, sv, last, d_out, dWS_end), dict(anchor=anchor))
+
+
+def last_path() -> str:
+    """Which ran the last chunk step: "compiled" or "eager"."""
+    return _last["path"]
+
+
+def reset() -> None:
+    """Forget the per-shape eager time and the failures (tests)."""
+    _spent.clear()
+    _failed.clear()
