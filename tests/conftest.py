@@ -15,6 +15,7 @@ import torch  # noqa: E402
 from hypothesis import settings  # noqa: E402
 
 import titans_kernels as tk  # noqa: E402
+from titans_kernels.backends.launch_config import gpu_problem  # noqa: E402
 from titans_kernels.testing import random_inputs, rel_error  # noqa: E402
 
 settings.register_profile("ci", max_examples=60, deadline=None)
@@ -22,6 +23,8 @@ settings.register_profile("dev", max_examples=25, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 SHIPPED = sorted(tk.list_specs())
+# the shipped specs the GPU kernels (Triton, TileLang) express; the others are one clear line there
+GPU_SPECS = [n for n in SHIPPED if gpu_problem(tk.lower(tk.load_spec(n))) is None]
 # The rules a per-spec case runs on by default where running every shipped rule is slow: the
 # linear memory, the default deep memory and a non-MSE loss. The rest run in `make test-full`.
 REPRESENTATIVE = ("titans_linear", "titans_mlp2_normalized", "yaad_huber")

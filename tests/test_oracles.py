@@ -43,7 +43,7 @@ def exact_recurrence(ir, inputs, state):
         return sum(terms)
 
     def token_loss(weights, k, v):
-        value = loss.value(f(weights, k) - v, ir.huber_delta)
+        value = loss.value(f(weights, k) - v, ir.loss_param)
         if ir.normalized_step:
             value = value / torch.clamp(curvature(weights, k), min=1.0).detach()
         return value
@@ -186,3 +186,35 @@ def test_checkpoint_policy_keeps_all_within_budget_and_regroups_beyond():
     need_mb = small * lay.n * lay.N / 2**20
     assert choose_group(ir, lay, False, budget_mb=need_mb * 1.01) == lay.N == 100
     assert choose_group(ir, lay, False, budget_mb=need_mb * 0.99) == 10
+
+
+@pytest.mark.parametrize("p", [1.5, 2.0, 3.0, 4.0])
+def test_lp_loss_derivatives_are_autograds(p):
+    """The lp loss (Moneta's attentional bias), (1/p) sum |r|^p: its gradient is autograd's of its
+    value, its elementwise second derivative autograd's of the gradient, on fresh random errors
+    (none at 0); p = 2 is the l2 loss."""
+    from titans_kernels.ir.ops import LOSSES
+    lp = LOSSES["lp"]
+    r = torch.randn(5, 7, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(int(p * 10)))
+    r.requires_grad_()
+    (g,) = torch.autograd.grad(lp.value(r, p).sum(), r, create_graph=True)
+    assert rel_error(lp.grad(r, p), g) < 1e-12
+    (h,) = torch.autograd.grad(g.sum(), r)
+    assert rel_error(lp.grad_d1(r, p), h) < 1e-12
+    if p == 2.0:
+        l2 = LOSSES["l2"]
+        assert rel_error(lp.value(r, p), l2.value(r, 0.0)) < 1e-15 and rel_error(lp.grad(r, p), r) < 1e-15
+
+
+def test_moneta_is_lp_and_the_gpu_kernels_refuse_it_in_one_line():
+    """The shipped Moneta rule: an lp loss with p = 3 in the IR; the Triton and TileLang backends
+    refuse it when compiled (one line naming the field), the auto backend runs it on torch."""
+    ir = tk.lower(tk.load_spec("moneta"))
+    assert (ir.loss, ir.loss_p, ir.loss_param) == ("lp", 3.0, 3.0)
+    assert tk.lower(tk.load_spec("yaad_huber")).loss_param == 1.0
+    with pytest.raises(tk.InputError, match="backend 'triton' does not cover spec 'moneta': loss.kind 'lp'"):
+        tk.compile("moneta", backend="triton")
+    inputs, state = make_case("moneta", 1, 2, 20, 8, 8, seed=1, dtype=torch.float32)
+    rule = tk.compile("moneta", backend="auto")
+    out, _ = rule(*inputs.args(), state=state, chunk_size=8)
+    assert rule.last_backend == "torch" and torch.isfinite(out).all()

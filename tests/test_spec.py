@@ -84,6 +84,9 @@ def test_defaults_filled_and_hash_stable(tmp_path):
     (lambda d: d["loss"].update(kind="hubr"), ["loss.kind", "did you mean 'huber'"]),
     (lambda d: d["loss"].update(delta=1.0), ["loss.delta", "only to loss.kind huber"]),
     (lambda d: d["loss"].update(kind="huber", delta=-1), ["loss.delta", "out of range"]),
+    (lambda d: d["loss"].update(p=3.0), ["loss.p", "only to loss.kind lp"]),
+    (lambda d: d["loss"].update(kind="lp", p=1.0), ["loss.p", "out of range", "a number in (1.0, 4.0]"]),
+    (lambda d: d["loss"].update(kind="lp", p=4.5), ["loss.p", "out of range"]),
     (lambda d: d.update(chunk_size=0), ["chunk_size", "out of range"]),
     (lambda d: d.update(name="Bad-Name"), ["name", "'Bad-Name'", "identifier"]),
     (lambda d: d.pop("name"), ["name", "required field is missing"]),
@@ -159,6 +162,8 @@ def test_hypothesis_broken_field_is_one_line_naming_path(tmp_path_factory, path,
     data = copy.deepcopy(BASE)
     if path == "loss.delta":
         data["loss"]["kind"] = "huber"
+    if path == "loss.p":
+        data["loss"]["kind"] = "lp"
     node = data
     *parents, leaf = path.split(".")
     for p in parents:

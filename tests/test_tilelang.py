@@ -10,7 +10,7 @@ import torch
 import titans_kernels as tk
 from titans_kernels.backends.tilelang_backend import aot, codegen, launch, tile_config, DEFAULT_CONFIG
 
-from conftest import SHIPPED, compare_backends, compare_gradients, hostile_spec, make_case
+from conftest import GPU_SPECS, compare_backends, compare_gradients, hostile_spec, make_case
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def _compare(name, B, H, T, D, chunk, seed, dtype=torch.float32, tol=1e-5, other
     compare_backends(name, "tilelang", B, H, T, D, chunk, seed, dtype, tol, other)
 
 
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", GPU_SPECS)
 def test_forward_matches_torch_backend(name, poisoned):
     _compare(name, 1, 2, 40, 16, 16, seed=11)  # 40 = 2 full chunks + a ragged one
 
@@ -37,7 +37,7 @@ def test_forward_other_shapes(name, B, H, T, D, chunk, poisoned):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", GPU_SPECS)
 @pytest.mark.parametrize("D, chunk, T", [(32, 16, 50), (16, 32, 100), (64, 64, 130)])
 def test_forward_full_grid(name, D, chunk, T, poisoned):
     _compare(name, 1, 2, T, D, chunk, seed=D + chunk)
@@ -58,7 +58,7 @@ def _grad_case(name, T=56, backward="kernel"):
     compare_gradients(name, "tilelang", T=T, checkpoint_group=2, backward=backward)
 
 
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", GPU_SPECS)
 def test_backward_kernel_matches_torch_backend(name, poisoned):
     """The generated backward kernel (reverse walk over several checkpoint groups, ragged last
     chunk): gradients of every input and the initial state against the torch backend."""
@@ -119,7 +119,7 @@ def test_lowers_and_compiles_for_gpu_targets(name, target, kind):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", GPU_SPECS)
 @pytest.mark.parametrize("target, kind", [("sm_80", "fwd"), ("sm_90a", "fwd"), ("sm_90a", "bwd")])
 def test_lowering_full_grid(name, target, kind):
     """Every spec: forward for both targets, backward for sm_90a (a backward lowering takes 3-5

@@ -14,7 +14,7 @@ import pytest
 import titans_kernels as tk
 from titans_kernels.backends.launch_config import TritonConfig, default_config, triton_release
 
-from conftest import SHIPPED
+from conftest import GPU_SPECS, SHIPPED
 
 # Under Triton 3.6 no launch config in the grid keeps the depth >= 2 backward free of spills
 # (titans_mlp2, sm_90, D=64: 116 bytes at best, 32/4/3; 148 at the default 32/4/2); the shipped
@@ -67,7 +67,7 @@ def test_defaults_do_not_spill_under_triton_3_6():
                     "apart in .triton36/ and sets it")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([folder, os.environ.get("PYTHONPATH", "")]))
     env.pop("TRITON_INTERPRET", None)
-    proc = subprocess.run([sys.executable, "-c", _REPORT_DEFAULTS, *SHIPPED], env=env, capture_output=True,
+    proc = subprocess.run([sys.executable, "-c", _REPORT_DEFAULTS, *GPU_SPECS], env=env, capture_output=True,
                           text=True, timeout=1500)
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -25,15 +25,18 @@ class AutoRule(CompiledRule):
 
     def _triton_rule(self):
         if self._triton is None:
+            from .launch_config import gpu_problem
             from .triton_backend import TritonRule, triton_available
-            usable = triton_available() is None
+            usable = triton_available() is None and gpu_problem(self.ir) is None
             self._triton = TritonRule(self.ir) if usable else False
         return self._triton or None
 
     def _tilelang_rule(self):
         if self._tilelang is None:
+            from .launch_config import gpu_problem
             from .tilelang_backend import TileLangRule, tilelang_available
-            self._tilelang = TileLangRule(self.ir) if tilelang_available() is None else False
+            usable = tilelang_available() is None and gpu_problem(self.ir) is None
+            self._tilelang = TileLangRule(self.ir) if usable else False
         return self._tilelang or None
 
     def _run(self, q, k, v, theta, eta, alpha, state: MemoryState, chunk_size: int):

@@ -251,16 +251,28 @@ def check_shape(expansion: int, D: int, chunk_size: int, backend: str = "triton"
                          f"(or use backend='torch')")
 
 
+GPU_LOSSES = ("l2", "huber")
+
+
+def gpu_problem(ir) -> str | None:
+    """None when the GPU kernels (Triton and TileLang) can express `ir`, else the field they do
+    not cover, as the end of a one-line error."""
+    if ir.loss not in GPU_LOSSES:
+        return (f"loss.kind '{ir.loss}' (the GPU kernels have {' and '.join(GPU_LOSSES)}; "
+                f"backend='torch' runs it)")
+    return None
+
+
 def tiled_supported(ir) -> bool:
     """True when the tiled forward (tiled.py) covers `ir`: depth-2 memories."""
-    return ir.depth == 2
+    return ir.depth == 2 and gpu_problem(ir) is None
 
 
 def onepass_problem(ir) -> str | None:
     """None if the one-pass forward (onepass.py) covers `ir`, else the field it does not cover."""
     if ir.depth > 2:
         return f"depth {ir.depth} (depths 1 and 2 only)"
-    return None
+    return gpu_problem(ir)
 
 
 # per forward kernel

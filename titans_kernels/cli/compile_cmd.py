@@ -73,6 +73,8 @@ def cmd_compile(args) -> int:
         raise InputError("--key-precision, --update-precision and --stage choose variants of the one-pass forward; "
                          "add --forward onepass")
     ir = lower(load_spec(args.spec))
+    if codegen.supported(ir):
+        raise InputError(f"spec '{ir.name}': {codegen.supported(ir)}")
     aot.check_target(args.target)
     if args.forward == "onepass":
         base = config.onepass_config()
@@ -125,6 +127,8 @@ def _compile_tilelang(args) -> int:
     target = args.target or "sm_90a"
     aot.check_target(target)
     ir = lower(load_spec(args.spec))
+    if config.gpu_problem(ir):
+        raise InputError(f"spec '{ir.name}': {config.gpu_problem(ir)}")
     configs = {"fwd": _with_flags(args, default_config(ir)), "bwd": _with_flags(args, backward_config(ir))}
     if args.show_source:
         print(generate_forward(ir, tile_config(configs["fwd"], args.dim, args.chunk, on_gpu=True)))

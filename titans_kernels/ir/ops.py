@@ -95,7 +95,8 @@ ACTIVATIONS: dict[str, Activation] = {
 
 @dataclass(frozen=True)
 class Loss:
-    """Per-token loss on the memory error r = f(k) - v: value, dl/dr and its derivative mask."""
+    """Per-token loss on the memory error r = f(k) - v: value, dl/dr and its elementwise
+    derivative d2l/dr2 (the loss is separable), each taking the loss's parameter (MemoryIR.loss_param)."""
 
     name: str
     value: Callable[[Tensor, float], Tensor]
@@ -108,9 +109,24 @@ def _huber(r: Tensor, delta: float) -> Tensor:
     return torch.where(a <= delta, 0.5 * r * r, delta * (a - 0.5 * delta)).sum(-1)
 
 
+LP_FLOOR = 1e-12   # |r| below which the lp loss's second derivative is taken at the floor (p < 2)
+
+
+def _lp_grad(r: Tensor, p: float) -> Tensor:
+    """d/dr (1/p) |r|^p = sign(r) |r|^(p-1)."""
+    return r.sign() * r.abs().pow(p - 1.0)
+
+
+def _lp_grad_d1(r: Tensor, p: float) -> Tensor:
+    """d^2/dr^2 (1/p) |r|^p = (p - 1) |r|^(p-2), finite at r = 0 for p < 2 through LP_FLOOR."""
+    return (p - 1.0) * r.abs().clamp_min(LP_FLOOR).pow(p - 2.0)
+
+
 LOSSES: dict[str, Loss] = {
     "l2": Loss("l2", lambda r, _: 0.5 * (r * r).sum(-1), lambda r, _: r, lambda r, _: torch.ones_like(r)),
     "huber": Loss("huber", _huber, lambda r, d: r.clamp(-d, d), lambda r, d: (r.abs() <= d).to(r.dtype)),
+    # Moneta's attentional bias: (1/p) sum |r|^p, p in (1, 4]; p = 2 is l2
+    "lp": Loss("lp", lambda r, p: r.abs().pow(p).sum(-1) / p, _lp_grad, _lp_grad_d1),
 }
 
 

@@ -70,6 +70,12 @@ class MemoryIR:
     chunk_size: int
     decay_to_init: bool = False      # forgetting pulls W toward the state's anchor (initial W0)
     normalized_step: bool = False    # token steps scaled by 1 / max(1, kappa_t) (ops.step_scale)
+    loss_p: float = 2.0              # exponent of the lp loss (lp only)
+
+    @property
+    def loss_param(self) -> float:
+        """The loss's parameter as ops.LOSSES' functions take it: Huber's delta, lp's exponent."""
+        return self.loss_p if self.loss == "lp" else self.huber_delta
 
     @property
     def depth(self) -> int:
@@ -113,7 +119,7 @@ class MemoryIR:
                 "activation": self.activation, "residual": self.residual, "loss": self.loss,
                 "huber_delta": self.huber_delta, "gates": [m.value for _, m in self.gates.items()],
                 "read": self.read.value, "chunk_size": self.chunk_size, "decay_to_init": self.decay_to_init,
-                "normalized_step": self.normalized_step}
+                "normalized_step": self.normalized_step, "loss_p": self.loss_p}
 
     @classmethod
     def from_dict(cls, data: dict) -> "MemoryIR":
@@ -129,7 +135,8 @@ class MemoryIR:
             act = f" -> {layer.activation}" if layer.activation else ""
             lines.append(f"  layer {layer.index}: W ({layer.out_mult}D x {layer.in_mult}D){act}")
         lines.append(f"  residual: {self.residual}; loss: {self.loss}"
-                     + (f" (delta {self.huber_delta})" if self.loss == "huber" else ""))
+                     + (f" (delta {self.huber_delta})" if self.loss == "huber" else "")
+                     + (f" (p {self.loss_p})" if self.loss == "lp" else ""))
         lines.append("  gates: " + ", ".join(f"{k}={v.value}" for k, v in self.gates.items()))
         lines.append(f"  read: {self.read.value}; forgetting toward: {'W0' if self.decay_to_init else 'zero'}; "
                      f"default chunk: {self.chunk_size}")
@@ -162,4 +169,5 @@ def lower(spec: MemorySpec) -> MemoryIR:
         chunk_size=spec.chunk_size,
         decay_to_init=u.decay_to == "init",
         normalized_step=u.step == "normalized",
+        loss_p=float(spec.loss.p) if spec.loss.kind == "lp" else 2.0,
     )

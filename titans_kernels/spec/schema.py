@@ -20,7 +20,7 @@ SCHEMA_VERSION = 1
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,63}\Z")   # it names generated kernels and files
 
 ACTIVATIONS = ("silu", "gelu", "relu", "identity")
-LOSSES = ("l2", "huber")
+LOSSES = ("l2", "huber", "lp")
 LR_MODES = ("per_token", "per_chunk")
 GATE_MODES = ("none", "per_token", "per_chunk")
 READ_MODES = ("after_update", "chunk_start")
@@ -48,7 +48,7 @@ class Field:
             return f"an identifier matching {self.pattern.pattern.rstrip('Z').rstrip(chr(92))}"
         name = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}[self.kind]
         if self.low is not None and self.high is not None:
-            return f"{name} in [{self.low}, {self.high}]"
+            return f"{name} in ({self.low}, {self.high}]" if self.kind is float else f"{name} in [{self.low}, {self.high}]"
         if self.low is not None:
             return f"{name} > {self.low}" if self.kind is float else f"{name} >= {self.low}"
         return name
@@ -67,6 +67,7 @@ SCHEMA: dict[str, Any] = {
     "loss": {
         "kind": Field(str, default="l2", choices=LOSSES),
         "delta": Field(float, default=1.0, low=0.0, help="Huber threshold (huber only)"),
+        "p": Field(float, default=3.0, low=1.0, high=4.0, help="exponent of the lp loss (1/p) sum |r|^p (lp only)"),
     },
     "update": {
         "lr": Field(str, default="per_token", choices=LR_MODES),
@@ -94,6 +95,7 @@ class MemoryConfig:
 class LossConfig:
     kind: str
     delta: float
+    p: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,8 @@ class MemorySpec:
         data.pop("source")
         if self.loss.kind != "huber":
             data["loss"].pop("delta")
+        if self.loss.kind != "lp":   # keeps hashes of earlier specs stable
+            data["loss"].pop("p")
         if self.update.decay_to == "zero":  # the default: keeps hashes of earlier specs stable
             data["update"].pop("decay_to")
         if self.update.step == "gradient":  # likewise
@@ -213,6 +217,8 @@ def validate(data: Any, source: str = "<memory>") -> MemorySpec:
     raw_loss = data.get("loss") or {}
     if clean["loss"]["kind"] != "huber" and "delta" in raw_loss:
         raise SpecError(f"{source}: loss.delta: applies only to loss.kind huber; remove it or set kind: huber")
+    if clean["loss"]["kind"] != "lp" and "p" in raw_loss:
+        raise SpecError(f"{source}: loss.p: applies only to loss.kind lp; remove it or set kind: lp")
     return MemorySpec(
         name=clean["name"],
         description=clean["description"],

@@ -9,7 +9,7 @@ from ...errors import BackendError, InputError
 from ..base import register
 from ..kernel_rule import KernelRule
 from ..state import MemoryState
-from ..launch_config import TritonConfig, check_shape
+from ..launch_config import TritonConfig, check_shape, gpu_problem
 from .codegen import TileConfig
 
 
@@ -65,6 +65,8 @@ class TileLangRule(KernelRule):
         reason = tilelang_available()
         if reason:
             raise BackendError(f"backend 'tilelang' unavailable: {reason}")
+        if gpu_problem(ir):
+            raise InputError(f"backend 'tilelang' does not cover spec '{ir.name}': {gpu_problem(ir)}")
         super().__init__(ir, config, checkpoint_group, tuned_for, tuning_dir)
         self.backward = backward
 

@@ -162,7 +162,7 @@ def forward(ir: MemoryIR, WS: list[Tensor], k: Tensor, v: Tensor, q: Tensor, co:
     R = Z[-1] + k - v if ir.residual else Z[-1] - v
     G: list[Tensor] = [None] * L  # type: ignore[list-item]
     GW: list[Tensor | None] = [None] * L
-    G[L - 1] = loss.grad(R, ir.huber_delta)
+    G[L - 1] = loss.grad(R, ir.loss_param)
     scale = step_scale(act, X, Z, Weff) if ir.normalized_step else None
     if scale is not None:   # a normalized step is the gradient step of a loss weighted by `scale`
         G[L - 1] = G[L - 1] * scale.unsqueeze(-1)
@@ -346,7 +346,7 @@ def backward(ir: MemoryIR, WS: list[Tensor], co: Coeffs, sv: ChunkSaved, last: T
         dKey[j + 1].baddbmm_(_t(sv.G[j + 1]), dp)
     dR = dG[L - 1] if sv.scale is None else dG[L - 1] * sv.scale.unsqueeze(-1)
     if ir.loss != "l2":
-        dR = dR * loss.grad_d1(sv.R, ir.huber_delta)
+        dR = dR * loss.grad_d1(sv.R, ir.loss_param)
     dv = -dR
     dk = dR if ir.residual else None
     dZ[L - 1] = dR

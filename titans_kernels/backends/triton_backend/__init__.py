@@ -1,7 +1,7 @@
 """Triton backend: fused chunk-loop kernels generated from the IR."""
 from __future__ import annotations
 
-from ...errors import BackendError
+from ...errors import BackendError, InputError
 from ..base import register
 from ..kernel_rule import KernelRule
 from ..launch_config import (  # noqa: F401
@@ -9,6 +9,7 @@ from ..launch_config import (  # noqa: F401
     check_kernel,
     check_shape,
     default_config,
+    gpu_problem,
     tiled_config,
 )
 from ..state import MemoryState
@@ -39,6 +40,8 @@ class TritonRule(KernelRule):
         reason = triton_available()
         if reason:
             raise BackendError(f"backend 'triton' unavailable: {reason}")
+        if gpu_problem(ir):
+            raise InputError(f"backend 'triton' does not cover spec '{ir.name}': {gpu_problem(ir)}")
         super().__init__(ir, config, checkpoint_group, tuned_for, tuning_dir)
 
     def default_config(self) -> TritonConfig:

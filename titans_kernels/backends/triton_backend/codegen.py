@@ -51,8 +51,9 @@ class _Writer:
 
 
 def supported(ir: MemoryIR) -> str | None:
-    """None when the generated kernels cover `ir`, else why not (every IR today)."""
-    return None
+    """None when the generated kernels cover `ir`, else why not (launch_config.gpu_problem)."""
+    from ..launch_config import gpu_problem
+    return gpu_problem(ir)
 
 
 class Emitter:
