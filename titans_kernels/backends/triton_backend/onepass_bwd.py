@@ -26,8 +26,9 @@ C * Q K^T and dM1 = -C * (dO G1^T) formed once:
           dK += dZ0 W0, added into dW's tile;
   the coefficients' backward (tiled_bwd._coeff_backward): d theta, d eta, d alpha.
 
-Per tile and chunk, sweep B runs 17 products of (64 x 64 x 64) with momentum and an
-after-update read (the read's 9, the update's 4, the recursion's 2, Z0 and G1 W1), sweep C 4.
+Per tile and chunk, sweep B runs 28 products of (64 x 64 x 64) with momentum and an
+after-update read (the read's 16, the update's 8, the recursion's 2, Z0 and G1 W1), sweep C 5
+(onepass_backward_cost counts them).
 """
 from __future__ import annotations
 
