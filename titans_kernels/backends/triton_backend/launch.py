@@ -326,13 +326,13 @@ def run_backward_onepass(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: T
     for g in range(n_groups - 1, -1, -1):
         lo = 0 if g == 0 else first + (g - 1) * group
         hi = first if g == 0 else lo + group
-        if ir.depth == 1:   # the state on chip (onepass_linear.py): the re-run inside
-            from .onepass_linear import linear_backward_group
-            linear_backward_group(ir, q, k, v, gates, d_out, grads, ckpt[:, g], anchor_flat, d_st, d_anchor,
-                                  chunk_size, lo, hi, cfg.num_warps, kprec, uprec, cfg.precision)
-            continue
         states, r, sc = onepass_rerun(ir, q, k, v, *gates, ckpt[:, g], anchor_flat, chunk_size, lo, hi, hb,
                                       cfg.num_warps, kprec, uprec)
-        onepass_backward_launch(ir, q, k, v, gates, d_out, grads, states, r, sc, anchor_flat, d_st, d_anchor, scratch,
-                                chunk_size, lo, hi, hb, cfg.num_warps, cfg.precision)
+        if ir.depth == 1:   # the state on chip (onepass_linear.py)
+            from .onepass_linear import linear_backward_launch
+            linear_backward_launch(ir, q, k, v, gates, d_out, grads, states, r, sc, anchor_flat, d_st, d_anchor,
+                                   chunk_size, lo, hi, cfg.num_warps, cfg.precision)
+        else:
+            onepass_backward_launch(ir, q, k, v, gates, d_out, grads, states, r, sc, anchor_flat, d_st, d_anchor,
+                                    scratch, chunk_size, lo, hi, hb, cfg.num_warps, cfg.precision)
     return (*grads, d_st, d_anchor)

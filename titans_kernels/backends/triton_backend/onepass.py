@@ -561,18 +561,21 @@ def onepass_rerun(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Ten
     """The backward's re-run of chunks [lo, hi) from their group's start state `start` (n, SN),
     no read: returns each chunk's start state (n, hi - lo, SN), loss residual R = f(K; W_s) - V
     (n, hi - lo, chunk, D) and step scale (n, hi - lo, chunk; written with a normalized step),
-    all float32. The last chunk's update is not run (its end state is the next group's
-    checkpoint); depth 1 (onepass_linear.py) is re-run within linear_backward_group."""
+    all float32. At depth 2 the last chunk's update is not run (its residual comes from the
+    previous chunk's look-ahead, its start state is the run's end state); at depth 1
+    (onepass_linear.py) each chunk makes its own residual, so every chunk of the group runs."""
     n, T, D = q.shape
     opts = dict(dtype=torch.float32, device=q.device)
     states = torch.empty(n, hi - lo, start.shape[1], **opts)
     r = torch.empty(n, hi - lo, chunk_size, D, **opts)
     sc = torch.empty(n, hi - lo, chunk_size, **opts)
     st = start.clone()
-    _launch(ir, (q, k, v), (lr, momentum, decay), q, st, anchor, states, r, sc, chunk_size, (lo, hi - 1),
+    end = hi if ir.depth == 1 else hi - 1
+    _launch(ir, (q, k, v), (lr, momentum, decay), q, st, anchor, states, r, sc, chunk_size, (lo, end),
             (1, 1, hi - lo), hb, num_warps, (key_precision, key_precision, update_precision), save_ckpt=True,
             read=False, save_r=True)
-    states[:, -1] = st
+    if ir.depth == 2:
+        states[:, -1] = st
     return states, r, sc
 
 

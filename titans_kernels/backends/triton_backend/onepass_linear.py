@@ -19,7 +19,6 @@ the update's backward, the read's, then the key path's (backends/torch_backend/c
 """
 from __future__ import annotations
 
-import torch
 import triton
 import triton.language as tl
 from torch import Tensor
@@ -293,23 +292,14 @@ def linear_launch(ir, rows: tuple, gates: tuple, out: Tensor, st: Tensor, anchor
         raise _resources("one-pass forward (depth 1)", D, chunk_size, exc) from None
 
 
-def linear_backward_group(ir, q: Tensor, k: Tensor, v: Tensor, gates: tuple, d_out: Tensor, grads: tuple,
-                          ckpt: Tensor, anchor: Tensor | None, d_state: Tensor, d_anchor: Tensor | None,
-                          chunk_size: int, lo: int, hi: int, num_warps: int, key_precision: str,
-                          update_precision: str, precision: str) -> None:
-    """One checkpoint group of the depth-1 backward: the re-run of chunks [lo, hi) from `ckpt`
-    (n, SN) (no read; each chunk's start state, R and step scale), then linear_backward over
-    them, d_state (n, SN) and d_anchor updated in place."""
+def linear_backward_launch(ir, q: Tensor, k: Tensor, v: Tensor, gates: tuple, d_out: Tensor, grads: tuple,
+                           states: Tensor, r: Tensor, sc: Tensor, anchor: Tensor | None, d_state: Tensor,
+                           d_anchor: Tensor | None, chunk_size: int, lo: int, hi: int, num_warps: int,
+                           precision: str) -> None:
+    """Launch linear_backward over chunks [lo, hi) from onepass.onepass_rerun's states, residuals
+    and scales; d_state (n, SN) and d_anchor updated in place."""
     n, T, D = q.shape
-    opts = dict(dtype=torch.float32, device=q.device)
-    SN = ckpt.shape[1]
-    states = torch.empty(n, hi - lo, SN, **opts)
-    r = torch.empty(n, hi - lo, chunk_size, D, **opts)
-    sc = torch.empty(n, hi - lo, chunk_size, **opts)
-    st = ckpt.clone()
-    linear_launch(ir, (q, k, v), gates, q, st, anchor, states, r, sc, chunk_size, (lo, hi), (1, 1, hi - lo),
-                  num_warps, (key_precision, key_precision, update_precision), save_ckpt=True, read=False,
-                  save_r=True)
+    SN = d_state.shape[1]
     lr, momentum, decay = gates
     try:
         linear_backward[(n,)](
