@@ -43,7 +43,7 @@ def exact_recurrence(ir, inputs, state):
         return sum(terms)
 
     def token_loss(weights, k, v):
-        value = loss.value(f(weights, k) - v, ir.loss_param)
+        value = loss.value(f(weights, k) - v, v, ir.loss_param)
         if ir.normalized_step:
             value = value / torch.clamp(curvature(weights, k), min=1.0).detach()
         return value
@@ -188,22 +188,26 @@ def test_checkpoint_policy_keeps_all_within_budget_and_regroups_beyond():
     assert choose_group(ir, lay, False, budget_mb=need_mb * 0.99) == 10
 
 
-@pytest.mark.parametrize("p", [1.5, 2.0, 3.0, 4.0])
-def test_lp_loss_derivatives_are_autograds(p):
-    """The lp loss (Moneta's attentional bias), (1/p) sum |r|^p: its gradient is autograd's of its
-    value, its elementwise second derivative autograd's of the gradient, on fresh random errors
-    (none at 0); p = 2 is the l2 loss."""
+@pytest.mark.parametrize("kind, param", [("l2", 0.0), ("huber", 0.7), ("lp", 1.5), ("lp", 2.0), ("lp", 3.0),
+                                          ("lp", 4.0), ("dot", 0.0)])
+def test_loss_derivatives_are_autograds(kind, param):
+    """Every attentional bias l(f, v), written in r = f - v and v: G is autograd's dl/df, grad_d1
+    and grad_dv autograd's derivatives of G along f and along v, on fresh random f, v (errors
+    spread over Huber's threshold, none at 0); lp with p = 2 is the l2 loss."""
     from titans_kernels.ir.ops import LOSSES
-    lp = LOSSES["lp"]
-    r = torch.randn(5, 7, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(int(p * 10)))
-    r.requires_grad_()
-    (g,) = torch.autograd.grad(lp.value(r, p).sum(), r, create_graph=True)
-    assert rel_error(lp.grad(r, p), g) < 1e-12
-    (h,) = torch.autograd.grad(g.sum(), r)
-    assert rel_error(lp.grad_d1(r, p), h) < 1e-12
-    if p == 2.0:
+    loss = LOSSES[kind]
+    g = torch.Generator().manual_seed(int(param * 10) + len(kind))
+    f, v = (torch.randn(5, 7, 3, dtype=torch.float64, generator=g).requires_grad_() for _ in range(2))
+    (G,) = torch.autograd.grad(loss.value(f - v, v, param).sum(), f, create_graph=True)
+    r = (f - v).detach()
+    assert rel_error(loss.grad(r, v.detach(), param), G) < 1e-12
+    d_f, d_v = torch.autograd.grad(G.sum(), (f, v), allow_unused=True, materialize_grads=True)
+    assert rel_error(loss.grad_d1(r, v.detach(), param), d_f) < 1e-12
+    assert rel_error(loss.grad_dv(r, v.detach(), param), d_v) < 1e-12
+    assert loss.of_error == (kind != "dot")
+    if (kind, param) == ("lp", 2.0):
         l2 = LOSSES["l2"]
-        assert rel_error(lp.value(r, p), l2.value(r, 0.0)) < 1e-15 and rel_error(lp.grad(r, p), r) < 1e-15
+        assert rel_error(loss.value(r, v, param), l2.value(r, v, 0.0)) < 1e-15 and rel_error(loss.grad(r, v, param), r) < 1e-15
 
 
 def test_moneta_is_lp_and_the_gpu_kernels_refuse_it_in_one_line():

@@ -54,7 +54,7 @@ def reference_loop(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor,
             W_start = [w if (graph and w.requires_grad) else w.detach().requires_grad_() for w in W]
         with torch.enable_grad():
             err = memory_apply(ir, W_start, k[:, :, t]) - v[:, :, t]
-            token_loss = loss.value(err, ir.loss_param)
+            token_loss = loss.value(err, v[:, :, t], ir.loss_param)
             if ir.normalized_step:
                 token_loss = token_loss * token_step_scale(ir, W_start, k[:, :, t])
             total = token_loss.sum()

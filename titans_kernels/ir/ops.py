@@ -95,13 +95,28 @@ ACTIVATIONS: dict[str, Activation] = {
 
 @dataclass(frozen=True)
 class Loss:
-    """Per-token loss on the memory error r = f(k) - v: value, dl/dr and its elementwise
-    derivative d2l/dr2 (the loss is separable), each taking the loss's parameter (MemoryIR.loss_param)."""
+    """Per-token attentional bias l(f, v) of the memory output f = M(k) and the value v, written
+    in the error r = f - v and v, each function taking (r, v, the loss's parameter
+    MemoryIR.loss_param): its value; G = dl/df; and the elementwise derivatives of G (every loss
+    here is separable) along f (`grad_d1`) and along v with f held fixed (`grad_dv`).
+
+    A loss of the error alone (l2, Huber, lp) has grad_dv = -grad_d1; the dot-product bias
+    l = -<f, v> has G = -v, grad_d1 = 0 and grad_dv = -1. `of_error` says which kind it is, so
+    that backends can skip the products a zero grad_d1 would feed.
+    """
 
     name: str
-    value: Callable[[Tensor, float], Tensor]
-    grad: Callable[[Tensor, float], Tensor]
-    grad_d1: Callable[[Tensor, float], Tensor]
+    value: Callable[[Tensor, Tensor, float], Tensor]
+    grad: Callable[[Tensor, Tensor, float], Tensor]
+    grad_d1: Callable[[Tensor, Tensor, float], Tensor]
+    grad_dv: Callable[[Tensor, Tensor, float], Tensor]
+    of_error: bool = True
+
+
+def _error_loss(name: str, value, grad, d1) -> Loss:
+    """A loss of the error r alone, from its value, gradient and second derivative in (r, param)."""
+    return Loss(name, lambda r, v, c: value(r, c), lambda r, v, c: grad(r, c), lambda r, v, c: d1(r, c),
+                lambda r, v, c: -d1(r, c))
 
 
 def _huber(r: Tensor, delta: float) -> Tensor:
@@ -123,10 +138,13 @@ def _lp_grad_d1(r: Tensor, p: float) -> Tensor:
 
 
 LOSSES: dict[str, Loss] = {
-    "l2": Loss("l2", lambda r, _: 0.5 * (r * r).sum(-1), lambda r, _: r, lambda r, _: torch.ones_like(r)),
-    "huber": Loss("huber", _huber, lambda r, d: r.clamp(-d, d), lambda r, d: (r.abs() <= d).to(r.dtype)),
+    "l2": _error_loss("l2", lambda r, _: 0.5 * (r * r).sum(-1), lambda r, _: r, lambda r, _: torch.ones_like(r)),
+    "huber": _error_loss("huber", _huber, lambda r, d: r.clamp(-d, d), lambda r, d: (r.abs() <= d).to(r.dtype)),
     # Moneta's attentional bias: (1/p) sum |r|^p, p in (1, 4]; p = 2 is l2
-    "lp": Loss("lp", lambda r, p: r.abs().pow(p).sum(-1) / p, _lp_grad, _lp_grad_d1),
+    "lp": _error_loss("lp", lambda r, p: r.abs().pow(p).sum(-1) / p, _lp_grad, _lp_grad_d1),
+    # the dot-product (Hebbian) bias -<f, v> = -<r + v, v>: linear attention's update on a matrix memory
+    "dot": Loss("dot", lambda r, v, _: -((r + v) * v).sum(-1), lambda r, v, _: -v,
+                lambda r, v, _: torch.zeros_like(r), lambda r, v, _: torch.full_like(v, -1.0), of_error=False),
 }
 
 

@@ -20,7 +20,7 @@ SCHEMA_VERSION = 1
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,63}\Z")   # it names generated kernels and files
 
 ACTIVATIONS = ("silu", "gelu", "relu", "identity")
-LOSSES = ("l2", "huber", "lp")
+LOSSES = ("l2", "huber", "lp", "dot")
 LR_MODES = ("per_token", "per_chunk")
 GATE_MODES = ("none", "per_token", "per_chunk")
 READ_MODES = ("after_update", "chunk_start")

@@ -138,6 +138,7 @@ class ChunkSaved:
     U: list[Tensor]               # update operand: [c*X | w*X] (input side) or [c*G | w*G]
     Weff: list[Tensor]            # weights the key path used: W_l, or U_l + anchor_l
     scale: Tensor | None = None   # (n, b) normalized step factor (constant in the backward)
+    V: Tensor | None = None       # the values (a loss not of the error alone reads them)
 
 
 def forward(ir: MemoryIR, WS: list[Tensor], k: Tensor, v: Tensor, q: Tensor, co: Coeffs,
@@ -162,7 +163,7 @@ def forward(ir: MemoryIR, WS: list[Tensor], k: Tensor, v: Tensor, q: Tensor, co:
     R = Z[-1] + k - v if ir.residual else Z[-1] - v
     G: list[Tensor] = [None] * L  # type: ignore[list-item]
     GW: list[Tensor | None] = [None] * L
-    G[L - 1] = loss.grad(R, ir.loss_param)
+    G[L - 1] = loss.grad(R, v, ir.loss_param)
     scale = step_scale(act, X, Z, Weff) if ir.normalized_step else None
     if scale is not None:   # a normalized step is the gradient step of a loss weighted by `scale`
         G[L - 1] = G[L - 1] * scale.unsqueeze(-1)
@@ -215,7 +216,7 @@ def forward(ir: MemoryIR, WS: list[Tensor], k: Tensor, v: Tensor, q: Tensor, co:
             U.append(_scaled_cat(G[l], co.c, co.w))
             new.baddbmm_(_t(U[l]), X[l], alpha=-1.0)
         WS_end.append(new)
-    saved = ChunkSaved(X, Z, G, GW, R, Xq, Zq, XS, PQ, QK, QKraw, U, Weff, scale) if save else None
+    saved = ChunkSaved(X, Z, G, GW, R, Xq, Zq, XS, PQ, QK, QKraw, U, Weff, scale, v) if save else None
     return out, WS_end, saved
 
 
@@ -344,10 +345,13 @@ def backward(ir: MemoryIR, WS: list[Tensor], co: Coeffs, sv: ChunkSaved, last: T
         dZ[j] = dG[j] * sv.GW[j + 1] * act.d2(sv.Z[j])
         dG[j + 1].baddbmm_(dp, _t(sv.Weff[j + 1]))
         dKey[j + 1].baddbmm_(_t(sv.G[j + 1]), dp)
-    dR = dG[L - 1] if sv.scale is None else dG[L - 1] * sv.scale.unsqueeze(-1)
-    if ir.loss != "l2":
-        dR = dR * loss.grad_d1(sv.R, ir.loss_param)
-    dv = -dR
+    dGL = dG[L - 1] if sv.scale is None else dG[L - 1] * sv.scale.unsqueeze(-1)
+    if loss.of_error:   # G = g(f - v): df = dG g', dv = -df
+        dR = dGL if ir.loss == "l2" else dGL * loss.grad_d1(sv.R, sv.V, ir.loss_param)
+        dv = -dR
+    else:
+        dR = dGL * loss.grad_d1(sv.R, sv.V, ir.loss_param)
+        dv = dGL * loss.grad_dv(sv.R, sv.V, ir.loss_param)
     dk = dR if ir.residual else None
     dZ[L - 1] = dR
 
