@@ -60,6 +60,8 @@ def exact_recurrence(ir, inputs, state):
         A = state.anchor or [torch.zeros_like(w) for w in W]   # decay_to: init pulls toward the anchor
         W = [(1 - alpha) * (w - a) + a + s if alpha is not None else w + s for w, a, s in zip(W, A, S)]
         outs.append(torch.func.vmap(torch.func.vmap(f, in_dims=(0, 0)), in_dims=(0, 0))(W, inputs.q[:, :, t]))
+        if ir.shrink:   # elastic-net retention: soft threshold after the read (chunk size 1)
+            W = [a + torch.sign(w - a) * torch.clamp((w - a).abs() - ir.shrink, min=0) for w, a in zip(W, A)]
     return torch.stack(outs, 2), W
 
 

@@ -21,6 +21,9 @@ VARIANTS = {
     "dot_mlp2_residual": ("titans_mlp2_residual", {"loss": {"kind": "dot"}}),
     "dot_mlp2_normalized": ("titans_mlp2_normalized", {"loss": {"kind": "dot"}}),
     "lp_linear_anchored": ("titans_linear", {"loss": {"kind": "lp", "p": 1.5}, "update": {"decay_to": "init"}}),
+    "shrink_mlp2": ("titans_mlp2", {"update": {"shrink": 0.004}}),
+    "shrink_linear_anchored": ("titans_linear", {"update": {"decay_to": "init", "shrink": 0.002}}),
+    "shrink_mlp2_chunk_start": ("titans_mlp2_chunkgates", {"update": {"read": "chunk_start", "shrink": 0.003}}),
 }
 
 
@@ -40,6 +43,8 @@ def test_variant_chunk_one_is_exact_recurrence(tmp_path, name):
     spec = variant_spec(tmp_path, name)
     inputs, state = make_case(spec, 2, 2, 11, 6, 1, seed=5)
     expect, W_expect = exact_recurrence(tk.lower(tk.load_spec(spec)), per_token_gates(spec, inputs, 1), state)
+    if tk.load_spec(spec).update.read == "chunk_start":   # the oracle reads after the update: W_t
+        expect, _ = tk.compile(spec, backend="reference")(*inputs.args(), state=state, chunk_size=1)
     for backend in ("reference", "torch"):
         out, st = tk.compile(spec, backend=backend)(*inputs.args(), state=state, chunk_size=1)
         assert rel_error(out, expect) < 1e-11, backend
@@ -56,6 +61,25 @@ def test_variant_backward_matches_autograd_through_oracle(tmp_path, name):
     ref = _grads(tk.compile(spec, backend="reference"), leaves, mask, depth, chunk)
     fast = _grads(tk.compile(spec, backend="torch", checkpoint_group=2), leaves, mask, depth, chunk)
     assert len(ref) == len(fast) == len(leaves)
+    if VARIANTS[name][1].get("update", {}).get("shrink"):   # the threshold is active, not everywhere
+        _, st = tk.compile(spec, backend="torch")(*inputs.args(), state=state, chunk_size=chunk)
+        anchors = state.anchor or [torch.zeros_like(w) for w in st.weights]
+        zeros = [float((w == a).double().mean()) for w, a in zip(st.weights, anchors)]
+        assert all(0.01 < z < 0.9 for z in zeros), zeros
     for i, (r, f) in enumerate(zip(ref, fast)):
         assert torch.isfinite(f).all() and float(r.norm()) > 0, i
         assert rel_error(f, r) < 1e-10, (i, rel_error(f, r))
+
+
+def test_shrink_is_checked_and_the_gpu_kernels_refuse_it(tmp_path):
+    """update.shrink: a negative value is one line naming the field; a rule with a threshold is
+    refused by the GPU backends in one line; a spec without it keeps its hash."""
+    from titans_kernels.spec.schema import validate
+    base = yaml.safe_load(open(tk.list_specs()["titans_mlp2"]))
+    with pytest.raises(tk.SpecError, match=r"update.shrink: -0.1 is out of range; expected a number >= 0"):
+        validate({**base, "update": {**base["update"], "shrink": -0.1}})
+    assert validate({**base, "update": {**base["update"], "shrink": 0.0}}).hash == tk.load_spec("titans_mlp2").hash
+    spec = variant_spec(tmp_path, "shrink_mlp2")
+    for backend in ("triton", "tilelang"):
+        with pytest.raises(tk.InputError, match=f"backend '{backend}' does not cover spec 'shrink_mlp2': update.shrink"):
+            tk.compile(spec, backend=backend)

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from ..ir import ACTIVATIONS, LOSSES, MemoryIR, ReadMode, step_scale
+from ..ir.ops import soft_threshold
 from .base import CompiledRule, register
 from .state import MemoryState
 
@@ -38,7 +39,9 @@ def token_step_scale(ir: MemoryIR, W: list[Tensor], x: Tensor) -> Tensor:
 
 def reference_loop(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor,
                    eta: Tensor | None, alpha: Tensor | None, state: MemoryState, chunk_size: int):
-    """Token loop. Gates are per token (B, H, T). Returns out (B, H, T, D) and the final state."""
+    """Token loop. Gates are per token (B, H, T). Returns out (B, H, T, D) and the final state.
+    With update.shrink the weights (W - anchor under decay_to: init) are soft-thresholded by
+    shrink x (the chunk's tokens) after each chunk's last read."""
     cdt = torch.float64 if q.dtype == torch.float64 else torch.float32
     loss = LOSSES[ir.loss]
     W = [w.to(cdt) for w in state.weights]
@@ -68,6 +71,10 @@ def reference_loop(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor,
             W = [(w * keep if keep is not None else w) + s for w, s in zip(W, S)]
         read_w = W if ir.read is ReadMode.AFTER_UPDATE else W_start
         outs.append(memory_apply(ir, read_w, q[:, :, t]))
+        if ir.shrink and (t % chunk_size == chunk_size - 1 or t == q.shape[2] - 1):
+            amount = ir.shrink * (t % chunk_size + 1)   # elastic-net retention, after the chunk's reads
+            W = ([soft_threshold(w - a, amount) + a for w, a in zip(W, A)] if A is not None
+                 else [soft_threshold(w, amount) for w in W])
     out = torch.stack(outs, dim=2)
     if not graph:
         W, S = [w.detach() for w in W], [s.detach() for s in S]

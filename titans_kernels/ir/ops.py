@@ -148,6 +148,12 @@ LOSSES: dict[str, Loss] = {
 }
 
 
+def soft_threshold(w: Tensor, amount: float) -> Tensor:
+    """The elastic-net retention's proximal map, sign(w) max(|w| - amount, 0), elementwise. Its
+    derivative is 1 where the result is non-zero and 0 where it is zero (amount > 0)."""
+    return torch.nn.functional.softshrink(w, amount)
+
+
 GRAM_SQUARINGS = 4   # ||W||_op^2 <= ||(W W^T)^16||_F^(1/16) <= n^(1/16) ||W||_op^2
 
 

@@ -71,6 +71,7 @@ class MemoryIR:
     decay_to_init: bool = False      # forgetting pulls W toward the state's anchor (initial W0)
     normalized_step: bool = False    # token steps scaled by 1 / max(1, kappa_t) (ops.step_scale)
     loss_p: float = 2.0              # exponent of the lp loss (lp only)
+    shrink: float = 0.0              # elastic-net soft threshold per token, applied at chunk ends
 
     @property
     def loss_param(self) -> float:
@@ -119,7 +120,8 @@ class MemoryIR:
                 "activation": self.activation, "residual": self.residual, "loss": self.loss,
                 "huber_delta": self.huber_delta, "gates": [m.value for _, m in self.gates.items()],
                 "read": self.read.value, "chunk_size": self.chunk_size, "decay_to_init": self.decay_to_init,
-                "normalized_step": self.normalized_step, "loss_p": self.loss_p}
+                "normalized_step": self.normalized_step, "loss_p": self.loss_p,
+                "shrink": self.shrink}
 
     @classmethod
     def from_dict(cls, data: dict) -> "MemoryIR":
@@ -141,6 +143,8 @@ class MemoryIR:
         lines.append(f"  read: {self.read.value}; forgetting toward: {'W0' if self.decay_to_init else 'zero'}; "
                      f"default chunk: {self.chunk_size}")
         lines.append(f"  step: {'normalized by the curvature bound' if self.normalized_step else 'gradient'}")
+        if self.shrink:
+            lines.append(f"  retention: soft threshold {self.shrink} per token at each chunk end (elastic net)")
         return "\n".join(lines)
 
 
@@ -170,4 +174,5 @@ def lower(spec: MemorySpec) -> MemoryIR:
         decay_to_init=u.decay_to == "init",
         normalized_step=u.step == "normalized",
         loss_p=float(spec.loss.p) if spec.loss.kind == "lp" else 2.0,
+        shrink=float(u.shrink),
     )

@@ -78,6 +78,9 @@ SCHEMA: dict[str, Any] = {
                           help="forgetting pulls W toward 0, or toward the initial weights W0"),
         "step": Field(str, default="gradient", choices=STEP_KINDS,
                       help="normalized: each token's step divided by max(1, its curvature bound)"),
+        "shrink": Field(float, default=0.0, help="elastic-net retention: at each chunk end the weights (their "
+                        "distance from W0 under decay_to: init) are soft-thresholded by shrink x the chunk's "
+                        "tokens; 0: none"),
     },
     "chunk_size": Field(int, default=64, low=1, high=1024, help="default tokens per chunk"),
 }
@@ -106,6 +109,7 @@ class UpdateConfig:
     read: str
     decay_to: str = "zero"
     step: str = "gradient"
+    shrink: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,8 @@ class MemorySpec:
             data["update"].pop("decay_to")
         if self.update.step == "gradient":  # likewise
             data["update"].pop("step")
+        if self.update.shrink == 0.0:  # likewise
+            data["update"].pop("shrink")
         return data
 
     @property
@@ -214,6 +220,9 @@ def validate(data: Any, source: str = "<memory>") -> MemorySpec:
     clean = _check_section(source, "", SCHEMA, data)
     if clean["update"]["decay_to"] == "init" and clean["update"]["decay"] == "none":
         raise SpecError(f"{source}: update.decay_to: 'init' needs a decay gate; set update.decay or remove decay_to")
+    if clean["update"]["shrink"] < 0:
+        raise SpecError(f"{source}: update.shrink: {short(clean['update']['shrink'])} is out of range; "
+                        "expected a number >= 0 (0: no soft threshold)")
     raw_loss = data.get("loss") or {}
     if clean["loss"]["kind"] != "huber" and "delta" in raw_loss:
         raise SpecError(f"{source}: loss.delta: applies only to loss.kind huber; remove it or set kind: huber")

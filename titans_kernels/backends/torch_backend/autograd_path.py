@@ -6,7 +6,7 @@ import torch
 from ..state import MemoryState
 from . import chunk as chunk_ops
 from . import coeffs as coeff_ops
-from .function import Layout, coeff_list, pack_state, unpack_state
+from .function import Layout, chunk_tokens, coeff_list, pack_state, shrink_state, unpack_state
 
 
 def forward_autograd(ir, q, k, v, theta, eta, alpha, state: MemoryState, chunk_size: int):
@@ -23,6 +23,8 @@ def forward_autograd(ir, q, k, v, theta, eta, alpha, state: MemoryState, chunk_s
     outs = []
     for i, c_i in enumerate(coeff_list(co)):
         o, WS, _ = chunk_ops.forward(ir, WS, k[i], v[i], q[i], c_i, prep.at(i), anchor=anchor)
+        if ir.shrink:
+            WS = shrink_state(ir, WS, lay.D, chunk_tokens(lay, i))
         outs.append(o)
     weights, momentum = unpack_state(ir, WS, lay.B, lay.H, lay.D)
     if anchor is not None:

@@ -21,6 +21,7 @@ from torch import Tensor
 
 from ..checkpoints import default_group, group_bounds  # noqa: F401 (torch_backend.function API)
 from ...ir import MemoryIR
+from ...ir.ops import soft_threshold
 from . import chunk as chunk_ops
 from . import coeffs as coeff_ops
 from . import compiled as steps
@@ -111,6 +112,33 @@ def coeff_list(co: coeff_ops.Coeffs) -> list[coeff_ops.Coeffs]:
     return [coeff_ops.Coeffs(**{f: split[f][i] for f in fields}) for i in range(count)]
 
 
+def shrink_state(ir: MemoryIR, WS: list[Tensor], D: int, tokens: int) -> list[Tensor]:
+    """Elastic-net retention at a chunk end: the W half of each packed state (not the momentum)
+    soft-thresholded by ir.shrink * tokens, the chunk's real tokens. A fresh list; WS unchanged."""
+    out = []
+    for ws, (o, i) in zip(WS, ir.layer_shapes(D)):
+        new = ws.clone()
+        chunk_ops.w_part(new, i, o).copy_(soft_threshold(chunk_ops.w_part(ws, i, o), ir.shrink * tokens))
+        out.append(new)
+    return out
+
+
+def shrink_backward(ir: MemoryIR, dWS: list[Tensor], post: list[Tensor], D: int) -> list[Tensor]:
+    """Backward of `shrink_state`, from its output `post`: W's gradient kept where post's W is
+    non-zero (the threshold's derivative), the momentum's passed through."""
+    out = []
+    for d, p, (o, i) in zip(dWS, post, ir.layer_shapes(D)):
+        d = d.clone()
+        chunk_ops.w_part(d, i, o).mul_(chunk_ops.w_part(p, i, o) != 0)
+        out.append(d)
+    return out
+
+
+def chunk_tokens(lay: "Layout", i: int) -> int:
+    """Real tokens of chunk i (the last one may be short)."""
+    return int(lay.last[i][0]) + 1
+
+
 FORWARD_ONLY_GROUP = 64  # chunks whose coefficients are built in one batch when no backward follows
 KEEP_ALL_BUDGET_MB = 512  # keep every chunk's intermediates (no re-run in the backward) up to this size
 
@@ -176,7 +204,7 @@ def run_forward(ir: MemoryIR, lay: Layout, WS: list[Tensor], group: int, for_bac
             out[:, lay.chunk_rows(lo + j)] = o
             if keep:
                 saves.append((WS, c_j, saved))
-            WS = WS_next
+            WS = shrink_state(ir, WS_next, lay.D, chunk_tokens(lay, lo + j)) if ir.shrink else WS_next
         if keep:
             tail = (co, saves)
     if not use:
@@ -185,10 +213,12 @@ def run_forward(ir: MemoryIR, lay: Layout, WS: list[Tensor], group: int, for_bac
 
 
 def run_backward(ir: MemoryIR, lay: Layout, checkpoints, tail, group: int, d_out: Tensor,
-                 dWS: list[Tensor], anchor: list[Tensor] | None = None):
+                 dWS: list[Tensor], anchor: list[Tensor] | None = None, final: list[Tensor] | None = None):
     """Reverse walk. d_out: (n, T, D). Returns dq, dk, dv (n, N*b, D), dtheta, deta, dalpha
     (N, n, b), the gradient of the initial packed state, and the anchor gradient summed over
-    chunks (None without anchor)."""
+    chunks (None without anchor). final: the packed end state (needed with update.shrink)."""
+    if ir.shrink and final is None:
+        raise ValueError("run_backward: a rule with update.shrink needs the final packed state")
     dA_total = [torch.zeros_like(a) for a in anchor] if anchor is not None else None
     dq, dk, dv = (lay.token_buffer() for _ in range(3))
     dtheta = torch.empty_like(lay.theta)
@@ -197,6 +227,7 @@ def run_backward(ir: MemoryIR, lay: Layout, checkpoints, tail, group: int, d_out
     bounds = group_bounds(lay.N, group)
     use = steps.decide(ir, lay.n, lay.b, lay.D, lay.device, lay.cdt)
     start = time.perf_counter()
+    post = final
     for g_idx in range(len(bounds) - 1, -1, -1):
         lo, hi = bounds[g_idx]
         gates = lay.gates(lo, hi)
@@ -210,13 +241,16 @@ def run_backward(ir: MemoryIR, lay: Layout, checkpoints, tail, group: int, d_out
                 _, WS_next, saved = steps.forward(use, ir, WS, k[j], v[j], q[j], c_j, prep.at(j),
                                                   save=True, need_out=False, anchor=anchor)
                 per_chunk.append((WS, c_j, saved))
-                WS = WS_next
+                WS = shrink_state(ir, WS_next, lay.D, chunk_tokens(lay, lo + j)) if ir.shrink else WS_next
         d_blk = lay.block(d_out, lo, hi)
         grads = []
         for j in range(hi - lo - 1, -1, -1):
             WS, c_j, saved = per_chunk[j]
             per_chunk[j] = None
             rows = lay.chunk_rows(lo + j)
+            if ir.shrink:   # post: this chunk's end state, after the threshold
+                dWS = shrink_backward(ir, dWS, post, lay.D)
+                post = WS
             dWS, dk[:, rows], dv[:, rows], dq[:, rows], cg, dA = steps.backward(
                 use, ir, WS, c_j, saved, lay.last[lo + j], d_blk[j], dWS, anchor)
             grads.append(cg)
@@ -261,6 +295,7 @@ class DualFormFunction(torch.autograd.Function):
         with matmul_engine(lay.device):
             out, WS_end, ckpts, tail = run_forward(ir, lay, WS, group, for_backward=needs_grad, anchor=anchor)
         ctx.ir, ctx.group, ctx.lay, ctx.ckpts, ctx.tail, ctx.anchor = ir, group, lay, ckpts, tail, anchor
+        ctx.final = WS_end if ir.shrink else None
         ctx.in_dtypes = [x.dtype if isinstance(x, Tensor) else None for x in (q, k, v, theta, eta, alpha)]
         ctx.state_dtypes = [s.dtype for s in state]
         w_end, m_end = unpack_state(ir, WS_end, lay.B, lay.H, lay.D)
@@ -272,13 +307,13 @@ class DualFormFunction(torch.autograd.Function):
     def backward(ctx, d_out, *d_state):
         grads, state_grads = backward_from_checkpoints(ctx.ir, ctx.lay, ctx.ckpts, ctx.tail, ctx.group,
                                                        d_out, d_state, ctx.in_dtypes, ctx.state_dtypes,
-                                                       ctx.anchor)
+                                                       ctx.anchor, ctx.final)
         return (None, None, None, None, *grads, *state_grads)
 
 
 def backward_from_checkpoints(ir: MemoryIR, lay: Layout, checkpoints: list[list[Tensor]], tail, group: int,
                               d_out: Tensor | None, d_state, in_dtypes, state_dtypes,
-                              anchor: list[Tensor] | None = None):
+                              anchor: list[Tensor] | None = None, final: list[Tensor] | None = None):
     """Gradients of (q, k, v, theta, eta, alpha) and of the initial state (weights, momentum, and
     the anchor when given) from group-start checkpoints (packed states). Shared by every backend
     whose forward writes such checkpoints. d_state holds the gradients of the final weights and
@@ -293,7 +328,8 @@ def backward_from_checkpoints(ir: MemoryIR, lay: Layout, checkpoints: list[list[
     dWS = pack_state(ir, filled[:L], filled[L:] or None, lay.n, lay.cdt)
     with matmul_engine(lay.device):
         dq, dk, dv, dtheta, deta, dalpha, dWS0, dA = run_backward(ir, lay, checkpoints, tail, group,
-                                                            d_out.reshape(lay.n, lay.T, lay.D), dWS, anchor)
+                                                            d_out.reshape(lay.n, lay.T, lay.D), dWS, anchor,
+                                                                  final)
     dt = in_dtypes
     grads = [lay.tokens_out(dq, dt[0]), lay.tokens_out(dk, dt[1]), lay.tokens_out(dv, dt[2]),
              lay.gates_out(dtheta, dt[3]),
