@@ -11,7 +11,7 @@ BENCH_JSON := benchmarks/results/latest.json
 GATE_JSON := benchmarks/results/gate.json
 BENCH_FLAGS := -p no:cacheprovider --benchmark-only --benchmark-columns=min,median,max,rounds
 
-.PHONY: setup demo test test-full golden bench bench-save bench-compare report recall recall-deep lm-table clean
+.PHONY: setup demo test test-full golden bench bench-save bench-compare report recall recall-deep recall-rules lm-table clean
 
 setup: $(STAMP)
 
@@ -90,6 +90,17 @@ recall-deep: setup
 	done
 	$(VENV)/bin/titans-train plot $(foreach r,$(RECALL_DEEP_RUNS),runs/recall-deep/$(firstword $(subst :, ,$(r)))) \
 		--out docs/recall_deep.png
+
+# the same task, MAG, with rules from the Miras family next to the layer's default rule: SPEC:MAX_LR
+# (moneta's p = 3 bias diverges at the others' rate); docs/recall_rules.md
+RULES_RUNS ?= titans_mlp2_normalized:2.0 hebbian:2.0 elastic_net:2.0 moneta:0.1
+recall-rules: setup
+	for run in $(RULES_RUNS); do \
+		$(VENV)/bin/titans-train --model mag --steps 2000 $(RECALL_FLAGS) --spec $${run%%:*} --max-lr $${run##*:} \
+			--eval-every 500 --out runs/recall-rules/$${run%%:*} || exit 1; \
+	done
+	$(VENV)/bin/titans-train table $(foreach r,$(RULES_RUNS),runs/recall-rules/$(firstword $(subst :, ,$(r)))) \
+		> docs/recall_rules.md
 
 # language modeling on the project's own sources and docs (bytes): the README's loss-by-position table
 LM_MODELS ?= mac mag mal swa attention

@@ -129,7 +129,7 @@ def test_lm_training_learns_and_resumes_exactly(corpus, tmp_path, capsys):
     capsys.readouterr()
     assert main(["table", str(tmp_path / "a")]) == 0
     text = capsys.readouterr().out
-    assert "| mag | " in text and f"{rows[-1]['loss']:.3f}" in text and "at length 64" in text
+    assert f"| mag ({res['spec']}, " in text and f"{rows[-1]['loss']:.3f}" in text and "at length 64" in text
     # resume: 12 steps, then on to 24, equals 24 at once (a schedule that does not depend on
     # --steps, so that the stopped run took the same steps)
     flat = base + ["--schedule", "constant"]

@@ -60,6 +60,12 @@ def test_train_checkpoint_resume_and_plot(tmp_path, capsys):
     png = tmp_path / "acc.png"
     assert main(["plot", str(out), "--out", str(png)]) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    capsys.readouterr()
+    assert main(["table", str(out), str(out)]) == 0   # synthetic-task runs: accuracy by length, rule named
+    text = capsys.readouterr().out
+    acc = json.loads((out / "results.json").read_text())["accuracy"]
+    assert f"({res['spec']}, max lr {res['max_lr']:g})" in text and f"{acc['48']:.1%}" in text
+    assert text.count("| 6 |") == 2 and "| 24 | 48 |" in text
 
 
 def test_plot_without_results_is_one_line_error(tmp_path, capsys):

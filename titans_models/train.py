@@ -5,7 +5,7 @@
     titans-train --model mag --steps 2000 --preset recall       # the README's recall recipe
     titans-train plot runs/mac runs/mag runs/swa --out accuracy.png
     titans-train prepare --data corpus/ --out data/corpus       # text -> token files
-    titans-train table runs/lm-mag runs/lm-swa                 # loss by position, Markdown
+    titans-train table runs/lm-mag runs/lm-swa                 # loss by position (accuracy: tasks), Markdown
     titans-train --task lm --data data/corpus --model mag --seq-len 256 --steps 300 --out runs/lm-mag
 
 Synthetic tasks train with cross-entropy on the answer token and end with the accuracy at each
@@ -349,7 +349,8 @@ def _loop(args, task, model, runner, opt, gen, device, out, bar, history, step, 
         opt.step()
         step += 1
         if value != value:  # NaN
-            raise RuntimeError(f"loss became NaN at step {step}; lower --lr or the memory's max lr")
+            raise RuntimeError(f"loss became NaN at step {step}; lower --lr or --max-lr (the memory's largest "
+                               "inner rate)")
         running = value if running is None else 0.9 * running + 0.1 * value
         if bar is not None:
             bar.update(1)
@@ -398,12 +399,17 @@ def evaluate_lm(model, data: TokenData, length: int, windows: int, device) -> di
     return {"length": length, "windows": count, "loss": mean, "bits_per_byte": mean * bits, "by_position": buckets}
 
 
+def _rule(args) -> dict:
+    """The memory rule a run used (models with a memory): spec name and largest inner rate."""
+    return {"spec": args.spec, "max_lr": args.max_lr} if args.model not in ("swa", "attention") else {}
+
+
 def _final_eval(args, task, model, device, out: Path, step: int) -> dict:
     lengths = args.eval_lengths
     if args.task == "lm":
         params = sum(p.numel() for p in model.parameters())
         results = {"model": args.model, "task": "lm", "data": str(args.data), "train_length": args.seq_len,
-                   "window": args.window, "steps": step, "parameters": params, "eval": {}}
+                   "window": args.window, "steps": step, "parameters": params, **_rule(args), "eval": {}}
         for length in lengths:
             results["eval"][str(length)] = evaluate_lm(model, task, length, 4 * args.eval_batches, device)
         if args.rank == 0:
@@ -412,7 +418,8 @@ def _final_eval(args, task, model, device, out: Path, step: int) -> dict:
                 f"{k}: {v['loss']:.3f} ({v['bits_per_byte']:.3f})" for k, v in results["eval"].items()))
         return results
     results = {"model": args.model, "task": args.task, "train_length": args.seq_len, "window": args.window,
-               "steps": step, "accuracy": {}}
+               "steps": step, "parameters": sum(p.numel() for p in model.parameters()), **_rule(args),
+               "accuracy": {}}
     for length in lengths:
         results["accuracy"][str(length)] = evaluate(model, task, length, args.eval_batches, args.batch, 20_000,
                                                     device)
@@ -513,13 +520,23 @@ def plot(run_dirs: list[str], out_png: str) -> None:
     print(f"wrote {out_png}")
 
 
+def _label(run: dict) -> str:
+    """A run's row label: the model, and its memory rule where the run recorded one."""
+    if not run.get("spec"):
+        return run["model"]
+    return f"{run['model']} ({run['spec']}, max lr {run['max_lr']:g})"
+
+
 def table(run_dirs: list[str]) -> str:
-    """Markdown: validation loss by token position at each run's longest evaluated length, one
-    row per run (language-model runs), with parameter counts."""
+    """Markdown, one row per run with parameter counts: for language-model runs the validation
+    loss by token position at the runs' longest common evaluated length; for synthetic-task runs
+    the answer accuracy at every context length they share."""
     results = load_runs(run_dirs)
     lm_runs = [r for r in results if r.get("task") == "lm"]
-    if len(lm_runs) != len(results):
-        raise ValueError("table compares --task lm runs; some of these are synthetic-task runs")
+    if lm_runs and len(lm_runs) != len(results):
+        raise ValueError("table compares runs of one kind; these mix --task lm with synthetic-task runs")
+    if not lm_runs:
+        return _accuracy_table(results)
     longest = min(max(int(k) for k in r["eval"]) for r in lm_runs)
     buckets = [(b["lo"], b["hi"]) for b in lm_runs[0]["eval"][str(longest)]["by_position"]]
     head = "| model | parameters | " + " | ".join(f"{lo}-{hi}" for lo, hi in buckets) + " | all (bits/byte) |"
@@ -529,8 +546,27 @@ def table(run_dirs: list[str]) -> str:
     for r in lm_runs:
         ev = r["eval"][str(longest)]
         cells = [f"{b['loss']:.3f}" for b in ev["by_position"]]
-        lines.append(f"| {r['model']} | {r['parameters']:,} | " + " | ".join(cells)
+        lines.append(f"| {_label(r)} | {r['parameters']:,} | " + " | ".join(cells)
                      + f" | {ev['loss']:.3f} ({ev['bits_per_byte']:.3f}) |")
+    return "\n".join(lines) + "\n"
+
+
+def _accuracy_table(results: list[dict]) -> str:
+    tasks = {r["task"] for r in results}
+    if len(tasks) > 1:
+        raise ValueError(f"table compares runs of one task; these are {', '.join(sorted(tasks))}")
+    lengths = sorted(set.intersection(*(set(map(int, r["accuracy"])) for r in results)))
+    if not lengths:
+        raise ValueError("these runs share no evaluated context length; evaluate them at common --eval-lengths")
+    first = results[0]
+    lines = [f"{first['task']}: answer accuracy by context length; training length {first['train_length']}, "
+             f"attention window {first['window']}.", "",
+             "| model (memory rule) | parameters | steps | " + " | ".join(map(str, lengths)) + " |",
+             "|---|---:|---:|" + "---:|" * len(lengths)]
+    for r in results:
+        params = f"{r['parameters']:,}" if "parameters" in r else "?"
+        cells = [f"{r['accuracy'][str(n)]:.1%}" for n in lengths]
+        lines.append(f"| {_label(r)} | {params} | {r['steps']} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
