@@ -22,6 +22,8 @@ def exact_recurrence(ir, inputs, state):
             h = w @ h
             if l < len(weights) - 1:
                 h = act.fn(h)
+        if ir.out_norm:   # layer norm without affine parameters, written out
+            h = (h - h.mean()) / torch.sqrt(h.var(unbiased=False) + 1e-6)
         return h + x if ir.residual else h
 
     def curvature(weights, x):
@@ -210,6 +212,25 @@ def test_loss_derivatives_are_autograds(kind, param):
     if (kind, param) == ("lp", 2.0):
         l2 = LOSSES["l2"]
         assert rel_error(loss.value(r, v, param), l2.value(r, v, 0.0)) < 1e-15 and rel_error(loss.grad(r, v, param), r) < 1e-15
+
+
+def test_layer_norm_and_its_double_backward_are_autograds():
+    """memory.norm's pieces against torch's layer_norm (float64, fresh inputs): the normalized
+    output, J^T g, and the backward of J^T g to g and to z (the second derivative the dual form's
+    backward needs)."""
+    from titans_kernels.ir.ops import LN_EPS, layer_norm, layer_norm_vjp, layer_norm_vjp_backward
+    gen = torch.Generator().manual_seed(4)
+    z, g = (torch.randn(3, 5, 11, dtype=torch.float64, generator=gen).requires_grad_() for _ in range(2))
+    expect = torch.nn.functional.layer_norm(z, (11,), eps=LN_EPS)
+    zhat, inv_sigma = layer_norm(z)
+    assert rel_error(zhat, expect) < 1e-13
+    (G,) = torch.autograd.grad(expect, z, g, create_graph=True)
+    h = layer_norm_vjp(zhat, inv_sigma, g)
+    assert rel_error(h, G) < 1e-13
+    dh = torch.randn(h.shape, dtype=torch.float64, generator=gen)
+    dz_auto, dg_auto = torch.autograd.grad(G, (z, g), dh)
+    dg, dz = layer_norm_vjp_backward(zhat.detach(), inv_sigma.detach(), g.detach(), h.detach(), dh)
+    assert rel_error(dg, dg_auto) < 1e-13 and rel_error(dz, dz_auto) < 1e-13
 
 
 def test_moneta_is_lp_and_the_gpu_kernels_refuse_it_in_one_line():

@@ -21,6 +21,10 @@ VARIANTS = {
     "dot_mlp2_residual": ("titans_mlp2_residual", {"loss": {"kind": "dot"}}),
     "dot_mlp2_normalized": ("titans_mlp2_normalized", {"loss": {"kind": "dot"}}),
     "lp_linear_anchored": ("titans_linear", {"loss": {"kind": "lp", "p": 1.5}, "update": {"decay_to": "init"}}),
+    "norm_mlp2_residual": ("titans_mlp2_residual", {"memory": {"norm": "layer"}}),
+    "norm_linear_huber_chunk_start": ("yaad_huber", {"memory": {"depth": 1, "norm": "layer"},
+                                                     "update": {"read": "chunk_start"}}),
+    "norm_dot_mlp2": ("titans_mlp2", {"memory": {"norm": "layer"}, "loss": {"kind": "dot"}}),
     "shrink_mlp2": ("titans_mlp2", {"update": {"shrink": 0.004}}),
     "shrink_linear_anchored": ("titans_linear", {"update": {"decay_to": "init", "shrink": 0.002}}),
     "shrink_mlp2_chunk_start": ("titans_mlp2_chunkgates", {"update": {"read": "chunk_start", "shrink": 0.003}}),
@@ -71,15 +75,20 @@ def test_variant_backward_matches_autograd_through_oracle(tmp_path, name):
         assert rel_error(f, r) < 1e-10, (i, rel_error(f, r))
 
 
-def test_shrink_is_checked_and_the_gpu_kernels_refuse_it(tmp_path):
-    """update.shrink: a negative value is one line naming the field; a rule with a threshold is
-    refused by the GPU backends in one line; a spec without it keeps its hash."""
+def test_shrink_and_norm_are_checked_and_the_gpu_kernels_refuse_them(tmp_path):
+    """update.shrink: a negative value is one line naming the field, a spec without it keeps its
+    hash; memory.norm with the normalized step is one line; rules with either are refused by the
+    GPU backends in one line."""
     from titans_kernels.spec.schema import validate
     base = yaml.safe_load(open(tk.list_specs()["titans_mlp2"]))
     with pytest.raises(tk.SpecError, match=r"update.shrink: -0.1 is out of range; expected a number >= 0"):
         validate({**base, "update": {**base["update"], "shrink": -0.1}})
     assert validate({**base, "update": {**base["update"], "shrink": 0.0}}).hash == tk.load_spec("titans_mlp2").hash
-    spec = variant_spec(tmp_path, "shrink_mlp2")
-    for backend in ("triton", "tilelang"):
-        with pytest.raises(tk.InputError, match=f"backend '{backend}' does not cover spec 'shrink_mlp2': update.shrink"):
-            tk.compile(spec, backend=backend)
+    for name, field in (("shrink_mlp2", "update.shrink"), ("norm_mlp2_residual", "memory.norm 'layer'")):
+        spec = variant_spec(tmp_path, name)
+        for backend in ("triton", "tilelang"):
+            with pytest.raises(tk.InputError, match=f"backend '{backend}' does not cover spec '{name}': {field}"):
+                tk.compile(spec, backend=backend)
+    normalized = yaml.safe_load(open(tk.list_specs()["titans_mlp2_normalized"]))
+    with pytest.raises(tk.SpecError, match="memory.norm: the normalized step's curvature bound does not cover"):
+        validate({**normalized, "memory": {**normalized["memory"], "norm": "layer"}})

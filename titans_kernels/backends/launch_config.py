@@ -260,6 +260,8 @@ def gpu_problem(ir) -> str | None:
     if ir.loss not in GPU_LOSSES:
         return (f"loss.kind '{ir.loss}' (the GPU kernels have {' and '.join(GPU_LOSSES)}; "
                 f"backend='torch' runs it)")
+    if ir.out_norm:
+        return "memory.norm 'layer' (the GPU kernels have no output normalization; backend='torch' runs it)"
     if ir.shrink:
         return "update.shrink (the GPU kernels have no elastic-net retention; backend='torch' runs it)"
     return None

@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from ..ir import ACTIVATIONS, LOSSES, MemoryIR, ReadMode, step_scale
-from ..ir.ops import soft_threshold
+from ..ir.ops import layer_norm, soft_threshold
 from .base import CompiledRule, register
 from .state import MemoryState
 
@@ -23,6 +23,8 @@ def memory_apply(ir: MemoryIR, W: list[Tensor], x: Tensor) -> Tensor:
         h = h @ w.transpose(-1, -2) if x.dim() == 4 else torch.einsum("bhoi,bhi->bho", w, h)
         if l < len(W) - 1:
             h = act.fn(h)
+    if ir.out_norm:
+        h = layer_norm(h)[0]
     return h + x if ir.residual else h
 
 

@@ -148,6 +148,35 @@ LOSSES: dict[str, Loss] = {
 }
 
 
+LN_EPS = 1e-6   # the output normalization's variance floor (memory.norm: layer)
+
+
+def layer_norm(z: Tensor) -> tuple[Tensor, Tensor]:
+    """The memory's output normalization over the last dim, without affine parameters:
+    returns (zhat, inv_sigma) with zhat = (z - mean) * inv_sigma, inv_sigma = 1/sqrt(var + eps)
+    of shape (..., 1); zhat is the normalized output."""
+    mu = z.mean(-1, keepdim=True)
+    zc = z - mu
+    inv_sigma = (zc.square().mean(-1, keepdim=True) + LN_EPS).rsqrt()
+    return zc * inv_sigma, inv_sigma
+
+
+def layer_norm_vjp(zhat: Tensor, inv_sigma: Tensor, g: Tensor) -> Tensor:
+    """J^T g for J the Jacobian of `layer_norm` at z, J = inv_sigma (I - 11^T/n - zhat zhat^T/n)
+    (symmetric): inv_sigma (g - mean(g) - zhat mean(g zhat))."""
+    return inv_sigma * (g - g.mean(-1, keepdim=True) - zhat * (g * zhat).mean(-1, keepdim=True))
+
+
+def layer_norm_vjp_backward(zhat: Tensor, inv_sigma: Tensor, g: Tensor, h: Tensor, dh: Tensor):
+    """Backward of h = layer_norm_vjp(zhat(z), inv_sigma(z), g) for an upstream dh: returns
+    (dg, dz). dg = J dh; with a = mean(g zhat) and n the width,
+    dz = -inv_sigma (<dh, zhat> h + <dh, h> zhat) / n - a inv_sigma dg."""
+    dg = layer_norm_vjp(zhat, inv_sigma, dh)
+    a = (g * zhat).mean(-1, keepdim=True)
+    dz = ((dh * zhat).mean(-1, keepdim=True) * h + (dh * h).mean(-1, keepdim=True) * zhat).add_(a * dg)
+    return dg, dz.mul_(-inv_sigma)
+
+
 def soft_threshold(w: Tensor, amount: float) -> Tensor:
     """The elastic-net retention's proximal map, sign(w) max(|w| - amount, 0), elementwise. Its
     derivative is 1 where the result is non-zero and 0 where it is zero (amount > 0)."""

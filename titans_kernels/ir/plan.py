@@ -72,6 +72,7 @@ class MemoryIR:
     normalized_step: bool = False    # token steps scaled by 1 / max(1, kappa_t) (ops.step_scale)
     loss_p: float = 2.0              # exponent of the lp loss (lp only)
     shrink: float = 0.0              # elastic-net soft threshold per token, applied at chunk ends
+    out_norm: bool = False           # f(x) = [x +] LN(MLP(x)) (memory.norm: layer; ops.layer_norm)
 
     @property
     def loss_param(self) -> float:
@@ -121,7 +122,7 @@ class MemoryIR:
                 "huber_delta": self.huber_delta, "gates": [m.value for _, m in self.gates.items()],
                 "read": self.read.value, "chunk_size": self.chunk_size, "decay_to_init": self.decay_to_init,
                 "normalized_step": self.normalized_step, "loss_p": self.loss_p,
-                "shrink": self.shrink}
+                "shrink": self.shrink, "out_norm": self.out_norm}
 
     @classmethod
     def from_dict(cls, data: dict) -> "MemoryIR":
@@ -136,7 +137,8 @@ class MemoryIR:
         for layer in self.layers:
             act = f" -> {layer.activation}" if layer.activation else ""
             lines.append(f"  layer {layer.index}: W ({layer.out_mult}D x {layer.in_mult}D){act}")
-        lines.append(f"  residual: {self.residual}; loss: {self.loss}"
+        lines.append(f"  residual: {self.residual}; {'output norm: layer; ' if self.out_norm else ''}"
+                     f"loss: {self.loss}"
                      + (f" (delta {self.huber_delta})" if self.loss == "huber" else "")
                      + (f" (p {self.loss_p})" if self.loss == "lp" else ""))
         lines.append("  gates: " + ", ".join(f"{k}={v.value}" for k, v in self.gates.items()))
@@ -175,4 +177,5 @@ def lower(spec: MemorySpec) -> MemoryIR:
         normalized_step=u.step == "normalized",
         loss_p=float(spec.loss.p) if spec.loss.kind == "lp" else 2.0,
         shrink=float(u.shrink),
+        out_norm=mem.norm == "layer",
     )

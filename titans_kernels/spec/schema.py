@@ -26,6 +26,7 @@ GATE_MODES = ("none", "per_token", "per_chunk")
 READ_MODES = ("after_update", "chunk_start")
 DECAY_TARGETS = ("zero", "init")
 STEP_KINDS = ("gradient", "normalized")
+NORMS = ("none", "layer")
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ SCHEMA: dict[str, Any] = {
         "expansion": Field(int, default=4, low=1, high=8, help="hidden width = expansion * head_dim"),
         "activation": Field(str, default="silu", choices=ACTIVATIONS),
         "residual": Field(bool, default=False, help="f(x) = x + MLP(x)"),
+        "norm": Field(str, default="none", choices=NORMS,
+                      help="layer: the MLP's output layer-normalized (no affine), f(x) = [x +] LN(MLP(x))"),
     },
     "loss": {
         "kind": Field(str, default="l2", choices=LOSSES),
@@ -92,6 +95,7 @@ class MemoryConfig:
     expansion: int
     activation: str
     residual: bool
+    norm: str = "none"
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,8 @@ class MemorySpec:
             data["update"].pop("step")
         if self.update.shrink == 0.0:  # likewise
             data["update"].pop("shrink")
+        if self.memory.norm == "none":  # likewise
+            data["memory"].pop("norm")
         return data
 
     @property
@@ -220,6 +226,9 @@ def validate(data: Any, source: str = "<memory>") -> MemorySpec:
     clean = _check_section(source, "", SCHEMA, data)
     if clean["update"]["decay_to"] == "init" and clean["update"]["decay"] == "none":
         raise SpecError(f"{source}: update.decay_to: 'init' needs a decay gate; set update.decay or remove decay_to")
+    if clean["memory"]["norm"] != "none" and clean["update"]["step"] == "normalized":
+        raise SpecError(f"{source}: memory.norm: the normalized step's curvature bound does not cover an output "
+                        "normalization; set update.step: gradient or memory.norm: none")
     if clean["update"]["shrink"] < 0:
         raise SpecError(f"{source}: update.shrink: {short(clean['update']['shrink'])} is out of range; "
                         "expected a number >= 0 (0: no soft threshold)")

@@ -26,6 +26,7 @@ import torch
 from torch import Tensor
 
 from ...ir import ACTIVATIONS, LOSSES, MemoryIR, ReadMode, step_scale
+from ...ir.ops import layer_norm, layer_norm_vjp, layer_norm_vjp_backward
 from .coeffs import Coeffs
 
 
@@ -139,6 +140,8 @@ class ChunkSaved:
     Weff: list[Tensor]            # weights the key path used: W_l, or U_l + anchor_l
     scale: Tensor | None = None   # (n, b) normalized step factor (constant in the backward)
     V: Tensor | None = None       # the values (a loss not of the error alone reads them)
+    norm: tuple | None = None     # memory.norm: layer: (zhat, inv_sigma, g, h) of the key path, g the
+    #                               loss gradient at f and h = J^T g at Z[-1], then (zhat, inv_sigma) of the read
 
 
 def forward(ir: MemoryIR, WS: list[Tensor], k: Tensor, v: Tensor, q: Tensor, co: Coeffs,
@@ -160,10 +163,19 @@ def forward(ir: MemoryIR, WS: list[Tensor], k: Tensor, v: Tensor, q: Tensor, co:
         Z.append(X[l] @ _t(Weff[l]))
         if l < L - 1:
             X.append(act.fn(Z[l]))
-    R = Z[-1] + k - v if ir.residual else Z[-1] - v
+    F = Z[-1]
+    if ir.out_norm:
+        zhat, inv_sigma = layer_norm(Z[-1])
+        F = zhat
+    R = F + k - v if ir.residual else F - v
     G: list[Tensor] = [None] * L  # type: ignore[list-item]
     GW: list[Tensor | None] = [None] * L
     G[L - 1] = loss.grad(R, v, ir.loss_param)
+    norm = None
+    if ir.out_norm:   # the gradient at Z[-1]: through the normalization's Jacobian
+        g_f = G[L - 1]
+        G[L - 1] = layer_norm_vjp(zhat, inv_sigma, g_f)
+        norm = (zhat, inv_sigma, g_f, G[L - 1])
     scale = step_scale(act, X, Z, Weff) if ir.normalized_step else None
     if scale is not None:   # a normalized step is the gradient step of a loss weighted by `scale`
         G[L - 1] = G[L - 1] * scale.unsqueeze(-1)
@@ -177,7 +189,7 @@ def forward(ir: MemoryIR, WS: list[Tensor], k: Tensor, v: Tensor, q: Tensor, co:
     XS, PQ, QK, QKraw = ([None] * L for _ in range(4))
     for l, (out_f, in_f) in enumerate(shapes):
         x = Xq[l]
-        skip = l == L - 1 and not need_out
+        skip = l == L - 1 and not need_out and not ir.out_norm   # the norm's backward needs the read
         if not after:
             zq = None if skip else x @ _t(Weff[l])
         else:
@@ -204,7 +216,11 @@ def forward(ir: MemoryIR, WS: list[Tensor], k: Tensor, v: Tensor, q: Tensor, co:
         Zq.append(zq)
         if l < L - 1:
             Xq.append(act.fn(zq))
-    out = None if Zq[-1] is None else (Zq[-1] + q if ir.residual else Zq[-1])
+    top = Zq[-1]
+    if ir.out_norm:
+        top, inv_q = layer_norm(Zq[-1])
+        norm = (*norm, top, inv_q)
+    out = None if top is None else (top + q if ir.residual else top)
 
     WS_end, U = [], []
     for l, (out_f, in_f) in enumerate(shapes):
@@ -216,7 +232,7 @@ def forward(ir: MemoryIR, WS: list[Tensor], k: Tensor, v: Tensor, q: Tensor, co:
             U.append(_scaled_cat(G[l], co.c, co.w))
             new.baddbmm_(_t(U[l]), X[l], alpha=-1.0)
         WS_end.append(new)
-    saved = ChunkSaved(X, Z, G, GW, R, Xq, Zq, XS, PQ, QK, QKraw, U, Weff, scale, v) if save else None
+    saved = ChunkSaved(X, Z, G, GW, R, Xq, Zq, XS, PQ, QK, QKraw, U, Weff, scale, v, norm) if save else None
     return out, WS_end, saved
 
 
@@ -296,7 +312,7 @@ def backward(ir: MemoryIR, WS: list[Tensor], co: Coeffs, sv: ChunkSaved, last: T
     da = torch.zeros(n, b, **opts) if co.a is not None else None
     dm = torch.zeros(n, b, **opts) if has_m else None
     dq = d_out if ir.residual else None
-    dz = d_out
+    dz = d_out if sv.norm is None else layer_norm_vjp(sv.norm[4], sv.norm[5], d_out)
     for l in range(L - 1, -1, -1):
         out_f, in_f = shapes[l]
         x = sv.Xq[l]
@@ -346,6 +362,8 @@ def backward(ir: MemoryIR, WS: list[Tensor], co: Coeffs, sv: ChunkSaved, last: T
         dG[j + 1].baddbmm_(dp, _t(sv.Weff[j + 1]))
         dKey[j + 1].baddbmm_(_t(sv.G[j + 1]), dp)
     dGL = dG[L - 1] if sv.scale is None else dG[L - 1] * sv.scale.unsqueeze(-1)
+    if sv.norm is not None:   # G[L-1] = J(Z)^T g: to g, and to Z through J
+        dGL, dZ_norm = layer_norm_vjp_backward(*sv.norm[:4], dGL)
     if loss.of_error:   # G = g(f - v): df = dG g', dv = -df
         dR = dGL if ir.loss == "l2" else dGL * loss.grad_d1(sv.R, sv.V, ir.loss_param)
         dv = -dR
@@ -353,7 +371,7 @@ def backward(ir: MemoryIR, WS: list[Tensor], co: Coeffs, sv: ChunkSaved, last: T
         dR = dGL * loss.grad_d1(sv.R, sv.V, ir.loss_param)
         dv = dGL * loss.grad_dv(sv.R, sv.V, ir.loss_param)
     dk = dR if ir.residual else None
-    dZ[L - 1] = dR
+    dZ[L - 1] = dR if sv.norm is None else layer_norm_vjp(sv.norm[0], sv.norm[1], dR) + dZ_norm
 
     # key forward Z[l] = X[l] W_l^T, X[l] = phi(Z[l-1])
     for l in range(L - 1, -1, -1):

@@ -85,7 +85,7 @@ def compute(theta: Tensor, eta: Tensor | None, alpha: Tensor | None, last: Tenso
     L_P = _segment_exp(ln.cumsum(-1)) if ln is not None else None
     ones_tril = mask.to(theta.dtype)
     if L_P is None:
-        F = L_B if L_B is not None else ones_tril
+        F = L_B if L_B is not None else ones_tril.expand(*theta.shape[:-1], b, b)   # batched, like the others
     elif L_B is None:
         F = ones_tril @ L_P
     else:
