@@ -99,3 +99,18 @@ def test_silu_head_norm_matches_normalize_and_rms():
         return torch.stack([F.normalize(q, dim=-1), F.normalize(k, dim=-1), v], 2)
 
     _check(lambda a_: fn.silu_head_norm(a_, H), plain, [a])
+
+
+def test_engine_linear_backward_under_autocast(monkeypatch):
+    """With the oneDNN route chosen, the linear's backward under bf16 autocast (whose forward ran
+    in bf16) gives float32 gradients close to the plain linear's, whichever engine the probe picks."""
+    monkeypatch.setattr(fn, "_routed", lambda device: True)
+    g = torch.Generator().manual_seed(3)
+    x, w = (torch.randn(*shape, generator=g).requires_grad_() for shape in ((4, 9, 16), (8, 16)))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y = fn.linear(x, w)
+    cot = torch.randn(y.shape, generator=g)
+    dx, dw = torch.autograd.grad(y, (x, w), cot.to(y.dtype))
+    ref = torch.autograd.grad(F.linear(x, w), (x, w), cot)
+    assert dx.dtype == dw.dtype == torch.float32
+    assert _rel(dx, ref[0]) < 2e-2 and _rel(dw, ref[1]) < 2e-2

@@ -36,6 +36,7 @@ class _EngineLinear(torch.autograd.Function):
     def backward(ctx, dy: Tensor):
         x, weight = ctx.saved_tensors
         dx = dw = db = None
+        dy = dy.to(x.dtype)   # under autocast the forward ran in bf16; x and W are float32 here
         with tk.matmul_engine(dy.device):
             if ctx.needs_input_grad[0]:
                 dx = dy @ weight
