@@ -233,6 +233,26 @@ def test_layer_norm_and_its_double_backward_are_autograds():
     assert rel_error(dg, dg_auto) < 1e-13 and rel_error(dz, dz_auto) < 1e-13
 
 
+@pytest.mark.parametrize("name", ["silu", "gelu", "swiglu"])
+def test_activation_products_are_autograds(name):
+    """Each activation's vector-Jacobian product (grad), Jacobian-vector product (jvp) and the
+    gradient in z of <dG, grad(g, z)> (hvp), against autograd on fresh random inputs; SwiGLU
+    maps 2h inputs to h outputs."""
+    act = ACTIVATIONS[name]
+    gen = torch.Generator().manual_seed(len(name))
+    width = 2 * 6 if act.gated else 6
+    z = torch.randn(4, width, dtype=torch.float64, generator=gen).requires_grad_()
+    y = act.fn(z)
+    g = torch.randn(y.shape, dtype=torch.float64, generator=gen).requires_grad_()
+    (vjp,) = torch.autograd.grad(y, z, g, create_graph=True)
+    assert rel_error(act.grad(g.detach(), z.detach()), vjp) < 1e-13
+    t = torch.randn(z.shape, dtype=torch.float64, generator=gen)
+    (jvp,) = torch.autograd.grad(vjp, g, t, retain_graph=True)     # J t, as the adjoint of the vjp
+    assert rel_error(act.jvp(t, z.detach()), jvp) < 1e-13
+    (hvp,) = torch.autograd.grad(vjp, z, t)
+    assert rel_error(act.hvp(t, g.detach(), z.detach()), hvp) < 1e-12
+
+
 def test_moneta_is_lp_and_the_gpu_kernels_refuse_it_in_one_line():
     """The shipped Moneta rule: an lp loss with p = 3 in the IR; the Triton and TileLang backends
     refuse it when compiled (one line naming the field), the auto backend runs it on torch."""

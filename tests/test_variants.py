@@ -25,6 +25,9 @@ VARIANTS = {
     "norm_linear_huber_chunk_start": ("yaad_huber", {"memory": {"depth": 1, "norm": "layer"},
                                                      "update": {"read": "chunk_start"}}),
     "norm_dot_mlp2": ("titans_mlp2", {"memory": {"norm": "layer"}, "loss": {"kind": "dot"}}),
+    "swiglu_mlp2": ("titans_mlp2", {"memory": {"activation": "swiglu", "expansion": 2}}),
+    "swiglu_mlp3_residual_norm": ("titans_mlp3", {"memory": {"activation": "swiglu", "residual": True,
+                                                             "norm": "layer"}}),
     "shrink_mlp2": ("titans_mlp2", {"update": {"shrink": 0.004}}),
     "shrink_linear_anchored": ("titans_linear", {"update": {"decay_to": "init", "shrink": 0.002}}),
     "shrink_mlp2_chunk_start": ("titans_mlp2_chunkgates", {"update": {"read": "chunk_start", "shrink": 0.003}}),
@@ -75,16 +78,17 @@ def test_variant_backward_matches_autograd_through_oracle(tmp_path, name):
         assert rel_error(f, r) < 1e-10, (i, rel_error(f, r))
 
 
-def test_shrink_and_norm_are_checked_and_the_gpu_kernels_refuse_them(tmp_path):
+def test_new_fields_are_checked_and_the_gpu_kernels_refuse_them(tmp_path):
     """update.shrink: a negative value is one line naming the field, a spec without it keeps its
-    hash; memory.norm with the normalized step is one line; rules with either are refused by the
-    GPU backends in one line."""
+    hash; memory.norm or swiglu with the normalized step, swiglu at depth 1: one line each; rules
+    with a threshold, a norm or swiglu are refused by the GPU backends in one line."""
     from titans_kernels.spec.schema import validate
     base = yaml.safe_load(open(tk.list_specs()["titans_mlp2"]))
     with pytest.raises(tk.SpecError, match=r"update.shrink: -0.1 is out of range; expected a number >= 0"):
         validate({**base, "update": {**base["update"], "shrink": -0.1}})
     assert validate({**base, "update": {**base["update"], "shrink": 0.0}}).hash == tk.load_spec("titans_mlp2").hash
-    for name, field in (("shrink_mlp2", "update.shrink"), ("norm_mlp2_residual", "memory.norm 'layer'")):
+    for name, field in (("shrink_mlp2", "update.shrink"), ("norm_mlp2_residual", "memory.norm 'layer'"),
+                        ("swiglu_mlp2", "memory.activation 'swiglu'")):
         spec = variant_spec(tmp_path, name)
         for backend in ("triton", "tilelang"):
             with pytest.raises(tk.InputError, match=f"backend '{backend}' does not cover spec '{name}': {field}"):
@@ -92,3 +96,7 @@ def test_shrink_and_norm_are_checked_and_the_gpu_kernels_refuse_them(tmp_path):
     normalized = yaml.safe_load(open(tk.list_specs()["titans_mlp2_normalized"]))
     with pytest.raises(tk.SpecError, match="memory.norm: the normalized step's curvature bound does not cover"):
         validate({**normalized, "memory": {**normalized["memory"], "norm": "layer"}})
+    with pytest.raises(tk.SpecError, match="memory.activation: the normalized step's curvature bound covers"):
+        validate({**normalized, "memory": {**normalized["memory"], "activation": "swiglu"}})
+    with pytest.raises(tk.SpecError, match="memory.activation: swiglu gates a hidden layer; set memory.depth >= 2"):
+        validate({**base, "memory": {**base["memory"], "activation": "swiglu", "depth": 1}})

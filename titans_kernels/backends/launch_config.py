@@ -252,6 +252,7 @@ def check_shape(expansion: int, D: int, chunk_size: int, backend: str = "triton"
 
 
 GPU_LOSSES = ("l2", "huber")
+GPU_ACTIVATIONS = ("silu", "gelu", "relu", "identity")
 
 
 def gpu_problem(ir) -> str | None:
@@ -260,6 +261,9 @@ def gpu_problem(ir) -> str | None:
     if ir.loss not in GPU_LOSSES:
         return (f"loss.kind '{ir.loss}' (the GPU kernels have {' and '.join(GPU_LOSSES)}; "
                 f"backend='torch' runs it)")
+    if ir.activation not in GPU_ACTIVATIONS:
+        return (f"memory.activation '{ir.activation}' (the GPU kernels have {', '.join(GPU_ACTIVATIONS)}; "
+                "backend='torch' runs it)")
     if ir.out_norm:
         return "memory.norm 'layer' (the GPU kernels have no output normalization; backend='torch' runs it)"
     if ir.shrink:

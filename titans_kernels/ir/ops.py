@@ -18,14 +18,29 @@ _INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 @dataclass(frozen=True)
 class Activation:
-    """phi, phi', phi'' of an activation (elementwise, any shape); `grad(g, z)` = g * phi'(z), fused."""
+    """phi, phi', phi'' of an activation (elementwise, any shape); `grad(g, z)` = g * phi'(z), fused.
+
+    A gated activation (`gated`, SwiGLU) maps z = [z1 | z3] of width 2h to h outputs, so it is not
+    elementwise: `grad` is its vector-Jacobian product (h -> 2h), `jvp` its Jacobian-vector
+    product (2h -> h), and `hvp(dG, g, z)` the gradient in z of <dG, grad(g, z)>; d1 and d2 are
+    not defined. For an elementwise activation jvp = grad and hvp = dG * g * phi''(z).
+    """
 
     name: str
     fn: Callable[[Tensor], Tensor]
-    d1: Callable[[Tensor], Tensor]
-    d2: Callable[[Tensor], Tensor]
+    d1: Callable[[Tensor], Tensor] | None
+    d2: Callable[[Tensor], Tensor] | None
     grad: Callable[[Tensor, Tensor], Tensor]
     linear: bool = False
+    gated: bool = False
+    gated_jvp: Callable[[Tensor, Tensor], Tensor] | None = None
+    gated_hvp: Callable[[Tensor, Tensor, Tensor], Tensor] | None = None
+
+    def jvp(self, t: Tensor, z: Tensor) -> Tensor:
+        return self.gated_jvp(t, z) if self.gated else self.grad(t, z)
+
+    def hvp(self, dG: Tensor, g: Tensor, z: Tensor) -> Tensor:
+        return self.gated_hvp(dG, g, z) if self.gated else dG * g * self.d2(z)
 
 
 def _tracked(x: Tensor) -> bool:
@@ -81,6 +96,34 @@ def _fused_grad(fused: Callable[[Tensor, Tensor], Tensor], d1: Callable[[Tensor]
     return grad
 
 
+def _halves(z: Tensor) -> tuple[Tensor, Tensor]:
+    h = z.shape[-1] // 2
+    return z[..., :h], z[..., h:]
+
+
+def _swiglu(z: Tensor) -> Tensor:
+    """silu(z1) * z3 for z = [z1 | z3]: LaCT's gated hidden layer, W1 and W3 stacked in one weight."""
+    z1, z3 = _halves(z)
+    return torch.nn.functional.silu(z1) * z3
+
+
+def _swiglu_grad(g: Tensor, z: Tensor) -> Tensor:
+    z1, z3 = _halves(z)
+    return torch.cat([g * z3 * _silu_d1(z1), g * torch.nn.functional.silu(z1)], -1)
+
+
+def _swiglu_jvp(t: Tensor, z: Tensor) -> Tensor:
+    (z1, z3), (t1, t3) = _halves(z), _halves(t)
+    return t1 * z3 * _silu_d1(z1) + t3 * torch.nn.functional.silu(z1)
+
+
+def _swiglu_hvp(dG: Tensor, g: Tensor, z: Tensor) -> Tensor:
+    """d/dz <dG, grad(g, z)>, grad = [g z3 s'(z1), g s(z1)]: [dG1 g z3 s''(z1) + dG3 g s'(z1), dG1 g s'(z1)]."""
+    (z1, z3), (d1, d3) = _halves(z), _halves(dG)
+    s1 = _silu_d1(z1)
+    return torch.cat([g * (d1 * z3 * _silu_d2(z1) + d3 * s1), d1 * g * s1], -1)
+
+
 ACTIVATIONS: dict[str, Activation] = {
     "silu": Activation("silu", torch.nn.functional.silu, _silu_d1, _silu_d2,
                        _fused_grad(_aten.silu_backward, _silu_d1)),
@@ -90,6 +133,8 @@ ACTIVATIONS: dict[str, Activation] = {
                        _fused_grad(lambda g, z: _aten.threshold_backward(g, z, 0), _relu_d1)),
     "identity": Activation("identity", lambda x: x, torch.ones_like, torch.zeros_like,
                            lambda g, z: g, linear=True),
+    "swiglu": Activation("swiglu", _swiglu, None, None, _swiglu_grad, gated=True, gated_jvp=_swiglu_jvp,
+                         gated_hvp=_swiglu_hvp),
 }
 
 

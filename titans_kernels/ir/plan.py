@@ -156,8 +156,9 @@ def lower(spec: MemorySpec) -> MemoryIR:
     if mem.activation not in ACTIVATIONS or spec.loss.kind not in LOSSES:
         raise AssertionError("spec was not validated")  # unreachable: validation whitelists both
     widths = [1] + [mem.expansion] * (depth - 1) + [1]
+    gate = 2 if ACTIVATIONS[mem.activation].gated else 1   # a gated hidden layer: [W1; W3] stacked
     layers = tuple(
-        LayerIR(index=i + 1, in_mult=widths[i], out_mult=widths[i + 1],
+        LayerIR(index=i + 1, in_mult=widths[i], out_mult=widths[i + 1] * (gate if i < depth - 1 else 1),
                 activation=mem.activation if i < depth - 1 else None)
         for i in range(depth)
     )

@@ -116,7 +116,7 @@ def load_spec(name_or_path: str | os.PathLike | MemorySpec) -> MemorySpec:
         raise SpecError(f"{shown}: not a usable path ({exc.__class__.__name__}); pass a shipped name or "
                         f"an existing .yaml path") from None
     if not is_file:
-        raise SpecError(f"{shown}: no such spec file; pass a shipped name ({', '.join(list_specs())}) "
+        raise SpecError(f"{shown}: no such spec file; pass a shipped name (`titans-kernels specs list`) "
                         f"or an existing .yaml path")
     if size > MAX_BYTES:
         raise SpecError(f"{shown}: {size} bytes; a spec is at most {MAX_BYTES} (a few hundred is usual)")

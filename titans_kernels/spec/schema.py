@@ -19,7 +19,7 @@ from ..errors import SpecError
 SCHEMA_VERSION = 1
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,63}\Z")   # it names generated kernels and files
 
-ACTIVATIONS = ("silu", "gelu", "relu", "identity")
+ACTIVATIONS = ("silu", "gelu", "relu", "identity", "swiglu")
 LOSSES = ("l2", "huber", "lp", "dot")
 LR_MODES = ("per_token", "per_chunk")
 GATE_MODES = ("none", "per_token", "per_chunk")
@@ -229,6 +229,12 @@ def validate(data: Any, source: str = "<memory>") -> MemorySpec:
     if clean["memory"]["norm"] != "none" and clean["update"]["step"] == "normalized":
         raise SpecError(f"{source}: memory.norm: the normalized step's curvature bound does not cover an output "
                         "normalization; set update.step: gradient or memory.norm: none")
+    if clean["memory"]["activation"] == "swiglu":
+        if clean["memory"]["depth"] < 2:
+            raise SpecError(f"{source}: memory.activation: swiglu gates a hidden layer; set memory.depth >= 2")
+        if clean["update"]["step"] == "normalized":
+            raise SpecError(f"{source}: memory.activation: the normalized step's curvature bound covers elementwise "
+                            "activations; with swiglu set update.step: gradient")
     if clean["update"]["shrink"] < 0:
         raise SpecError(f"{source}: update.shrink: {short(clean['update']['shrink'])} is out of range; "
                         "expected a number >= 0 (0: no soft threshold)")

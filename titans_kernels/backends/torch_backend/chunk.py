@@ -357,8 +357,8 @@ def backward(ir: MemoryIR, WS: list[Tensor], co: Coeffs, sv: ChunkSaved, last: T
     dZ: list[Tensor] = [None] * L  # type: ignore[list-item]
     for j in range(L - 1):
         out_f, in_f = shapes[j + 1]
-        dp = act.grad(dG[j], sv.Z[j])
-        dZ[j] = dG[j] * sv.GW[j + 1] * act.d2(sv.Z[j])
+        dp = act.jvp(dG[j], sv.Z[j])
+        dZ[j] = act.hvp(dG[j], sv.GW[j + 1], sv.Z[j])
         dG[j + 1].baddbmm_(dp, _t(sv.Weff[j + 1]))
         dKey[j + 1].baddbmm_(_t(sv.G[j + 1]), dp)
     dGL = dG[L - 1] if sv.scale is None else dG[L - 1] * sv.scale.unsqueeze(-1)
