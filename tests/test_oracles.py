@@ -57,6 +57,8 @@ def exact_recurrence(ir, inputs, state):
     outs = []
     for t in range(T):
         u = grad_fn(W, inputs.k[:, :, t], inputs.v[:, :, t])
+        for i in range(max(0, t - ir.window + 1), t):   # Omega: the window's earlier tokens at W_{t-1}
+            u = [a + b for a, b in zip(u, grad_fn(W, inputs.k[:, :, i], inputs.v[:, :, i]))]
         theta, eta, alpha = (per_tok(g, t) for g in (inputs.lr, inputs.momentum, inputs.decay))
         S = [(eta * s if eta is not None else 0) - theta * g for s, g in zip(S, u)]
         A = state.anchor or [torch.zeros_like(w) for w in W]   # decay_to: init pulls toward the anchor

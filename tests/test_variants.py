@@ -28,6 +28,11 @@ VARIANTS = {
     "swiglu_mlp2": ("titans_mlp2", {"memory": {"activation": "swiglu", "expansion": 2}}),
     "swiglu_mlp3_residual_norm": ("titans_mlp3", {"memory": {"activation": "swiglu", "residual": True,
                                                              "norm": "layer"}}),
+    "omega3_mlp2": ("titans_mlp2", {"loss": {"window": 3}}),
+    "omega4_linear_huber_normalized": ("titans_linear", {"loss": {"kind": "huber", "window": 4},
+                                                         "update": {"step": "normalized"}}),
+    "omega12_mlp2_chunk_start_anchored": ("titans_mlp2_anchored", {"loss": {"window": 12},
+                                                                     "update": {"read": "chunk_start"}}),
     "shrink_mlp2": ("titans_mlp2", {"update": {"shrink": 0.004}}),
     "shrink_linear_anchored": ("titans_linear", {"update": {"decay_to": "init", "shrink": 0.002}}),
     "shrink_mlp2_chunk_start": ("titans_mlp2_chunkgates", {"update": {"read": "chunk_start", "shrink": 0.003}}),
@@ -100,3 +105,42 @@ def test_new_fields_are_checked_and_the_gpu_kernels_refuse_them(tmp_path):
         validate({**normalized, "memory": {**normalized["memory"], "activation": "swiglu"}})
     with pytest.raises(tk.SpecError, match="memory.activation: swiglu gates a hidden layer; set memory.depth >= 2"):
         validate({**base, "memory": {**base["memory"], "activation": "swiglu", "depth": 1}})
+
+
+@pytest.mark.parametrize("backend", ["torch", "reference"])
+def test_omega_window_streams_exactly_with_gradients(tmp_path, backend):
+    """An Omega window reaches back across calls through state.history: two calls (split on a
+    chunk boundary, the second shorter than the window) give the one call's output, end state
+    and gradients of q, k, v, gates and initial weights (float64)."""
+    spec, chunk, T, split = variant_spec(tmp_path, "omega12_mlp2_chunk_start_anchored"), 8, 30, 24
+    inputs, state = make_case(spec, 1, 2, T, 8, chunk, seed=23)
+    leaves, mask = flat_inputs(inputs, state)
+    rule = tk.compile(spec, backend=backend)
+
+    def run(xs, pieces):
+        q, k, v, *rest = xs
+        gates = iter(rest[:sum(mask)])
+        lr, mom, dec = (next(gates) if m else None for m in mask)
+        st = tk.MemoryState(rest[sum(mask):sum(mask) + 2], rest[sum(mask) + 2:sum(mask) + 4],
+                            rest[sum(mask) + 4:])
+        outs = []
+        for lo, hi in pieces:
+            cut = lambda x: x[:, :, lo:hi] if x is not None else None  # noqa: E731
+            out, st = rule(cut(q), cut(k), cut(v), cut(lr), cut(mom), cut(dec), state=st, chunk_size=chunk)
+            outs.append(out)
+        return torch.cat(outs, 2), st
+
+    results = []
+    for pieces in ([(0, T)], [(0, split), (split, T)]):
+        xs = [x.detach().clone().requires_grad_() for x in leaves]
+        out, st = run(xs, pieces)
+        probe = torch.randn(out.shape, dtype=out.dtype, generator=torch.Generator().manual_seed(1))
+        loss = (out * probe).sum() + sum(w.square().sum() for w in st.weights)
+        results.append((out, st, torch.autograd.grad(loss, xs)))
+    (whole, s1, g1), (parts, s2, g2) = results
+    assert s2.history is not None and s2.history[0].shape == (1, 2, 11, 8)
+    assert rel_error(parts, whole) < 1e-12
+    for a, b in zip(s2.tensors() + s2.history, s1.tensors() + s1.history):
+        assert rel_error(a, b) < 1e-12
+    for i, (a, b) in enumerate(zip(g2, g1)):
+        assert float(b.norm()) > 0 and rel_error(a, b) < 1e-11, i

@@ -10,7 +10,7 @@ from torch import Tensor
 
 from ..errors import InputError
 from ..ir import GateMode, MemoryIR
-from .state import MemoryState
+from .state import MemoryState, next_history
 
 FLOAT_DTYPES = (torch.float32, torch.bfloat16, torch.float16, torch.float64)
 GATE_MEANING = {"lr": "learning rate theta", "momentum": "momentum eta", "decay": "forgetting alpha"}
@@ -86,10 +86,13 @@ class CompiledRule:
         (out, end state). The anchor is passed only for rules that forget toward it."""
         anchor = state.anchor if self.ir.decay_to_init else None
         res = function.apply(*leading, anchor is not None, q, k, v, theta, eta, alpha, *state.tensors(),
-                             *(anchor or []))
+                             *(anchor or []), *(state.history or []))
         L = self.ir.depth
         ends = list(res[1:])
-        return res[0], MemoryState(ends[:L], ends[L:] if self.ir.gates.has_momentum else None, anchor)
+        return res[0], MemoryState(ends[:L], ends[L:] if self.ir.gates.has_momentum else None, anchor,
+                                   next_history(self.ir.window, state, k, v))
+
+
 
     # -- validation ---------------------------------------------------------------------
     def _check_chunk(self, chunk_size: int | None) -> int:
@@ -175,6 +178,15 @@ class CompiledRule:
             if len(state.anchor) != len(shapes):
                 raise InputError(f"state.anchor: one tensor per layer expected, got {len(state.anchor)}")
             groups.append(("anchor", state.anchor))
+        if state.history is not None:
+            extra = self.ir.window - 1
+            if not extra:
+                raise InputError(f"state.history: spec '{self.ir.name}' has no Omega window (loss.window 1); "
+                                 "pass history=None")
+            if len(state.history) != 2 or any(tuple(h.shape) != (B, H, extra, D) for h in state.history):
+                raise InputError(f"state.history: expected [keys, values], each of shape {_fmt((B, H, extra, D))}")
+            if any(h.dtype not in FLOAT_DTYPES or h.device != q.device for h in state.history):
+                raise InputError(f"state.history: expected float tensors on {q.device}")
         for gname, tensors in groups:
             for l, (t, (o, i)) in enumerate(zip(tensors, shapes)):
                 if tuple(t.shape) != (B, H, o, i):

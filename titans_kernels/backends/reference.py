@@ -12,7 +12,7 @@ from torch import Tensor
 from ..ir import ACTIVATIONS, LOSSES, MemoryIR, ReadMode, step_scale
 from ..ir.ops import layer_norm, soft_threshold
 from .base import CompiledRule, register
-from .state import MemoryState
+from .state import MemoryState, next_history
 
 
 def memory_apply(ir: MemoryIR, W: list[Tensor], x: Tensor) -> Tensor:
@@ -42,7 +42,8 @@ def token_step_scale(ir: MemoryIR, W: list[Tensor], x: Tensor) -> Tensor:
 def reference_loop(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor,
                    eta: Tensor | None, alpha: Tensor | None, state: MemoryState, chunk_size: int):
     """Token loop. Gates are per token (B, H, T). Returns out (B, H, T, D) and the final state.
-    With update.shrink the weights (W - anchor under decay_to: init) are soft-thresholded by
+    With loss.window c, token t's step descends the summed loss of tokens t-c+1..t, all at the
+    chunk-start weights (Atlas's Omega rule). With update.shrink the weights (W - anchor under decay_to: init) are soft-thresholded by
     shrink x (the chunk's tokens) after each chunk's last read."""
     cdt = torch.float64 if q.dtype == torch.float64 else torch.float32
     loss = LOSSES[ir.loss]
@@ -51,18 +52,26 @@ def reference_loop(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor,
     A = [a.to(cdt) for a in state.anchor] if state.anchor else None
     leaves = [q, k, v, theta, eta, alpha, *state.tensors(), *(state.anchor or [])]
     graph = torch.is_grad_enabled() and any(x is not None and x.requires_grad for x in leaves)
+    k_in, v_in = k, v
     q, k, v = (x.to(cdt) for x in (q, k, v))
     theta = theta.to(cdt)
+    extra = ir.window - 1    # the Omega window reaches back into the previous call's tokens
+    first = -extra if state.history else 0
+    if state.history:
+        k, v = (torch.cat([h.to(cdt), x], 2) for h, x in zip(state.history, (k, v)))
     outs = []
     for t in range(q.shape[2]):
         if t % chunk_size == 0:
             W_start = [w if (graph and w.requires_grad) else w.detach().requires_grad_() for w in W]
         with torch.enable_grad():
-            err = memory_apply(ir, W_start, k[:, :, t]) - v[:, :, t]
-            token_loss = loss.value(err, v[:, :, t], ir.loss_param)
-            if ir.normalized_step:
-                token_loss = token_loss * token_step_scale(ir, W_start, k[:, :, t])
-            total = token_loss.sum()
+            total = 0.0
+            for i in range(max(first, t - extra), t + 1):   # the Omega window (token t alone by default)
+                ki, vi = (x[:, :, i - first] for x in (k, v))
+                err = memory_apply(ir, W_start, ki) - vi
+                token_loss = loss.value(err, vi, ir.loss_param)
+                if ir.normalized_step:
+                    token_loss = token_loss * token_step_scale(ir, W_start, ki)
+                total = total + token_loss.sum()
             u = torch.autograd.grad(total, W_start, create_graph=graph)
         theta_t = theta[:, :, t, None, None]
         S = [s * eta[:, :, t, None, None].to(cdt) - theta_t * g if eta is not None else -theta_t * g for s, g in zip(S, u)]
@@ -81,7 +90,10 @@ def reference_loop(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor,
     if not graph:
         W, S = [w.detach() for w in W], [s.detach() for s in S]
     anchor = ([a.detach() for a in A] if not graph else A) if A is not None else None
-    return out, MemoryState(W, S if ir.gates.has_momentum else None, anchor)
+    history = next_history(ir.window, state, k_in, v_in)
+    if history and not graph:
+        history = [h.detach() for h in history]
+    return out, MemoryState(W, S if ir.gates.has_momentum else None, anchor, history)
 
 
 @register("reference")

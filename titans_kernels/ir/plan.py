@@ -73,6 +73,7 @@ class MemoryIR:
     loss_p: float = 2.0              # exponent of the lp loss (lp only)
     shrink: float = 0.0              # elastic-net soft threshold per token, applied at chunk ends
     out_norm: bool = False           # f(x) = [x +] LN(MLP(x)) (memory.norm: layer; ops.layer_norm)
+    window: int = 1                  # Omega rule: step t sums the gradients of tokens t-window+1..t
 
     @property
     def loss_param(self) -> float:
@@ -122,7 +123,7 @@ class MemoryIR:
                 "huber_delta": self.huber_delta, "gates": [m.value for _, m in self.gates.items()],
                 "read": self.read.value, "chunk_size": self.chunk_size, "decay_to_init": self.decay_to_init,
                 "normalized_step": self.normalized_step, "loss_p": self.loss_p,
-                "shrink": self.shrink, "out_norm": self.out_norm}
+                "shrink": self.shrink, "out_norm": self.out_norm, "window": self.window}
 
     @classmethod
     def from_dict(cls, data: dict) -> "MemoryIR":
@@ -140,7 +141,8 @@ class MemoryIR:
         lines.append(f"  residual: {self.residual}; {'output norm: layer; ' if self.out_norm else ''}"
                      f"loss: {self.loss}"
                      + (f" (delta {self.huber_delta})" if self.loss == "huber" else "")
-                     + (f" (p {self.loss_p})" if self.loss == "lp" else ""))
+                     + (f" (p {self.loss_p})" if self.loss == "lp" else "")
+                     + (f"; summed over a window of {self.window} tokens (Omega)" if self.window > 1 else ""))
         lines.append("  gates: " + ", ".join(f"{k}={v.value}" for k, v in self.gates.items()))
         lines.append(f"  read: {self.read.value}; forgetting toward: {'W0' if self.decay_to_init else 'zero'}; "
                      f"default chunk: {self.chunk_size}")
@@ -179,4 +181,5 @@ def lower(spec: MemorySpec) -> MemoryIR:
         loss_p=float(spec.loss.p) if spec.loss.kind == "lp" else 2.0,
         shrink=float(u.shrink),
         out_norm=mem.norm == "layer",
+        window=spec.loss.window,
     )

@@ -71,6 +71,8 @@ SCHEMA: dict[str, Any] = {
         "kind": Field(str, default="l2", choices=LOSSES),
         "delta": Field(float, default=1.0, low=0.0, help="Huber threshold (huber only)"),
         "p": Field(float, default=3.0, low=1.0, high=4.0, help="exponent of the lp loss (1/p) sum |r|^p (lp only)"),
+        "window": Field(int, default=1, low=1, high=64,
+                        help="Omega rule: step t descends the summed loss of tokens t-window+1..t (1: token t)"),
     },
     "update": {
         "lr": Field(str, default="per_token", choices=LR_MODES),
@@ -103,6 +105,7 @@ class LossConfig:
     kind: str
     delta: float
     p: float = 3.0
+    window: int = 1
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,8 @@ class MemorySpec:
             data["update"].pop("shrink")
         if self.memory.norm == "none":  # likewise
             data["memory"].pop("norm")
+        if self.loss.window == 1:  # likewise
+            data["loss"].pop("window")
         return data
 
     @property

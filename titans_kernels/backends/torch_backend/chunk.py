@@ -271,8 +271,9 @@ def backward(ir: MemoryIR, WS: list[Tensor], co: Coeffs, sv: ChunkSaved, last: T
     da_e = torch.zeros(n, **opts) if co.a_e is not None else None
     dm_e = torch.zeros(n, **opts) if has_m else None
     dp_e = torch.zeros(n, **opts) if has_m else None
-    dc = torch.zeros(n, b, **opts)
-    dw = torch.zeros(n, b, **opts) if has_m else None
+    nk = sv.X[0].shape[1]   # key tokens: b, or window - 1 + b with an Omega window
+    dc = torch.zeros(n, nk, **opts)
+    dw = torch.zeros(n, nk, **opts) if has_m else None
     ndX: list[Tensor] = [None] * L  # type: ignore[list-item]  # -dX until the read path is done
     ndG: list[Tensor] = [None] * L  # type: ignore[list-item]  # -dG likewise
     dWS: list[Tensor] = [None] * L  # type: ignore[list-item]
@@ -308,7 +309,7 @@ def backward(ir: MemoryIR, WS: list[Tensor], co: Coeffs, sv: ChunkSaved, last: T
             ndX[l] = sv.U[l] @ g_end
 
     # read path, top layer down
-    dC = torch.zeros(n, b, b, **opts)
+    dC = torch.zeros(n, b, nk, **opts)
     da = torch.zeros(n, b, **opts) if co.a is not None else None
     dm = torch.zeros(n, b, **opts) if has_m else None
     dq = d_out if ir.residual else None

@@ -12,6 +12,7 @@ Peak memory: N/group checkpoints + group chunks of intermediates, linear in T.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from functools import lru_cache
@@ -45,6 +46,7 @@ class Layout:
         self.theta = self._chunk_g(theta, 0.0)
         self.eta = self._chunk_g(eta, 1.0) if eta is not None else None
         self.alpha = self._chunk_g(alpha, 0.0) if alpha is not None else None
+        self.hist_k = self.hist_v = None   # Omega window: the tokens before this call (set_history)
         last = torch.full((self.N, 1), chunk_size - 1, dtype=torch.long, device=q.device)
         last[-1] = chunk_size - 1 - self.pad
         self.last = last.expand(self.N, self.n)
@@ -57,6 +59,24 @@ class Layout:
         if short:
             blk = torch.nn.functional.pad(blk, (0, 0, 0, short))
         return blk.reshape(self.n, hi - lo, self.b, self.D).transpose(0, 1).contiguous()
+
+    def set_history(self, hist_k: Tensor, hist_v: Tensor) -> None:
+        """The last window - 1 keys and values before this call, (B, H, window - 1, D)."""
+        self.hist_k, self.hist_v = (h.reshape(self.n, h.shape[2], self.D).to(self.cdt) for h in (hist_k, hist_v))
+
+    def block_ext(self, x: Tensor, hist: Tensor | None, lo: int, hi: int, extra: int) -> Tensor:
+        """Chunks [lo, hi) of an (n, T, D) tensor, each with the `extra` tokens before it in front:
+        (hi - lo, n, extra + b, D). Before the sequence: `hist` (n, extra, D), the tokens of the
+        previous call, or zeros; past its end: zeros (Omega's window)."""
+        t0, t1 = lo * self.b - extra, min(hi * self.b, self.T)
+        front = max(0, -t0)
+        blk = x[:, max(t0, 0):t1].to(self.cdt)
+        if front and hist is not None:
+            blk = torch.cat([hist[:, extra - front:], blk], 1)
+            front = 0
+        back = extra + (hi - lo) * self.b - front - blk.shape[1]
+        blk = torch.nn.functional.pad(blk, (0, 0, front, back))
+        return blk.unfold(1, self.b + extra, self.b).permute(1, 0, 3, 2).contiguous()
 
     def token_buffer(self) -> Tensor:
         """(n, N*b, D) compute-dtype buffer that chunk results are written into."""
@@ -157,7 +177,7 @@ def saved_bytes_per_row(ir: MemoryIR, chunk_size: int, D: int, has_anchor: bool,
     momentum = [torch.zeros_like(w) for w in weights] if ir.gates.has_momentum else None
     WS = pack_state(ir, weights, momentum, 1, cdt)
     anchor = [w.reshape(1, *w.shape[2:]) for w in weights] if has_anchor else None
-    co, qb, kb, vb, prep = _group_operands(ir, lay, 0, 1)
+    _, co, _, qb, kb, vb, prep = _group_operands(ir, lay, 0, 1)
     _, _, saved = chunk_ops.forward(ir, WS, kb[0], vb[0], qb[0], coeff_list(co)[0], prep.at(0), save=True,
                                     anchor=anchor)
     tensors = list(WS)
@@ -174,11 +194,50 @@ def choose_group(ir: MemoryIR, lay: "Layout", has_anchor: bool, budget_mb: float
     return lay.N if keep_all <= budget_mb * 2**20 else default_group(lay.N)
 
 
+def omega_band(ir: MemoryIR, lay: Layout, lo: int, hi: int) -> Tensor:
+    """The Omega window as a band, (hi - lo, 1, b, c - 1 + b) for c = ir.window: row s (the
+    chunk's token s) is 1 at the key columns s..s+c-1, the tokens s-c+1..s of its window, whose
+    first c - 1 columns are the previous chunk's last tokens; 0 for columns before the sequence
+    (unless the call carries the previous call's tokens)."""
+    b, extra = lay.b, ir.window - 1
+    rows = torch.arange(b, device=lay.device).unsqueeze(-1)
+    cols = torch.arange(b + extra, device=lay.device)
+    band = ((cols >= rows) & (cols <= rows + extra)).to(lay.cdt)
+    starts = torch.arange(lo, hi, device=lay.device).unsqueeze(-1) * b - extra
+    inside = (starts + cols >= (0 if lay.hist_k is None else -extra)).to(lay.cdt)   # (hi - lo, b + extra)
+    return (band * inside[:, None, :]).unsqueeze(1)
+
+
+def omega_coeffs(co: coeff_ops.Coeffs, band: Tensor, last: Tensor) -> coeff_ops.Coeffs:
+    """The chunk coefficients over the window's key tokens: step s applies the sum of its window's
+    gradients, so C' = C band, c' = C'[last] and w' = band^T w (the read coefficients a, m and the
+    chunk-end scalars are unchanged)."""
+    C = co.C @ band
+    w = (co.w.unsqueeze(-2) @ band).squeeze(-2) if co.w is not None else None
+    return dataclasses.replace(co, C=C, c=coeff_ops._row(C, last), w=w)
+
+
+def omega_coeff_grads(cg: chunk_ops.CoeffGrads, band: Tensor) -> chunk_ops.CoeffGrads:
+    """Backward of `omega_coeffs` for one chunk: dC = dC' band^T, dw = dw' band^T."""
+    bt = band.transpose(-1, -2)
+    dw = (cg.dw.unsqueeze(-2) @ bt).squeeze(-2) if cg.dw is not None else None
+    return dataclasses.replace(cg, dC=cg.dC @ bt, dw=dw)
+
+
 def _group_operands(ir: MemoryIR, lay: Layout, lo: int, hi: int):
-    """Coefficients, chunk-major q/k/v blocks and layer-1 operands of chunks [lo, hi)."""
+    """Coefficients, chunk-major q/k/v blocks and layer-1 operands of chunks [lo, hi). Returns
+    (co, co_keys, band, q, k, v, prep): with an Omega window k and v carry each chunk's previous
+    window - 1 tokens in front, co_keys the coefficients over those key tokens and band the window
+    (None without one, when co_keys is co)."""
     co = coeff_ops.compute(*lay.gates(lo, hi))
-    q, k, v = (lay.block(x, lo, hi) for x in (lay.q, lay.k, lay.v))
-    return co, q, k, v, chunk_ops.prepare_layer1(ir, q, k, co)
+    q = lay.block(lay.q, lo, hi)
+    if ir.window == 1:
+        k, v = lay.block(lay.k, lo, hi), lay.block(lay.v, lo, hi)
+        return co, co, None, q, k, v, chunk_ops.prepare_layer1(ir, q, k, co)
+    k, v = (lay.block_ext(x, h, lo, hi, ir.window - 1) for x, h in ((lay.k, lay.hist_k), (lay.v, lay.hist_v)))
+    band = omega_band(ir, lay, lo, hi)
+    co_keys = omega_coeffs(co, band, lay.last[lo:hi])
+    return co, co_keys, band, q, k, v, chunk_ops.prepare_layer1(ir, q, k, co_keys)
 
 
 def run_forward(ir: MemoryIR, lay: Layout, WS: list[Tensor], group: int, for_backward: bool,
@@ -196,9 +255,9 @@ def run_forward(ir: MemoryIR, lay: Layout, WS: list[Tensor], group: int, for_bac
     for g_idx, (lo, hi) in enumerate(bounds):
         checkpoints.append(WS)
         keep = for_backward and g_idx == len(bounds) - 1
-        co, q, k, v, prep = _group_operands(ir, lay, lo, hi)
+        co, co_keys, band, q, k, v, prep = _group_operands(ir, lay, lo, hi)
         saves = []
-        for j, c_j in enumerate(coeff_list(co)):
+        for j, c_j in enumerate(coeff_list(co_keys)):
             o, WS_next, saved = steps.forward(use, ir, WS, k[j], v[j], q[j], c_j, prep.at(j), save=keep,
                                                   anchor=anchor)
             out[:, lay.chunk_rows(lo + j)] = o
@@ -206,7 +265,7 @@ def run_forward(ir: MemoryIR, lay: Layout, WS: list[Tensor], group: int, for_bac
                 saves.append((WS, c_j, saved))
             WS = shrink_state(ir, WS_next, lay.D, chunk_tokens(lay, lo + j)) if ir.shrink else WS_next
         if keep:
-            tail = (co, saves)
+            tail = (co, saves, band)
     if not use:
         steps.spent(ir, lay.n, lay.b, lay.D, time.perf_counter() - start)
     return out, WS, checkpoints, tail
@@ -215,12 +274,18 @@ def run_forward(ir: MemoryIR, lay: Layout, WS: list[Tensor], group: int, for_bac
 def run_backward(ir: MemoryIR, lay: Layout, checkpoints, tail, group: int, d_out: Tensor,
                  dWS: list[Tensor], anchor: list[Tensor] | None = None, final: list[Tensor] | None = None):
     """Reverse walk. d_out: (n, T, D). Returns dq, dk, dv (n, N*b, D), dtheta, deta, dalpha
-    (N, n, b), the gradient of the initial packed state, and the anchor gradient summed over
-    chunks (None without anchor). final: the packed end state (needed with update.shrink)."""
+    (N, n, b), the gradient of the initial packed state, the anchor gradient summed over
+    chunks (None without anchor) and those of the Omega window's carried keys and values (None
+    without). final: the packed end state (needed with update.shrink)."""
     if ir.shrink and final is None:
         raise ValueError("run_backward: a rule with update.shrink needs the final packed state")
     dA_total = [torch.zeros_like(a) for a in anchor] if anchor is not None else None
     dq, dk, dv = (lay.token_buffer() for _ in range(3))
+    extra = ir.window - 1
+    if extra:   # a chunk's key gradients reach back into the previous chunk's rows: accumulate
+        dk.zero_()
+        dv.zero_()
+    d_hist = [torch.zeros_like(lay.hist_k), torch.zeros_like(lay.hist_v)] if lay.hist_k is not None else None
     dtheta = torch.empty_like(lay.theta)
     deta = torch.empty_like(lay.eta) if lay.eta is not None else None
     dalpha = torch.empty_like(lay.alpha) if lay.alpha is not None else None
@@ -232,12 +297,12 @@ def run_backward(ir: MemoryIR, lay: Layout, checkpoints, tail, group: int, d_out
         lo, hi = bounds[g_idx]
         gates = lay.gates(lo, hi)
         if g_idx == len(bounds) - 1 and tail is not None:
-            co, per_chunk = tail[0], list(tail[1])  # a copy: backward may run twice (retain_graph)
+            co, per_chunk, band = tail[0], list(tail[1]), tail[2]  # a copy: backward may run twice (retain_graph)
         else:
             WS = checkpoints[g_idx]
-            co, q, k, v, prep = _group_operands(ir, lay, lo, hi)
+            co, co_keys, band, q, k, v, prep = _group_operands(ir, lay, lo, hi)
             per_chunk = []
-            for j, c_j in enumerate(coeff_list(co)):
+            for j, c_j in enumerate(coeff_list(co_keys)):
                 _, WS_next, saved = steps.forward(use, ir, WS, k[j], v[j], q[j], c_j, prep.at(j),
                                                   save=True, need_out=False, anchor=anchor)
                 per_chunk.append((WS, c_j, saved))
@@ -251,8 +316,18 @@ def run_backward(ir: MemoryIR, lay: Layout, checkpoints, tail, group: int, d_out
             if ir.shrink:   # post: this chunk's end state, after the threshold
                 dWS = shrink_backward(ir, dWS, post, lay.D)
                 post = WS
-            dWS, dk[:, rows], dv[:, rows], dq[:, rows], cg, dA = steps.backward(
+            dWS, dk_j, dv_j, dq[:, rows], cg, dA = steps.backward(
                 use, ir, WS, c_j, saved, lay.last[lo + j], d_blk[j], dWS, anchor)
+            if extra:
+                start = (lo + j) * lay.b - extra   # the first key row: window - 1 tokens back
+                dk[:, max(start, 0):rows.stop] += dk_j[:, max(-start, 0):]
+                dv[:, max(start, 0):rows.stop] += dv_j[:, max(-start, 0):]
+                if start < 0 and d_hist is not None:   # keys of the previous call
+                    d_hist[0][:, extra + start:] += dk_j[:, :-start]
+                    d_hist[1][:, extra + start:] += dv_j[:, :-start]
+                cg = omega_coeff_grads(cg, band[j])
+            else:
+                dk[:, rows], dv[:, rows] = dk_j, dv_j
             grads.append(cg)
             if dA is not None:
                 for total, part in zip(dA_total, dA):
@@ -269,7 +344,7 @@ def run_backward(ir: MemoryIR, lay: Layout, checkpoints, tail, group: int, d_out
             dalpha[lo:hi] = g_alpha
     if not use:
         steps.spent(ir, lay.n, lay.b, lay.D, time.perf_counter() - start)
-    return dq, dk, dv, dtheta, deta, dalpha, dWS, dA_total
+    return dq, dk, dv, dtheta, deta, dalpha, dWS, dA_total, d_hist
 
 
 class DualFormFunction(torch.autograd.Function):
@@ -284,7 +359,11 @@ class DualFormFunction(torch.autograd.Function):
         lay = Layout(q, k, v, theta, eta, alpha, chunk_size, cdt)
         n_mom = L if ir.gates.has_momentum else 0
         weights, momentum = list(state[:L]), list(state[L:L + n_mom]) or None
-        anchor = [a.reshape(lay.n, *a.shape[2:]).to(cdt) for a in state[L + n_mom:]] if has_anchor else None
+        n_anchor = L if has_anchor else 0
+        anchor = ([a.reshape(lay.n, *a.shape[2:]).to(cdt) for a in state[L + n_mom:L + n_mom + n_anchor]]
+                  if has_anchor else None)
+        if len(state) > L + n_mom + n_anchor:   # the Omega window's keys and values of the previous call
+            lay.set_history(*state[L + n_mom + n_anchor:])
         if anchor is not None:
             weights = [w - a.view_as(w) for w, a in zip(weights, anchor)]
         WS = pack_state(ir, weights, momentum, lay.n, cdt)
@@ -317,7 +396,8 @@ def backward_from_checkpoints(ir: MemoryIR, lay: Layout, checkpoints: list[list[
     """Gradients of (q, k, v, theta, eta, alpha) and of the initial state (weights, momentum, and
     the anchor when given) from group-start checkpoints (packed states). Shared by every backend
     whose forward writes such checkpoints. d_state holds the gradients of the final weights and
-    momentum."""
+    momentum. With an Omega window's carried tokens (Layout.set_history) their gradients follow
+    the anchor's."""
     L = ir.depth
     if d_out is None:
         d_out = torch.zeros(lay.B, lay.H, lay.T, lay.D, device=lay.device)
@@ -327,9 +407,8 @@ def backward_from_checkpoints(ir: MemoryIR, lay: Layout, checkpoints: list[list[
               for i, d in enumerate(d_state)]
     dWS = pack_state(ir, filled[:L], filled[L:] or None, lay.n, lay.cdt)
     with matmul_engine(lay.device):
-        dq, dk, dv, dtheta, deta, dalpha, dWS0, dA = run_backward(ir, lay, checkpoints, tail, group,
-                                                            d_out.reshape(lay.n, lay.T, lay.D), dWS, anchor,
-                                                                  final)
+        dq, dk, dv, dtheta, deta, dalpha, dWS0, dA, d_hist = run_backward(
+            ir, lay, checkpoints, tail, group, d_out.reshape(lay.n, lay.T, lay.D), dWS, anchor, final)
     dt = in_dtypes
     grads = [lay.tokens_out(dq, dt[0]), lay.tokens_out(dk, dt[1]), lay.tokens_out(dv, dt[2]),
              lay.gates_out(dtheta, dt[3]),
@@ -340,4 +419,6 @@ def backward_from_checkpoints(ir: MemoryIR, lay: Layout, checkpoints: list[list[
     if anchor is not None:  # U0 = W0 - anchor and W_end = U_end + anchor
         for l, (o, i) in enumerate(shapes):
             state_grads.append(dA[l].view(lay.B, lay.H, o, i) - d_w[l] + filled[l].to(lay.cdt))
+    if d_hist is not None:   # the Omega window's keys and values of the previous call
+        state_grads += [d.view(lay.B, lay.H, *d.shape[1:]) for d in d_hist]
     return grads, [g.to(t) for g, t in zip(state_grads, state_dtypes)]
