@@ -33,6 +33,14 @@ VARIANTS = {
                                                          "update": {"step": "normalized"}}),
     "omega12_mlp2_chunk_start_anchored": ("titans_mlp2_anchored", {"loss": {"window": 12},
                                                                      "update": {"read": "chunk_start"}}),
+    "muon_mlp2": ("titans_mlp2", {"update": {"step": "muon", "read": "chunk_start", "lr": "per_chunk",
+                                             "momentum": "per_chunk", "decay": "per_chunk"}}),
+    "muon_linear_anchored_omega": ("titans_linear", {"loss": {"window": 3}, "update": {
+        "step": "muon", "read": "chunk_start", "lr": "per_chunk", "momentum": "none", "decay": "per_chunk",
+        "decay_to": "init"}}),
+    "muon_mlp2_residual_shrink": ("titans_mlp2_residual", {"update": {
+        "step": "muon", "read": "chunk_start", "lr": "per_chunk", "momentum": "per_chunk", "decay": "none",
+        "shrink": 0.004}}),
     "shrink_mlp2": ("titans_mlp2", {"update": {"shrink": 0.004}}),
     "shrink_linear_anchored": ("titans_linear", {"update": {"decay_to": "init", "shrink": 0.002}}),
     "shrink_mlp2_chunk_start": ("titans_mlp2_chunkgates", {"update": {"read": "chunk_start", "shrink": 0.003}}),
@@ -85,15 +93,17 @@ def test_variant_backward_matches_autograd_through_oracle(tmp_path, name):
 
 def test_new_fields_are_checked_and_the_gpu_kernels_refuse_them(tmp_path):
     """update.shrink: a negative value is one line naming the field, a spec without it keeps its
-    hash; memory.norm or swiglu with the normalized step, swiglu at depth 1: one line each; rules
-    with a threshold, a norm or swiglu are refused by the GPU backends in one line."""
+    hash; memory.norm or swiglu with the normalized step, swiglu at depth 1, muon with a read or
+    gates the dual form cannot carry: one line each; rules with a threshold, a norm, swiglu, an
+    Omega window or muon are refused by the GPU backends in one line."""
     from titans_kernels.spec.schema import validate
     base = yaml.safe_load(open(tk.list_specs()["titans_mlp2"]))
     with pytest.raises(tk.SpecError, match=r"update.shrink: -0.1 is out of range; expected a number >= 0"):
         validate({**base, "update": {**base["update"], "shrink": -0.1}})
     assert validate({**base, "update": {**base["update"], "shrink": 0.0}}).hash == tk.load_spec("titans_mlp2").hash
     for name, field in (("shrink_mlp2", "update.shrink"), ("norm_mlp2_residual", "memory.norm 'layer'"),
-                        ("swiglu_mlp2", "memory.activation 'swiglu'")):
+                        ("swiglu_mlp2", "memory.activation 'swiglu'"), ("omega3_mlp2", "loss.window"),
+                        ("muon_mlp2", "update.step 'muon'")):
         spec = variant_spec(tmp_path, name)
         for backend in ("triton", "tilelang"):
             with pytest.raises(tk.InputError, match=f"backend '{backend}' does not cover spec '{name}': {field}"):
@@ -105,6 +115,10 @@ def test_new_fields_are_checked_and_the_gpu_kernels_refuse_them(tmp_path):
         validate({**normalized, "memory": {**normalized["memory"], "activation": "swiglu"}})
     with pytest.raises(tk.SpecError, match="memory.activation: swiglu gates a hidden layer; set memory.depth >= 2"):
         validate({**base, "memory": {**base["memory"], "activation": "swiglu", "depth": 1}})
+    with pytest.raises(tk.SpecError, match="update.step: muon orthogonalizes each chunk's whole update, which the "
+                       "dual form carries only with read: chunk_start and per-chunk .or no. gates; change "
+                       "update.read: after_update, update.lr: per_token, update.momentum: per_token"):
+        validate({**base, "update": {**base["update"], "step": "muon", "decay": "per_chunk"}})
 
 
 @pytest.mark.parametrize("backend", ["torch", "reference"])

@@ -264,6 +264,8 @@ def gpu_problem(ir) -> str | None:
     if ir.activation not in GPU_ACTIVATIONS:
         return (f"memory.activation '{ir.activation}' (the GPU kernels have {', '.join(GPU_ACTIVATIONS)}; "
                 "backend='torch' runs it)")
+    if ir.muon:
+        return "update.step 'muon' (the GPU kernels have gradient and normalized steps; backend='torch' runs it)"
     if ir.window > 1:
         return "loss.window (the GPU kernels have no Omega window; backend='torch' runs it)"
     if ir.out_norm:

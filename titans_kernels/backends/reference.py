@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from ..ir import ACTIVATIONS, LOSSES, MemoryIR, ReadMode, step_scale
-from ..ir.ops import layer_norm, soft_threshold
+from ..ir.ops import layer_norm, newton_schulz, soft_threshold
 from .base import CompiledRule, register
 from .state import MemoryState, next_history
 
@@ -43,7 +43,8 @@ def reference_loop(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor,
                    eta: Tensor | None, alpha: Tensor | None, state: MemoryState, chunk_size: int):
     """Token loop. Gates are per token (B, H, T). Returns out (B, H, T, D) and the final state.
     With loss.window c, token t's step descends the summed loss of tokens t-c+1..t, all at the
-    chunk-start weights (Atlas's Omega rule). With update.shrink the weights (W - anchor under decay_to: init) are soft-thresholded by
+    chunk-start weights (Atlas's Omega rule). With update.step: muon the update is per chunk:
+    M = eta M + (the chunk's summed gradients), W = (1 - alpha) W - theta NS(M). With update.shrink the weights (W - anchor under decay_to: init) are soft-thresholded by
     shrink x (the chunk's tokens) after each chunk's last read."""
     cdt = torch.float64 if q.dtype == torch.float64 else torch.float32
     loss = LOSSES[ir.loss]
@@ -59,7 +60,7 @@ def reference_loop(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor,
     first = -extra if state.history else 0
     if state.history:
         k, v = (torch.cat([h.to(cdt), x], 2) for h, x in zip(state.history, (k, v)))
-    outs = []
+    outs, U = [], []   # U: the chunk's summed gradients (muon)
     for t in range(q.shape[2]):
         if t % chunk_size == 0:
             W_start = [w if (graph and w.requires_grad) else w.detach().requires_grad_() for w in W]
@@ -73,16 +74,28 @@ def reference_loop(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor,
                     token_loss = token_loss * token_step_scale(ir, W_start, ki)
                 total = total + token_loss.sum()
             u = torch.autograd.grad(total, W_start, create_graph=graph)
-        theta_t = theta[:, :, t, None, None]
-        S = [s * eta[:, :, t, None, None].to(cdt) - theta_t * g if eta is not None else -theta_t * g for s, g in zip(S, u)]
-        keep = (1 - alpha[:, :, t, None, None].to(cdt)) if alpha is not None else None
-        if A is not None:   # forgetting toward the anchor: W - A decays
-            W = [(w - a) * keep + a + s for w, a, s in zip(W, A, S)]
+        end = t % chunk_size == chunk_size - 1 or t == q.shape[2] - 1
+        if ir.muon:   # per chunk: momentum of the summed gradients, orthogonalized, is the step
+            U = u if t % chunk_size == 0 else [acc + g for acc, g in zip(U, u)]
+            if end:
+                t0 = t - t % chunk_size   # the gates are per chunk: its first token's
+                S = [s * eta[:, :, t0, None, None].to(cdt) + g if eta is not None else g for s, g in zip(S, U)]
+                theta_c = theta[:, :, t0, None, None]
+                keep = (1 - alpha[:, :, t0, None, None].to(cdt)) if alpha is not None else 1.0
+                A0 = A if A is not None else [0.0] * len(W)
+                W = [(w - a) * keep + a - theta_c * newton_schulz(s) for w, a, s in zip(W, A0, S)]
         else:
-            W = [(w * keep if keep is not None else w) + s for w, s in zip(W, S)]
+            theta_t = theta[:, :, t, None, None]
+            S = [s * eta[:, :, t, None, None].to(cdt) - theta_t * g if eta is not None else -theta_t * g
+                 for s, g in zip(S, u)]
+            keep = (1 - alpha[:, :, t, None, None].to(cdt)) if alpha is not None else None
+            if A is not None:   # forgetting toward the anchor: W - A decays
+                W = [(w - a) * keep + a + s for w, a, s in zip(W, A, S)]
+            else:
+                W = [(w * keep if keep is not None else w) + s for w, s in zip(W, S)]
         read_w = W if ir.read is ReadMode.AFTER_UPDATE else W_start
         outs.append(memory_apply(ir, read_w, q[:, :, t]))
-        if ir.shrink and (t % chunk_size == chunk_size - 1 or t == q.shape[2] - 1):
+        if ir.shrink and end:
             amount = ir.shrink * (t % chunk_size + 1)   # elastic-net retention, after the chunk's reads
             W = ([soft_threshold(w - a, amount) + a for w, a in zip(W, A)] if A is not None
                  else [soft_threshold(w, amount) for w in W])

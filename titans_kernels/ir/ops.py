@@ -222,6 +222,48 @@ def layer_norm_vjp_backward(zhat: Tensor, inv_sigma: Tensor, g: Tensor, h: Tenso
     return dg, dz.mul_(-inv_sigma)
 
 
+NS_STEPS = 5                          # Newton-Schulz iterations of the Muon step
+NS_COEFFS = (3.4445, -4.7750, 2.0315)  # the quintic X <- a X + (b A + c A^2) X, A = X X^T (Muon's)
+NS_EPS = 1e-7
+
+
+def newton_schulz(M: Tensor, keep: bool = False):
+    """Muon's orthogonalization of M (..., out, in): X_0 = M / (||M||_F + eps), then NS_STEPS
+    quintic iterations on the wide orientation (X X^T the smaller Gram), which drive every singular
+    value toward 1; times sqrt(max(1, out/in)). Returns the result, and with keep=True also the
+    iterates the backward needs."""
+    tall = M.shape[-2] > M.shape[-1]
+    X = M.mT if tall else M
+    norm = torch.linalg.vector_norm(X, dim=(-2, -1), keepdim=True)
+    X = X / (norm + NS_EPS)
+    a, b, c = NS_COEFFS
+    iterates = []
+    for _ in range(NS_STEPS):
+        A = X @ X.mT
+        iterates.append((X, A))
+        X = a * X + (b * A + c * A @ A) @ X
+    scale = max(1.0, M.shape[-2] / M.shape[-1]) ** 0.5
+    out = (X.mT if tall else X) * scale
+    return (out, (tall, norm, iterates)) if keep else out
+
+
+def newton_schulz_vjp(M: Tensor, saved, dOut: Tensor) -> Tensor:
+    """Backward of `newton_schulz`: dM from dOut, with the iterates saved by keep=True. Per step,
+    with B = b A + c A^2: dX = a dX' + B dX' + (dA + dA^T) X for dB = dX' X^T and
+    dA = b dB + c (dB A + A dB); then through X_0 = M / (n + eps), n = ||M||_F."""
+    tall, norm, iterates = saved
+    a, b, c = NS_COEFFS
+    dX = (dOut.mT if tall else dOut) * max(1.0, M.shape[-2] / M.shape[-1]) ** 0.5
+    for X, A in reversed(iterates):
+        dB = dX @ X.mT
+        dA = b * dB + c * (dB @ A + A @ dB)
+        dX = a * dX + (b * A + c * A @ A) @ dX + (dA + dA.mT) @ X
+    Mw = M.mT if tall else M
+    s = norm + NS_EPS
+    dM = dX / s - Mw * ((dX * Mw).sum((-2, -1), keepdim=True) / (s * s * norm.clamp_min(1e-30)))
+    return dM.mT if tall else dM
+
+
 def soft_threshold(w: Tensor, amount: float) -> Tensor:
     """The elastic-net retention's proximal map, sign(w) max(|w| - amount, 0), elementwise. Its
     derivative is 1 where the result is non-zero and 0 where it is zero (amount > 0)."""

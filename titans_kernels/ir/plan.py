@@ -74,6 +74,7 @@ class MemoryIR:
     shrink: float = 0.0              # elastic-net soft threshold per token, applied at chunk ends
     out_norm: bool = False           # f(x) = [x +] LN(MLP(x)) (memory.norm: layer; ops.layer_norm)
     window: int = 1                  # Omega rule: step t sums the gradients of tokens t-window+1..t
+    muon: bool = False               # per-chunk step: -lr * NewtonSchulz(momentum of the chunk's gradient sum)
 
     @property
     def loss_param(self) -> float:
@@ -123,7 +124,8 @@ class MemoryIR:
                 "huber_delta": self.huber_delta, "gates": [m.value for _, m in self.gates.items()],
                 "read": self.read.value, "chunk_size": self.chunk_size, "decay_to_init": self.decay_to_init,
                 "normalized_step": self.normalized_step, "loss_p": self.loss_p,
-                "shrink": self.shrink, "out_norm": self.out_norm, "window": self.window}
+                "shrink": self.shrink, "out_norm": self.out_norm, "window": self.window,
+                "muon": self.muon}
 
     @classmethod
     def from_dict(cls, data: dict) -> "MemoryIR":
@@ -146,7 +148,9 @@ class MemoryIR:
         lines.append("  gates: " + ", ".join(f"{k}={v.value}" for k, v in self.gates.items()))
         lines.append(f"  read: {self.read.value}; forgetting toward: {'W0' if self.decay_to_init else 'zero'}; "
                      f"default chunk: {self.chunk_size}")
-        lines.append(f"  step: {'normalized by the curvature bound' if self.normalized_step else 'gradient'}")
+        step = ("normalized by the curvature bound" if self.normalized_step else
+                "muon: per chunk, the orthogonalized momentum of the summed gradients" if self.muon else "gradient")
+        lines.append(f"  step: {step}")
         if self.shrink:
             lines.append(f"  retention: soft threshold {self.shrink} per token at each chunk end (elastic net)")
         return "\n".join(lines)
@@ -182,4 +186,5 @@ def lower(spec: MemorySpec) -> MemoryIR:
         shrink=float(u.shrink),
         out_norm=mem.norm == "layer",
         window=spec.loss.window,
+        muon=u.step == "muon",
     )

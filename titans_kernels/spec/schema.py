@@ -25,7 +25,7 @@ LR_MODES = ("per_token", "per_chunk")
 GATE_MODES = ("none", "per_token", "per_chunk")
 READ_MODES = ("after_update", "chunk_start")
 DECAY_TARGETS = ("zero", "init")
-STEP_KINDS = ("gradient", "normalized")
+STEP_KINDS = ("gradient", "normalized", "muon")
 NORMS = ("none", "layer")
 
 
@@ -82,7 +82,8 @@ SCHEMA: dict[str, Any] = {
         "decay_to": Field(str, default="zero", choices=DECAY_TARGETS,
                           help="forgetting pulls W toward 0, or toward the initial weights W0"),
         "step": Field(str, default="gradient", choices=STEP_KINDS,
-                      help="normalized: each token's step divided by max(1, its curvature bound)"),
+                      help="normalized: each token's step divided by max(1, its curvature bound); muon: per chunk, "
+                           "the momentum of the summed gradients orthogonalized (Newton-Schulz) is the step"),
         "shrink": Field(float, default=0.0, help="elastic-net retention: at each chunk end the weights (their "
                         "distance from W0 under decay_to: init) are soft-thresholded by shrink x the chunk's "
                         "tokens; 0: none"),
@@ -240,6 +241,15 @@ def validate(data: Any, source: str = "<memory>") -> MemorySpec:
         if clean["update"]["step"] == "normalized":
             raise SpecError(f"{source}: memory.activation: the normalized step's curvature bound covers elementwise "
                             "activations; with swiglu set update.step: gradient")
+    if clean["update"]["step"] == "muon":
+        upd = clean["update"]
+        loose = [f"update.{f}: {upd[f]}" for f, ok in (("read", ("chunk_start",)), ("lr", ("per_chunk",)),
+                                                      ("momentum", ("none", "per_chunk")),
+                                                      ("decay", ("none", "per_chunk"))) if upd[f] not in ok]
+        if loose:
+            raise SpecError(f"{source}: update.step: muon orthogonalizes each chunk's whole update, which the dual "
+                            f"form carries only with read: chunk_start and per-chunk (or no) gates; "
+                            f"change {', '.join(loose)}")
     if clean["update"]["shrink"] < 0:
         raise SpecError(f"{source}: update.shrink: {short(clean['update']['shrink'])} is out of range; "
                         "expected a number >= 0 (0: no soft threshold)")

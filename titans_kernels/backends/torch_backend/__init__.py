@@ -28,6 +28,12 @@ class TorchRule(CompiledRule):
 
     def _run(self, q, k, v, theta, eta, alpha, state: MemoryState, chunk_size: int):
         b = min(chunk_size, q.shape[2])
+        if self.ir.muon:   # per-chunk Muon updates (muon.py)
+            from . import muon
+            if self.backward_mode == "autograd":
+                return muon.forward_autograd(self.ir, q, k, v, theta, eta, alpha, state, b)
+            self.last_step = "eager"
+            return self._apply(muon.MuonFunction, (self.ir, b, None), q, k, v, theta, eta, alpha, state)
         if self.backward_mode == "autograd":
             from .autograd_path import forward_autograd
             return forward_autograd(self.ir, q, k, v, theta, eta, alpha, state, b)
