@@ -11,7 +11,7 @@ BENCH_JSON := benchmarks/results/latest.json
 GATE_JSON := benchmarks/results/gate.json
 BENCH_FLAGS := -p no:cacheprovider --benchmark-only --benchmark-columns=min,median,max,rounds
 
-.PHONY: setup demo test test-full golden bench bench-save bench-compare report recall recall-deep recall-rules lm-table clean
+.PHONY: setup demo test test-full golden bench bench-save bench-compare report recall recall-deep recall-rules lm-rules lm-table clean
 
 setup: $(STAMP)
 
@@ -101,6 +101,14 @@ recall-rules: setup
 	done
 	$(VENV)/bin/titans-train table $(foreach r,$(RULES_RUNS),runs/recall-rules/$(firstword $(subst :, ,$(r)))) \
 		> docs/recall_rules.md
+
+# the same rules on text: MAG, language modeling on the project's own sources (lm-table's data and
+# flags); docs/lm_rules.md
+LM_RULES ?= titans_mlp2_normalized hebbian elastic_net moneta
+lm-rules: setup
+	$(VENV)/bin/titans-train prepare --data titans_kernels titans_models docs/design.md --out runs/lm/data
+	for r in $(LM_RULES); do $(VENV)/bin/titans-train --model mag $(LM_FLAGS) --spec $$r --out runs/lm-rules/$$r || exit 1; done
+	$(VENV)/bin/titans-train table $(foreach r,$(LM_RULES),runs/lm-rules/$(r)) > docs/lm_rules.md
 
 # language modeling on the project's own sources and docs (bytes): the README's loss-by-position table
 LM_MODELS ?= mac mag mal swa attention
