@@ -92,14 +92,17 @@ recall-deep: setup
 		--out docs/recall_deep.png
 
 # the same task, MAG, with rules from the Miras family next to the layer's default rule: SPEC:MAX_LR
-# (moneta's p = 3 bias diverges at the others' rate); docs/recall_rules.md
-RULES_RUNS ?= titans_mlp2_normalized:2.0 hebbian:2.0 elastic_net:2.0 moneta:0.1
+# results in benchmarks/results/rules/, docs/recall_rules.md
+RULES_RUNS ?= titans_mlp2_normalized:2.0 hebbian:2.0 elastic_net:2.0 atlas_omega:2.0 moneta:2.0
+RULES_RESULTS := benchmarks/results/rules
 recall-rules: setup
 	for run in $(RULES_RUNS); do \
 		$(VENV)/bin/titans-train --model mag --steps 2000 $(RECALL_FLAGS) --spec $${run%%:*} --max-lr $${run##*:} \
 			--eval-every 500 --out runs/recall-rules/$${run%%:*} || exit 1; \
+		mkdir -p $(RULES_RESULTS)/recall/$${run%%:*}; \
+		cp runs/recall-rules/$${run%%:*}/results.json $(RULES_RESULTS)/recall/$${run%%:*}/; \
 	done
-	$(VENV)/bin/titans-train table $(foreach r,$(RULES_RUNS),runs/recall-rules/$(firstword $(subst :, ,$(r)))) \
+	$(VENV)/bin/titans-train table $(foreach r,$(RULES_RUNS),$(RULES_RESULTS)/recall/$(firstword $(subst :, ,$(r)))) \
 		> docs/recall_rules.md
 
 # the same rules on text: MAG, language modeling on the project's own sources (lm-table's data and
@@ -107,8 +110,11 @@ recall-rules: setup
 LM_RULES ?= titans_mlp2_normalized hebbian elastic_net moneta
 lm-rules: setup
 	$(VENV)/bin/titans-train prepare --data titans_kernels titans_models docs/design.md --out runs/lm/data
-	for r in $(LM_RULES); do $(VENV)/bin/titans-train --model mag $(LM_FLAGS) --spec $$r --out runs/lm-rules/$$r || exit 1; done
-	$(VENV)/bin/titans-train table $(foreach r,$(LM_RULES),runs/lm-rules/$(r)) > docs/lm_rules.md
+	for r in $(LM_RULES); do \
+		$(VENV)/bin/titans-train --model mag $(LM_FLAGS) --spec $$r --out runs/lm-rules/$$r || exit 1; \
+		mkdir -p $(RULES_RESULTS)/lm/$$r && cp runs/lm-rules/$$r/results.json $(RULES_RESULTS)/lm/$$r/; \
+	done
+	$(VENV)/bin/titans-train table $(foreach r,$(LM_RULES),$(RULES_RESULTS)/lm/$(r)) > docs/lm_rules.md
 
 # language modeling on the project's own sources and docs (bytes): the README's loss-by-position table
 LM_MODELS ?= mac mag mal swa attention

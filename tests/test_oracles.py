@@ -47,7 +47,10 @@ def exact_recurrence(ir, inputs, state):
     def token_loss(weights, k, v):
         value = loss.value(f(weights, k) - v, v, ir.loss_param)
         if ir.normalized_step:
-            value = value / torch.clamp(curvature(weights, k), min=1.0).detach()
+            kappa = curvature(weights, k)
+            if ir.loss == "lp" and ir.loss_p > 2:   # times the loss's curvature bound along the error
+                kappa = kappa * (ir.loss_p - 1) * (f(weights, k) - v).abs().max() ** (ir.loss_p - 2)
+            value = value / torch.clamp(kappa, min=1.0).detach()
         return value
 
     grad_fn = torch.func.vmap(torch.func.vmap(torch.func.grad(token_loss)))

@@ -41,6 +41,7 @@ VARIANTS = {
     "muon_mlp2_residual_shrink": ("titans_mlp2_residual", {"update": {
         "step": "muon", "read": "chunk_start", "lr": "per_chunk", "momentum": "per_chunk", "decay": "none",
         "shrink": 0.004}}),
+    "lp4_mlp2_normalized": ("titans_mlp2_normalized", {"loss": {"kind": "lp", "p": 4.0}}),
     "shrink_mlp2": ("titans_mlp2", {"update": {"shrink": 0.004}}),
     "shrink_linear_anchored": ("titans_linear", {"update": {"decay_to": "init", "shrink": 0.002}}),
     "shrink_mlp2_chunk_start": ("titans_mlp2_chunkgates", {"update": {"read": "chunk_start", "shrink": 0.003}}),

@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from ..ir import ACTIVATIONS, LOSSES, MemoryIR, ReadMode, step_scale
-from ..ir.ops import layer_norm, newton_schulz, soft_threshold
+from ..ir.ops import layer_norm, loss_curvature, newton_schulz, soft_threshold
 from .base import CompiledRule, register
 from .state import MemoryState, next_history
 
@@ -28,15 +28,17 @@ def memory_apply(ir: MemoryIR, W: list[Tensor], x: Tensor) -> Tensor:
     return h + x if ir.residual else h
 
 
-def token_step_scale(ir: MemoryIR, W: list[Tensor], x: Tensor) -> Tensor:
-    """`step_scale` of tokens x (B, H, D) at weights W[l] (B, H, out, in): (B, H), no gradient."""
+def token_step_scale(ir: MemoryIR, W: list[Tensor], x: Tensor, err: Tensor | None = None) -> Tensor:
+    """`step_scale` of tokens x (B, H, D) at weights W[l] (B, H, out, in), with the loss's
+    curvature at the errors err (B, H, D) where it can exceed 1: (B, H), no gradient."""
     act = ACTIVATIONS[ir.activation]
     X, Z = [x.unsqueeze(-2)], []
     for l, w in enumerate(W):
         Z.append(X[l] @ w.transpose(-1, -2))
         if l < len(W) - 1:
             X.append(act.fn(Z[l]))
-    return step_scale(act, X, Z, W).squeeze(-1)
+    curv = loss_curvature(ir.loss, err.unsqueeze(-2), ir.loss_param) if err is not None else None
+    return step_scale(act, X, Z, W, curv).squeeze(-1)
 
 
 def reference_loop(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor,
@@ -71,7 +73,7 @@ def reference_loop(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor,
                 err = memory_apply(ir, W_start, ki) - vi
                 token_loss = loss.value(err, vi, ir.loss_param)
                 if ir.normalized_step:
-                    token_loss = token_loss * token_step_scale(ir, W_start, ki)
+                    token_loss = token_loss * token_step_scale(ir, W_start, ki, err)
                 total = total + token_loss.sum()
             u = torch.autograd.grad(total, W_start, create_graph=graph)
         end = t % chunk_size == chunk_size - 1 or t == q.shape[2] - 1

@@ -295,7 +295,18 @@ def _sq_norm(x: Tensor, dim: int) -> Tensor:
     return torch.linalg.vector_norm(x, dim=dim).square_()
 
 
-def step_scale(act: Activation, X: list[Tensor], Z: list[Tensor], W: list[Tensor]) -> Tensor:
+def loss_curvature(loss: str, r: Tensor, param: float) -> Tensor | None:
+    """A bound on the loss's curvature d2l/dr2 along the error, per token (..., b), where it can
+    exceed 1: the lp loss with p > 2, (p - 1) max_j |r_j|^(p-2). None for the others (l2 and
+    Huber are at most 1; the dot bias has none; lp with p <= 2 is flattest where errors are large)."""
+    if loss != "lp" or param <= 2.0:
+        return None
+    with torch.no_grad():
+        return (param - 1.0) * r.abs().amax(-1).pow(param - 2.0)
+
+
+def step_scale(act: Activation, X: list[Tensor], Z: list[Tensor], W: list[Tensor],
+               loss_curv: Tensor | None = None) -> Tensor:
     """The normalized step's per-token factor 1 / max(1, kappa), with no gradient.
 
     kappa bounds the curvature ||J||^2 of the memory output f(k; W) in all of its weights, for
@@ -304,7 +315,8 @@ def step_scale(act: Activation, X: list[Tensor], Z: list[Tensor], W: list[Tensor
     the smaller of its Frobenius norm, sum_j phi'(z_{m-1, j})^2 ||W_m[:, j]||^2, and
     `op_norm_sq_bound(W_m)` * max_j phi'(z_{m-1, j})^2; evaluated by Horner's rule.
     X[l]: (..., b, in_l) inputs of layer l; Z[l]: (..., b, out_l) pre-activations (the last may
-    be absent); W[l]: (..., out_l, in_l). Returns (..., b).
+    be absent); W[l]: (..., out_l, in_l). loss_curv (..., b) (`loss_curvature`), when given,
+    multiplies kappa: the step's curvature is the loss's times the output's. Returns (..., b).
     """
     with torch.no_grad():
         kappa = _sq_norm(X[0], -1)
@@ -316,4 +328,6 @@ def step_scale(act: Activation, X: list[Tensor], Z: list[Tensor], W: list[Tensor
             frobenius = (slope_sq * col_sq).sum(-1)
             spectral = op_norm_sq_bound(W[m]).unsqueeze(-1) * slope_sq.amax(-1)
             kappa = kappa.mul_(torch.minimum(frobenius, spectral)).add_(_sq_norm(X[m], -1))
+        if loss_curv is not None:
+            kappa = kappa.mul_(loss_curv)
         return kappa.clamp_min_(1.0).reciprocal_()

@@ -26,7 +26,7 @@ import torch
 from torch import Tensor
 
 from ...ir import ACTIVATIONS, LOSSES, MemoryIR, ReadMode, step_scale
-from ...ir.ops import layer_norm, layer_norm_vjp, layer_norm_vjp_backward
+from ...ir.ops import layer_norm, layer_norm_vjp, layer_norm_vjp_backward, loss_curvature
 from .coeffs import Coeffs
 
 
@@ -176,7 +176,7 @@ def forward(ir: MemoryIR, WS: list[Tensor], k: Tensor, v: Tensor, q: Tensor, co:
         g_f = G[L - 1]
         G[L - 1] = layer_norm_vjp(zhat, inv_sigma, g_f)
         norm = (zhat, inv_sigma, g_f, G[L - 1])
-    scale = step_scale(act, X, Z, Weff) if ir.normalized_step else None
+    scale = step_scale(act, X, Z, Weff, loss_curvature(ir.loss, R, ir.loss_param)) if ir.normalized_step else None
     if scale is not None:   # a normalized step is the gradient step of a loss weighted by `scale`
         G[L - 1] = G[L - 1] * scale.unsqueeze(-1)
     for l in range(L - 1, 0, -1):
