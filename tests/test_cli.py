@@ -14,8 +14,10 @@ def test_specs_list_and_show(capsys):
     assert main(["specs", "list"]) == 0
     out = capsys.readouterr().out
     assert "titans_mlp2" in out and "yaad_huber" in out and "huber" in out
-    row = next(line.split() for line in out.splitlines() if line.startswith("titans_mlp2_normalized "))
-    assert row[-2:] == ["init", "normalized"]
+    rows = {line.split()[0]: line.split() for line in out.splitlines()}
+    assert rows["titans_mlp2_normalized"][-3:] == ["init", "normalized", "-"]
+    assert rows["ttt_mlp"][-1] == "norm=layer" and rows["atlas_omega"][-1] == "window=4"
+    assert rows["moneta"][-1] == "p=3" and rows["elastic_net"][-1] == f"shrink={tk.load_spec('elastic_net').update.shrink:g}"
     assert main(["specs", "show", "titans_mlp3"]) == 0
     out = capsys.readouterr().out
     assert "layer 3" in out and "gelu" in out

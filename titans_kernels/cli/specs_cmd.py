@@ -22,8 +22,19 @@ def add_parser(sub) -> None:
     val.set_defaults(func=cmd_validate)
 
 
+def _other(spec) -> str:
+    """The fields off their defaults that the columns do not show, e.g. "norm=layer,window=4"."""
+    extra = [f"norm={spec.memory.norm}" if spec.memory.norm != "none" else "",
+             f"p={spec.loss.p:g}" if spec.loss.kind == "lp" else "",
+             f"delta={spec.loss.delta:g}" if spec.loss.kind == "huber" else "",
+             f"window={spec.loss.window}" if spec.loss.window > 1 else "",
+             f"shrink={spec.update.shrink:g}" if spec.update.shrink else ""]
+    return ",".join(e for e in extra if e) or "-"
+
+
 def cmd_list(args) -> int:
-    rows = [("name", "depth", "exp", "act", "res", "loss", "lr", "momentum", "decay", "read", "decay_to", "step")]
+    rows = [("name", "depth", "exp", "act", "res", "loss", "lr", "momentum", "decay", "read", "decay_to", "step",
+             "other")]
     for name, path in list_specs().items():
         try:
             s = load_spec(path)
@@ -33,7 +44,7 @@ def cmd_list(args) -> int:
         u = s.update
         rows.append((s.name, str(s.memory.depth), str(s.memory.expansion if s.memory.depth > 1 else "-"),
                      s.memory.activation, "yes" if s.memory.residual else "no", s.loss.kind,
-                     u.lr, u.momentum, u.decay, u.read, u.decay_to, u.step))
+                     u.lr, u.momentum, u.decay, u.read, u.decay_to, u.step, _other(s)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
