@@ -46,7 +46,8 @@ def reference_loop(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: Tensor,
     """Token loop. Gates are per token (B, H, T). Returns out (B, H, T, D) and the final state.
     With loss.window c, token t's step descends the summed loss of tokens t-c+1..t, all at the
     chunk-start weights (Atlas's Omega rule). With update.step: muon the update is per chunk:
-    M = eta M + (the chunk's summed gradients), W = (1 - alpha) W - theta NS(M). With update.shrink the weights (W - anchor under decay_to: init) are soft-thresholded by
+    M = eta M + (the chunk's summed gradients), W = (1 - alpha) W - theta NS(M). With
+    update.shrink the weights (W - anchor under decay_to: init) are soft-thresholded by
     shrink x (the chunk's tokens) after each chunk's last read."""
     cdt = torch.float64 if q.dtype == torch.float64 else torch.float32
     loss = LOSSES[ir.loss]

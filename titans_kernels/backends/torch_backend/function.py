@@ -78,6 +78,27 @@ class Layout:
         blk = torch.nn.functional.pad(blk, (0, 0, front, back))
         return blk.unfold(1, self.b + extra, self.b).permute(1, 0, 3, 2).contiguous()
 
+    def key_blocks(self, window: int, lo: int, hi: int) -> tuple[Tensor, Tensor]:
+        """k and v of chunks [lo, hi) as `block` gives them, with an Omega window's previous
+        window - 1 tokens in front of each chunk (`block_ext`)."""
+        if window == 1:
+            return self.block(self.k, lo, hi), self.block(self.v, lo, hi)
+        return (self.block_ext(self.k, self.hist_k, lo, hi, window - 1),
+                self.block_ext(self.v, self.hist_v, lo, hi, window - 1))
+
+    def add_key_grads(self, window: int, i: int, dk: Tensor, dv: Tensor, d_hist: list[Tensor] | None,
+                      dk_i: Tensor, dv_i: Tensor) -> None:
+        """Add chunk i's key and value gradients (n, window - 1 + b, D) into the (n, N*b, D)
+        buffers: its first window - 1 rows belong to earlier tokens, those before the call to
+        d_hist (the carried history's gradients)."""
+        extra = window - 1
+        start, stop = i * self.b - extra, (i + 1) * self.b
+        dk[:, max(start, 0):stop] += dk_i[:, max(-start, 0):]
+        dv[:, max(start, 0):stop] += dv_i[:, max(-start, 0):]
+        if start < 0 and d_hist is not None:
+            d_hist[0][:, extra + start:] += dk_i[:, :-start]
+            d_hist[1][:, extra + start:] += dv_i[:, :-start]
+
     def token_buffer(self) -> Tensor:
         """(n, N*b, D) compute-dtype buffer that chunk results are written into."""
         return torch.empty(self.n, self.N * self.b, self.D, dtype=self.cdt, device=self.device)
@@ -231,10 +252,9 @@ def _group_operands(ir: MemoryIR, lay: Layout, lo: int, hi: int):
     (None without one, when co_keys is co)."""
     co = coeff_ops.compute(*lay.gates(lo, hi))
     q = lay.block(lay.q, lo, hi)
+    k, v = lay.key_blocks(ir.window, lo, hi)
     if ir.window == 1:
-        k, v = lay.block(lay.k, lo, hi), lay.block(lay.v, lo, hi)
         return co, co, None, q, k, v, chunk_ops.prepare_layer1(ir, q, k, co)
-    k, v = (lay.block_ext(x, h, lo, hi, ir.window - 1) for x, h in ((lay.k, lay.hist_k), (lay.v, lay.hist_v)))
     band = omega_band(ir, lay, lo, hi)
     co_keys = omega_coeffs(co, band, lay.last[lo:hi])
     return co, co_keys, band, q, k, v, chunk_ops.prepare_layer1(ir, q, k, co_keys)
@@ -319,12 +339,7 @@ def run_backward(ir: MemoryIR, lay: Layout, checkpoints, tail, group: int, d_out
             dWS, dk_j, dv_j, dq[:, rows], cg, dA = steps.backward(
                 use, ir, WS, c_j, saved, lay.last[lo + j], d_blk[j], dWS, anchor)
             if extra:
-                start = (lo + j) * lay.b - extra   # the first key row: window - 1 tokens back
-                dk[:, max(start, 0):rows.stop] += dk_j[:, max(-start, 0):]
-                dv[:, max(start, 0):rows.stop] += dv_j[:, max(-start, 0):]
-                if start < 0 and d_hist is not None:   # keys of the previous call
-                    d_hist[0][:, extra + start:] += dk_j[:, :-start]
-                    d_hist[1][:, extra + start:] += dv_j[:, :-start]
+                lay.add_key_grads(ir.window, lo + j, dk, dv, d_hist, dk_j, dv_j)
                 cg = omega_coeff_grads(cg, band[j])
             else:
                 dk[:, rows], dv[:, rows] = dk_j, dv_j
@@ -347,6 +362,20 @@ def run_backward(ir: MemoryIR, lay: Layout, checkpoints, tail, group: int, d_out
     return dq, dk, dv, dtheta, deta, dalpha, dWS, dA_total, d_hist
 
 
+def split_state(ir: MemoryIR, lay: Layout, has_anchor: bool, state) -> tuple[list, list | None, list | None]:
+    """The autograd.Functions' trailing inputs, *W0, *S0[, *anchor][, *history]: returns (weights,
+    momentum or None, anchor flattened to (n, out, in) in the compute dtype, or None), and hands
+    an Omega window's history to `lay`."""
+    L = ir.depth
+    n_mom = L if ir.gates.has_momentum else 0
+    n_anchor = L if has_anchor else 0
+    anchor = ([a.reshape(lay.n, *a.shape[2:]).to(lay.cdt) for a in state[L + n_mom:L + n_mom + n_anchor]]
+              if has_anchor else None)
+    if len(state) > L + n_mom + n_anchor:   # the Omega window's keys and values of the previous call
+        lay.set_history(*state[L + n_mom + n_anchor:])
+    return list(state[:L]), list(state[L:L + n_mom]) or None, anchor
+
+
 class DualFormFunction(torch.autograd.Function):
     """out, *W_end, *S_end = f(q, k, v, theta, eta, alpha, *W0, *S0[, *anchor]) with a hand-derived
     backward. With an anchor (decay_to: init) the chunks carry U = W - anchor."""
@@ -354,16 +383,9 @@ class DualFormFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, ir: MemoryIR, chunk_size: int, group: int | None, has_anchor: bool, q, k, v, theta, eta, alpha,
                 *state):
-        L = ir.depth
         cdt = torch.float64 if q.dtype == torch.float64 else torch.float32
         lay = Layout(q, k, v, theta, eta, alpha, chunk_size, cdt)
-        n_mom = L if ir.gates.has_momentum else 0
-        weights, momentum = list(state[:L]), list(state[L:L + n_mom]) or None
-        n_anchor = L if has_anchor else 0
-        anchor = ([a.reshape(lay.n, *a.shape[2:]).to(cdt) for a in state[L + n_mom:L + n_mom + n_anchor]]
-                  if has_anchor else None)
-        if len(state) > L + n_mom + n_anchor:   # the Omega window's keys and values of the previous call
-            lay.set_history(*state[L + n_mom + n_anchor:])
+        weights, momentum, anchor = split_state(ir, lay, has_anchor, state)
         if anchor is not None:
             weights = [w - a.view_as(w) for w, a in zip(weights, anchor)]
         WS = pack_state(ir, weights, momentum, lay.n, cdt)

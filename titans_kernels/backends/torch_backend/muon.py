@@ -8,8 +8,7 @@ constant over the chunk (lr theta, momentum eta, decay alpha):
     W_c = (1 - alpha) W_{c-1} - theta NS(M_c)
 
 NS is `ops.newton_schulz`. u_t is the dual form's per-token gradient (with an Omega window, its
-window's sum), so a chunk runs
-`chunk.forward` with coefficient c = 1 on every real token and no momentum or decay: its end
+window's sum), so a chunk runs `chunk.forward` with coefficient c = 1 on every real token and no momentum or decay: its end
 state is W - U_c, and its read at chunk start is the output. The hand-derived backward runs
 `chunk.backward` with dW_end = -dU, after the step's own backward (NewtonSchulz's vjp, the gates'
 inner products). Under decay_to: init the chunks carry W - anchor, as in function.py. The
@@ -30,7 +29,8 @@ from ...ir.ops import newton_schulz, newton_schulz_vjp
 from . import chunk as chunk_ops
 from . import coeffs as coeff_ops
 from .engine import matmul_engine
-from .function import Layout, chunk_tokens, omega_band, omega_coeffs, shrink_backward, shrink_state
+from .function import (Layout, chunk_tokens, coeff_list, omega_band, omega_coeffs, shrink_backward, shrink_state,
+                       split_state)
 
 
 def chunk_ir(ir: MemoryIR) -> MemoryIR:
@@ -47,15 +47,11 @@ def _operands(ir: MemoryIR, ir0: MemoryIR, lay: Layout, i: int):
     C = torch.ones(b, b, dtype=lay.cdt, device=lay.device).tril().expand(1, lay.n, b, b)
     co = coeff_ops.Coeffs(C=C, c=coeff_ops._row(C, last), a=None, m=None, a_e=None, m_e=None, p_e=None, w=None,
                           Pe=None, ap_e=None, F=C, L_B=None, L_P=None, pv=None)
-    if ir.window == 1:
-        k, v = lay.block(lay.k, i, i + 1), lay.block(lay.v, i, i + 1)
-    else:
-        k, v = (lay.block_ext(x, h, i, i + 1, ir.window - 1) for x, h in ((lay.k, lay.hist_k), (lay.v, lay.hist_v)))
+    k, v = lay.key_blocks(ir.window, i, i + 1)
+    if ir.window > 1:
         co = omega_coeffs(co, omega_band(ir, lay, i, i + 1), last)
     prep = chunk_ops.prepare_layer1(ir0, q, k, co)
-    pick = lambda t: t[0] if t is not None else None  # noqa: E731
-    co = coeff_ops.Coeffs(**{f: pick(getattr(co, f)) for f in co.__dataclass_fields__})
-    return q[0], k[0], v[0], co, prep.at(0)
+    return q[0], k[0], v[0], coeff_list(co)[0], prep.at(0)
 
 
 def _gate(g: Tensor | None, i: int) -> Tensor | None:
@@ -111,7 +107,6 @@ def backward_loop(ir: MemoryIR, lay: Layout, records, d_out: Tensor, dW: list[Te
     dalpha = torch.zeros_like(lay.alpha) if lay.alpha is not None else None
     dA_total = [torch.zeros_like(a) for a in anchor] if anchor is not None else None
     d_hist = [torch.zeros_like(lay.hist_k), torch.zeros_like(lay.hist_v)] if lay.hist_k is not None else None
-    extra = ir.window - 1
     d_blk = lay.block(d_out, 0, lay.N)
     for i in range(lay.N - 1, -1, -1):
         W, M, M_new, ns, O, co, saved, W_new = records[i]
@@ -131,12 +126,7 @@ def backward_loop(ir: MemoryIR, lay: Layout, records, d_out: Tensor, dW: list[Te
         dWS, dk_i, dv_i, dq[:, lay.chunk_rows(i)], _, dA = chunk_ops.backward(
             ir0, W, co, saved, lay.last[i], d_blk[i], [-d for d in dMn], anchor)
         dW = [keep * d + u + s for d, u, s in zip(dW, dMn, dWS)]
-        start = i * lay.b - extra
-        dk[:, max(start, 0):(i + 1) * lay.b] += dk_i[:, max(-start, 0):]
-        dv[:, max(start, 0):(i + 1) * lay.b] += dv_i[:, max(-start, 0):]
-        if start < 0 and d_hist is not None:
-            d_hist[0][:, extra + start:] += dk_i[:, :-start]
-            d_hist[1][:, extra + start:] += dv_i[:, :-start]
+        lay.add_key_grads(ir.window, i, dk, dv, d_hist, dk_i, dv_i)
         if dA is not None:
             for total, part in zip(dA_total, dA):
                 total += part
@@ -149,19 +139,14 @@ class MuonFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, ir: MemoryIR, chunk_size: int, group, has_anchor: bool, q, k, v, theta, eta, alpha, *state):
-        L = ir.depth
         cdt = torch.float64 if q.dtype == torch.float64 else torch.float32
         lay = Layout(q, k, v, theta, eta, alpha, chunk_size, cdt)
-        n_mom = L if ir.gates.has_momentum else 0
-        n_anchor = L if has_anchor else 0
+        weights, momentum, anchor = split_state(ir, lay, has_anchor, state)
         flat = lambda t: t.reshape(lay.n, *t.shape[2:]).to(cdt)  # noqa: E731
-        anchor = [flat(a) for a in state[L + n_mom:L + n_mom + n_anchor]] if has_anchor else None
-        W = [flat(w) for w in state[:L]]
+        W = [flat(w) for w in weights]
         if anchor is not None:
             W = [w - a for w, a in zip(W, anchor)]
-        M = [flat(m) for m in state[L:L + n_mom]] or None
-        if len(state) > L + n_mom + n_anchor:
-            lay.set_history(*state[L + n_mom + n_anchor:])
+        M = [flat(m) for m in momentum] if momentum else None
         with matmul_engine(lay.device):
             out, W_end, M_end, records = forward_loop(ir, lay, W, M, anchor, save=True)
         ctx.ir, ctx.lay, ctx.records, ctx.anchor = ir, lay, records, anchor
