@@ -406,8 +406,8 @@ def _rule(args) -> dict:
 
 def _final_eval(args, task, model, device, out: Path, step: int) -> dict:
     lengths = args.eval_lengths
+    params = sum(p.numel() for p in model.parameters())
     if args.task == "lm":
-        params = sum(p.numel() for p in model.parameters())
         results = {"model": args.model, "task": "lm", "data": str(args.data), "train_length": args.seq_len,
                    "window": args.window, "steps": step, "parameters": params, **_rule(args), "eval": {}}
         for length in lengths:
@@ -418,8 +418,7 @@ def _final_eval(args, task, model, device, out: Path, step: int) -> dict:
                 f"{k}: {v['loss']:.3f} ({v['bits_per_byte']:.3f})" for k, v in results["eval"].items()))
         return results
     results = {"model": args.model, "task": args.task, "train_length": args.seq_len, "window": args.window,
-               "steps": step, "parameters": sum(p.numel() for p in model.parameters()), **_rule(args),
-               "accuracy": {}}
+               "steps": step, "parameters": params, **_rule(args), "accuracy": {}}
     for length in lengths:
         results["accuracy"][str(length)] = evaluate(model, task, length, args.eval_batches, args.batch, 20_000,
                                                     device)
