@@ -136,6 +136,31 @@ def test_aot_other_targets(target):
     assert report.binary_bytes > 0
 
 
+AOT_FAMILIES = [(name, kernel) for name in ("titans_mlp2", "titans_mlp2_normalized", "titans_mlp2_anchored")
+                for kernel in ("generic", "tiled", "onepass")]
+AOT_FAMILIES += [("titans_linear", "generic"), ("titans_linear", "onepass"), ("titans_mlp3", "generic")]
+
+
+@pytest.mark.parametrize("name, kernel", AOT_FAMILIES)
+@pytest.mark.parametrize("kind", ["fwd", "bwd"])
+def test_aot_signature_names_every_kernel_argument(name, kernel, kind):
+    """What ahead-of-time compilation hands triton.compile names each argument of the kernel it
+    compiles, no more and no fewer (an argument left out fails the compile, one that a kernel
+    gained later included): checked without compiling, for every kernel family that covers the
+    rule, forward and backward."""
+    from titans_kernels.backends.launch_config import LaunchConfig, check_kernel, onepass_config, tiled_config
+    ir = tk.lower(tk.load_spec(name))
+    cfg = {"generic": LaunchConfig(), "tiled": tiled_config(backward="tiled"),
+           "onepass": onepass_config(backward="onepass")}[kernel]
+    if kind == "bwd":
+        cfg = backward_config(ir, cfg)
+    check_kernel(ir, cfg)
+    assert (cfg.backward if kind == "bwd" else cfg.kernel) == kernel
+    fn, consts, signature, _ = aot.kernel_parts(ir, 64, 64, "bfloat16", cfg, kind)
+    assert sorted(signature) == sorted(fn.arg_names), (set(signature) ^ set(fn.arg_names))
+    assert all(signature[name] == "constexpr" for name in consts)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", GENERATED)
 @pytest.mark.parametrize("target", ["sm_80", "sm_100", "gfx942"])

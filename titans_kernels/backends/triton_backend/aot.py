@@ -118,12 +118,9 @@ def _amd_resources(asm: str) -> tuple[int | None, int]:
     return (int(vgpr.group(1)) if vgpr else None), spill * 4
 
 
-def _compile_in_process(ir: MemoryIR, target: str, D: int, chunk_size: int, dtype: str, cfg: TritonConfig,
-                        kind: str = "fwd") -> KernelReport:
-    import triton
-    from triton.backends.compiler import GPUTarget
-    from triton.compiler import ASTSource
-
+def kernel_parts(ir: MemoryIR, D: int, chunk_size: int, dtype: str, cfg: TritonConfig, kind: str = "fwd"):
+    """(kernel, constexprs, signature, cost model or None) of the forward ("fwd") or backward
+    ("bwd") kernel that `cfg` launches: what triton.compile needs, one entry per kernel argument."""
     from .launch import kernel_args, load_kernel, tiled_constants
     from .plan import plan_scratch
     from .tiled import tiled_forward
@@ -161,6 +158,16 @@ def _compile_in_process(ir: MemoryIR, target: str, D: int, chunk_size: int, dtyp
         else:
             signature = {**inputs, "out_ptr": io, "scr_ptr": f32, "ckpt_ptr": f32, **scalars}
     signature.update({name: "constexpr" for name in consts})
+    return kernel, consts, signature, cost
+
+
+def _compile_in_process(ir: MemoryIR, target: str, D: int, chunk_size: int, dtype: str, cfg: TritonConfig,
+                        kind: str = "fwd") -> KernelReport:
+    import triton
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
+    kernel, consts, signature, cost = kernel_parts(ir, D, chunk_size, dtype, cfg, kind)
     backend, arch, warp = TARGETS[target]
     compiled = triton.compile(ASTSource(fn=kernel, signature=signature, constexprs=consts),
                               target=GPUTarget(backend, arch, warp),
@@ -191,7 +198,7 @@ def _onepass_parts(ir: MemoryIR, D: int, chunk_size: int, cfg: TritonConfig, io:
     mom = ir.gates.has_momentum
     consts = dict(D=D, HID=hidden, BC=chunk_size, HB=cfg.tile, SN=ir.state_numel(D), ACT=ACTIVATIONS[ir.activation],
                   LOSS=LOSSES[ir.loss], HAS_M=mom, HAS_D=ir.gates.has_decay, PREC=cfg.precision, KPREC=kprec,
-                  UPREC=uprec, TMA=False, STAGE=cfg.stage, SAVE_CKPT=True, RESIDUAL=ir.residual,
+                  UPREC=uprec, TMA=False, STAGE=cfg.stage, SAVE_CKPT=True, READ=True, SAVE_R=False, RESIDUAL=ir.residual,
                   ANCHOR=ir.decay_to_init, AFTER=ir.read is ReadMode.AFTER_UPDATE, NORMALIZED=ir.normalized_step,
                   SQUARINGS=GRAM_SQUARINGS)
     f32 = "*fp32"
