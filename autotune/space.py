@@ -60,13 +60,15 @@ def candidates(ir: MemoryIR, head_dim: int, chunk_size: int, allow_tf32: bool = 
 
 def _onepass_candidates(ir: MemoryIR, head_dim: int, chunk_size: int, allow_tf32: bool) -> tuple[list[TritonConfig], int]:
     """The one-pass forward's grid (none where it does not cover the IR): a hidden tile must divide
-    the hidden width; staged operands need the chunk equal to the head dim; at depth 1, neither."""
+    the hidden width (depth 1 has none); staged operands need the chunk equal to the head dim
+    (depth 2 only)."""
     if onepass_problem(ir):
         return [], 0
     hidden = ir.layer_shapes(head_dim)[0][0]
     kept, pruned = [], 0
-    # depth 1 (onepass_linear.py) has no hidden tiles and no staged operands
-    tiles, stages = (ONEPASS_TILES, (False, True)) if ir.depth == 2 else (ONEPASS_TILES[-1:], (False,))
+    # depth 1 (onepass_linear.py) has no hidden tiles; depths 1 and 3 (onepass_deep.py) no staged operands
+    tiles = ONEPASS_TILES if ir.depth > 1 else ONEPASS_TILES[-1:]
+    stages = (False, True) if ir.depth == 2 else (False,)
     for tile, warps, stage, (prec, kprec, uprec) in itertools.product(
             tiles, ONEPASS_WARPS, stages, ONEPASS_PRECISIONS[allow_tf32]):
         if hidden % tile or (stage and chunk_size != head_dim):

@@ -68,7 +68,10 @@ def test_search_space_of_the_onepass_forward():
     fp32, _ = space.candidates(IR, 64, 32, kernels=kernels)      # chunk 32 != D: nothing staged
     assert {c.precision for c in fp32 if c.kernel == "onepass"} == {"ieee", "bf16x3"}
     assert not any(c.stage for c in fp32)
-    other = tk.lower(tk.load_spec("titans_mlp3"))
+    deep = tk.lower(tk.load_spec("titans_mlp3"))       # depth 3: hidden tiles, nothing staged
+    d3 = [c for c in space.candidates(deep, 64, 64, allow_tf32=True, kernels=kernels)[0] if c.kernel == "onepass"]
+    assert len(d3) == 2 * 2 * 2 and {c.tile for c in d3} == {32, 64} and not any(c.stage for c in d3)
+    other = tk.lower(tk.load_spec("moneta"))            # a loss the GPU kernels do not have
     assert "onepass" not in {c.kernel for c in space.candidates(other, 64, 64, kernels=kernels)[0]}
     linear = tk.lower(tk.load_spec("titans_linear"))     # depth 1: no hidden tile, nothing staged
     lin = [c for c in space.candidates(linear, 64, 64, allow_tf32=True, kernels=kernels)[0] if c.kernel == "onepass"]
@@ -172,7 +175,7 @@ def test_measured_tuner_chooses_the_backward_by_forward_backward_time(monkeypatc
     crashed, _, _ = measure_spec(IR, gpu, 64, 64, "bfloat16", quick=True, **fwd, train_timer=crashing,
                                  train_check=lambda cfg: True)
     assert crashed.config["backward"] == "generic"
-    depth3 = tk.lower(tk.load_spec("titans_mlp3"))          # no tiled kernels: the backward is not timed
+    depth3 = tk.lower(tk.load_spec("titans_mlp3"))          # no tiled or one-pass backward: not timed
     rec3, ranked3, _ = measure_spec(depth3, gpu, 64, 64, "bfloat16", quick=True, **fwd)
     assert rec3.config["backward"] == "generic" and all(c.config.backward == "generic" for c in ranked3)
     linear = tk.lower(tk.load_spec("titans_linear"))      # depth 1: the one-pass backward, no tiled one
@@ -180,7 +183,7 @@ def test_measured_tuner_chooses_the_backward_by_forward_backward_time(monkeypatc
                                   train_check=lambda cfg: True, train_timer=lambda cfg: times[cfg.backward])
     assert {c.config.backward for c in ranked_l if c.time_s in times.values()} == {"generic", "onepass"}
     # a depth-2 rule the one-pass kernels do not cover: only the generic and tiled backwards are timed
-    monkeypatch.setattr("autotune.run.onepass_problem", lambda ir: "not covered")
+    monkeypatch.setattr("autotune.run.onepass_backward_problem", lambda ir: "not covered")
     _, ranked_n, _ = measure_spec(IR, gpu, 64, 64, "bfloat16", quick=True, **fwd,
                                   train_check=lambda cfg: True, train_timer=lambda cfg: times[cfg.backward])
     assert {c.config.backward for c in ranked_n if c.time_s in times.values()} == {"generic", "tiled"}

@@ -9,7 +9,7 @@ import torch
 
 import titans_kernels as tk
 from titans_kernels.backends.triton_backend import codegen, launch
-from titans_kernels.backends.launch_config import (TritonConfig, known_fault, onepass_problem, tiled_supported,
+from titans_kernels.backends.launch_config import (TritonConfig, known_fault, onepass_backward_problem, tiled_supported,
                                                    triton_release)
 
 from conftest import SHIPPED, compare_backends, compare_gradients
@@ -127,7 +127,8 @@ def test_tiled_backward_head_dims_and_chunks(D, chunk, warps):
 @pytest.mark.parametrize("name, hb, precision, key_precision", [
     ("titans_mlp2", 64, "bf16", "bf16"), ("titans_mlp2", 64, "bf16", "tf32"), ("titans_mlp2", 64, "tf32", "tf32"),
     ("titans_mlp2", 32, "ieee", "ieee"), ("titans_mlp2_anchored", 64, "tf32", "tf32"), ("yaad_huber", 64, "tf32", "tf32"),
-    ("titans_mlp2_normalized", 64, "tf32", "tf32"), ("titans_linear", 64, "tf32", "tf32")])
+    ("titans_mlp2_normalized", 64, "tf32", "tf32"), ("titans_linear", 64, "tf32", "tf32"),
+    ("titans_mlp3", 64, "tf32", "tf32")])
 def test_onepass_forward(name, hb, precision, key_precision):
     """The one-pass forward (onepass.py), state updated in place: out and end state against the
     torch backend at D=64, chunk 64, two full chunks and a ragged one, bf16 inputs; the anchored
@@ -145,7 +146,7 @@ def test_onepass_forward(name, hb, precision, key_precision):
     assert max(rel_error(a, b) for a, b in zip(end.tensors(), want_state.tensors())) < 5e-2
 
 
-ONEPASS_GPU = [name for name in GENERATED if onepass_problem(tk.lower(tk.load_spec(name))) is None]
+ONEPASS_GPU = [name for name in GENERATED if onepass_backward_problem(tk.lower(tk.load_spec(name))) is None]
 
 
 @pytest.mark.parametrize("name", ONEPASS_GPU)

@@ -9,7 +9,7 @@ import torch
 
 import titans_kernels as tk
 from titans_kernels.backends.triton_backend import launch
-from titans_kernels.backends.launch_config import known_fault
+from titans_kernels.backends.launch_config import known_fault, onepass_backward_problem
 from titans_kernels.backends.triton_backend.onepass import onepass_call, onepass_supported
 from titans_kernels.errors import InputError
 from titans_kernels.testing import random_inputs, rel_error
@@ -17,6 +17,7 @@ from titans_kernels.testing import random_inputs, rel_error
 from conftest import SHIPPED, compare_backends, compare_gradients, representative
 
 COVERED = [n for n in SHIPPED if onepass_supported(tk.lower(tk.load_spec(n))) is None]
+COVERED_BWD = [n for n in COVERED if onepass_backward_problem(tk.lower(tk.load_spec(n))) is None]
 
 
 @pytest.fixture
@@ -38,13 +39,14 @@ def _case(name: str, T: int, D: int, chunk: int, dtype=torch.float32, seed: int 
 def test_covers_the_paper_default_and_its_gate_variants():
     assert {"titans_mlp2", "titans_mlp2_nomomentum", "titans_mlp2_chunkgates"} <= set(COVERED)
     assert {"titans_mlp2_residual", "titans_mlp2_anchored", "yaad_huber"} <= set(COVERED)
-    assert {"titans_mlp2_normalized", "titans_linear"} <= set(COVERED) and "titans_mlp3" not in COVERED
+    assert {"titans_mlp2_normalized", "titans_linear", "titans_mlp3"} <= set(COVERED)
+    assert "titans_mlp3" not in COVERED_BWD
 
 
 @pytest.mark.parametrize("name", COVERED)
 def test_matches_torch_backend(name, poisoned):
-    """Two full chunks and a ragged one; hidden width 64 in four 16-wide tiles, updated in place;
-    out and every tensor of the end state."""
+    """Two full chunks and a ragged one; hidden width 64 in four 16-wide tiles (depth 3: 32 in two),
+    updated in place; out and every tensor of the end state."""
     ref, inputs, state = _case(name, T=40, D=16, chunk=16, seed=3)
     want, want_state = ref(*inputs.args(), state=state, chunk_size=16)
     out, end = onepass_call(ref.ir, *inputs.args(), state, chunk_size=16, hb=16, num_warps=4,
@@ -68,9 +70,14 @@ def test_variants_match_torch_backend(tma, stage, poisoned):
         assert rel_error(got, exp) < 1e-5
 
 
-def test_uncovered_specs_and_bad_tiles_are_one_line():
+def test_uncovered_specs_and_bad_tiles_are_one_line(tmp_path):
+    for edits, match in ((DEPTH3_EDITS["anchored"], "update.decay_to 'init' at depth 3"),
+                         ({"update": {"step": "normalized"}}, "update.step 'normalized' at depth 3")):
+        ref, inputs, state = _case(_edited("titans_mlp3", edits, tmp_path), T=20, D=16, chunk=16)
+        with pytest.raises(InputError, match=f"does not cover spec 'edited_rule': {match}"):
+            onepass_call(ref.ir, *inputs.args(), state, chunk_size=16, hb=16)
     ref, inputs, state = _case("titans_mlp3", T=20, D=16, chunk=16)
-    with pytest.raises(InputError, match="does not cover spec 'titans_mlp3': depth 3 \\(depths 1 and 2 only\\)"):
+    with pytest.raises(InputError, match="hidden tile 64: a power of two from 16 that divides the hidden width 32"):
         onepass_call(ref.ir, *inputs.args(), state, chunk_size=16)
     ref, inputs, state = _case("titans_mlp2_anchored", T=20, D=16, chunk=16)
     with pytest.raises(InputError, match="forgets towards its initial weights: pass a state with an anchor"):
@@ -270,7 +277,8 @@ def test_checkpoints_are_the_group_start_states():
 
 
 @pytest.mark.parametrize("spec, fields, match", [
-    ("titans_mlp3", {}, "kernel='onepass' does not cover spec 'titans_mlp3': depth 3"),
+    ("titans_mlp3", dict(backward="onepass"), "backward='onepass' does not cover spec 'titans_mlp3': depth 3 "
+                                              r"\(the one-pass backward has depths 1 and 2"),
     ("titans_mlp2", dict(kernel="generic", stage=True), "stage=True applies to kernel='onepass' only"),
     ("titans_mlp2", dict(kernel="tiled", key_precision="bf16"), "key_precision='bf16' applies to kernel='onepass'"),
     ("titans_mlp2", dict(tile=128), "hidden tile 128: a power of two from 16 that divides the hidden width 64"),
@@ -307,7 +315,7 @@ def test_config_fields_and_labels():
 ONEPASS_BWD = dict(tile=16, num_warps=4, precision="ieee", backward="onepass")
 
 
-@pytest.mark.parametrize("name", representative(COVERED, ("titans_mlp2_anchored", "yaad_huber")))
+@pytest.mark.parametrize("name", representative(COVERED_BWD, ("titans_mlp2_anchored", "yaad_huber")))
 def test_backward_matches_torch_backend(name, poisoned):
     """Gradients of q, k, v, every gate and every tensor of the initial state (and the anchor)
     against the torch backend: four chunks, the last ragged, in checkpoint groups of 1 and 3;
@@ -366,6 +374,77 @@ def test_depth1_forward_and_backward(edits, tmp_path, poisoned):
                      config=onepass_config(num_warps=4, precision="ieee"))
     compare_gradients(spec, "triton", T=56, chunk=16, steep=True, checkpoint_group=3,
                       config=onepass_config(num_warps=4, precision="ieee", backward="onepass"))
+
+
+# Depth 3 (onepass_deep.py): the forward, with the generic backward from its checkpoints.
+DEPTH3_EDITS = {
+    "plain_residual_chunk_start": {"update": {"read": "chunk_start", "momentum": "none", "decay": "none"},
+                                   "memory": {"residual": True}},
+    "huber_silu": {"loss": {"kind": "huber", "delta": 0.5}, "memory": {"activation": "silu"}},
+    "anchored": {"update": {"decay_to": "init"}},   # not covered: one line (test_uncovered_specs_...)
+}
+
+
+@pytest.mark.parametrize("edits", [None, "plain_residual_chunk_start",
+                                   pytest.param("huber_silu", marks=pytest.mark.slow)])
+def test_depth3_forward_and_checkpoints(edits, tmp_path, poisoned):
+    """titans_mlp3 (gelu, momentum, decay, read after the update) and depth-3 rules with the fields
+    it leaves at one value: out and end state at hidden width 32 in two tiles of 16, two batches, a
+    ragged final chunk; then every gradient through the generic backward from the checkpoints the
+    forward writes (groups of 3 over four chunks), steep keys so that Huber's clipping acts."""
+    from titans_kernels.backends.launch_config import onepass_config
+    spec = "titans_mlp3" if edits is None else _edited("titans_mlp3", DEPTH3_EDITS[edits], tmp_path)
+    cfg = onepass_config(tile=16, num_warps=4, precision="ieee")
+    compare_backends(spec, "triton", 2, 1, 40, 16, 16, seed=11, steep=True, config=cfg)
+    compare_gradients(spec, "triton", T=56, chunk=16, steep=True, checkpoint_group=3, config=cfg)
+
+
+def test_depth3_state_tiles_are_read_then_written_once_per_chunk(monkeypatch):
+    """The in-place order of the depth-3 forward, from a log of every state-tile access under the
+    interpreter (tiles told apart by address): per chunk, each weight tile is read by the key path
+    (W0 once, W1 and W2 twice: forward and back) and once more by the read, each momentum tile
+    once, then written once, after all of that chunk's reads and before the next chunk's."""
+    import titans_kernels.backends.triton_backend.onepass_deep as deep
+    log = []
+    for name in ("_load_state", "_store_state"):
+        original = getattr(deep, name)
+
+        def logged(ptr, *rest, _original=original, _kind=name[1:].split("_")[0]):
+            log.append((_kind, int(ptr.handle.data.min())))
+            return _original(ptr, *rest)
+        monkeypatch.setattr(deep, name, logged)
+    ref, inputs, state = _case("titans_mlp3", T=40, D=16, chunk=16, seed=4)   # three chunks, 2 x 2 tiles
+    inputs = type(inputs)(*(x[:, :1] if x is not None else None for x in inputs.args()))   # one row
+    state = tk.MemoryState([w[:, :1] for w in state.weights], [s[:, :1] for s in state.momentum])
+    onepass_call(ref.ir, *inputs.args(), state, chunk_size=16, hb=16, num_warps=4, precision="ieee",
+                 key_precision="ieee")
+    by_tile: dict[int, list[str]] = {}
+    for kind, address in log:
+        by_tile.setdefault(address, []).append(kind)
+    per_chunk = sorted(tuple(kinds[: len(kinds) // 3]) for kinds in by_tile.values())
+    assert len(by_tile) == 2 * (2 + 4 + 2)                          # W and S: 2 + 4 + 2 tiles of 16 x 16
+    for kinds in by_tile.values():
+        assert kinds == kinds[: len(kinds) // 3] * 3                 # the same order in every chunk
+    assert per_chunk == sorted([("load", "store")] * 8 + [("load", "load", "store")] * 2
+                               + [("load", "load", "load", "store")] * 6), per_chunk
+
+
+def test_depth3_cost_model_and_tiles():
+    """The depth-3 forward's figures at D=64, chunk 64 (hidden 128 in two tiles of 64): the
+    multiply-adds of the math page's count plus Q K^T, every weight read twice and the momentum
+    once per chunk, each (64, 128) activation written once to scratch; the tile size changes the
+    traffic, not the work."""
+    from titans_kernels.backends.triton_backend.onepass import onepass_cost
+    ir = tk.lower(tk.load_spec("titans_mlp3"))
+    c64, c32 = onepass_cost(ir, 64, 64, hb=64), onepass_cost(ir, 64, 64, hb=32)
+    shapes = ir.layer_shapes(64)
+    weights = sum(o * i for o, i in shapes) * 4
+    assert c64["l2_state_read_bytes"] == ir.state_numel(64) * 4 + weights == 384 * 1024
+    assert c64["l2_state_write_bytes"] == ir.state_numel(64) * 4
+    assert c64["l2_scratch_write_bytes"] == 8 * 64 * 128 * 4
+    assert c32["l2_scratch_read_bytes"] > c64["l2_scratch_read_bytes"] and c32["macs"] == c64["macs"]
+    assert c64["macs"] == ir.macs_per_chunk(64, 64) + 64 * 64 * 64   # the count, plus Q K^T
+    assert c64["products"] == 56 and c64["activations"] == 6 * 64 * 128
 
 
 @pytest.mark.parametrize("dtype, tol", [(torch.bfloat16, 1e-2), pytest.param(torch.float16, 2e-3, marks=pytest.mark.slow)])
@@ -517,6 +596,20 @@ def test_cli_depth1_reports_warpgroup_products_and_no_state_traffic(capsys):
         assert sum(report["hgmma_sites"][1:]) > 0 and sum(report["hmma_sites"]) == 0, report
         if kind == "fwd":
             assert report["cost"]["l2_state_read_bytes"] == report["cost"]["l2_state_write_bytes"] == 0
+
+
+@pytest.mark.slow
+def test_cli_depth3_report_fits_a_block_and_runs_warpgroup_products(capsys):
+    """`compile titans_mlp3 --forward onepass` for sm_90 at D=64, chunk 64, hidden tile 64: shared
+    memory within the 227 KB of an H100 or H200 block, every tensor-core product a warpgroup
+    product, and the depth-3 cost model (scratch traffic included) in the report."""
+    import json
+    from titans_kernels.cli import main
+    assert main(["compile", "titans_mlp3", "--forward", "onepass", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["kernel"] == "deep_forward" and report["shared_bytes"] <= 227 * 1024
+    assert sum(report["hgmma_sites"][1:]) > 0 and sum(report["hmma_sites"]) == 0, report
+    assert report["cost"]["l2_scratch_write_bytes"] == 8 * 64 * 128 * 4
 
 
 def test_cli_onepass_flags_without_the_onepass_forward_are_one_line(capsys):

@@ -30,13 +30,13 @@ def add_parser(sub) -> None:
     p.add_argument("--kernel", choices=["fwd", "bwd", "both"], default="fwd",
                    help="forward, backward or both kernels (default fwd)")
     p.add_argument("--forward", choices=TUNABLES["kernel"].values, default=TUNABLES["kernel"].default,
-                   help="Triton forward kernel: generic (every spec), tiled (depth-2 specs) or onepass (depth-1 "
-                        "and depth-2 specs; hidden tile 64, 8 warps, tf32 products by default; its "
+                   help="Triton forward kernel: generic (every spec), tiled (depth-2 specs) or onepass (depths 1 "
+                        "to 3; hidden tile 64, 8 warps, tf32 products by default; its "
                         "report adds the cost model per chunk)")
     p.add_argument("--backward", choices=TUNABLES["backward"].values, default=TUNABLES["backward"].default,
                    help="Triton backward kernel: generic (every spec), tiled (depth-2 specs; launched "
-                        "with the forward's tile, warps and stages) or onepass (the specs the onepass forward "
-                        "covers; its report adds the cost model per chunk)")
+                        "with the forward's tile, warps and stages) or onepass (depth-1 and depth-2 specs the "
+                        "onepass forward covers; its report adds the cost model per chunk)")
     p.add_argument("--fuse", action=argparse.BooleanOptionalAction, default=True,
                    help="tiled forward: the read and the state update in one pass over the hidden tiles "
                         "(default) or, with --no-fuse, in two")

@@ -89,6 +89,8 @@ def cost_lines(cost: dict) -> list[str]:
             + ")"
             + (f"; state gradient: read {kb(cost['l2_grad_read_bytes'])}, written {kb(cost['l2_grad_write_bytes'])}; "
                f"scratch {kb(cost['l2_scratch_bytes'])}" if "l2_grad_read_bytes" in cost else "")
+            + (f"; scratch: read {kb(cost['l2_scratch_read_bytes'])}, written {kb(cost['l2_scratch_write_bytes'])}"
+               if "l2_scratch_read_bytes" in cost else "")
             + f"; tokens: read {kb(cost['l2_token_read_bytes'])}, "
             f"written {kb(cost['l2_token_write_bytes'])}; checkpoint: {kb(cost['l2_checkpoint_bytes'])} "
             f"read and written per checkpoint group"]
@@ -102,6 +104,8 @@ def _loop_names(kernel: str) -> tuple[str, ...]:
         return ("chunk loop",)
     if kernel in ("tiled_forward", "tiled_backward", "onepass_forward", "onepass_backward"):
         return ("chunk loop", "hidden-tile loops")
+    if kernel == "deep_forward":
+        return ("chunk loop", "hidden-tile loops", "inner hidden-tile loops")
     if kernel in ("linear_forward", "linear_backward"):
         return ("chunk loop",)
     return ()
@@ -195,6 +199,8 @@ def _onepass_parts(ir: MemoryIR, D: int, chunk_size: int, cfg: TritonConfig, io:
     in_bytes = {"*fp32": 4}.get(io, 2)
     if ir.depth == 1:
         return _linear_parts(ir, D, chunk_size, cfg, io, kprec, uprec, in_bytes)
+    if ir.depth == 3:
+        return _deep_parts(ir, D, chunk_size, cfg, io, kprec, uprec, in_bytes)
     mom = ir.gates.has_momentum
     consts = dict(D=D, HID=hidden, BC=chunk_size, HB=cfg.tile, SN=ir.state_numel(D), ACT=ACTIVATIONS[ir.activation],
                   LOSS=LOSSES[ir.loss], HAS_M=mom, HAS_D=ir.gates.has_decay, PREC=cfg.precision, KPREC=kprec,
@@ -228,6 +234,21 @@ def _linear_parts(ir: MemoryIR, D: int, chunk_size: int, cfg: TritonConfig, io: 
                  "delta": "fp32"}
     consts.update(PREC=cfg.precision, KPREC=kprec, UPREC=uprec, SAVE_CKPT=True, READ=True, SAVE_R=False)
     return linear_forward, consts, signature, linear_cost(ir, D, chunk_size, cfg.precision, kprec, uprec, in_bytes)
+
+
+def _deep_parts(ir: MemoryIR, D: int, chunk_size: int, cfg: TritonConfig, io: str, kprec: str, uprec: str,
+                in_bytes: int):
+    """(kernel, constexprs, signature, cost model) of the depth-3 one-pass forward."""
+    from .onepass_deep import deep_constants, deep_cost, deep_forward
+
+    f32 = "*fp32"
+    consts = dict(deep_constants(ir, D, chunk_size, cfg.tile, ir.state_numel(D), ir.gates.has_momentum,
+                                 ir.gates.has_decay), PREC=cfg.precision, KPREC=kprec, UPREC=uprec, SAVE_CKPT=True)
+    signature = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "theta_ptr": io, "eta_ptr": io, "alpha_ptr": io,
+                 "out_ptr": io, "st_ptr": f32, "scr_ptr": f32, "ckpt_ptr": f32, "T": "i32", "c_lo": "i32", "c_hi": "i32",
+                 "first_group": "i32", "group": "i32", "n_groups": "i32", "delta": "fp32"}
+    return deep_forward, consts, signature, deep_cost(ir, D, chunk_size, cfg.tile, cfg.precision, kprec, uprec,
+                                                      in_bytes)
 
 
 def _onepass_backward_parts(ir: MemoryIR, D: int, chunk_size: int, cfg: TritonConfig, io: str):

@@ -1,4 +1,5 @@
-"""One-pass forward for depth-2 memories: one sweep over the hidden tiles per chunk.
+"""One-pass forward for depth-2 memories: one sweep over the hidden tiles per chunk (depth 1:
+onepass_linear.py, depth 3: onepass_deep.py, through the same launchers).
 
 A prototype of the next kernel generation (docs/design.md, "One pass per chunk"), for depth-2
 rules with the l2 or Huber loss, read after the update or at chunk start, with or without
@@ -481,7 +482,7 @@ def check_onepass(ir, D: int, chunk_size: int, hb: int, precision: str, key_prec
     why = onepass_supported(ir)
     if why:
         raise InputError(f"the one-pass forward does not cover spec '{ir.name}': {why}")
-    if ir.depth == 2 and (HID % hb or hb < 16 or hb & (hb - 1)):   # depth 1 has no hidden tiles
+    if ir.depth > 1 and (HID % hb or hb < 16 or hb & (hb - 1)):   # depth 1 has no hidden tiles
         raise InputError(f"hidden tile {hb}: a power of two from 16 that divides the hidden width {HID}")
     check_shape(max(layer.out_mult for layer in ir.layers), D, chunk_size, backend="one-pass forward")
     key_precision = key_precision or precision
@@ -506,6 +507,12 @@ def _launch(ir, rows: tuple[Tensor, Tensor, Tensor], gates: tuple, out: Tensor, 
         from .onepass_linear import linear_launch
         return linear_launch(ir, rows, gates, out, st, anchor, ckpt, r, sc, chunk_size, chunks, groups, num_warps,
                              precisions, save_ckpt=save_ckpt, read=read, save_r=save_r)
+    if ir.depth == 3:
+        if not read or save_r:
+            raise InputError("the depth-3 one-pass forward has no re-run for a backward; use backward='generic'")
+        from .onepass_deep import deep_launch
+        return deep_launch(ir, rows, gates, out, st, ckpt, chunk_size, chunks, groups, hb, num_warps, precisions,
+                           save_ckpt=save_ckpt)
     q, k, v = rows
     n, T, D = q.shape
     lr, momentum, decay = gates
@@ -584,7 +591,7 @@ def onepass_call(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Tens
                  num_warps: int = 8, precision: str = "tf32", key_precision: str = "tf32",
                  update_precision: str | None = None,
                  delta: float | None = None, tma: bool = False, stage: bool = False) -> tuple[Tensor, MemoryState]:
-    """Forward of a depth-1 or depth-2 rule: (out (B, H, T, D), end state). Gates (B, H, T) per token or
+    """Forward of a depth-1, 2 or 3 rule: (out (B, H, T, D), end state). Gates (B, H, T) per token or
     (B, H, ceil(T / chunk_size)) per chunk. Product precisions default to tf32 in every group:
     the error bound a bf16 key path or state update breaks at long sequences
     (benchmarks/precision_study.py, docs/design.md). `delta` replaces the spec's Huber delta."""
@@ -624,7 +631,10 @@ def onepass_cost(ir, D: int, chunk_size: int, hb: int = 64, precision: str = "tf
     once; q, k, the next chunk's k, v, the gates and out at `in_bytes` per element).
     `recomputed_macs` are the key path's products done twice (Z0 again at the next chunk, rather
     than kept for all hidden tiles); `l2_checkpoint_bytes` the state copied once per checkpoint
-    group when training."""
+    group when training. Depth 3: onepass_deep.deep_cost."""
+    if ir.depth == 3:
+        from .onepass_deep import deep_cost
+        return deep_cost(ir, D, chunk_size, hb, precision, key_precision, update_precision, in_bytes)
     hid = ir.layers[0].out_mult * D
     tiles = hid // hb
     mom, bc = ir.gates.has_momentum, chunk_size

@@ -1,0 +1,305 @@
+"""One-pass forward for depth-3 memories: per chunk, the key path down and back, then the read
+and the update layer by layer, the state in hidden tiles.
+
+A depth-3 memory f(k) = W2 act(W1 act(W0 k)) (+ k) at D = 64 and expansion 2 has layers of
+(128, 64), (128, 128) and (64, 128): 32K floats, 128 KB in float32 (twice that with momentum).
+One program per (batch, head) row; the state [W0 | S0 | W1 | S1 | W2 | S2], float32, is updated in
+place in global memory (L2). Per chunk, tokens the row side of every product:
+
+    Z0 = K W0^T, X1 = act(Z0), Z1 = X1 W1^T, X2 = act(Z1), F = X2 W2^T (+ K)    key path at W_s
+    G2 = loss'(F - V), G1 = (G2 W2) * act'(Z1), G0 = (G1 W1) * act'(Z0)
+    Zq_l = a (Xq_l W_l^T) + m (Xq_l S_l^T) - (C * Xq_l X_l^T) G_l,  Xq_{l+1} = act(Zq_l)
+           (read after the update; at the chunk start Zq_l = Xq_l W_l^T), out = Zq_2 (+ Q)
+    W_l' = a_e W_l + m_e S_l - G_l^T (c X_l),  S_l' = p_e S_l - G_l^T (w X_l)
+
+The hidden units come in tiles of HB: W0 in (HB, D) row tiles, W1 in (HB, HB) tiles, W2 in
+(D, HB) column tiles, so every product is (BC x 64) @ (64 x HB) or its update transpose, as in the
+depth-2 kernel. The (BC, HID) activations Z0, X1, Z1, X2, G1, G0, Xq1 and Xq2 pass through the
+program's scratch (L2), one tile at a time. The loss gradient G2 needs the key path through all
+three layers and G1, G0 the way back down before any layer's read or update, and no look-ahead
+folds the next chunk's key path into this chunk's update (as the depth-2 sweep does), so each
+weight tile is read twice per chunk (key path; read and update) and written once, its momentum
+tile read and written once. Not covered (refused in one line): the anchor, the normalized step,
+and the one-pass backward (the generic backward runs from the checkpoints this forward writes).
+"""
+from __future__ import annotations
+
+import torch
+import triton
+import triton.language as tl
+from torch import Tensor
+from triton.runtime.errors import OutOfResources
+
+from ...errors import InputError
+from ...ir import ReadMode
+from .device import act_d1, act_fn
+from .onepass import ACTIVATIONS, LOSSES, _loss_grad, _mmp, _operand, _tokens, group_slot
+from .tiled import _chunk_coeffs
+
+SLOTS = tl.constexpr(8)   # scratch activations per program, (BC, HID) each: Z0, X1, Z1, X2, G1, G0, Xq1, Xq2
+
+
+def deep_scratch_floats(chunk_size: int, hidden: int) -> int:
+    return SLOTS.value * chunk_size * hidden
+
+
+@triton.jit
+def _tile(ptr, r0, c0, ld, R: tl.constexpr, C: tl.constexpr):
+    """Pointers of the (R, C) tile at rows r0.., columns c0.. of a row-major matrix with row length ld."""
+    return ptr + (r0 + tl.arange(0, R))[:, None] * ld + c0 + tl.arange(0, C)[None, :]
+
+
+@triton.jit
+def _load_state(ptr):
+    """A tile of the state (every state access goes through _load_state and _store_state)."""
+    return tl.load(ptr)
+
+
+@triton.jit
+def _store_state(ptr, x):
+    tl.store(ptr, x)
+
+
+@triton.jit
+def _act_slot(scr, slot, h0, BC: tl.constexpr, HID: tl.constexpr, HB: tl.constexpr):
+    """Pointers of columns h0.. (HB of them) of scratch slot `slot`, a (BC, HID) matrix."""
+    return _tile(scr + slot * BC * HID, 0, h0, HID, BC, HB)
+
+
+@triton.jit
+def _write_tile(ptr, x, S_ptr, s, a_e, m_e, p_e, lhs_c, lhs_w, rhs, UPREC: tl.constexpr, HAS_M: tl.constexpr):
+    """Store the updated tile x' = a_e x + m_e s - lhs_c rhs at ptr and, with momentum,
+    s' = p_e s - lhs_w rhs at S_ptr (lhs_c = (c G)^T, lhs_w = (w G)^T, rhs the layer's input X:
+    G^T (c X) = (c G)^T X)."""
+    rhs = _operand(rhs, UPREC)
+    nx = a_e * x - _mmp(_operand(lhs_c, UPREC), rhs, UPREC)
+    if HAS_M:
+        nx += m_e * s
+        _store_state(S_ptr, p_e * s - _mmp(_operand(lhs_w, UPREC), rhs, UPREC))
+    _store_state(ptr, nx)
+
+
+@triton.jit
+def deep_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr, st_ptr, scr_ptr, ckpt_ptr, T, c_lo,
+                 c_hi, first_group, group, n_groups, delta,
+                 D: tl.constexpr, HID: tl.constexpr, BC: tl.constexpr, HB: tl.constexpr, SN: tl.constexpr,
+                 ACT: tl.constexpr, LOSS: tl.constexpr, HAS_M: tl.constexpr, HAS_D: tl.constexpr,
+                 PREC: tl.constexpr, KPREC: tl.constexpr, UPREC: tl.constexpr, SAVE_CKPT: tl.constexpr,
+                 RESIDUAL: tl.constexpr, AFTER: tl.constexpr):
+    """onepass.onepass_forward's contract for depth 3: q/k/v/out (n, T, D), gates (n, T), st
+    (n, SN) = [W0 (HID, D) | S0 | W1 (HID, HID) | S1 | W2 (D, HID) | S2] updated in place; scr
+    (n, deep_scratch_floats(BC, HID)) float32; chunks [c_lo, c_hi); SAVE_CKPT: the state at each
+    checkpoint group's start to ckpt (n, n_groups, SN). Precisions: PREC the read's, KPREC the key
+    path's, UPREC the update's."""
+    CK_BLOCK: tl.constexpr = HB * D   # divides SN
+    NL: tl.constexpr = 2 if HAS_M else 1
+    row = tl.program_id(0)
+    io = row.to(tl.int64) * T * D
+    g_base = row.to(tl.int64) * T
+    tok = tl.arange(0, BC)
+    offs = tok[:, None] * D + tl.arange(0, D)[None, :]
+    st = st_ptr + row.to(tl.int64) * SN
+    p1 = st + NL * HID * D            # layer 1: W1 (HID, HID) (then S1)
+    p2 = p1 + NL * HID * HID          # layer 2: W2 (D, HID) (then S2)
+    scr = scr_ptr + row.to(tl.int64) * SLOTS * BC * HID
+    for i in range(c_lo, c_hi):
+        t0 = i * BC
+        rows = tl.minimum(T - t0, BC)
+        valid = (tok < rows)[:, None]
+        if SAVE_CKPT:   # the first chunk of a checkpoint group: its start state
+            g = group_slot(i - c_lo, first_group, group)
+            if g >= 0:
+                ck = ckpt_ptr + (row.to(tl.int64) * n_groups + g) * SN
+                for o in range(0, SN, CK_BLOCK):
+                    tl.store(ck + o + tl.arange(0, CK_BLOCK), tl.load(st + o + tl.arange(0, CK_BLOCK)))
+        theta, a, a_e, LBT, pv, Pe, w, LPT, m, m_e, p_e, FT, CT, c = _chunk_coeffs(
+            theta_ptr, eta_ptr, alpha_ptr, g_base, t0, rows, BC, HAS_M, HAS_D, "ieee")
+        K = _tokens(k_ptr + io, t0, rows, D, BC)
+        # key path: layer 0 by tiles of its outputs, layer 1 by tiles of its outputs over tiles of its inputs
+        for h0 in range(0, HID, HB):
+            Z0 = _mmp(K, tl.trans(_load_state(_tile(st, h0, 0, D, HB, D))), KPREC)
+            tl.store(_act_slot(scr, 0, h0, BC, HID, HB), Z0)
+            tl.store(_act_slot(scr, 1, h0, BC, HID, HB), act_fn(Z0, ACT))
+        tl.debug_barrier()
+        F = tl.zeros((BC, D), tl.float32)
+        for j0 in range(0, HID, HB):
+            Z1 = tl.zeros((BC, HB), tl.float32)
+            for h0 in range(0, HID, HB):
+                Z1 += _mmp(tl.load(_act_slot(scr, 1, h0, BC, HID, HB)),
+                           tl.trans(_load_state(_tile(p1, j0, h0, HID, HB, HB))), KPREC)
+            X2 = act_fn(Z1, ACT)
+            tl.store(_act_slot(scr, 2, j0, BC, HID, HB), Z1)
+            tl.store(_act_slot(scr, 3, j0, BC, HID, HB), X2)
+            F += _mmp(X2, tl.trans(_load_state(_tile(p2, 0, j0, HID, D, HB))), KPREC)
+        if RESIDUAL:
+            F += K
+        G2 = tl.where(valid, _loss_grad(F - _tokens(v_ptr + io, t0, rows, D, BC), delta, LOSS), 0.0)
+        # the loss gradient back down: G1 by tiles, then G0 = (G1 W1) * act'(Z0) over them
+        for j0 in range(0, HID, HB):
+            G1 = _mmp(G2, _load_state(_tile(p2, 0, j0, HID, D, HB)), KPREC) * act_d1(
+                tl.load(_act_slot(scr, 2, j0, BC, HID, HB)), ACT)
+            tl.store(_act_slot(scr, 4, j0, BC, HID, HB), G1)
+        tl.debug_barrier()
+        for h0 in range(0, HID, HB):
+            GW = tl.zeros((BC, HB), tl.float32)
+            for j0 in range(0, HID, HB):
+                GW += _mmp(tl.load(_act_slot(scr, 4, j0, BC, HID, HB)), _load_state(_tile(p1, j0, h0, HID, HB, HB)),
+                           KPREC)
+            tl.store(_act_slot(scr, 5, h0, BC, HID, HB), GW * act_d1(tl.load(_act_slot(scr, 0, h0, BC, HID, HB)), ACT))
+        tl.debug_barrier()   # every key-path load of the state precedes the updates below
+        # layer 0: read and update, one row tile at a time
+        Q = _tokens(q_ptr + io, t0, rows, D, BC)
+        C = tl.trans(CT)
+        CQK = _operand(C * _mmp(Q, tl.trans(K), KPREC), PREC)
+        Qp = _operand(Q, PREC)
+        for h0 in range(0, HID, HB):
+            W0 = _load_state(_tile(st, h0, 0, D, HB, D))
+            S0 = W0
+            if HAS_M:
+                S0 = _load_state(_tile(st + HID * D, h0, 0, D, HB, D))
+            G0 = tl.load(_act_slot(scr, 5, h0, BC, HID, HB))
+            Zq = _mmp(Qp, tl.trans(W0), PREC)
+            if AFTER:
+                Zq = Zq * a[:, None]
+                if HAS_M:
+                    Zq += _mmp(Qp, tl.trans(S0), PREC) * m[:, None]
+                Zq -= _mmp(CQK, _operand(G0, PREC), PREC)
+            tl.store(_act_slot(scr, 6, h0, BC, HID, HB), act_fn(Zq, ACT))
+            tl.debug_barrier()   # every thread's loads of this tile precede any store over it
+            _write_tile(_tile(st, h0, 0, D, HB, D), W0, _tile(st + HID * D, h0, 0, D, HB, D), S0, a_e, m_e, p_e,
+                        tl.trans(G0 * c[:, None]), tl.trans(G0 * w[:, None]), K, UPREC, HAS_M)
+        tl.debug_barrier()
+        # layer 1: C * (Xq1 X1^T) over the input tiles, then read and update by output tiles
+        QX = tl.zeros((BC, BC), tl.float32)
+        if AFTER:
+            for h0 in range(0, HID, HB):
+                QX += _mmp(tl.load(_act_slot(scr, 6, h0, BC, HID, HB)),
+                           tl.trans(tl.load(_act_slot(scr, 1, h0, BC, HID, HB))), KPREC)
+        CQX = _operand(C * QX, PREC)
+        for j0 in range(0, HID, HB):
+            G1 = tl.load(_act_slot(scr, 4, j0, BC, HID, HB))
+            G1c = tl.trans(G1 * c[:, None])
+            G1w = tl.trans(G1 * w[:, None])
+            Zq = tl.zeros((BC, HB), tl.float32)
+            Zs = tl.zeros((BC, HB), tl.float32)
+            for h0 in range(0, HID, HB):
+                Xq = _operand(tl.load(_act_slot(scr, 6, h0, BC, HID, HB)), PREC)
+                W1 = _load_state(_tile(p1, j0, h0, HID, HB, HB))
+                S1 = W1
+                Zq += _mmp(Xq, tl.trans(W1), PREC)
+                if HAS_M:
+                    S1 = _load_state(_tile(p1 + HID * HID, j0, h0, HID, HB, HB))
+                    if AFTER:
+                        Zs += _mmp(Xq, tl.trans(S1), PREC)
+                X1 = tl.load(_act_slot(scr, 1, h0, BC, HID, HB))
+                tl.debug_barrier()   # every thread's loads of this tile precede any store over it
+                _write_tile(_tile(p1, j0, h0, HID, HB, HB), W1, _tile(p1 + HID * HID, j0, h0, HID, HB, HB), S1,
+                            a_e, m_e, p_e, G1c, G1w, X1, UPREC, HAS_M)
+            if AFTER:
+                Zq = Zq * a[:, None]
+                if HAS_M:
+                    Zq += Zs * m[:, None]
+                Zq -= _mmp(CQX, _operand(G1, PREC), PREC)
+            tl.store(_act_slot(scr, 7, j0, BC, HID, HB), act_fn(Zq, ACT))
+        tl.debug_barrier()
+        # layer 2: the read's output over the input tiles, and the update by column tiles
+        out = tl.zeros((BC, D), tl.float32)
+        outs = tl.zeros((BC, D), tl.float32)
+        QX = tl.zeros((BC, BC), tl.float32)
+        Gc = tl.trans(G2 * c[:, None])
+        Gw = tl.trans(G2 * w[:, None])
+        for j0 in range(0, HID, HB):
+            Xq = tl.load(_act_slot(scr, 7, j0, BC, HID, HB))
+            X2 = tl.load(_act_slot(scr, 3, j0, BC, HID, HB))
+            W2 = _load_state(_tile(p2, 0, j0, HID, D, HB))
+            S2 = W2
+            out += _mmp(_operand(Xq, PREC), tl.trans(W2), PREC)
+            if HAS_M:
+                S2 = _load_state(_tile(p2 + D * HID, 0, j0, HID, D, HB))
+                if AFTER:
+                    outs += _mmp(_operand(Xq, PREC), tl.trans(S2), PREC)
+            if AFTER:
+                QX += _mmp(Xq, tl.trans(X2), KPREC)
+            tl.debug_barrier()   # every thread's loads of this tile precede any store over it
+            _write_tile(_tile(p2, 0, j0, HID, D, HB), W2, _tile(p2 + D * HID, 0, j0, HID, D, HB), S2, a_e, m_e, p_e,
+                        Gc, Gw, X2, UPREC, HAS_M)
+        if AFTER:
+            out = out * a[:, None]
+            if HAS_M:
+                out += outs * m[:, None]
+            out -= _mmp(_operand(C * QX, PREC), _operand(G2, PREC), PREC)
+        if RESIDUAL:
+            out += Q
+        tl.store(out_ptr + io + t0 * D + offs, out.to(out_ptr.dtype.element_ty), mask=valid)
+        tl.debug_barrier()   # this chunk's stores (state, scratch) precede the next chunk's loads
+
+
+def deep_launch(ir, rows: tuple[Tensor, Tensor, Tensor], gates: tuple, out: Tensor, st: Tensor, ckpt: Tensor,
+                chunk_size: int, chunks: tuple[int, int], groups: tuple[int, int, int], hb: int, num_warps: int,
+                precisions: tuple[str, str, str], save_ckpt: bool = False) -> None:
+    """The launch of deep_forward (onepass._launch's contract at depth 3), with its
+    out-of-resources line."""
+    q, k, v = rows
+    n, T, D = q.shape
+    lr, momentum, decay = gates
+    precision, key_precision, update_precision = precisions
+    scr = torch.empty(n, deep_scratch_floats(chunk_size, ir.layer_shapes(D)[0][0]), device=q.device)
+    try:
+        deep_forward[(n,)](
+            q, k, v, lr, momentum if momentum is not None else lr, decay if decay is not None else lr,
+            out, st, scr, ckpt, T, *chunks, *groups, float(ir.huber_delta),
+            **deep_constants(ir, D, chunk_size, hb, st.shape[1], momentum is not None, decay is not None),
+            PREC=precision, KPREC=key_precision, UPREC=update_precision, SAVE_CKPT=save_ckpt,
+            num_warps=num_warps, num_stages=1)
+    except OutOfResources as exc:
+        raise InputError(f"one-pass forward (depth 3) at D={D}, chunk {chunk_size}, hidden tile {hb}: {exc.name} "
+                         f"{exc.required} exceeds this GPU's {exc.limit}; use a smaller hidden tile or chunk") from None
+
+
+def deep_constants(ir, D: int, chunk_size: int, hb: int, SN: int, has_m: bool, has_d: bool) -> dict:
+    """deep_forward's constexprs that follow from the rule, the shape and the hidden tile."""
+    return dict(D=D, HID=ir.layer_shapes(D)[0][0], BC=chunk_size, HB=hb, SN=SN, ACT=ACTIVATIONS[ir.activation],
+                LOSS=LOSSES[ir.loss], HAS_M=has_m, HAS_D=has_d, RESIDUAL=ir.residual,
+                AFTER=ir.read is ReadMode.AFTER_UPDATE)
+
+
+def deep_cost(ir, D: int, chunk_size: int, hb: int = 64, precision: str = "tf32", key_precision: str = "tf32",
+              update_precision: str | None = None, in_bytes: int = 2) -> dict:
+    """onepass.onepass_cost's figures for the depth-3 forward: per chunk and program, the key
+    path (three layers forward, two back, Q K^T), the read (per layer Xq W^T, with momentum Xq S^T,
+    after the update Xq X^T and its (C * .) G), the update (G^T X per matrix); the weights read
+    twice (key path; read and update), the momentum once, both written once; the scratch
+    activations written once each and read where the kernel loads them (X1, G1 and Xq1 once per
+    tile of the other layer-1 side)."""
+    bc, mom = chunk_size, ir.gates.has_momentum
+    after = ir.read is ReadMode.AFTER_UPDATE
+    shapes = ir.layer_shapes(D)                                   # (out, in) per layer
+    sizes = [o * i for o, i in shapes]
+    key = sum(bc * s for s in sizes) + sum(bc * s for s in sizes[1:]) + (bc * bc * D if after else 0)
+    read = sum(bc * s * (2 if (mom and after) else 1) for s in sizes)
+    if after:
+        read += sum(bc * bc * i + bc * bc * o for o, i in shapes)
+    update = sum(bc * s * (2 if mom else 1) for s in sizes)
+    groups = {"key": key, "read": read, "update": update}
+    prec = {"key": key_precision, "read": precision, "update": update_precision or precision}
+    by_precision: dict[str, int] = {}
+    for g, macs in groups.items():
+        by_precision[prec[g]] = by_precision.get(prec[g], 0) + macs
+    t = shapes[0][0] // hb                                          # hidden tiles
+    ms, mix, upd = (1 if (mom and after) else 0), (1 if after else 0), (2 if mom else 1)
+    products = (2 * t * t + 3 * t + mix                               # key path: Z0, Z1, F, G1, G1 W1; Q K^T
+                + t * (1 + ms + mix + upd)                            # layer 0: read, mixing term, update
+                + t * mix + t * t * (1 + ms + upd) + t * mix          # layer 1: Xq1 X1^T, read, update, mixing
+                + t * (1 + ms + mix + upd) + mix)                     # layer 2
+    act_bytes = bc * shapes[0][0] * 4                             # one (BC, HID) scratch slot
+    state_bytes = ir.state_numel(D) * 4
+    weights_bytes = sum(sizes) * 4
+    io_bytes = 3 * bc * D * in_bytes + 3 * bc * 4                    # q, k, v; gates as float32
+    return {"macs": sum(groups.values()), "macs_by_group": groups, "macs_by_precision": by_precision,
+            "recomputed_macs": 0, "products": products,
+            "activations": 3 * bc * (shapes[0][0] + shapes[1][0]),   # act and act' of Z0, Z1; act of Zq0, Zq1
+            "state_bytes": state_bytes, "l2_state_read_bytes": state_bytes + weights_bytes,
+            "l2_state_write_bytes": state_bytes, "l2_anchor_read_bytes": 0,
+            "l2_token_read_bytes": io_bytes, "l2_token_write_bytes": bc * D * in_bytes,
+            "l2_scratch_read_bytes": (4 * t + 7) * act_bytes, "l2_scratch_write_bytes": SLOTS.value * act_bytes,
+            "l2_checkpoint_bytes": state_bytes}
