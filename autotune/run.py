@@ -5,8 +5,7 @@ import importlib.metadata as md
 from dataclasses import asdict, replace
 
 from titans_kernels.backends.triton_backend.codegen import supported
-from titans_kernels.backends.launch_config import (KERNELS, TUNABLES, TritonConfig, onepass_backward_problem,
-                                                   tiled_supported)
+from titans_kernels.backends.launch_config import KERNELS, TUNABLES, TritonConfig, onepass_problem, tiled_supported
 from titans_kernels.compiler import compile as compile_rule
 from titans_kernels.ir import MemoryIR
 
@@ -78,7 +77,7 @@ def measure_spec(ir: MemoryIR, gpu: GPU, head_dim: int, chunk_size: int, dtype: 
     # tuner's cost model describes the generic kernel only, so it ranks generic configs
     kernels = KERNELS if backend == "triton" else ("generic",)
     configs, pruned = _space(ir, head_dim, chunk_size, quick, dtype, kernels)
-    choose_backward = backend == "triton" and (tiled_supported(ir) or onepass_backward_problem(ir) is None)
+    choose_backward = backend == "triton" and (tiled_supported(ir) or onepass_problem(ir) is None)
     if timer is None or check is None or (choose_backward and (train_timer is None or train_check is None)):
         defaults = _gpu_timers_and_checks(ir, head_dim, chunk_size, dtype, batch_heads, tokens, backend)
         timer, check = timer or defaults[0], check or defaults[1]
@@ -103,7 +102,7 @@ def _choose_backward(ir: MemoryIR, forward: TritonConfig, train_timer, train_che
     the backward candidates that cover `ir`, timed as forward+backward)."""
     from . import measured
 
-    covers = {"generic": True, "tiled": tiled_supported(ir), "onepass": onepass_backward_problem(ir) is None}
+    covers = {"generic": True, "tiled": tiled_supported(ir), "onepass": onepass_problem(ir) is None}
     backwards = [k for k in TUNABLES["backward"].values if covers[k]]
     ranked = measured.tune([replace(forward, backward=kernel) for kernel in backwards], train_timer, train_check,
                            progress=progress)

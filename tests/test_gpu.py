@@ -9,7 +9,7 @@ import torch
 
 import titans_kernels as tk
 from titans_kernels.backends.triton_backend import codegen, launch
-from titans_kernels.backends.launch_config import (TritonConfig, known_fault, onepass_backward_problem, tiled_supported,
+from titans_kernels.backends.launch_config import (TritonConfig, known_fault, onepass_problem, tiled_supported,
                                                    triton_release)
 
 from conftest import SHIPPED, compare_backends, compare_gradients
@@ -146,7 +146,7 @@ def test_onepass_forward(name, hb, precision, key_precision):
     assert max(rel_error(a, b) for a, b in zip(end.tensors(), want_state.tensors())) < 5e-2
 
 
-ONEPASS_GPU = [name for name in GENERATED if onepass_backward_problem(tk.lower(tk.load_spec(name))) is None]
+ONEPASS_GPU = [name for name in GENERATED if onepass_problem(tk.lower(tk.load_spec(name))) is None]
 
 
 @pytest.mark.parametrize("name", ONEPASS_GPU)

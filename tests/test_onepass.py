@@ -4,12 +4,14 @@ staged-operand variants; one-line errors for what it does not cover; the launch 
 as known Triton faults."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
 import titans_kernels as tk
 from titans_kernels.backends.triton_backend import launch
-from titans_kernels.backends.launch_config import known_fault, onepass_backward_problem
+from titans_kernels.backends.launch_config import known_fault
 from titans_kernels.backends.triton_backend.onepass import onepass_call, onepass_supported
 from titans_kernels.errors import InputError
 from titans_kernels.testing import random_inputs, rel_error
@@ -17,7 +19,6 @@ from titans_kernels.testing import random_inputs, rel_error
 from conftest import SHIPPED, compare_backends, compare_gradients, representative
 
 COVERED = [n for n in SHIPPED if onepass_supported(tk.lower(tk.load_spec(n))) is None]
-COVERED_BWD = [n for n in COVERED if onepass_backward_problem(tk.lower(tk.load_spec(n))) is None]
 
 
 @pytest.fixture
@@ -40,7 +41,6 @@ def test_covers_the_paper_default_and_its_gate_variants():
     assert {"titans_mlp2", "titans_mlp2_nomomentum", "titans_mlp2_chunkgates"} <= set(COVERED)
     assert {"titans_mlp2_residual", "titans_mlp2_anchored", "yaad_huber"} <= set(COVERED)
     assert {"titans_mlp2_normalized", "titans_linear", "titans_mlp3"} <= set(COVERED)
-    assert "titans_mlp3" not in COVERED_BWD
 
 
 @pytest.mark.parametrize("name", COVERED)
@@ -277,8 +277,7 @@ def test_checkpoints_are_the_group_start_states():
 
 
 @pytest.mark.parametrize("spec, fields, match", [
-    ("titans_mlp3", dict(backward="onepass"), "backward='onepass' does not cover spec 'titans_mlp3': depth 3 "
-                                              r"\(the one-pass backward has depths 1 and 2"),
+    ("moneta", {}, "backend 'triton' does not cover spec 'moneta': loss.kind 'lp'"),
     ("titans_mlp2", dict(kernel="generic", stage=True), "stage=True applies to kernel='onepass' only"),
     ("titans_mlp2", dict(kernel="tiled", key_precision="bf16"), "key_precision='bf16' applies to kernel='onepass'"),
     ("titans_mlp2", dict(tile=128), "hidden tile 128: a power of two from 16 that divides the hidden width 64"),
@@ -315,7 +314,7 @@ def test_config_fields_and_labels():
 ONEPASS_BWD = dict(tile=16, num_warps=4, precision="ieee", backward="onepass")
 
 
-@pytest.mark.parametrize("name", representative(COVERED_BWD, ("titans_mlp2_anchored", "yaad_huber")))
+@pytest.mark.parametrize("name", representative(COVERED, ("titans_mlp2_anchored", "yaad_huber", "titans_mlp3")))
 def test_backward_matches_torch_backend(name, poisoned):
     """Gradients of q, k, v, every gate and every tensor of the initial state (and the anchor)
     against the torch backend: four chunks, the last ragged, in checkpoint groups of 1 and 3;
@@ -376,7 +375,7 @@ def test_depth1_forward_and_backward(edits, tmp_path, poisoned):
                       config=onepass_config(num_warps=4, precision="ieee", backward="onepass"))
 
 
-# Depth 3 (onepass_deep.py): the forward, with the generic backward from its checkpoints.
+# Depth 3 (onepass_deep.py): the forward and the backward.
 DEPTH3_EDITS = {
     "plain_residual_chunk_start": {"update": {"read": "chunk_start", "momentum": "none", "decay": "none"},
                                    "memory": {"residual": True}},
@@ -390,13 +389,18 @@ DEPTH3_EDITS = {
 def test_depth3_forward_and_checkpoints(edits, tmp_path, poisoned):
     """titans_mlp3 (gelu, momentum, decay, read after the update) and depth-3 rules with the fields
     it leaves at one value: out and end state at hidden width 32 in two tiles of 16, two batches, a
-    ragged final chunk; then every gradient through the generic backward from the checkpoints the
-    forward writes (groups of 3 over four chunks), steep keys so that Huber's clipping acts."""
+    ragged final chunk; then every gradient through the one-pass backward (onepass_deep.py: each
+    chunk recomputed from its re-run start state) in checkpoint groups of 3 over four chunks, and
+    for titans_mlp3 through the generic backward from the same checkpoints; steep keys so that
+    Huber's clipping acts."""
     from titans_kernels.backends.launch_config import onepass_config
     spec = "titans_mlp3" if edits is None else _edited("titans_mlp3", DEPTH3_EDITS[edits], tmp_path)
     cfg = onepass_config(tile=16, num_warps=4, precision="ieee")
     compare_backends(spec, "triton", 2, 1, 40, 16, 16, seed=11, steep=True, config=cfg)
-    compare_gradients(spec, "triton", T=56, chunk=16, steep=True, checkpoint_group=3, config=cfg)
+    compare_gradients(spec, "triton", T=56, chunk=16, steep=True, checkpoint_group=3,
+                      config=replace(cfg, backward="onepass"))
+    if edits is None:   # the generic backward reads the same checkpoints
+        compare_gradients(spec, "triton", T=56, chunk=16, steep=True, checkpoint_group=3, config=cfg)
 
 
 def test_depth3_state_tiles_are_read_then_written_once_per_chunk(monkeypatch):
@@ -523,14 +527,16 @@ def test_backward_cost_model():
     assert yaad["macs_by_group"]["mixing"] == 0 and yaad["macs_by_group"]["read"] == 4 * 5 * 64 ** 3
 
 
-def test_backward_config_and_errors():
+def test_backward_config_and_errors(tmp_path):
     """backward='onepass' covers what the one-pass forward covers, as one line otherwise; its
     config re-runs at the forward's key and update precisions and takes tf32 for bf16 products
     (the bf16 hi/lo split stays)."""
     from titans_kernels.backends.launch_config import LaunchConfig, backward_config, onepass_config
-    ref, inputs, state = _case("titans_mlp3", T=16, D=16, chunk=16)
-    with pytest.raises(InputError, match="config backward='onepass' does not cover spec 'titans_mlp3': depth 3"):
-        tk.compile("titans_mlp3", backend="triton", config=LaunchConfig(backward="onepass"))(
+    spec = _edited("titans_mlp3", DEPTH3_EDITS["anchored"], tmp_path)
+    ref, inputs, state = _case(spec, T=16, D=16, chunk=16)
+    with pytest.raises(InputError, match="config backward='onepass' does not cover spec 'edited_rule': "
+                                         "update.decay_to 'init' at depth 3"):
+        tk.compile(spec, backend="triton", config=LaunchConfig(backward="onepass"))(
             *inputs.args(), state=state, chunk_size=16)
     ir = tk.lower(tk.load_spec("titans_mlp2"))
     bwd = backward_config(ir, onepass_config(precision="bf16", update_precision="bf16x3", stage=True,
@@ -599,17 +605,22 @@ def test_cli_depth1_reports_warpgroup_products_and_no_state_traffic(capsys):
 
 
 @pytest.mark.slow
-def test_cli_depth3_report_fits_a_block_and_runs_warpgroup_products(capsys):
-    """`compile titans_mlp3 --forward onepass` for sm_90 at D=64, chunk 64, hidden tile 64: shared
-    memory within the 227 KB of an H100 or H200 block, every tensor-core product a warpgroup
-    product, and the depth-3 cost model (scratch traffic included) in the report."""
+@pytest.mark.parametrize("kind", ["fwd", "bwd"])
+def test_cli_depth3_report_fits_a_block_and_runs_warpgroup_products(kind, capsys):
+    """`compile titans_mlp3 --forward onepass --backward onepass` for sm_90 at D=64, chunk 64,
+    hidden tile 64: shared memory within the 227 KB of an H100 or H200 block and every tensor-core
+    product a warpgroup product, forward and backward; the forward's report has the depth-3 cost
+    model (scratch traffic included)."""
     import json
     from titans_kernels.cli import main
-    assert main(["compile", "titans_mlp3", "--forward", "onepass", "--json"]) == 0
+    assert main(["compile", "titans_mlp3", "--forward", "onepass", "--backward", "onepass", "--kernel", kind,
+                 "--json"]) == 0
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert report["kernel"] == "deep_forward" and report["shared_bytes"] <= 227 * 1024
+    assert report["kernel"] == ("deep_forward" if kind == "fwd" else "deep_backward")
+    assert report["shared_bytes"] <= 227 * 1024
     assert sum(report["hgmma_sites"][1:]) > 0 and sum(report["hmma_sites"]) == 0, report
-    assert report["cost"]["l2_scratch_write_bytes"] == 8 * 64 * 128 * 4
+    if kind == "fwd":
+        assert report["cost"]["l2_scratch_write_bytes"] == 8 * 64 * 128 * 4
 
 
 def test_cli_onepass_flags_without_the_onepass_forward_are_one_line(capsys):

@@ -139,8 +139,7 @@ def test_aot_other_targets(target):
 AOT_FAMILIES = [(name, kernel, kind) for name in ("titans_mlp2", "titans_mlp2_normalized", "titans_mlp2_anchored")
                 for kernel in ("generic", "tiled", "onepass") for kind in ("fwd", "bwd")]
 AOT_FAMILIES += [("titans_linear", kernel, kind) for kernel in ("generic", "onepass") for kind in ("fwd", "bwd")]
-AOT_FAMILIES += [("titans_mlp3", "generic", "fwd"), ("titans_mlp3", "generic", "bwd"),
-                 ("titans_mlp3", "onepass", "fwd")]   # depth 3: the one-pass forward only
+AOT_FAMILIES += [("titans_mlp3", kernel, kind) for kernel in ("generic", "onepass") for kind in ("fwd", "bwd")]
 
 
 @pytest.mark.parametrize("name, kernel, kind", AOT_FAMILIES)

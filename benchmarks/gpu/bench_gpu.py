@@ -26,8 +26,7 @@ from gpu_case import DTYPES, cuda_case, rule_call
 
 import titans_kernels as tk
 from autotune.measured import cuda_median_seconds
-from titans_kernels.backends.launch_config import (TritonConfig, onepass_backward_problem, onepass_config,
-                                                   onepass_problem, tiled_supported)
+from titans_kernels.backends.launch_config import TritonConfig, onepass_config, onepass_problem, tiled_supported
 from titans_kernels.testing import rel_error
 
 
@@ -102,9 +101,8 @@ def main() -> int:
         rules["triton (tiled forward + backward)"] = tk.compile(args.spec, backend="triton", config=TILED_BOTH_CONFIG)
     if onepass_problem(ir) is None:   # the one-pass forward as a launch config; the generic backward after it
         rules["triton (one-pass forward)"] = tk.compile(args.spec, backend="triton", config=onepass_config())
-        if onepass_backward_problem(ir) is None:
-            rules["triton (one-pass forward + backward)"] = tk.compile(args.spec, backend="triton",
-                                                                       config=onepass_config(backward="onepass"))
+        rules["triton (one-pass forward + backward)"] = tk.compile(args.spec, backend="triton",
+                                                                   config=onepass_config(backward="onepass"))
         if c == D and ir.depth == 2:
             rules["triton (one-pass forward, staged)"] = tk.compile(args.spec, backend="triton",
                                                                     config=onepass_config(stage=True))

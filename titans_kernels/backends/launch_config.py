@@ -281,22 +281,15 @@ def tiled_supported(ir) -> bool:
 
 
 def onepass_problem(ir) -> str | None:
-    """None if the one-pass forward (onepass.py; onepass_linear.py at depth 1, onepass_deep.py at
-    depth 3, which checks its own limits at launch) covers `ir`, else the field it does not cover."""
+    """None if the one-pass kernels, forward and backward (onepass.py and onepass_bwd.py;
+    onepass_linear.py at depth 1, onepass_deep.py at depth 3) cover `ir`, else the field they do
+    not cover."""
     if ir.depth > 3:
         return f"depth {ir.depth} (depths 1 to 3 only)"
     if ir.depth == 3 and ir.decay_to_init:
-        return "update.decay_to 'init' at depth 3 (the depth-3 one-pass forward has no anchor)"
+        return "update.decay_to 'init' at depth 3 (the depth-3 one-pass kernels have no anchor)"
     if ir.depth == 3 and ir.normalized_step:
-        return "update.step 'normalized' at depth 3 (the depth-3 one-pass forward has the plain step)"
-    return gpu_problem(ir)
-
-
-def onepass_backward_problem(ir) -> str | None:
-    """None if the one-pass backward (onepass_bwd.py, onepass_linear.py) covers `ir`, else why not."""
-    if ir.depth > 2:
-        return (f"depth {ir.depth} (the one-pass backward has depths 1 and 2; backward='generic' runs after "
-                f"the one-pass forward)")
+        return "update.step 'normalized' at depth 3 (the depth-3 one-pass kernels have the plain step)"
     return gpu_problem(ir)
 
 
@@ -327,9 +320,9 @@ def check_kernel(ir, cfg: LaunchConfig) -> None:
         if getattr(cfg, field) == "tiled" and not tiled_supported(ir):
             raise InputError(f"config {field}='tiled' covers depth-2 memories; spec '{ir.name}' has depth "
                              f"{ir.depth} (use {field}='generic')")
-    for field, problem in (("kernel", onepass_problem), ("backward", onepass_backward_problem)):
-        if getattr(cfg, field) == "onepass" and problem(ir):
-            raise InputError(f"config {field}='onepass' does not cover spec '{ir.name}': {problem(ir)} "
+    for field in ("kernel", "backward"):
+        if getattr(cfg, field) == "onepass" and onepass_problem(ir):
+            raise InputError(f"config {field}='onepass' does not cover spec '{ir.name}': {onepass_problem(ir)} "
                              f"(use {field}='tiled' or 'generic')")
     if cfg.kernel != "onepass":
         for field in ONEPASS_FIELDS:

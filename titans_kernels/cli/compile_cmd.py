@@ -35,8 +35,8 @@ def add_parser(sub) -> None:
                         "report adds the cost model per chunk)")
     p.add_argument("--backward", choices=TUNABLES["backward"].values, default=TUNABLES["backward"].default,
                    help="Triton backward kernel: generic (every spec), tiled (depth-2 specs; launched "
-                        "with the forward's tile, warps and stages) or onepass (depth-1 and depth-2 specs the "
-                        "onepass forward covers; its report adds the cost model per chunk)")
+                        "with the forward's tile, warps and stages) or onepass (the specs the onepass forward "
+                        "covers; its report adds the cost model per chunk)")
     p.add_argument("--fuse", action=argparse.BooleanOptionalAction, default=True,
                    help="tiled forward: the read and the state update in one pass over the hidden tiles "
                         "(default) or, with --no-fuse, in two")

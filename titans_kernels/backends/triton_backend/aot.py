@@ -104,7 +104,7 @@ def _loop_names(kernel: str) -> tuple[str, ...]:
         return ("chunk loop",)
     if kernel in ("tiled_forward", "tiled_backward", "onepass_forward", "onepass_backward"):
         return ("chunk loop", "hidden-tile loops")
-    if kernel == "deep_forward":
+    if kernel in ("deep_forward", "deep_backward"):
         return ("chunk loop", "hidden-tile loops", "inner hidden-tile loops")
     if kernel in ("linear_forward", "linear_backward"):
         return ("chunk loop",)
@@ -243,7 +243,8 @@ def _deep_parts(ir: MemoryIR, D: int, chunk_size: int, cfg: TritonConfig, io: st
 
     f32 = "*fp32"
     consts = dict(deep_constants(ir, D, chunk_size, cfg.tile, ir.state_numel(D), ir.gates.has_momentum,
-                                 ir.gates.has_decay), PREC=cfg.precision, KPREC=kprec, UPREC=uprec, SAVE_CKPT=True)
+                                 ir.gates.has_decay), PREC=cfg.precision, KPREC=kprec, UPREC=uprec, SAVE_CKPT=True,
+                  READ=True)
     signature = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "theta_ptr": io, "eta_ptr": io, "alpha_ptr": io,
                  "out_ptr": io, "st_ptr": f32, "scr_ptr": f32, "ckpt_ptr": f32, "T": "i32", "c_lo": "i32", "c_hi": "i32",
                  "first_group": "i32", "group": "i32", "n_groups": "i32", "delta": "fp32"}
@@ -259,6 +260,16 @@ def _onepass_backward_parts(ir: MemoryIR, D: int, chunk_size: int, cfg: TritonCo
     hidden, kprec, uprec = check_onepass(ir, D, chunk_size, cfg.tile, cfg.precision, None, None, False)
     if ir.depth == 1:
         return _linear_parts(ir, D, chunk_size, cfg, io, kprec, uprec, {"*fp32": 4}.get(io, 2), backward=True)
+    if ir.depth == 3:
+        from .onepass_deep import deep_backward, deep_constants
+        f32 = "*fp32"
+        consts = dict(deep_constants(ir, D, chunk_size, cfg.tile, ir.state_numel(D), ir.gates.has_momentum,
+                                     ir.gates.has_decay), PREC=cfg.precision)
+        signature = {"q_ptr": io, "k_ptr": io, "v_ptr": io, "theta_ptr": io, "eta_ptr": io, "alpha_ptr": io,
+                     "do_ptr": io, "dq_ptr": io, "dk_ptr": io, "dv_ptr": io, "dtheta_ptr": f32, "deta_ptr": f32,
+                     "dalpha_ptr": f32, "st_ptr": f32, "dst_ptr": f32, "scr_ptr": f32, "T": "i32", "c_lo": "i32",
+                     "c_hi": "i32", "delta": "fp32"}
+        return deep_backward, consts, signature, None
     consts = dict(D=D, HID=hidden, BC=chunk_size, HB=cfg.tile, SN=ir.state_numel(D), ACT=ACTIVATIONS[ir.activation],
                   LOSS=LOSSES[ir.loss], RESIDUAL=ir.residual, HAS_M=ir.gates.has_momentum,
                   HAS_D=ir.gates.has_decay, ANCHOR=ir.decay_to_init, AFTER=ir.read is ReadMode.AFTER_UPDATE,

@@ -332,6 +332,10 @@ def run_backward_onepass(ir: MemoryIR, q: Tensor, k: Tensor, v: Tensor, theta: T
             from .onepass_linear import linear_backward_launch
             linear_backward_launch(ir, q, k, v, gates, d_out, grads, states, r, sc, anchor_flat, d_st, d_anchor,
                                    chunk_size, lo, hi, cfg.num_warps, cfg.precision)
+        elif ir.depth == 3:   # the chunk recomputed from its start state (onepass_deep.py)
+            from .onepass_deep import deep_backward_launch
+            deep_backward_launch(ir, q, k, v, gates, d_out, grads, states, d_st, chunk_size, lo, hi, hb,
+                                 cfg.num_warps, cfg.precision)
         else:
             onepass_backward_launch(ir, q, k, v, gates, d_out, grads, states, r, sc, anchor_flat, d_st, d_anchor,
                                     scratch, chunk_size, lo, hi, hb, cfg.num_warps, cfg.precision)

@@ -507,12 +507,10 @@ def _launch(ir, rows: tuple[Tensor, Tensor, Tensor], gates: tuple, out: Tensor, 
         from .onepass_linear import linear_launch
         return linear_launch(ir, rows, gates, out, st, anchor, ckpt, r, sc, chunk_size, chunks, groups, num_warps,
                              precisions, save_ckpt=save_ckpt, read=read, save_r=save_r)
-    if ir.depth == 3:
-        if not read or save_r:
-            raise InputError("the depth-3 one-pass forward has no re-run for a backward; use backward='generic'")
+    if ir.depth == 3:   # no residuals saved: the depth-3 backward recomputes each chunk from its start state
         from .onepass_deep import deep_launch
         return deep_launch(ir, rows, gates, out, st, ckpt, chunk_size, chunks, groups, hb, num_warps, precisions,
-                           save_ckpt=save_ckpt)
+                           save_ckpt=save_ckpt, read=read)
     q, k, v = rows
     n, T, D = q.shape
     lr, momentum, decay = gates
@@ -570,7 +568,9 @@ def onepass_rerun(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Ten
     (n, hi - lo, chunk, D) and step scale (n, hi - lo, chunk; written with a normalized step),
     all float32. At depth 2 the last chunk's update is not run (its residual comes from the
     previous chunk's look-ahead, its start state is the run's end state); at depth 1
-    (onepass_linear.py) each chunk makes its own residual, so every chunk of the group runs."""
+    (onepass_linear.py) each chunk makes its own residual, so every chunk of the group runs; at
+    depth 3 (onepass_deep.py) the backward recomputes each chunk from its start state, so the
+    residuals and scales are not written and the last chunk's update is not run either."""
     n, T, D = q.shape
     opts = dict(dtype=torch.float32, device=q.device)
     states = torch.empty(n, hi - lo, start.shape[1], **opts)
@@ -581,7 +581,7 @@ def onepass_rerun(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Ten
     _launch(ir, (q, k, v), (lr, momentum, decay), q, st, anchor, states, r, sc, chunk_size, (lo, end),
             (1, 1, hi - lo), hb, num_warps, (key_precision, key_precision, update_precision), save_ckpt=True,
             read=False, save_r=True)
-    if ir.depth == 2:
+    if ir.depth > 1:
         states[:, -1] = st
     return states, r, sc
 
