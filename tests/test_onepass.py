@@ -433,9 +433,65 @@ def test_depth3_state_tiles_are_read_then_written_once_per_chunk(monkeypatch):
                                + [("load", "load", "load", "store")] * 6), per_chunk
 
 
+@pytest.mark.parametrize("edits", [None, "plain_residual_chunk_start"])
+def test_depth3_cost_model_counts_the_kernels_products(edits, tmp_path, monkeypatch):
+    """The depth-3 forward's cost model against the kernel itself: every product of one chunk
+    counted under the interpreter (multiply-adds by the precision it runs at, and products), with
+    a different precision per group, for titans_mlp3 and a rule without momentum, decay or the
+    mixing terms; hidden width 32 in two tiles of 16."""
+    import titans_kernels.backends.triton_backend.onepass_deep as deep
+    from titans_kernels.backends.triton_backend.onepass import onepass_cost
+    counted: dict[str, int] = {}
+    products = []
+    original = deep._mmp
+
+    def counting(a, b, prec):
+        counted[str(prec)] = counted.get(str(prec), 0) + int(a.shape[0] * a.shape[1] * b.shape[1])
+        products.append(1)
+        return original(a, b, prec)
+    monkeypatch.setattr(deep, "_mmp", counting)
+    spec = "titans_mlp3" if edits is None else _edited("titans_mlp3", DEPTH3_EDITS[edits], tmp_path)
+    ref, inputs, state = _case(spec, T=16, D=16, chunk=16)
+    inputs = type(inputs)(*(x[:, :1] if x is not None else None for x in inputs.args()))   # one row, one chunk
+    state = tk.MemoryState([w[:, :1] for w in state.weights],
+                           [s[:, :1] for s in state.momentum] if state.momentum else None)
+    onepass_call(ref.ir, *inputs.args(), state, chunk_size=16, hb=16, num_warps=4, precision="ieee",
+                 key_precision="tf32", update_precision="bf16")
+    cost = onepass_cost(ref.ir, 16, 16, hb=16, precision="ieee", key_precision="tf32", update_precision="bf16")
+    assert counted == cost["macs_by_precision"] and len(products) == cost["products"], (counted, cost)
+
+
+@pytest.mark.parametrize("edits", [None, "plain_residual_chunk_start"])
+def test_depth3_backward_cost_model_counts_the_kernels_products(edits, tmp_path, monkeypatch):
+    """The depth-3 backward's cost model against the kernel: the products of one chunk's backward
+    (its forward recomputed, then walked back) counted under the interpreter, multiply-adds and
+    products, hidden width 32 in two tiles of 16."""
+    import titans_kernels.backends.triton_backend.onepass_deep as deep
+    from titans_kernels.backends.launch_config import onepass_config
+    counted = {"macs": 0, "products": 0}
+    original = deep._mmp
+
+    def counting(a, b, prec):
+        counted["macs"] += int(a.shape[0] * a.shape[1] * b.shape[1])
+        counted["products"] += 1
+        return original(a, b, prec)
+    monkeypatch.setattr(deep, "_mmp", counting)
+    spec = "titans_mlp3" if edits is None else _edited("titans_mlp3", DEPTH3_EDITS[edits], tmp_path)
+    rule = tk.compile(spec, backend="triton", config=onepass_config(tile=16, num_warps=4, precision="ieee",
+                                                                    backward="onepass"))
+    g = torch.Generator().manual_seed(0)
+    inputs = random_inputs(rule.ir, 1, 1, 16, 16, 16, generator=g)   # one row, one chunk: no re-run
+    leaves = [t.requires_grad_() for t in inputs.tensors()]
+    out, _ = rule(*inputs.args(), state=rule.init_state(1, 1, 16, generator=g), chunk_size=16)
+    counted.update(macs=0, products=0)
+    torch.autograd.grad(out.square().sum(), leaves)
+    cost = deep.deep_backward_cost(rule.ir, 16, 16, hb=16, precision="ieee")
+    assert (counted["macs"], counted["products"]) == (cost["macs"], cost["products"]), (counted, cost)
+
+
 def test_depth3_cost_model_and_tiles():
     """The depth-3 forward's figures at D=64, chunk 64 (hidden 128 in two tiles of 64): the
-    multiply-adds of the math page's count plus Q K^T, every weight read twice and the momentum
+    multiply-adds of the math page's count, every weight read twice and the momentum
     once per chunk, each (64, 128) activation written once to scratch; the tile size changes the
     traffic, not the work."""
     from titans_kernels.backends.triton_backend.onepass import onepass_cost
@@ -447,7 +503,7 @@ def test_depth3_cost_model_and_tiles():
     assert c64["l2_state_write_bytes"] == ir.state_numel(64) * 4
     assert c64["l2_scratch_write_bytes"] == 8 * 64 * 128 * 4
     assert c32["l2_scratch_read_bytes"] > c64["l2_scratch_read_bytes"] and c32["macs"] == c64["macs"]
-    assert c64["macs"] == ir.macs_per_chunk(64, 64) + 64 * 64 * 64   # the count, plus Q K^T
+    assert c64["macs"] == ir.macs_per_chunk(64, 64)   # the math page's count
     assert c64["products"] == 56 and c64["activations"] == 6 * 64 * 128
 
 

@@ -261,7 +261,7 @@ def _onepass_backward_parts(ir: MemoryIR, D: int, chunk_size: int, cfg: TritonCo
     if ir.depth == 1:
         return _linear_parts(ir, D, chunk_size, cfg, io, kprec, uprec, {"*fp32": 4}.get(io, 2), backward=True)
     if ir.depth == 3:
-        from .onepass_deep import deep_backward, deep_constants
+        from .onepass_deep import deep_backward, deep_backward_cost, deep_constants
         f32 = "*fp32"
         consts = dict(deep_constants(ir, D, chunk_size, cfg.tile, ir.state_numel(D), ir.gates.has_momentum,
                                      ir.gates.has_decay), PREC=cfg.precision)
@@ -269,7 +269,8 @@ def _onepass_backward_parts(ir: MemoryIR, D: int, chunk_size: int, cfg: TritonCo
                      "do_ptr": io, "dq_ptr": io, "dk_ptr": io, "dv_ptr": io, "dtheta_ptr": f32, "deta_ptr": f32,
                      "dalpha_ptr": f32, "st_ptr": f32, "dst_ptr": f32, "scr_ptr": f32, "T": "i32", "c_lo": "i32",
                      "c_hi": "i32", "delta": "fp32"}
-        return deep_backward, consts, signature, None
+        return deep_backward, consts, signature, deep_backward_cost(ir, D, chunk_size, cfg.tile, cfg.precision,
+                                                                    {"*fp32": 4}.get(io, 2))
     consts = dict(D=D, HID=hidden, BC=chunk_size, HB=cfg.tile, SN=ir.state_numel(D), ACT=ACTIVATIONS[ir.activation],
                   LOSS=LOSSES[ir.loss], RESIDUAL=ir.residual, HAS_M=ir.gates.has_momentum,
                   HAS_D=ir.gates.has_decay, ANCHOR=ir.decay_to_init, AFTER=ir.read is ReadMode.AFTER_UPDATE,

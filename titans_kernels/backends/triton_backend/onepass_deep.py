@@ -171,7 +171,8 @@ def deep_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr, st
         CQK = CT
         if READ:
             Q = _tokens(q_ptr + io, t0, rows, D, BC)
-            CQK = _operand(C * _mmp(Q, tl.trans(K), KPREC), PREC)
+            if AFTER:
+                CQK = _operand(C * _mmp(Q, tl.trans(K), KPREC), PREC)
         Qp = _operand(Q, PREC)
         for h0 in range(0, HID, HB):
             W0 = _load_state(_tile(st, h0, 0, D, HB, D))
@@ -292,19 +293,21 @@ def deep_constants(ir, D: int, chunk_size: int, hb: int, SN: int, has_m: bool, h
 def deep_cost(ir, D: int, chunk_size: int, hb: int = 64, precision: str = "tf32", key_precision: str = "tf32",
               update_precision: str | None = None, in_bytes: int = 2) -> dict:
     """onepass.onepass_cost's figures for the depth-3 forward: per chunk and program, the key
-    path (three layers forward, two back, Q K^T), the read (per layer Xq W^T, with momentum Xq S^T,
-    after the update Xq X^T and its (C * .) G), the update (G^T X per matrix); the weights read
-    twice (key path; read and update), the momentum once, both written once; the scratch
+    path (three layers forward, two back; after the update each layer's Xq X^T, Q K^T for layer
+    0, which the kernel takes at the key path's precision), the read (per layer Xq W^T, with
+    momentum Xq S^T, after the update (C * Xq X^T) G), the update (G^T X per matrix); the weights
+    read twice (key path; read and update), the momentum once, both written once; the scratch
     activations written once each and read where the kernel loads them (X1, G1 and Xq1 once per
     tile of the other layer-1 side)."""
     bc, mom = chunk_size, ir.gates.has_momentum
     after = ir.read is ReadMode.AFTER_UPDATE
     shapes = ir.layer_shapes(D)                                   # (out, in) per layer
     sizes = [o * i for o, i in shapes]
-    key = sum(bc * s for s in sizes) + sum(bc * s for s in sizes[1:]) + (bc * bc * D if after else 0)
+    key = sum(bc * s for s in sizes) + sum(bc * s for s in sizes[1:])
     read = sum(bc * s * (2 if (mom and after) else 1) for s in sizes)
-    if after:
-        read += sum(bc * bc * i + bc * bc * o for o, i in shapes)
+    if after:   # Xq X^T per layer (Q K^T for layer 0) at the key path's precision, (C * .) G at the read's
+        key += sum(bc * bc * i for o, i in shapes)
+        read += sum(bc * bc * o for o, i in shapes)
     update = sum(bc * s * (2 if mom else 1) for s in sizes)
     groups = {"key": key, "read": read, "update": update}
     prec = {"key": key_precision, "read": precision, "update": update_precision or precision}
@@ -670,3 +673,43 @@ def deep_backward_launch(ir, q: Tensor, k: Tensor, v: Tensor, gates: tuple, d_ou
         raise InputError(f"one-pass backward (depth 3) at D={D}, chunk {chunk_size}, hidden tile {hb}: {exc.name} "
                          f"{exc.required} exceeds this GPU's {exc.limit}; use a smaller hidden tile or chunk, or "
                          f"backward='generic'") from None
+
+
+def deep_backward_cost(ir, D: int, chunk_size: int, hb: int = 64, precision: str = "tf32", in_bytes: int = 2) -> dict:
+    """What one program of deep_backward does per chunk (the re-run, a forward without the read,
+    left out): multiply-adds by group (the chunk's forward recomputed from its start state; the
+    update's backward; the read's backward; the loss-gradient chain and the key path's backward,
+    "key"), products, and bytes through L2: the start state's tiles where each phase reads them,
+    the state gradient's (read and written in the update's backward, then added to by the read's,
+    the chain's and the key path's), the program's scratch (BWD_SLOTS slots of (BC, HID), each
+    written at least once per chunk) and the tokens. Keys as onepass.onepass_cost's, plus
+    l2_grad_read_bytes, l2_grad_write_bytes and l2_scratch_bytes."""
+    b, mom = chunk_size, ir.gates.has_momentum
+    ms = 1 if (mom and ir.read is ReadMode.AFTER_UPDATE) else 0      # the read's momentum terms
+    mix = 1 if ir.read is ReadMode.AFTER_UPDATE else 0                # the read's mixing terms
+    shapes = ir.layer_shapes(D)
+    s0, s1, s2 = (o * i for o, i in shapes)
+    hid, t = shapes[0][0], shapes[0][0] // hb
+    bbh, bbd = b * b * hid, b * b * D
+    groups = {   # forward again: key path and chain, Q K^T, layers 0 and 1 of the read, Xq1 X1^T
+        "recompute": b * (s0 + 2 * s1 + 2 * s2) + bbd + b * (s0 + s1) * (1 + ms) + bbh + 2 * mix * bbh,
+        "update": 2 * (1 + mom) * b * (s0 + s1 + s2),
+        "read": b * (s0 + s1 + s2) * (2 + mix + 3 * ms) + mix * (9 * bbh + 4 * bbd),
+        "key": 2 * b * s0 + 4 * b * (s1 + s2),
+    }
+    products = (2 * t * t + 3 * t + 1 + t * (1 + ms + mix) + t + t * t * (1 + ms) + t * mix
+                + 2 * (1 + mom) * (2 * t + t * t)
+                + mix * (t + 2) + 2 * t * (2 + 3 * mix + 3 * ms) + 4 * t * mix + t * t * (2 + mix + 3 * ms) + 2 * mix
+                + 2 * t * t + 2 * t + 2 * t * t + 4 * t)
+    macs = sum(groups.values())
+    w0, w1, w2 = s0 * 4, s1 * 4, s2 * 4
+    state_read = 5 * w0 + 7 * w1 + 6 * w2 + (w0 + w1) * (2 * ms + mom) + w2 * (mom + ms)
+    grad = 3 * w0 + 4 * (w1 + w2) + (w0 + w1 + w2) * (mom + ms)
+    return {"macs": macs, "macs_by_group": groups, "macs_by_precision": {precision: macs},
+            "recomputed_macs": groups["recompute"], "products": products,
+            "activations": 4 * b * hid,   # act' of Z0, Z1, Zq0, Zq1 (act and act'' besides)
+            "state_bytes": ir.state_numel(D) * 4, "l2_state_read_bytes": state_read, "l2_state_write_bytes": 0,
+            "l2_grad_read_bytes": grad, "l2_grad_write_bytes": grad, "l2_anchor_read_bytes": 0,
+            "l2_scratch_bytes": BWD_SLOTS.value * b * hid * 4,
+            "l2_token_read_bytes": 4 * b * D * in_bytes + 3 * b * 4, "l2_token_write_bytes": 3 * b * D * in_bytes + 3 * b * 4,
+            "l2_checkpoint_bytes": ir.state_numel(D) * 4}
