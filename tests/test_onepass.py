@@ -695,5 +695,10 @@ def test_cli_run_with_the_onepass_forward(capsys):
     assert "forward=onepass(tf32/tf32/tf32)" in out
     error = float(out.split("relative error vs reference on the first 64 tokens:")[1].split()[0])
     assert error < 1e-2
+    # depth 3 at --dim 16 (hidden width 32): the launch default's tile narrowed to it
+    assert main(["run", "titans_mlp3", "--backend", "triton", "--forward", "onepass", "--seq", "48", "--batch", "1",
+                 "--heads", "1", "--dim", "16", "--chunk", "16", "--segment", "32", "--check", "48"]) == 0
+    out = capsys.readouterr().out
+    assert float(out.split("relative error vs reference on the first 48 tokens:")[1].split()[0]) < 1e-2
     assert main(["run", "titans_mlp2", "--forward", "onepass"]) != 0
     assert "--tuned-for and --forward apply to --backend triton" in capsys.readouterr().err

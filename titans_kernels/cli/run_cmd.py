@@ -8,7 +8,8 @@ from dataclasses import asdict
 import torch
 
 from ..backends.torch_backend.engine import cpu_engine
-from ..backends.launch_config import KERNELS, default_config, forward_label, onepass_config, tiled_config
+from ..backends.launch_config import (KERNELS, ONEPASS_DEFAULTS, default_config, forward_label, onepass_config,
+                                      tiled_config)
 from ..compiler import compile as compile_rule
 from ..errors import InputError
 from ..ir import lower
@@ -57,7 +58,10 @@ def cmd_run(args) -> int:
     if args.forward:
         if args.tuned_for:
             raise InputError("--forward and --tuned-for both choose the launch config; pass one")
-        configs = {"generic": lambda: default_config(lower(spec)), "tiled": tiled_config, "onepass": onepass_config}
+        # the one-pass launch default's hidden tile, narrowed to the hidden width of a small --dim
+        hidden = lower(spec).layer_shapes(args.dim)[0][0]
+        configs = {"generic": lambda: default_config(lower(spec)), "tiled": tiled_config,
+                   "onepass": lambda: onepass_config(tile=min(ONEPASS_DEFAULTS["tile"], max(hidden, 16)))}
         options = {"config": configs[args.forward]()}
     if options and args.backend != "triton":
         raise InputError("--tuned-for and --forward apply to --backend triton")
