@@ -151,6 +151,7 @@ def _is_valid(rule: Field, value) -> bool:
         return bool(rule.pattern.match(value))
     if rule.kind in (int, float):
         low_ok = rule.low is None or (value > rule.low if rule.kind is float else value >= rule.low)
+        low_ok = low_ok and (rule.floor is None or value >= rule.floor)
         return low_ok and (rule.high is None or value <= rule.high)
     return True
 

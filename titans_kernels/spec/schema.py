@@ -38,6 +38,7 @@ class Field:
     choices: tuple | None = None
     low: float | None = None
     high: float | None = None
+    floor: float | None = None   # inclusive lower bound of a float (low is exclusive for floats)
     pattern: re.Pattern | None = None
     max_len: int | None = None
     help: str = ""
@@ -52,6 +53,8 @@ class Field:
             return f"{name} in ({self.low}, {self.high}]" if self.kind is float else f"{name} in [{self.low}, {self.high}]"
         if self.low is not None:
             return f"{name} > {self.low}" if self.kind is float else f"{name} >= {self.low}"
+        if self.floor is not None:
+            return f"{name} >= {self.floor}"
         return name
 
 
@@ -84,7 +87,7 @@ SCHEMA: dict[str, Any] = {
         "step": Field(str, default="gradient", choices=STEP_KINDS,
                       help="normalized: each token's step divided by max(1, its curvature bound); muon: per chunk, "
                            "the momentum of the summed gradients orthogonalized (Newton-Schulz) is the step"),
-        "shrink": Field(float, default=0.0, help="elastic-net retention: at each chunk end the weights (their "
+        "shrink": Field(float, default=0.0, floor=0.0, help="elastic-net retention: at each chunk end the weights (their "
                         "distance from W0 under decay_to: init) are soft-thresholded by shrink x the chunk's "
                         "tokens; 0: none"),
     },
@@ -197,6 +200,7 @@ def _check_field(source: str, path: str, field: Field, value: Any) -> Any:
         raise SpecError(f"{source}: {path}: {short(value)} is not allowed; expected {field.allowed()}")
     if field.kind in (int, float):
         too_low = field.low is not None and (value <= field.low if field.kind is float else value < field.low)
+        too_low = too_low or (field.floor is not None and value < field.floor)
         too_high = field.high is not None and value > field.high
         if too_low or too_high:
             raise SpecError(f"{source}: {path}: {short(value)} is out of range; expected {field.allowed()}")
@@ -250,9 +254,6 @@ def validate(data: Any, source: str = "<memory>") -> MemorySpec:
             raise SpecError(f"{source}: update.step: muon orthogonalizes each chunk's whole update, which the dual "
                             f"form carries only with read: chunk_start and per-chunk (or no) gates; "
                             f"change {', '.join(loose)}")
-    if clean["update"]["shrink"] < 0:
-        raise SpecError(f"{source}: update.shrink: {short(clean['update']['shrink'])} is out of range; "
-                        "expected a number >= 0 (0: no soft threshold)")
     raw_loss = data.get("loss") or {}
     if clean["loss"]["kind"] != "huber" and "delta" in raw_loss:
         raise SpecError(f"{source}: loss.delta: applies only to loss.kind huber; remove it or set kind: huber")
