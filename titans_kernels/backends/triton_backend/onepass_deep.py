@@ -63,6 +63,15 @@ def _store_state(ptr, x):
 
 
 @triton.jit
+def _layers(base, D: tl.constexpr, HID: tl.constexpr, HAS_M: tl.constexpr):
+    """Where each layer starts in a row of the state (or its gradient) laid out as
+    [W0 (HID, D) | S0 | W1 (HID, HID) | S1 | W2 (D, HID) | S2] (no S without momentum)."""
+    NL: tl.constexpr = 2 if HAS_M else 1
+    p1 = base + NL * HID * D
+    return base, p1, p1 + NL * HID * HID
+
+
+@triton.jit
 def _act_slot(scr, slot, h0, BC: tl.constexpr, HID: tl.constexpr, HB: tl.constexpr):
     """Pointers of columns h0.. (HB of them) of scratch slot `slot`, a (BC, HID) matrix."""
     return _tile(scr + slot * BC * HID, 0, h0, HID, BC, HB)
@@ -139,15 +148,12 @@ def deep_forward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, out_ptr, st
     read and no out, only the state's chunk loop. Precisions: PREC the read's, KPREC the key
     path's, UPREC the update's."""
     CK_BLOCK: tl.constexpr = HB * D   # divides SN
-    NL: tl.constexpr = 2 if HAS_M else 1
     row = tl.program_id(0)
     io = row.to(tl.int64) * T * D
     g_base = row.to(tl.int64) * T
     tok = tl.arange(0, BC)
     offs = tok[:, None] * D + tl.arange(0, D)[None, :]
-    st = st_ptr + row.to(tl.int64) * SN
-    p1 = st + NL * HID * D            # layer 1: W1 (HID, HID) (then S1)
-    p2 = p1 + NL * HID * HID          # layer 2: W2 (D, HID) (then S2)
+    st, p1, p2 = _layers(st_ptr + row.to(tl.int64) * SN, D, HID, HAS_M)
     scr = scr_ptr + row.to(tl.int64) * SLOTS * BC * HID
     for i in range(c_lo, c_hi):
         t0 = i * BC
@@ -402,21 +408,16 @@ def deep_backward(q_ptr, k_ptr, v_ptr, theta_ptr, eta_ptr, alpha_ptr, do_ptr, dq
     state (key path, loss gradient chain, read), then walked back (backends/torch_backend/chunk.py
     `backward`, three layers): the update's backward, the read's top layer down, the loss
     gradient chain (G0 to G1 to G2), the key path's."""
-    NL: tl.constexpr = 2 if HAS_M else 1
     row = tl.program_id(0)
     io = row.to(tl.int64) * T * D
     g_base = row.to(tl.int64) * T
     tok = tl.arange(0, BC)
     offs = tok[:, None] * D + tl.arange(0, D)[None, :]
-    ds = dst_ptr + row.to(tl.int64) * SN
-    d1 = ds + NL * HID * D
-    d2 = d1 + NL * HID * HID
+    ds, d1, d2 = _layers(dst_ptr + row.to(tl.int64) * SN, D, HID, HAS_M)
     scr = scr_ptr + row.to(tl.int64) * BWD_SLOTS * BC * HID
     for jj in range(0, c_hi - c_lo):
         ci = c_hi - 1 - jj
-        st = st_ptr + (row.to(tl.int64) * (c_hi - c_lo) + (ci - c_lo)) * SN
-        p1 = st + NL * HID * D
-        p2 = p1 + NL * HID * HID
+        st, p1, p2 = _layers(st_ptr + (row.to(tl.int64) * (c_hi - c_lo) + (ci - c_lo)) * SN, D, HID, HAS_M)
         t0 = ci * BC
         rows = tl.minimum(T - t0, BC)
         valid = (tok < rows)[:, None]
