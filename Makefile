@@ -11,7 +11,7 @@ BENCH_JSON := benchmarks/results/latest.json
 GATE_JSON := benchmarks/results/gate.json
 BENCH_FLAGS := -p no:cacheprovider --benchmark-only --benchmark-columns=min,median,max,rounds
 
-.PHONY: setup demo test test-full golden bench bench-save bench-compare report recall recall-deep recall-rules lm-rules lm-table clean
+.PHONY: setup demo test test-full golden bench bench-save bench-compare report recall recall-deep recall-rules lm-rules lm-table gpu-wheels clean
 
 setup: $(STAMP)
 
@@ -125,6 +125,15 @@ lm-table: setup
 	for m in $(LM_MODELS); do $(VENV)/bin/titans-train --model $$m $(LM_FLAGS) --out runs/lm/$$m || exit 1; done
 	$(VENV)/bin/titans-train table $(foreach m,$(LM_MODELS),runs/lm/$(m)) | tee docs/lm_positions.md
 	$(VENV)/bin/titans-train plot $(foreach m,$(LM_MODELS),runs/lm/$(m)) --out docs/lm_positions.png
+
+# TileLang for a GPU machine that has no network: cp312 manylinux wheels (about 53 MB) in .whl/,
+# which benchmarks/gpu/session.sh installs there when the folder travels with the call
+GPU_WHEELS := tilelang==0.1.15 apache-tvm-ffi==0.1.12 torch-c-dlpack-ext==0.1.5
+gpu-wheels:
+	$(PYTHON) -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+		--platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_17_x86_64 \
+		--platform manylinux2014_x86_64 -d .whl $(GPU_WHEELS)
+	@ls -l .whl
 
 clean:
 	rm -rf $(VENV) $(TRITON36) build *.egg-info .pytest_cache .benchmarks

@@ -5,7 +5,9 @@ import importlib.metadata as md
 from dataclasses import asdict, replace
 
 from titans_kernels.backends.triton_backend.codegen import supported
-from titans_kernels.backends.launch_config import KERNELS, TUNABLES, TritonConfig, onepass_problem, tiled_supported
+from titans_kernels.backends.launch_config import (KERNELS, TILELANG_KERNELS, TUNABLES, TritonConfig, onepass_problem,
+                                                   tiled_supported)
+from titans_kernels.backends.tilelang_backend import KERNELS as TILELANG
 from titans_kernels.compiler import compile as compile_rule
 from titans_kernels.ir import MemoryIR
 
@@ -75,9 +77,10 @@ def measure_spec(ir: MemoryIR, gpu: GPU, head_dim: int, chunk_size: int, dtype: 
 
     # the measured tuner also times the tiled and one-pass forwards (Triton, depth 2); the predicted
     # tuner's cost model describes the generic kernel only, so it ranks generic configs
-    kernels = KERNELS if backend == "triton" else ("generic",)
+    # the tilelang backend: its generic kernel and the resident one (where the weights fit on chip)
+    kernels = tuple(k for k in KERNELS if k not in TILELANG_KERNELS) if backend == "triton" else TILELANG
     configs, pruned = _space(ir, head_dim, chunk_size, quick, dtype, kernels)
-    choose_backward = backend == "triton" and (tiled_supported(ir) or onepass_problem(ir) is None)
+    choose_backward = (backend == "tilelang" or tiled_supported(ir) or onepass_problem(ir) is None)
     if timer is None or check is None or (choose_backward and (train_timer is None or train_check is None)):
         defaults = _gpu_timers_and_checks(ir, head_dim, chunk_size, dtype, batch_heads, tokens, backend)
         timer, check = timer or defaults[0], check or defaults[1]
@@ -88,7 +91,7 @@ def measure_spec(ir: MemoryIR, gpu: GPU, head_dim: int, chunk_size: int, dtype: 
         return None, ranked, pruned
     config = best.config
     if choose_backward:
-        config, trained = _choose_backward(ir, best.config, train_timer, train_check, progress)
+        config, trained = _choose_backward(ir, best.config, train_timer, train_check, progress, backend)
         ranked = ranked + trained
     rec = Record(spec_hash=ir.spec_hash, spec=ir.name, backend=backend, arch=gpu.arch, gpu=gpu.key,
                  dtype=dtype, bucket=bucket(head_dim, chunk_size), config=asdict(config), tuner="measured",
@@ -97,13 +100,17 @@ def measure_spec(ir: MemoryIR, gpu: GPU, head_dim: int, chunk_size: int, dtype: 
     return rec, ranked, pruned
 
 
-def _choose_backward(ir: MemoryIR, forward: TritonConfig, train_timer, train_check, progress=None):
+def _choose_backward(ir: MemoryIR, forward: TritonConfig, train_timer, train_check, progress=None,
+                     backend: str = "triton"):
     """(config with the faster backward kernel that checks, or the forward's own if none does;
     the backward candidates that cover `ir`, timed as forward+backward)."""
     from . import measured
 
-    covers = {"generic": True, "tiled": tiled_supported(ir), "onepass": onepass_problem(ir) is None}
-    backwards = [k for k in TUNABLES["backward"].values if covers[k]]
+    if backend == "tilelang":   # the resident backward where the resident forward fits
+        backwards = [k for k in TILELANG if k == "generic" or forward.kernel == k]
+    else:
+        covers = {"generic": True, "tiled": tiled_supported(ir), "onepass": onepass_problem(ir) is None}
+        backwards = [k for k in TUNABLES["backward"].values if covers.get(k, False)]
     ranked = measured.tune([replace(forward, backward=kernel) for kernel in backwards], train_timer, train_check,
                            progress=progress)
     win = ranked[0] if ranked[0].time_s is not None and not ranked[0].reason else None
@@ -131,8 +138,11 @@ def _gpu_timers_and_checks(ir: MemoryIR, head_dim: int, chunk_size: int, dtype: 
     with torch.no_grad():
         ref, _ = ref_rule(*inputs.args(), state=state, chunk_size=chunk_size)
 
+    def rule_for(cfg):
+        return (TileLangRule if backend == "tilelang" else TritonRule)(ir, config=cfg)
+
     def run_for(cfg):
-        rule = (TileLangRule if backend == "tilelang" else TritonRule)(ir, config=cfg)
+        rule = rule_for(cfg)
 
         def go():
             with torch.no_grad():
@@ -156,7 +166,7 @@ def _gpu_timers_and_checks(ir: MemoryIR, head_dim: int, chunk_size: int, dtype: 
     def train_check(cfg) -> bool:
         if not ref_grads:
             ref_grads.extend(train_for(ref_rule)())
-        grads = train_for(TritonRule(ir, config=cfg))()
+        grads = train_for(rule_for(cfg))()
         return all(rel_error(g, r) < (3e-2 if dt != torch.float32 else 1e-3) for g, r in zip(grads, ref_grads))
 
-    return cuda_timer(run_for), check, cuda_timer(lambda cfg: train_for(TritonRule(ir, config=cfg)), 3), train_check
+    return cuda_timer(run_for), check, cuda_timer(lambda cfg: train_for(rule_for(cfg)), 3), train_check

@@ -54,8 +54,23 @@ def candidates(ir: MemoryIR, head_dim: int, chunk_size: int, allow_tf32: bool = 
         if kernel == "tiled" and (warps not in TILED_WARPS or stages not in TILED_STAGES):
             pruned += 1
             continue
+        if kernel == "resident" and resident_problem(ir, head_dim, chunk_size, tile, stages):
+            pruned += 1
+            continue
         kept.append(TritonConfig(tile=tile, num_warps=warps, num_stages=stages, precision=prec, kernel=kernel))
     return kept, pruned
+
+
+def resident_problem(ir: MemoryIR, head_dim: int, chunk_size: int, tile: int, stages: int,
+                     target: str = "sm_90a") -> str | None:
+    """Why the TileLang resident forward does not fit `target`'s shared memory at this tile and
+    stage count (None when it does)."""
+    from titans_kernels.backends.tilelang_backend import SHARED_PER_BLOCK
+    from titans_kernels.backends.tilelang_backend.codegen import Emitter, TileConfig
+
+    em = Emitter(ir, TileConfig(D=head_dim, b=chunk_size, tile=tile, stages=stages, onchip=SHARED_PER_BLOCK[target]))
+    em.chunk()   # the products' tiles are known once the chunk is written
+    return em.onchip_problem()
 
 
 def _onepass_candidates(ir: MemoryIR, head_dim: int, chunk_size: int, allow_tf32: bool) -> tuple[list[TritonConfig], int]:

@@ -190,6 +190,27 @@ def test_measured_tuner_chooses_the_backward_by_forward_backward_time(monkeypatc
     assert {c.config.backward for c in ranked_n if c.time_s in times.values()} == {"generic", "tiled"}
 
 
+def test_measured_tilelang_tuner_times_the_resident_kernels():
+    """backend tilelang: the generic and resident forwards where the weights fit next to the
+    products' tiles (tile 64 with 2 stages does not), then the winner's backwards: a resident
+    forward is timed with the generic and the resident backward."""
+    from autotune.run import measure_spec
+    from autotune.space import candidates, resident_problem
+    gpu = get_gpu("h100")
+    configs, _ = candidates(IR, 64, 64, allow_tf32=True, kernels=("generic", "resident"))
+    resident = [c for c in configs if c.kernel == "resident"]
+    assert resident and all(resident_problem(IR, 64, 64, c.tile, c.num_stages) is None for c in resident)
+    assert not any(c.tile == 64 and c.num_stages >= 2 for c in resident)
+    assert any(c.tile == 64 and c.num_stages >= 2 and c.kernel == "generic" for c in configs)
+    times = {"generic": 3.0, "resident": 2.0}
+    rec, ranked, _ = measure_spec(IR, gpu, 64, 64, "bfloat16", quick=True, backend="tilelang", check=lambda cfg: True,
+                                  timer=lambda cfg: times[cfg.kernel] / cfg.num_warps, train_check=lambda cfg: True,
+                                  train_timer=lambda cfg: 10 * times[cfg.backward])
+    assert rec.backend == "tilelang" and rec.config["kernel"] == "resident" and rec.config["backward"] == "resident"
+    assert {c.config.backward for c in ranked if c.time_s in (20.0, 30.0)} == {"generic", "resident"}
+    assert not any(c.config.kernel in ("tiled", "onepass") for c in ranked)
+
+
 @pytest.mark.parametrize("hip, props, arch", [
     (None, SimpleNamespace(major=9, minor=0, gcnArchName="NVIDIA H100 80GB HBM3"), "sm_90"),
     (None, SimpleNamespace(major=8, minor=0), "sm_80"),

@@ -158,3 +158,32 @@ def test_onepass_backward_every_spec(name, precision, tol):
     from titans_kernels.backends.launch_config import onepass_config
     compare_gradients(name, "triton", T=3 * 64 + 9, chunk=64, D=64, device="cuda", tol=tol, checkpoint_group=3,
                       config=onepass_config(precision=precision, backward="onepass"))
+
+
+# -- TileLang: the generic kernels and the resident ones (weights in shared memory) --------------
+TILELANG_TOL = 1e-2   # float32 operands run as tf32 tensor-core products
+
+
+def _tilelang(kernel: str):
+    pytest.importorskip("tilelang")
+    return {"config": TritonConfig(kernel=kernel, backward=kernel)}
+
+
+@pytest.fixture
+def tilelang_poisoned(monkeypatch):
+    from titans_kernels.backends.tilelang_backend import launch as tl_launch
+    monkeypatch.setattr(tl_launch, "OUTPUT_FILL", float("nan"))
+
+
+@pytest.mark.parametrize("kernel", ["generic", "resident"])
+@pytest.mark.parametrize("name", GENERATED)
+def test_tilelang_forward_every_spec(name, kernel, tilelang_poisoned):
+    """D=64, chunk 64 (the resident kernel holds the weights of every layer on chip there), ragged."""
+    compare_backends(name, "tilelang", 2, 4, 200, 64, 64, seed=11, tol=TILELANG_TOL, device="cuda", **_tilelang(kernel))
+
+
+@pytest.mark.parametrize("kernel", ["generic", "resident"])
+@pytest.mark.parametrize("name", ["titans_mlp2", "titans_linear", "titans_mlp2_nomomentum", "titans_mlp3"])
+def test_tilelang_backward(name, kernel, tilelang_poisoned):
+    compare_gradients(name, "tilelang", T=150, chunk=64, D=64, device="cuda", tol=3e-2, checkpoint_group=1,
+                      **_tilelang(kernel))

@@ -42,11 +42,11 @@ def _seconds(fn, reps=1, warmup=0):
 def test_bad_arguments_print_the_usage(tmp_path):
     for args in ([], ["measure", str(tmp_path)], ["check"]):
         proc = _session(*args, tmp=tmp_path)
-        assert proc.returncode == 2 and proc.stderr.strip() == "usage: benchmarks/gpu/session.sh check|tune|diagnose OUTDIR"
+        assert proc.returncode == 2 and proc.stderr.strip() == "usage: benchmarks/gpu/session.sh check|tune|diagnose|tilelang OUTDIR"
 
 
 def test_without_a_gpu_it_stops_with_one_line(tmp_path):
-    for step in ("check", "tune"):
+    for step in ("check", "tune", "tilelang"):
         proc = _session(step, str(tmp_path / step), tmp=tmp_path)
         assert proc.returncode == 4, proc.stdout + proc.stderr
         assert proc.stderr.strip().splitlines() == [f"no CUDA GPU visible to {sys.executable}: nothing to measure"]
@@ -89,13 +89,9 @@ def test_sweep_covers_every_tiled_variant_on_cpu_stand_ins(tmp_path, monkeypatch
         assert best["forward_backward_s"] > 0 and best["forward_tiled_backward_s"] > 0, best
 
 
-@pytest.mark.slow
-def test_bench_times_every_backend_on_cpu_stand_ins(tmp_path, monkeypatch):
-    """bench_gpu.py end to end with the GPU calls replaced by CPU stand-ins: every Triton variant
-    (generic, tiled fused, three passes, in place, tiled backward, one-pass plain, staged and with
-    its backward) checked
-    against the torch
-    backend and timed forward and forward+backward, and the JSON written."""
+def _bench_on_cpu_stand_ins(tmp_path, monkeypatch, *argv: str) -> dict:
+    """bench_gpu.py's main at a small shape with `argv`, its GPU calls replaced by CPU stand-ins:
+    the JSON's backends."""
     import importlib
     import json
 
@@ -110,11 +106,20 @@ def test_bench_times_every_backend_on_cpu_stand_ins(tmp_path, monkeypatch):
     monkeypatch.setattr(bench, "matmul_rate", lambda dtype: 1e11)
     monkeypatch.setattr(bench, "copy_bandwidth", lambda: 1e10)
     monkeypatch.setattr("sys.argv", ["bench_gpu.py", "--batch", "1", "--heads", "1", "--seq", "40", "--dim", "16",
-                                     "--chunk", "16", "--dtype", "float32", "--out", str(tmp_path),
-                                     "--skip", "tilelang,torch.compile(torch)"])
+                                     "--chunk", "16", "--dtype", "float32", "--out", str(tmp_path), *argv])
     assert bench.main() == 0
     (path,) = tmp_path.glob("cpu_stand-in-titans_mlp2-*.json")
-    backends = json.loads(path.read_text())["backends"]
+    return json.loads(path.read_text())["backends"]
+
+
+@pytest.mark.slow
+def test_bench_times_every_backend_on_cpu_stand_ins(tmp_path, monkeypatch):
+    """bench_gpu.py end to end with the GPU calls replaced by CPU stand-ins: every Triton variant
+    (generic, tiled fused, three passes, in place, tiled backward, one-pass plain, staged and with
+    its backward) checked
+    against the torch
+    backend and timed forward and forward+backward, and the JSON written."""
+    backends = _bench_on_cpu_stand_ins(tmp_path, monkeypatch, "--skip", "tilelang,tilelang (resident),torch.compile(torch)")
     timed = {name: e for name, e in backends.items() if name.startswith(("torch", "triton"))}
     assert set(timed) == {"torch", "triton", "triton (tiled forward)", "triton (tiled forward + backward)",
                           "triton (tiled forward, in place)", "triton (tiled forward, three passes)",
@@ -124,6 +129,18 @@ def test_bench_times_every_backend_on_cpu_stand_ins(tmp_path, monkeypatch):
         tol = 2e-3 if "one-pass" in name else 1e-4
         assert "error" not in entry and entry["rel_error_vs_torch"] < tol, (name, entry)
         assert entry["forward_s"] > 0 and entry["forward_backward_s"] > 0, (name, entry)
+
+
+def test_bench_times_the_tilelang_kernels_on_cpu_stand_ins(tmp_path, monkeypatch):
+    """bench_gpu.py --only, as the session's tilelang step runs it, with the GPU calls replaced by
+    CPU stand-ins (the C target runs the kernels): the resident kernel's row checked against the
+    torch backend and timed forward and forward+backward; rows not named are not run."""
+    backends = _bench_on_cpu_stand_ins(tmp_path, monkeypatch, "--only", "torch,tilelang (resident)")
+    assert set(backends) == {"torch", "tilelang (resident)", "titans-pytorch NeuralMemory"}
+    assert "skipped" in backends["titans-pytorch NeuralMemory"]
+    entry = backends["tilelang (resident)"]
+    assert "error" not in entry and entry["rel_error_vs_torch"] < 1e-5, entry
+    assert entry["forward_s"] > 0 and entry["forward_backward_s"] > 0, entry
 
 
 def test_probe_checks_and_times_onepass_on_cpu_stand_ins(tmp_path, monkeypatch):

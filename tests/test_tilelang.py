@@ -4,13 +4,17 @@ sm_80 / sm_90a."""
 from __future__ import annotations
 
 
+from dataclasses import replace
+
 import pytest
 import torch
 
 import titans_kernels as tk
-from titans_kernels.backends.tilelang_backend import aot, codegen, launch, tile_config, DEFAULT_CONFIG
+from titans_kernels.backends.launch_config import TritonConfig
+from titans_kernels.backends.tilelang_backend import (DEFAULT_CONFIG, SHARED_PER_BLOCK, aot, backward_config, codegen,
+                                                      default_config, launch, tile_config)
 
-from conftest import GPU_SPECS, compare_backends, compare_gradients, hostile_spec, make_case
+from conftest import GPU_SPECS, compare_backends, compare_gradients, hostile_spec, make_case, representative
 
 
 @pytest.fixture
@@ -19,8 +23,8 @@ def poisoned(monkeypatch):
     monkeypatch.setattr(launch, "OUTPUT_FILL", float("nan"))
 
 
-def _compare(name, B, H, T, D, chunk, seed, dtype=torch.float32, tol=1e-5, other="torch"):
-    compare_backends(name, "tilelang", B, H, T, D, chunk, seed, dtype, tol, other)
+def _compare(name, B, H, T, D, chunk, seed, dtype=torch.float32, tol=1e-5, other="torch", **options):
+    compare_backends(name, "tilelang", B, H, T, D, chunk, seed, dtype, tol, other, **options)
 
 
 @pytest.mark.parametrize("name", GPU_SPECS)
@@ -150,5 +154,111 @@ def test_tiled_kernel_choice_is_one_line_on_tilelang(field):
     from titans_kernels.backends.triton_backend import TritonConfig
     inputs, state = make_case("titans_mlp2", 1, 1, 16, 16, 16, seed=0, dtype=torch.float32)
     rule = tk.compile("titans_mlp2", backend="tilelang", config=TritonConfig(**{field: "tiled"}))
-    with pytest.raises(tk.InputError, match=f"{field}='tiled' is a Triton kernel; the tilelang backend has one kernel"):
+    with pytest.raises(tk.InputError, match=f"{field}='tiled' is a Triton kernel; the tilelang backend has generic and resident"):
         rule(*inputs.args(), state=state, chunk_size=16)
+
+
+# -- the resident kernels: every layer's weights (and what else fits) in shared memory -----------
+RESIDENT = TritonConfig(kernel="resident", backward="resident")
+
+
+def _placement(name, D=64, chunk=64, kind="fwd", target="sm_90a", cfg=None):
+    ir = tk.lower(tk.load_spec(name))
+    tc = tile_config(cfg or (default_config(ir) if kind == "fwd" else backward_config(ir, RESIDENT)), D, chunk,
+                     on_gpu=True, kind=kind, target=target)
+    return launch.emitter(ir, replace(tc, onchip=SHARED_PER_BLOCK[target]), kind)
+
+
+@pytest.mark.parametrize("name", GPU_SPECS)
+def test_resident_forward_matches_torch_backend(name, poisoned):
+    """At D=16 the whole per-program working set fits: every state and scratch access goes through
+    the on-chip copies (C target: local buffers)."""
+    _compare(name, 1, 2, 40, 16, 16, seed=12, config=RESIDENT)
+
+
+@pytest.mark.parametrize("name", representative(GPU_SPECS))
+def test_resident_backward_matches_torch_backend(name, poisoned):
+    compare_gradients(name, "tilelang", T=56, checkpoint_group=2, config=RESIDENT)
+
+
+@pytest.mark.parametrize("name, kind", [("titans_mlp2", "fwd"),
+                                        pytest.param("titans_mlp2", "bwd", marks=pytest.mark.slow),
+                                        pytest.param("titans_mlp3", "fwd", marks=pytest.mark.slow)])
+def test_resident_at_the_h100_placement(name, kind, poisoned):
+    """D=64, chunk 64: the placement an H100 runs (the weights of every layer on chip, the
+    momentum streamed), through the C target against torch."""
+    em = _placement(name, kind=kind)
+    assert {f"W{l}" for l in range(em.L)} <= set(em.placed) and "S0" not in em.placed
+    if kind == "fwd":
+        _compare(name, 1, 1, 100, 64, 64, seed=5, config=RESIDENT)
+    else:
+        compare_gradients(name, "tilelang", T=130, chunk=64, D=64, checkpoint_group=1, config=RESIDENT, tol=2e-5)
+
+
+def test_resident_placement_rules():
+    """Weights first, whole buffers within the budget, the same plan on the C target; a rule
+    without momentum holds its whole state."""
+    em = _placement("titans_mlp2")
+    shapes = em.state_buffers()
+    assert em.placed[:2] == ["W0", "W1"] and em.onchip_bytes() + em.staging_reserve() <= SHARED_PER_BLOCK["sm_90a"]
+    assert em.onchip_bytes() == sum(4 * shapes[n][0] * shapes[n][1] for n in em.placed)
+    nomom = _placement("titans_mlp2_nomomentum")
+    assert not any(n.startswith("S") and n[1:].isdigit() for n in nomom.state_buffers())
+    assert {"W0", "W1"} <= set(nomom.placed)
+    cpu = launch.emitter(em.ir, replace(em.cfg, flavour="cpu"))
+    assert cpu.placed == em.placed
+    assert "W0_r = T.alloc_local((256, 64)" in "\n".join(cpu.src.allocs)
+
+
+def test_resident_state_that_does_not_fit_is_one_line():
+    """Expansion 4 at D=128: 512 KB of weights. The error names the sizes and the way out, before
+    anything is compiled; an A100's 163 KB does not hold titans_mlp2's 128 KB next to its tiles."""
+    inputs, state = make_case("titans_mlp2", 1, 1, 16, 128, 16, seed=0, dtype=torch.float32)
+    rule = tk.compile("titans_mlp2", backend="tilelang", config=RESIDENT)
+    with pytest.raises(tk.InputError, match=r"spec 'titans_mlp2' at D=128 has 512 KB of them in float32 \(layer 0: "
+                                            r"512x128\).*use kernel='generic'"):
+        rule(*inputs.args(), state=state, chunk_size=16)
+    with pytest.raises(tk.InputError, match="a block has 163 KB"):
+        _placement("titans_mlp2", target="sm_80")
+    assert _placement("titans_linear", target="sm_80").placed[0] == "W0"
+
+
+def test_resident_kernel_is_tilelang_only():
+    inputs, state = make_case("titans_mlp2", 1, 1, 16, 16, 16, seed=0, dtype=torch.float32)
+    rule = tk.compile("titans_mlp2", backend="triton", config=TritonConfig(kernel="resident"))
+    with pytest.raises(tk.InputError, match="kernel='resident' is a TileLang kernel; use backend='tilelang'"):
+        rule(*inputs.args(), state=state, chunk_size=16)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, kind", [("titans_mlp2", "fwd"), ("titans_mlp2_nomomentum", "fwd"),
+                                        ("titans_linear", "fwd"), ("titans_mlp2", "bwd")])
+def test_resident_lowers_within_shared_memory(name, kind):
+    """sm_90a, D=64: the lowered kernel's shared memory (placement + product tiles as TileLang
+    merges them) stays within the block, i.e. the staging reserve is not too small."""
+    ir = tk.lower(tk.load_spec(name))
+    cfg = replace(default_config(ir) if kind == "fwd" else backward_config(ir, RESIDENT), kernel="resident",
+                  backward="resident")
+    report = aot.compile_report(ir, "sm_90a", D=64, chunk_size=64, cfg=cfg, kind=kind)
+    assert report.onchip and {"W0"} <= set(report.onchip), report.lines()
+    _check_report(report, max_spill=0 if kind == "fwd" else BWD_MAX_SPILL)
+
+
+def test_cli_run_and_compile_with_the_resident_kernel(capsys):
+    """`run --backend tilelang --forward resident` streams through the resident forward (C target
+    here) and checks against the reference; `compile --show-source` prints its on-chip copies; the
+    Triton backend refuses it in one line."""
+    from titans_kernels.cli import main
+    assert main(["run", "titans_mlp2", "--backend", "tilelang", "--forward", "resident", "--seq", "48", "--batch", "1",
+                 "--heads", "1", "--dim", "16", "--chunk", "16", "--segment", "32", "--check", "48"]) == 0
+    out = capsys.readouterr().out
+    assert "forward=resident backward=resident" in out
+    assert float(out.split("relative error vs reference on the first 48 tokens:")[1].split()[0]) < 1e-4
+    assert main(["compile", "titans_mlp2", "--backend", "tilelang", "--forward", "resident", "--show-source",
+                 "--kernel", "fwd", "--dim", "32", "--chunk", "32"]) == 0
+    assert "W0_r = T.alloc_shared((128, 32)" in capsys.readouterr().out
+    for argv, line in ((["--backend", "triton", "--forward", "resident"], "--forward resident is a TileLang kernel; add --backend tilelang"),
+                       (["--backend", "tilelang", "--forward", "tiled"], "--forward tiled is a Triton kernel")):
+        assert main(["run", "titans_mlp2", "--seq", "16", *argv]) != 0
+        err = capsys.readouterr().err
+        assert line in err and "Traceback" not in err

@@ -5,8 +5,8 @@
 
 1. correctness: every backend's output and gradients against the torch backend on the GPU;
 2. timing (CUDA events, median): forward and forward+backward of the torch backend (eager),
-   torch.compile of it, the triton and tilelang backends, and titans-pytorch's NeuralMemory where
-   installed (the tilelang target: within 1.2x of triton);
+   torch.compile of it, the triton and tilelang backends (tilelang's generic and resident kernels),
+   and titans-pytorch's NeuralMemory where installed (the tilelang target: within 1.2x of triton);
 3. the same run's dense bf16 matmul rate, so each forward is also reported as a fraction of the
    tensor-core rate implied by the dual form's FLOPs.
 Results (device name, versions, timings) are written as JSON under benchmarks/results/.
@@ -78,8 +78,10 @@ def main() -> int:
                    "(torch, triton, triton (tiled forward), triton (tiled forward, three passes), "
                    "triton (tiled forward, in place), "
                    "triton (tiled forward + backward), triton (one-pass forward), "
-                   "triton (one-pass forward, staged), tilelang, "
+                   "triton (one-pass forward, staged), tilelang, tilelang (resident), "
                    "torch.compile(torch))")
+    p.add_argument("--only", default="", help="comma-separated backends to run, by the names --skip takes "
+                   "(default: all)")
     args = p.parse_args()
     if not torch.cuda.is_available():
         print("no CUDA GPU here: this script needs one (CPU benchmarks: make bench)")
@@ -108,13 +110,18 @@ def main() -> int:
                                                                     config=onepass_config(stage=True))
     try:
         rules["tilelang"] = tk.compile(args.spec, backend="tilelang")
+        # every layer's weights in shared memory, forward and backward (a row's error where they do not fit)
+        from titans_kernels.backends.tilelang_backend import default_config as tilelang_config
+        rules["tilelang (resident)"] = tk.compile(args.spec, backend="tilelang", config=replace(
+            tilelang_config(ir), kernel="resident", backward="resident"))
     except tk.BackendError as exc:
         print(f"tilelang unavailable: {exc}")
     try:   # last: compiling the unrolled chunk loop takes longest
         rules["torch.compile(torch)"] = torch.compile(ref_rule.__call__)
     except Exception as exc:  # noqa: BLE001
         print(f"torch.compile unavailable: {exc}")
-    rules = {name: rule for name, rule in rules.items() if name not in skip}
+    only = {s for s in args.only.split(",") if s}
+    rules = {name: rule for name, rule in rules.items() if name not in skip and (not only or name in only)}
 
     def run(rule, grad: bool):
         return rule_call(rule, inputs, state, c, grad)
@@ -158,6 +165,8 @@ def main() -> int:
         print(name, json.dumps(entry), flush=True)
         write(results, path)   # after each backend: a run cut short keeps what it measured
     try:
+        if only and "titans-pytorch NeuralMemory" not in only:
+            raise RuntimeError("not in --only")
         from titans_pytorch import NeuralMemory  # optional peer
         mem = NeuralMemory(dim=H * D, heads=H, dim_head=D, chunk_size=c).to("cuda")
         x = torch.randn(B, T, H * D, device="cuda")

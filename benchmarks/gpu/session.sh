@@ -8,6 +8,9 @@
 #                                              the GPU tests
 #   benchmarks/gpu/session.sh tune OUTDIR    # config sweep, then the measured tuner for titans_mlp2
 #                                              (its record lands in OUTDIR/tuning)
+#   benchmarks/gpu/session.sh tilelang OUTDIR # TileLang (generic and resident kernels) against the
+#                                              Triton generic and one-pass ones: correctness and times at
+#                                              B=8 H=16 and B=1 H=16 (T=8192, D=64, bf16), then its GPU tests
 #   benchmarks/gpu/session.sh diagnose OUTDIR # one-pass variants (one process each), its hardware
 #                                              counters (ncu), memcheck of the config that faulted,
 #                                              the tiled backward at the issue shape (faulted), and
@@ -16,12 +19,14 @@
 #
 # Runs from the repository root with the machine's own python3 (its torch and triton), the
 # package taken from the checkout (PYTHONPATH); it first lists any Python module the steps need
-# and the machine lacks, and stops. PY=... picks another interpreter.
+# and the machine lacks, and stops. PY=... picks another interpreter. TileLang is not installed on
+# the lent machines: `make gpu-wheels` puts its wheels in .whl/, and a call that carries .whl gets
+# them installed into /tmp/site first (every step then measures the tilelang backend too).
 set -uo pipefail
 step="${1:-}"
 out="${2:-}"
-if [[ "$step" != check && "$step" != tune && "$step" != diagnose ]] || [[ -z "$out" ]]; then
-    echo "usage: benchmarks/gpu/session.sh check|tune|diagnose OUTDIR" >&2
+if [[ "$step" != check && "$step" != tune && "$step" != diagnose && "$step" != tilelang ]] || [[ -z "$out" ]]; then
+    echo "usage: benchmarks/gpu/session.sh check|tune|diagnose|tilelang OUTDIR" >&2
     exit 2
 fi
 cd "$(dirname "$0")/../.."
@@ -46,6 +51,15 @@ fi
     echo "no CUDA GPU visible to $PY: nothing to measure" >&2
     exit 4
 }
+if compgen -G ".whl/*.whl" > /dev/null; then   # carried wheels (make gpu-wheels), no network needed
+    "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
+        || { echo "could not install the carried wheels in .whl/" >&2; exit 3; }
+    export PYTHONPATH="$PYTHONPATH:/tmp/site"
+fi
+if [[ "$step" == tilelang ]] && ! "$PY" -c "import tilelang" 2> /dev/null; then
+    echo "tilelang does not import on this machine: run make gpu-wheels here and carry .whl with the call" >&2
+    exit 3
+fi
 "$PY" - <<'EOF' | tee "$out/device-$stamp.txt"
 import torch, triton, platform
 p = torch.cuda.get_device_properties(0)
@@ -70,6 +84,13 @@ if [[ "$step" == check ]]; then
     # compiling the kernels takes most of the tests' time: spread it over the machine's cores
     xdist=$("$PY" -c "import importlib.util as u; print('-n 8' if u.find_spec('xdist') else '')")
     run gpu-tests 170 "$PY" -m pytest -m gpu tests/test_gpu.py -q -p no:cacheprovider $xdist
+elif [[ "$step" == tilelang ]]; then
+    "$PY" -c "import tilelang; print('tilelang', tilelang.__version__)" 2>&1 | tail -1 | tee -a "$out/device-$stamp.txt"
+    rows="torch,triton,triton (one-pass forward),triton (one-pass forward + backward),tilelang,tilelang (resident)"
+    # many heads first (the issue's target shape), then few heads (the cluster variant's case)
+    run tilelang-bh128 200 "$PY" benchmarks/gpu/bench_gpu.py --only "$rows" --out "$out"
+    run tilelang-bh16 150 "$PY" benchmarks/gpu/bench_gpu.py --batch 1 --only "$rows" --out "$out"
+    run tilelang-tests 150 "$PY" -m pytest -m gpu tests/test_gpu.py -q -p no:cacheprovider -k tilelang
 elif [[ "$step" == diagnose ]]; then
     # logs only in OUTDIR (at most 8 files come back from a lease); each log holds its JSON lines
     op=(benchmarks/gpu/probe.py --out /tmp/probe --parts onepass)

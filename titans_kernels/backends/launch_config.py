@@ -32,8 +32,8 @@ TUNABLES: dict[str, Tunable] = {
     "num_warps": Tunable((1, 2, 4, 8, 16), 4, search=(2, 4, 8), tiled_search=(4, 8)),
     "num_stages": Tunable(tuple(range(1, 9)), 2, search=(1, 2, 3), tiled_search=(1, 2)),
     "precision": Tunable(("ieee", "tf32", "bf16", "bf16x3"), "ieee"),
-    "kernel": Tunable(("generic", "tiled", "onepass"), "generic"),
-    "backward": Tunable(("generic", "tiled", "onepass"), "generic"),
+    "kernel": Tunable(("generic", "tiled", "onepass", "resident"), "generic"),
+    "backward": Tunable(("generic", "tiled", "onepass", "resident"), "generic"),
     "fuse": Tunable((True, False), True),
     "in_place": Tunable((False, True), False),
     # the one-pass forward's product groups: the key path's and the state update's precision
@@ -105,7 +105,9 @@ class LaunchConfig:
     its hidden tile (a power of two from 16 dividing the hidden width), `precision` its read's
     product precision ("bf16x3": bf16 hi/lo split, near-float32), key_precision / update_precision
     those of the key path and of the state update (None: as `precision`), stage its token-side
-    operands staged through scratch (chunk equal to the head dim)."""
+    operands staged through scratch (chunk equal to the head dim).
+    kernel / backward "resident" are the TileLang backend's: the generic programs with every
+    layer's weights (and what else fits) held in shared memory for the whole kernel."""
 
     tile: int = TUNABLES["tile"].default
     num_warps: int = TUNABLES["num_warps"].default
@@ -296,17 +298,18 @@ def onepass_problem(ir) -> str | None:
 # per forward kernel
 PRECISIONS = {"generic": ("ieee", "tf32"), "tiled": ("ieee", "tf32", "bf16"), "onepass": PRECISION_NAMES}
 ONEPASS_FIELDS = ("key_precision", "update_precision", "stage")
+TILELANG_KERNELS = ("resident",)   # kernel / backward values only the tilelang backend has
 
 
 def forward_label(config: dict) -> str:
-    """The forward kernel a (tuning record's) config dict selects: "generic", "tiled", or "tiled"
-    with its non-default variants, e.g. "tiled(three-pass,in-place)"."""
+    """The forward kernel a (tuning record's) config dict selects: "generic", "resident", "tiled", or
+    "tiled" with its non-default variants, e.g. "tiled(three-pass,in-place)"."""
     if config.get("kernel", "generic") == "onepass":
         groups = [config.get("precision", "tf32"), config.get("key_precision"), config.get("update_precision")]
         label = "/".join(g or groups[0] for g in groups)
         return f"onepass({label}{',staged' if config.get('stage') else ''})"
     if config.get("kernel", "generic") != "tiled":
-        return "generic"
+        return config.get("kernel", "generic")
     variants = [name for name, on in (("three-pass", not config.get("fuse", True)),
                                       ("in-place", config.get("in_place", False))) if on]
     return f"tiled({','.join(variants)})" if variants else "tiled"
@@ -316,6 +319,10 @@ def check_kernel(ir, cfg: LaunchConfig) -> None:
     """One clear error for a forward or backward kernel that does not cover `ir`, or a product
     precision that the chosen forward does not have (the fields themselves are checked when the
     config is built)."""
+    for field in ("kernel", "backward"):
+        if getattr(cfg, field) in TILELANG_KERNELS:
+            raise InputError(f"config {field}='{getattr(cfg, field)}' is a TileLang kernel; use backend='tilelang' "
+                             f"(or {field}='generic', 'tiled' or 'onepass')")
     for field in ("kernel", "backward"):
         if getattr(cfg, field) == "tiled" and not tiled_supported(ir):
             raise InputError(f"config {field}='tiled' covers depth-2 memories; spec '{ir.name}' has depth "

@@ -32,11 +32,12 @@ def add_parser(sub) -> None:
     p.add_argument("--forward", choices=TUNABLES["kernel"].values, default=TUNABLES["kernel"].default,
                    help="Triton forward kernel: generic (every spec), tiled (depth-2 specs) or onepass (depths 1 "
                         "to 3; hidden tile 64, 8 warps, tf32 products by default; its "
-                        "report adds the cost model per chunk)")
+                        "report adds the cost model per chunk); TileLang: generic or resident (every layer's "
+                        "weights in shared memory; its report lists what is held on chip)")
     p.add_argument("--backward", choices=TUNABLES["backward"].values, default=TUNABLES["backward"].default,
                    help="Triton backward kernel: generic (every spec), tiled (depth-2 specs; launched "
                         "with the forward's tile, warps and stages) or onepass (the specs the onepass forward "
-                        "covers; its report adds the cost model per chunk)")
+                        "covers; its report adds the cost model per chunk); TileLang: generic or resident")
     p.add_argument("--fuse", action=argparse.BooleanOptionalAction, default=True,
                    help="tiled forward: the read and the state update in one pass over the hidden tiles "
                         "(default) or, with --no-fuse, in two")
@@ -131,7 +132,8 @@ def _compile_tilelang(args) -> int:
         raise InputError(f"spec '{ir.name}': {config.gpu_problem(ir)}")
     configs = {"fwd": _with_flags(args, default_config(ir)), "bwd": _with_flags(args, backward_config(ir))}
     if args.show_source:
-        print(generate_forward(ir, tile_config(configs["fwd"], args.dim, args.chunk, on_gpu=True)))
+        print(generate_forward(ir, tile_config(configs["fwd"], args.dim, args.chunk, on_gpu=True,
+                                               target=aot.TARGETS[target])))
     for kind in _kinds(args):
         print(f"lowering the TileLang {'forward' if kind == 'fwd' else 'backward'} kernel of {ir.name} for "
               f"{target} and compiling it with nvcc ...", flush=True)

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import torch
 
 from ..backends.torch_backend.engine import cpu_engine
-from ..backends.launch_config import (KERNELS, ONEPASS_DEFAULTS, default_config, forward_label, onepass_config,
-                                      tiled_config)
+from ..backends.launch_config import (KERNELS, ONEPASS_DEFAULTS, TILELANG_KERNELS, default_config, forward_label,
+                                      onepass_config, tiled_config)
 from ..compiler import compile as compile_rule
 from ..errors import InputError
 from ..ir import lower
@@ -39,8 +39,9 @@ def add_parser(sub) -> None:
     p.add_argument("--tuned-for", default=None,
                    help="triton: use the tuning record of this catalogue GPU (e.g. a100)")
     p.add_argument("--forward", choices=KERNELS, default=None,
-                   help="triton: this forward kernel at its launch defaults instead of the tuned config "
-                        "(generic, tiled or onepass)")
+                   help="this forward kernel at its launch defaults instead of the tuned config: triton: "
+                        "generic, tiled or onepass; tilelang: generic or resident (weights in shared memory; "
+                        "its backward too)")
     p.set_defaults(func=cmd_run)
 
 
@@ -55,16 +56,27 @@ def cmd_run(args) -> int:
               segment=args.segment)
     spec = load_spec(args.spec)
     options = {"tuned_for": args.tuned_for} if args.tuned_for else {}
+    if args.tuned_for and args.backend != "triton":
+        raise InputError("--tuned-for applies to --backend triton")
     if args.forward:
         if args.tuned_for:
             raise InputError("--forward and --tuned-for both choose the launch config; pass one")
-        # the one-pass launch default's hidden tile, narrowed to the hidden width of a small --dim
-        hidden = lower(spec).layer_shapes(args.dim)[0][0]
-        configs = {"generic": lambda: default_config(lower(spec)), "tiled": tiled_config,
-                   "onepass": lambda: onepass_config(tile=min(ONEPASS_DEFAULTS["tile"], max(hidden, 16)))}
-        options = {"config": configs[args.forward]()}
-    if options and args.backend != "triton":
-        raise InputError("--tuned-for and --forward apply to --backend triton")
+        if args.backend not in ("triton", "tilelang"):
+            raise InputError("--forward applies to --backend triton or tilelang")
+        tilelang = args.backend == "tilelang"
+        if tilelang != (args.forward in TILELANG_KERNELS) and args.forward != "generic":
+            raise InputError(f"--forward {args.forward} is a {'Triton' if tilelang else 'TileLang'} kernel; "
+                             + (f"the tilelang backend has {' and '.join(('generic',) + TILELANG_KERNELS)}"
+                                if tilelang else "add --backend tilelang"))
+        if tilelang:   # the forward kernel and its own backward, at the backend's launch defaults
+            from ..backends.tilelang_backend import default_config as tilelang_default
+            options = {"config": replace(tilelang_default(lower(spec)), kernel=args.forward, backward=args.forward)}
+        else:
+            # the one-pass launch default's hidden tile, narrowed to the hidden width of a small --dim
+            hidden = lower(spec).layer_shapes(args.dim)[0][0]
+            configs = {"generic": lambda: default_config(lower(spec)), "tiled": tiled_config,
+                       "onepass": lambda: onepass_config(tile=min(ONEPASS_DEFAULTS["tile"], max(hidden, 16)))}
+            options = {"config": configs[args.forward]()}
     rule = compile_rule(spec, backend=args.backend, **options)
     ir = rule.ir
     chunk = args.chunk or ir.chunk_size

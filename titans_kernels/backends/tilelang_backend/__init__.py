@@ -5,6 +5,8 @@ through TileLang's C target (float32), which is how it is checked without a GPU.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ...errors import BackendError, InputError
 from ..base import register
 from ..kernel_rule import KernelRule
@@ -34,16 +36,45 @@ def default_config(ir) -> TritonConfig:
     return TritonConfig(tile=32, num_warps=8, num_stages=2) if ir.residual else DEFAULT_CONFIG
 
 
-def backward_config(ir) -> TritonConfig:
+def backward_config(ir, forward: TritonConfig | None = None) -> TritonConfig:
     """Launch parameters of the backward kernel (chosen apart from the forward's): 4 warps, the
-    fewest spills on sm_90a at D=64 for every shipped rule (docs/design.md)."""
+    fewest spills on sm_90a at D=64 for every shipped rule (docs/design.md); the kernel the
+    forward's config names as its backward (generic or resident)."""
+    if forward is not None and forward.backward != DEFAULT_CONFIG.backward:
+        return replace(DEFAULT_CONFIG, backward=forward.backward)
     return DEFAULT_CONFIG
 
 
-def tile_config(cfg: TritonConfig, D: int, chunk_size: int, on_gpu: bool) -> TileConfig:
-    """The shared launch config as the TileLang generator's parameters."""
+KERNELS = ("generic", "resident")
+# shared memory per block (bytes, opt-in maximum) of the targets the kernels are compiled for; the
+# CPU flavour plans with the H100's so that the C target runs the placement an H100 would
+SHARED_PER_BLOCK = {"sm_80": 163 * 1024, "sm_90a": 227 * 1024}
+CPU_PLAN_TARGET = "sm_90a"
+
+
+def shared_per_block(on_gpu: bool, target: str | None = None) -> int:
+    """Shared memory one block may use: the named target's, the local GPU's, or (CPU) the H100's."""
+    if target is not None:
+        return SHARED_PER_BLOCK[target]
+    if on_gpu:
+        import torch
+        return torch.cuda.get_device_properties(torch.cuda.current_device()).shared_memory_per_block_optin
+    return SHARED_PER_BLOCK[CPU_PLAN_TARGET]
+
+
+def tile_config(cfg: TritonConfig, D: int, chunk_size: int, on_gpu: bool, kind: str = "fwd",
+                target: str | None = None) -> TileConfig:
+    """The shared launch config as the TileLang generator's parameters; the forward ("fwd") or
+    backward ("bwd") kernel is "resident" (cfg.kernel / cfg.backward) when it holds state in the
+    shared memory of `target` (or of the local device)."""
+    which = cfg.kernel if kind == "fwd" else cfg.backward
+    if which not in KERNELS:
+        field = "kernel" if kind == "fwd" else "backward"
+        raise InputError(f"config {field}='{which}' is a Triton kernel; the tilelang backend has "
+                         f"{' and '.join(KERNELS)} (use backend='triton', or {field}='generic')")
+    onchip = shared_per_block(on_gpu, target) if which == "resident" else 0
     return TileConfig(D=D, b=chunk_size, tile=cfg.tile_for(D, chunk_size), threads=32 * cfg.num_warps, stages=cfg.num_stages,
-                      flavour="gpu" if on_gpu else "cpu")
+                      flavour="gpu" if on_gpu else "cpu", onchip=onchip)
 
 
 @register("tilelang")
@@ -75,16 +106,16 @@ class TileLangRule(KernelRule):
 
     def _run(self, q, k, v, theta, eta, alpha, state: MemoryState, chunk_size: int):
         from .function import TileLangFunction
+        from .launch import onchip_plan
 
         D = q.shape[-1]
         check_shape(max(l.out_mult for l in self.ir.layers), D, chunk_size, backend="tilelang")
         on_gpu = q.device.type == "cuda"
         cfg = self._config_for(q, D, chunk_size)
-        for field, value in (("kernel", cfg.kernel), ("backward", cfg.backward)):
-            if value != "generic":
-                raise InputError(f"config {field}='{value}' is a Triton kernel; the tilelang backend has one "
-                                 f"kernel (use backend='triton', or {field}='generic')")
         cfgs = (tile_config(cfg, D, chunk_size, on_gpu),
-                tile_config(backward_config(self.ir), D, chunk_size, on_gpu))
+                tile_config(backward_config(self.ir, cfg), D, chunk_size, on_gpu, kind="bwd"))
+        for kind, tc in zip(("fwd", "bwd"), cfgs):  # a resident kernel's fit, before any work
+            if tc.onchip:
+                onchip_plan(self.ir, tc, kind)
         return self._apply(TileLangFunction, (self.ir, cfgs, chunk_size, self.checkpoint_group, self.backward),
                            q, k, v, theta, eta, alpha, state)

@@ -44,6 +44,8 @@ class TileLangReport:
     spill_sites: list[int] | None = None   # spill stores/reloads by loop depth (kernel_report.py)
     hgmma_sites: list[int] | None = None   # tensor-core products by loop depth: warpgroup (sm_90)
     hmma_sites: list[int] | None = None    # and warp-level
+    onchip: list[str] | None = None        # buffers held in shared memory (resident kernel)
+    onchip_bytes: int = 0
 
     def lines(self) -> list[str]:
         c = self.config
@@ -53,7 +55,8 @@ class TileLangReport:
                 f"  registers/thread: {self.registers if self.registers is not None else 'n/a'}",
                 f"  spills: {self.spill_bytes} bytes",
                 *report_lines(self.instructions, self.spill_sites, (), self.hgmma_sites, self.hmma_sites),
-                f"  shared memory: {self.shared_bytes} bytes"]
+                f"  shared memory: {self.shared_bytes} bytes"
+                + (f" ({self.onchip_bytes} on chip for the whole kernel: {', '.join(self.onchip)})" if self.onchip else "")]
 
 
 def check_target(target: str) -> None:
@@ -77,7 +80,7 @@ def lower_cuda(ir: MemoryIR, target: str, D: int, chunk_size: int, cfg: TritonCo
     from . import tile_config
     from .launch import PASS_CONFIGS, load_source
 
-    _, func, _ = load_source(ir, tile_config(cfg, D, chunk_size, on_gpu=True), kind)
+    _, func, _ = load_source(ir, tile_config(cfg, D, chunk_size, on_gpu=True, kind=kind, target=TARGETS[target]), kind)
     with tvm.transform.PassContext(config=PASS_CONFIGS), tvm.target.Target({"kind": "cuda", "arch": TARGETS[target]}):
         artifact = tilelang.lower(func)
     dyn = 0
@@ -92,9 +95,10 @@ def compile_report(ir: MemoryIR, target: str, D: int = 64, chunk_size: int = 64,
                    cfg: TritonConfig | None = None, kind: str = "fwd") -> TileLangReport:
     """Lower, nvcc-compile and report the TileLang forward ("fwd") or backward ("bwd") kernel of
     `ir` for `target`."""
-    from . import backward_config, default_config, tilelang_available
+    from . import backward_config, default_config, tile_config, tilelang_available
     from .codegen import kernel_name
     from .codegen_bwd import kernel_name_bwd
+    from .launch import onchip_plan
 
     check_target(target)
     reason = tilelang_available()
@@ -119,7 +123,8 @@ def compile_report(ir: MemoryIR, target: str, D: int = 64, chunk_size: int = 64,
         raise BackendError(f"nvcc failed on the generated TileLang kernel: {first}")
     regs, spills, smem = ptxas_figures(text)
     name = kernel_name(ir) if kind == "fwd" else kernel_name_bwd(ir)
+    placed, placed_bytes = onchip_plan(ir, tile_config(cfg, D, chunk_size, on_gpu=True, kind=kind, target=TARGETS[target]), kind)
     return TileLangReport(spec=ir.name, target=target, kernel=name, head_dim=D, chunk=chunk_size,
                           config=asdict(cfg), cuda_source_bytes=len(source.encode()),
                           registers=regs, spill_bytes=spills, shared_bytes=smem + dyn,
-                          **report_fields(sites))
+                          **report_fields(sites), onchip=placed or None, onchip_bytes=placed_bytes)

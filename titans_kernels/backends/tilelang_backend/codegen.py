@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ...errors import InputError
 from ...ir import MemoryIR, ReadMode
 from ...ir.ops import GRAM_SQUARINGS
 
@@ -30,6 +31,10 @@ ACT = {
     "identity": ("{z}", "1.0"),
 }
 FLAVOURS = ("gpu", "cpu")
+# Shared memory the products' tiles take after TileLang's lifetime merge, as a multiple of the
+# largest product's tiles (all stages): 2.1x to 4.0x measured on sm_90a at D=64 (tile 32 or 64,
+# 1 or 2 stages; docs/design.md). The resident kernel plans its placement around this bound.
+STAGING_FACTOR = 4
 _HEX = re.compile(r"[0-9a-f]{16}\Z")
 
 
@@ -49,6 +54,8 @@ class TileConfig:
     threads: int = 128
     stages: int = 2
     flavour: str = "gpu"
+    onchip: int = 0     # shared memory per block (bytes) of the target, when the kernel holds
+                        # state on chip for its whole run (the "resident" kernel); 0: streamed
 
     def edge(self, n: int) -> int:
         """Largest tile edge <= `tile` that divides n (every dim is a multiple of 16)."""
@@ -108,6 +115,8 @@ class Emitter:
         self.anc = ir.decay_to_init
         self.shapes = ir.layer_shapes(cfg.D)      # (out, in) per layer
         self.src = _Source()
+        self.placed: list[str] = []               # state buffers held on chip (render: plan_onchip)
+        self.staging = 0                          # the largest product's shared tiles, all stages
 
     # -- buffers ------------------------------------------------------------------------
     def W(self, l: int) -> str:
@@ -225,6 +234,7 @@ class Emitter:
         a_shape = (bk, bm) if t.ta else (bm, bk)
         b_shape = (bn, bk) if t.tb else (bk, bn)
         As, Bs = self._alloc(a_shape, "shared"), self._alloc(b_shape, "shared")
+        self.staging = max(self.staging, 4 * cfg.stages * (a_shape[0] * a_shape[1] + b_shape[0] * b_shape[1]))
         ki = f"ki{s.uid()}"
         a_idx = (f"{t.a.row0} + {ki} * {bk}, {mi} * {bm}" if t.ta else f"{t.a.row0} + {mi} * {bm}, {ki} * {bk}")
         b_idx = (f"{t.b.row0} + {ni} * {bn}, {ki} * {bk}" if t.tb else f"{t.b.row0} + {ki} * {bk}, {ni} * {bn}")
@@ -415,9 +425,87 @@ class Emitter:
     INT_PARAMS: tuple[str, ...] = ("SLOT",)
     DYNAMIC: tuple[str, ...] = ("BH", "NC", "TP", "NG")
 
+    # -- state held on chip -------------------------------------------------------------
+    def state_buffers(self) -> dict[str, tuple[int, int]]:
+        """The per-program matrices, (BH, rows, cols) parameters of constant size (state, anchor
+        and per-chunk scratch; not the token streams or per-chunk coefficients): the candidates
+        for on-chip placement, with their (rows, cols)."""
+        return {pname: tuple(shape[1:]) for pname, shape in self.params()
+                if len(shape) == 3 and shape[0] == "BH" and all(isinstance(d, int) for d in shape[1:])}
+
+    def staging_reserve(self) -> int:
+        """Shared memory left to the products' tiles next to the on-chip state: STAGING_FACTOR
+        times the largest product's tiles (TileLang merges the per-step tiles by lifetime; the
+        factor bounds what the merge leaves, checked against lowered kernels in the slow tests)."""
+        return STAGING_FACTOR * self.staging
+
+    def plan_onchip(self) -> list[str]:
+        """The buffers the kernel keeps in shared memory: every layer's weights first (what
+        defines the resident kernel; `onchip_problem` says when they do not fit), then the
+        other per-program matrices most referenced per chunk first (references in the emitted body,
+        a proxy for the L2 traffic each saves; ties in parameter order) while they fit within
+        `cfg.onchip` less `staging_reserve()`. A buffer that does not fit is skipped, not split."""
+        body = "\n".join(self.src.lines)
+        shapes = self.state_buffers()
+        refs = {n: len(re.findall(rf"\b{n}\[bh, ", body)) for n in shapes}
+        weights = [f"W{l}" for l in range(self.L)]
+        left = self.cfg.onchip - self.staging_reserve() - sum(4 * shapes[n][0] * shapes[n][1] for n in weights)
+        if left < 0:
+            return []
+        placed = list(weights)
+        for name in sorted((n for n in refs if refs[n] and n not in weights), key=lambda n: -refs[n]):
+            o, i = shapes[name]
+            if 4 * o * i <= left:
+                placed.append(name)
+                left -= 4 * o * i
+        order = list(shapes)
+        return sorted(placed, key=order.index)
+
+    def onchip_problem(self) -> str | None:
+        """Why the weights of every layer do not fit in `cfg.onchip` bytes next to the product
+        tiles, in one line; None when they do."""
+        shapes = self.state_buffers()
+        sizes = [4 * shapes[f"W{l}"][0] * shapes[f"W{l}"][1] for l in range(self.L)]
+        reserve = self.staging_reserve()
+        if sum(sizes) + reserve <= self.cfg.onchip:
+            return None
+        kb = lambda x: f"{x / 1024:.0f} KB"  # noqa: E731
+        widest = max(range(self.L), key=sizes.__getitem__)
+        return (f"the resident kernel holds every layer's weights in shared memory: spec '{self.ir.name}' at "
+                f"D={self.cfg.D} has {kb(sum(sizes))} of them in float32 (layer {widest}: "
+                f"{'x'.join(map(str, shapes[f'W{widest}']))}), next to {kb(reserve)} of product tiles "
+                f"(tile {self.cfg.tile}, {self.cfg.stages} stages), and a block has {kb(self.cfg.onchip)}; "
+                f"use kernel='generic' (the state through L2), a smaller head dim or fewer stages")
+
+    def _place_onchip(self, loop_head: list[str]) -> list[str]:
+        """Rewrite every access of a placed buffer, `NAME[bh, ...]`, to its on-chip copy
+        `NAME_r[...]`; the copy is loaded before the loop and written back after it (so the kernel's
+        parameters and their meaning do not change). Returns the loop head and body."""
+        if self.cfg.onchip and self.onchip_problem():
+            raise InputError(self.onchip_problem())
+        self.placed = self.plan_onchip() if self.cfg.onchip else []
+        body = loop_head + self.src.lines
+        if not self.placed:
+            return body
+        pattern = re.compile(r"\b(" + "|".join(self.placed) + r")\[bh, ")
+        body = [pattern.sub(r"\1_r[", line) for line in body]
+        scope = "T.alloc_shared" if self.gpu else "T.alloc_local"
+        shapes = self.state_buffers()
+        for name in self.placed:
+            self.src.allocs.append(f"{name}_r = {scope}(({shapes[name][0]}, {shapes[name][1]}), \"float32\")")
+        pad = "        "
+        load = [f"{pad}T.copy({n}[bh, 0, 0], {n}_r)" for n in self.placed]
+        store = [f"{pad}T.copy({n}_r, {n}[bh, 0, 0])" for n in self.placed]
+        barrier = [f"{pad}T.sync_threads()"] if self.gpu else []
+        return load + barrier + body + barrier + store
+
+    def onchip_bytes(self) -> int:
+        shapes = self.state_buffers()
+        return sum(4 * shapes[n][0] * shapes[n][1] for n in self.placed)
+
     def render(self, name: str, title: str, loop_head: list[str]) -> str:
         """The generated module: imports, dynamic sizes, signature, allocations, then `loop_head`
-        and the emitted body."""
+        and the emitted body (with the on-chip placement of TileConfig.onchip)."""
         def tensor(pname: str, shape: tuple) -> str:
             dims = ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "")
             return f"{pname}: T.Tensor(({dims}), \"{'int32' if pname in self.INT_PARAMS else 'float32'}\")"
@@ -428,8 +516,9 @@ class Emitter:
                 "import tilelang.language as T", ""]
         head += [f'{d} = T.dynamic("{d}")' for d in self.DYNAMIC]
         head += ["", "", "@T.prim_func", f"def {name}(", f"        {sig}):", f"    with {launch} as bh:"]
+        body = self._place_onchip(loop_head)
         head += ["        " + a for a in self.src.allocs]
-        return "\n".join(head + loop_head + self.src.lines) + "\n"
+        return "\n".join(head + body) + "\n"
 
     def module(self) -> str:
         """The forward kernel's module."""

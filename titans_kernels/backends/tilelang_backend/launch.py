@@ -41,6 +41,21 @@ def load_source(ir: MemoryIR, cfg: TileConfig, kind: str = "fwd"):
     return module.__file__, getattr(module, name), digest
 
 
+def emitter(ir: MemoryIR, cfg: TileConfig, kind: str = "fwd") -> Emitter:
+    """The forward ("fwd") or backward ("bwd") emitter of `ir` after writing its program."""
+    from .codegen_bwd import BackwardEmitter
+    em = Emitter(ir, cfg) if kind == "fwd" else BackwardEmitter(ir, cfg)
+    em.module()
+    return em
+
+
+def onchip_plan(ir: MemoryIR, cfg: TileConfig, kind: str = "fwd") -> tuple[list[str], int]:
+    """(buffers held in shared memory, their bytes) of a kernel; raises InputError, in one line,
+    when a resident kernel's weights do not fit (before anything is compiled)."""
+    em = emitter(ir, cfg, kind)
+    return em.placed, em.onchip_bytes()
+
+
 def compiled_kernel(ir: MemoryIR, cfg: TileConfig, target: str, kind: str = "fwd"):
     """The compiled kernel for `target` ("c" on CPU, "cuda" on a GPU), cached per process: the
     source is generated and compiled on the first call for (IR, config, kind, target) only."""
