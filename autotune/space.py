@@ -57,7 +57,9 @@ def candidates(ir: MemoryIR, head_dim: int, chunk_size: int, allow_tf32: bool = 
         if kernel == "resident" and resident_problem(ir, head_dim, chunk_size, tile, stages):
             pruned += 1
             continue
-        kept.append(TritonConfig(tile=tile, num_warps=warps, num_stages=stages, precision=prec, kernel=kernel))
+        # the resident forward's blocks per head: chosen per call from batch x heads (cluster=0)
+        kept.append(TritonConfig(tile=tile, num_warps=warps, num_stages=stages, precision=prec, kernel=kernel,
+                                 cluster=0 if kernel == "resident" else 1))
     return kept, pruned
 
 

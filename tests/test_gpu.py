@@ -187,3 +187,19 @@ def test_tilelang_forward_every_spec(name, kernel, tilelang_poisoned):
 def test_tilelang_backward(name, kernel, tilelang_poisoned):
     compare_gradients(name, "tilelang", T=150, chunk=64, D=64, device="cuda", tol=3e-2, checkpoint_group=1,
                       **_tilelang(kernel))
+
+
+CLUSTER_SPECS = [n for n in GENERATED if tk.lower(tk.load_spec(n)).depth == 2
+                 and not (tk.lower(tk.load_spec(n)).normalized_step or tk.lower(tk.load_spec(n)).decay_to_init)]
+
+
+@pytest.mark.parametrize("cluster", [2, 4, 0])
+@pytest.mark.parametrize("name", CLUSTER_SPECS)
+def test_tilelang_cluster_forward(name, cluster, tilelang_poisoned):
+    """A cluster of blocks per head (0: as many as batch x heads allows), D=64, chunk 64, ragged;
+    the gradients through the resident backward from the cluster forward's checkpoints."""
+    opts = {"config": TritonConfig(kernel="resident", backward="resident", cluster=cluster)}
+    pytest.importorskip("tilelang")
+    compare_backends(name, "tilelang", 1, 4, 200, 64, 64, seed=13, tol=TILELANG_TOL, device="cuda", **opts)
+    if name == "titans_mlp2":
+        compare_gradients(name, "tilelang", T=150, chunk=64, D=64, device="cuda", tol=3e-2, checkpoint_group=1, **opts)

@@ -262,3 +262,74 @@ def test_cli_run_and_compile_with_the_resident_kernel(capsys):
         assert main(["run", "titans_mlp2", "--seq", "16", *argv]) != 0
         err = capsys.readouterr().err
         assert line in err and "Traceback" not in err
+
+
+# -- the cluster forward: a head's hidden units split over 2 or 4 blocks ---------------------------
+CLUSTER_SPECS = [n for n in GPU_SPECS if tk.lower(tk.load_spec(n)).depth == 2
+                 and not (tk.lower(tk.load_spec(n)).normalized_step or tk.lower(tk.load_spec(n)).decay_to_init)]
+
+
+@pytest.mark.parametrize("cluster", [2, 4])
+@pytest.mark.parametrize("name", representative(CLUSTER_SPECS, default=("titans_mlp2", "yaad_huber")))
+def test_cluster_forward_matches_torch_backend(name, cluster, poisoned):
+    """The C target runs each stretch between two cluster barriers block by block (what the barrier
+    guarantees on the GPU): output, end state and (through the resident backward) the checkpoints."""
+    _compare(name, 1, 2, 40, 16, 16, seed=14, config=TritonConfig(kernel="resident", cluster=cluster))
+
+
+def test_cluster_forward_at_d64_and_its_backward(poisoned):
+    """titans_mlp2 at D=64 in 2 blocks per head (128 hidden units and 128 KB of state each),
+    several checkpoint groups; gradients through the resident backward from its checkpoints."""
+    cfg = TritonConfig(kernel="resident", backward="resident", cluster=2)
+    _compare("titans_mlp2", 1, 1, 130, 64, 64, seed=15, config=cfg)
+    compare_gradients("titans_mlp2", "tilelang", T=56, checkpoint_group=2, config=replace(cfg, cluster=4))
+
+
+def test_cluster_source_and_rule():
+    """The GPU program: a cluster launch, barriers between the partial products and their sums, the
+    state slices in shared memory; batch x heads against the SM count picks the blocks per head."""
+    from titans_kernels.backends.tilelang_backend import cluster_for
+    ir = tk.lower(tk.load_spec("titans_mlp2"))
+    tc = tile_config(TritonConfig(kernel="resident", cluster=2), 64, 64, on_gpu=True, target="sm_90a")
+    src = codegen.generate_forward(ir, tc)
+    assert "T.Kernel(BH * 2, threads=128, cluster_dims=2) as bid:" in src
+    assert src.count("T.cluster_sync()") == 2 and "W1_r = T.alloc_shared((64, 128)" in src
+    assert "S0_r = T.alloc_shared((128, 64)" in src and "W0[bh, cr * 128 + i, j]" in src
+    cfg = default_config(ir)
+    assert [cluster_for(ir, cfg, bh, 132, 64, 64, "sm_90a") for bh in (16, 33, 34, 66, 67, 128)] == [4, 4, 2, 2, 1, 1]
+    assert cluster_for(ir, cfg, 16, 132, 128, 64, "sm_90a") == 1        # 256 KB of state slices per block
+    assert cluster_for(ir, cfg, 16, 0, 64, 64, "sm_90a") == 1           # no clusters (CPU, sm_80)
+    assert cluster_for(tk.lower(tk.load_spec("titans_linear")), cfg, 16, 132, 64, 64, "sm_90a") == 1
+
+
+@pytest.mark.parametrize("name, cluster, match", [
+    ("titans_mlp3", 2, "splits the hidden units of a depth-2 memory; spec 'titans_mlp3' has depth 3"),
+    ("titans_mlp2_anchored", 2, "does not cover an anchor"),
+    ("titans_mlp2_normalized", 4, "does not cover a normalized step"),
+])
+def test_cluster_refusals_are_one_line(name, cluster, match):
+    inputs, state = make_case(name, 1, 1, 16, 16, 16, seed=0, dtype=torch.float32)
+    rule = tk.compile(name, backend="tilelang", config=TritonConfig(kernel="resident", cluster=cluster))
+    with pytest.raises(tk.InputError, match=match):
+        rule(*inputs.args(), state=state, chunk_size=16)
+
+
+def test_cluster_needs_the_resident_kernel_and_sm90():
+    inputs, state = make_case("titans_mlp2", 1, 1, 16, 16, 16, seed=0, dtype=torch.float32)
+    with pytest.raises(tk.InputError, match="cluster=2 applies to kernel='resident'"):
+        tk.compile("titans_mlp2", backend="tilelang", config=TritonConfig(cluster=2))(
+            *inputs.args(), state=state, chunk_size=16)
+    with pytest.raises(tk.InputError, match="cluster=2 applies to the tilelang backend's resident forward"):
+        tk.compile("titans_mlp2", backend="triton", config=TritonConfig(cluster=2))(
+            *inputs.args(), state=state, chunk_size=16)
+    ir = tk.lower(tk.load_spec("titans_mlp2"))
+    with pytest.raises(tk.InputError, match="sm_80 lacks"):
+        aot.compile_report(ir, "sm_80", cfg=TritonConfig(kernel="resident", cluster=2))
+
+
+@pytest.mark.slow
+def test_cluster_lowers_for_sm90a():
+    ir = tk.lower(tk.load_spec("titans_mlp2"))
+    report = aot.compile_report(ir, "sm_90a", D=64, chunk_size=64, cfg=TritonConfig(kernel="resident", cluster=2))
+    assert report.kernel.startswith("titans_tl_fwdc2_") and report.onchip_bytes == 128 * 1024, report.lines()
+    _check_report(report)

@@ -79,6 +79,7 @@ def main() -> int:
                    "triton (tiled forward, in place), "
                    "triton (tiled forward + backward), triton (one-pass forward), "
                    "triton (one-pass forward, staged), tilelang, tilelang (resident), "
+                   "tilelang (resident, cluster 2), tilelang (resident, cluster 4), "
                    "torch.compile(torch))")
     p.add_argument("--only", default="", help="comma-separated backends to run, by the names --skip takes "
                    "(default: all)")
@@ -112,8 +113,12 @@ def main() -> int:
         rules["tilelang"] = tk.compile(args.spec, backend="tilelang")
         # every layer's weights in shared memory, forward and backward (a row's error where they do not fit)
         from titans_kernels.backends.tilelang_backend import default_config as tilelang_config
-        rules["tilelang (resident)"] = tk.compile(args.spec, backend="tilelang", config=replace(
-            tilelang_config(ir), kernel="resident", backward="resident"))
+        resident = replace(tilelang_config(ir), kernel="resident", backward="resident")
+        rules["tilelang (resident)"] = tk.compile(args.spec, backend="tilelang", config=resident)
+        # a cluster of blocks per head, each holding a slice of the hidden units (depth 2; the few-heads case)
+        for c in (2, 4):
+            rules[f"tilelang (resident, cluster {c})"] = tk.compile(args.spec, backend="tilelang",
+                                                                   config=replace(resident, cluster=c))
     except tk.BackendError as exc:
         print(f"tilelang unavailable: {exc}")
     try:   # last: compiling the unrolled chunk loop takes longest

@@ -87,6 +87,7 @@ if [[ "$step" == check ]]; then
 elif [[ "$step" == tilelang ]]; then
     "$PY" -c "import tilelang; print('tilelang', tilelang.__version__)" 2>&1 | tail -1 | tee -a "$out/device-$stamp.txt"
     rows="torch,triton,triton (one-pass forward),triton (one-pass forward + backward),tilelang,tilelang (resident)"
+    rows="$rows,tilelang (resident, cluster 2),tilelang (resident, cluster 4)"
     # many heads first (the target shape), then few heads (the cluster variant's case)
     run tilelang-bh128 200 "$PY" benchmarks/gpu/bench_gpu.py --only "$rows" --out "$out"
     run tilelang-bh16 150 "$PY" benchmarks/gpu/bench_gpu.py --batch 1 --only "$rows" --out "$out"

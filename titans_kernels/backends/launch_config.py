@@ -41,6 +41,9 @@ TUNABLES: dict[str, Tunable] = {
     "key_precision": Tunable((None, "ieee", "tf32", "bf16", "bf16x3"), None),
     "update_precision": Tunable((None, "ieee", "tf32", "bf16", "bf16x3"), None),
     "stage": Tunable((False, True), False),
+    # the TileLang resident forward's blocks per head (a thread-block cluster; 1: one block per head;
+    # 0: chosen per call from batch x heads against the GPU's SM count)
+    "cluster": Tunable((0, 1, 2, 4), 1),
 }
 KERNELS = TUNABLES["kernel"].values
 TILES = TUNABLES["tile"].values
@@ -107,7 +110,10 @@ class LaunchConfig:
     those of the key path and of the state update (None: as `precision`), stage its token-side
     operands staged through scratch (chunk equal to the head dim).
     kernel / backward "resident" are the TileLang backend's: the generic programs with every
-    layer's weights (and what else fits) held in shared memory for the whole kernel."""
+    layer's weights (and what else fits) held in shared memory for the whole kernel; cluster
+    (TileLang resident forward, depth 2): blocks per head, each holding a slice of the hidden
+    units and of the whole state (1: one block per head; 0: the most blocks per head that fit,
+    chosen per call from batch x heads against the GPU's SM count)."""
 
     tile: int = TUNABLES["tile"].default
     num_warps: int = TUNABLES["num_warps"].default
@@ -120,6 +126,7 @@ class LaunchConfig:
     key_precision: str | None = TUNABLES["key_precision"].default
     update_precision: str | None = TUNABLES["update_precision"].default
     stage: bool = TUNABLES["stage"].default
+    cluster: int = TUNABLES["cluster"].default
 
     def __post_init__(self) -> None:
         problem = config_problem(self)
@@ -319,6 +326,9 @@ def check_kernel(ir, cfg: LaunchConfig) -> None:
     """One clear error for a forward or backward kernel that does not cover `ir`, or a product
     precision that the chosen forward does not have (the fields themselves are checked when the
     config is built)."""
+    if cfg.cluster != 1:
+        raise InputError(f"config cluster={cfg.cluster} applies to the tilelang backend's resident forward; use "
+                         f"backend='tilelang' with kernel='resident' (or cluster=1)")
     for field in ("kernel", "backward"):
         if getattr(cfg, field) in TILELANG_KERNELS:
             raise InputError(f"config {field}='{getattr(cfg, field)}' is a TileLang kernel; use backend='tilelang' "

@@ -52,6 +52,9 @@ def add_parser(sub) -> None:
                    help="onepass forward: the state update's product precision (default: --precision)")
     p.add_argument("--stage", action="store_true",
                    help="onepass forward: stage the token-side operands through scratch (chunk == head dim)")
+    p.add_argument("--cluster", type=int, default=1, choices=(1, 2, 4),
+                   help="TileLang resident forward: blocks per head, each holding a slice of the hidden units "
+                        "(sm_90a; default 1)")
     p.add_argument("--report", action="store_true",
                    help="print registers, spills, tensor-core products, shared memory, size (and the onepass "
                         "forward's cost model)")
@@ -109,7 +112,8 @@ def _with_flags(args, base):
                         kernel=getattr(args, "forward", "generic"), backward=getattr(args, "backward", "generic"),
                         fuse=getattr(args, "fuse", True), in_place=getattr(args, "in_place", False),
                         key_precision=getattr(args, "key_precision", None),
-                        update_precision=getattr(args, "update_precision", None), stage=getattr(args, "stage", False))
+                        update_precision=getattr(args, "update_precision", None), stage=getattr(args, "stage", False),
+                        cluster=getattr(args, "cluster", 1))
 
 
 def _show(args, report, size: str) -> None:

@@ -70,7 +70,8 @@ def cmd_run(args) -> int:
                                 if tilelang else "add --backend tilelang"))
         if tilelang:   # the forward kernel and its own backward, at the backend's launch defaults
             from ..backends.tilelang_backend import default_config as tilelang_default
-            options = {"config": replace(tilelang_default(lower(spec)), kernel=args.forward, backward=args.forward)}
+            options = {"config": replace(tilelang_default(lower(spec)), kernel=args.forward, backward=args.forward,
+                                         cluster=0 if args.forward == "resident" else 1)}
         else:
             # the one-pass launch default's hidden tile, narrowed to the hidden width of a small --dim
             hidden = lower(spec).layer_shapes(args.dim)[0][0]

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import torch
+
 from ...errors import BackendError, InputError
 from ..base import register
 from ..kernel_rule import KernelRule
@@ -62,6 +64,24 @@ def shared_per_block(on_gpu: bool, target: str | None = None) -> int:
     return SHARED_PER_BLOCK[CPU_PLAN_TARGET]
 
 
+def cluster_for(ir, cfg: TritonConfig, heads: int, sms: int, D: int, chunk_size: int, target: str | None = None) -> int:
+    """Blocks per head of the resident forward: the largest cluster (4, then 2) whose blocks for
+    `heads` programs (batch x heads) all fit on `sms` SMs at once and that covers the rule and fits
+    its shared memory (that of `target`, or of the local GPU); 1 otherwise (and on a CPU, sms = 0)."""
+    from .codegen_cluster import cluster_problem
+    for c in (4, 2):
+        if heads * c > sms:
+            continue
+        tc = tile_config(replace(cfg, kernel="resident", cluster=c), D, chunk_size, on_gpu=True, target=target)
+        if cluster_problem(ir, tc) is None:
+            from .codegen_cluster import ClusterEmitter
+            em = ClusterEmitter(ir, tc)
+            em.chunk()
+            if em.onchip_problem() is None:
+                return c
+    return 1
+
+
 def tile_config(cfg: TritonConfig, D: int, chunk_size: int, on_gpu: bool, kind: str = "fwd",
                 target: str | None = None) -> TileConfig:
     """The shared launch config as the TileLang generator's parameters; the forward ("fwd") or
@@ -72,9 +92,12 @@ def tile_config(cfg: TritonConfig, D: int, chunk_size: int, on_gpu: bool, kind: 
         field = "kernel" if kind == "fwd" else "backward"
         raise InputError(f"config {field}='{which}' is a Triton kernel; the tilelang backend has "
                          f"{' and '.join(KERNELS)} (use backend='triton', or {field}='generic')")
+    if cfg.cluster != 1 and cfg.kernel != "resident":
+        raise InputError(f"config cluster={cfg.cluster} applies to kernel='resident' (the forward's state slices "
+                         f"live in the cluster's shared memory); set kernel='resident' or cluster=1")
     onchip = shared_per_block(on_gpu, target) if which == "resident" else 0
     return TileConfig(D=D, b=chunk_size, tile=cfg.tile_for(D, chunk_size), threads=32 * cfg.num_warps, stages=cfg.num_stages,
-                      flavour="gpu" if on_gpu else "cpu", onchip=onchip)
+                      flavour="gpu" if on_gpu else "cpu", onchip=onchip, cluster=cfg.cluster if kind == "fwd" else 1)
 
 
 @register("tilelang")
@@ -112,6 +135,14 @@ class TileLangRule(KernelRule):
         check_shape(max(l.out_mult for l in self.ir.layers), D, chunk_size, backend="tilelang")
         on_gpu = q.device.type == "cuda"
         cfg = self._config_for(q, D, chunk_size)
+        clusters = on_gpu and torch.cuda.get_device_capability(q.device)[0] >= 9   # sm_90 and later
+        if cfg.cluster > 1 and on_gpu and not clusters:   # (the C target runs the blocks in turn)
+            raise InputError(f"config cluster={cfg.cluster} needs thread-block clusters (an sm_90 or later GPU); "
+                             f"use cluster=1 (or 0: chosen per call)")
+        if cfg.cluster == 0:   # blocks per head from batch x heads against the SM count
+            sms = torch.cuda.get_device_properties(q.device).multi_processor_count if clusters else 0
+            cfg = replace(cfg, cluster=cluster_for(self.ir, cfg, q.shape[0] * q.shape[1], sms, D, chunk_size))
+            self.last_config = cfg
         cfgs = (tile_config(cfg, D, chunk_size, on_gpu),
                 tile_config(backward_config(self.ir, cfg), D, chunk_size, on_gpu, kind="bwd"))
         for kind, tc in zip(("fwd", "bwd"), cfgs):  # a resident kernel's fit, before any work

@@ -80,6 +80,9 @@ def lower_cuda(ir: MemoryIR, target: str, D: int, chunk_size: int, cfg: TritonCo
     from . import tile_config
     from .launch import PASS_CONFIGS, load_source
 
+    if cfg.cluster > 1 and kind == "fwd" and TARGETS[target] == "sm_80":
+        raise InputError(f"cluster={cfg.cluster} needs thread-block clusters, which sm_80 lacks; use --target sm_90a "
+                         f"or cluster 1")
     _, func, _ = load_source(ir, tile_config(cfg, D, chunk_size, on_gpu=True, kind=kind, target=TARGETS[target]), kind)
     with tvm.transform.PassContext(config=PASS_CONFIGS), tvm.target.Target({"kind": "cuda", "arch": TARGETS[target]}):
         artifact = tilelang.lower(func)
@@ -96,7 +99,7 @@ def compile_report(ir: MemoryIR, target: str, D: int = 64, chunk_size: int = 64,
     """Lower, nvcc-compile and report the TileLang forward ("fwd") or backward ("bwd") kernel of
     `ir` for `target`."""
     from . import backward_config, default_config, tile_config, tilelang_available
-    from .codegen import kernel_name
+    from .codegen import forward_name
     from .codegen_bwd import kernel_name_bwd
     from .launch import onchip_plan
 
@@ -122,8 +125,9 @@ def compile_report(ir: MemoryIR, target: str, D: int = 64, chunk_size: int = 64,
         first = next((ln for ln in text.splitlines() if "error" in ln), text.strip().splitlines()[-1:])
         raise BackendError(f"nvcc failed on the generated TileLang kernel: {first}")
     regs, spills, smem = ptxas_figures(text)
-    name = kernel_name(ir) if kind == "fwd" else kernel_name_bwd(ir)
-    placed, placed_bytes = onchip_plan(ir, tile_config(cfg, D, chunk_size, on_gpu=True, kind=kind, target=TARGETS[target]), kind)
+    tc = tile_config(cfg, D, chunk_size, on_gpu=True, kind=kind, target=TARGETS[target])
+    name = forward_name(ir, tc) if kind == "fwd" else kernel_name_bwd(ir)
+    placed, placed_bytes = onchip_plan(ir, tc, kind)
     return TileLangReport(spec=ir.name, target=target, kernel=name, head_dim=D, chunk=chunk_size,
                           config=asdict(cfg), cuda_source_bytes=len(source.encode()),
                           registers=regs, spill_bytes=spills, shared_bytes=smem + dyn,

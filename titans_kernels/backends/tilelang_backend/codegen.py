@@ -56,6 +56,7 @@ class TileConfig:
     flavour: str = "gpu"
     onchip: int = 0     # shared memory per block (bytes) of the target, when the kernel holds
                         # state on chip for its whole run (the "resident" kernel); 0: streamed
+    cluster: int = 1    # blocks per head (a thread-block cluster), each holding a slice of the hidden units
 
     def edge(self, n: int) -> int:
         """Largest tile edge <= `tile` that divides n (every dim is a multiple of 16)."""
@@ -228,6 +229,11 @@ class Emitter:
         s.indent -= 2
         self.sync()
 
+    def layer_out(self, M: int, N: int, terms: list[Term], stores: list[tuple[str, str]], read: bool = False) -> None:
+        """The last layer's product of the key path (read=False) or of the read: a plain GEMM here;
+        the cluster kernel (codegen_cluster.py) sums its blocks' partial products."""
+        self.gemm(M, N, terms, stores)
+
     def _kloop(self, t: Term, acc: str, bm: int, bn: int, mi: str, ni: str) -> None:
         s, cfg = self.src, self.cfg
         bk = cfg.edge(t.K)
@@ -369,7 +375,7 @@ class Emitter:
                 stores = [(f"G{l}[bh, {{i}}, {{j}}]", grad)]
                 if save and ir.loss != "l2":
                     stores.append(("R[bh, {i}, {j}]", f"({r})"))
-            self.gemm(b, o, term, stores)
+            (self.layer_out if l == L - 1 else self.gemm)(b, o, term, stores)
         # gradient recursion: G_{l-1} = (G_l W_l) * phi'(Z_{l-1})
         for l in range(L - 1, 0, -1):
             o, i = self.shapes[l]
@@ -402,7 +408,10 @@ class Emitter:
                 stores = [(f"XQ{l + 1}[bh, {{i}}, {{j}}]", self.act(0, "{acc}"))]
                 if save:
                     stores.append((f"ZQ{l}[bh, {{i}}, {{j}}]", "{acc}"))
-            self.gemm(b, o, terms, stores)
+            if last:
+                self.layer_out(b, o, terms, stores, read=True)
+            else:
+                self.gemm(b, o, terms, stores)
         # state update: W' = a_e W + m_e S - G^T (c X),  S' = p_e S - G^T (w X)
         for l, (o, i) in enumerate(self.shapes):
             x = self.X(l)
@@ -527,5 +536,17 @@ class Emitter:
                            ["        for n in T.serial(NC):", f"            t0 = n * {self.cfg.b}"])
 
 
+def forward_emitter(ir: MemoryIR, cfg: TileConfig) -> Emitter:
+    """The forward's emitter: one block per head, or a cluster per head (codegen_cluster.py)."""
+    if cfg.cluster > 1:
+        from .codegen_cluster import ClusterEmitter
+        return ClusterEmitter(ir, cfg)
+    return Emitter(ir, cfg)
+
+
+def forward_name(ir: MemoryIR, cfg: TileConfig) -> str:
+    return kernel_name(ir) if cfg.cluster == 1 else kernel_name(ir).replace("_fwd_", f"_fwdc{cfg.cluster}_")
+
+
 def generate_forward(ir: MemoryIR, cfg: TileConfig) -> str:
-    return Emitter(ir, cfg).module()
+    return forward_emitter(ir, cfg).module()

@@ -18,7 +18,7 @@ from ..generated import import_source
 from ..torch_backend import coeffs as coeff_ops
 from ..checkpoints import group_bounds
 from ..torch_backend.function import Layout
-from .codegen import Emitter, TileConfig, generate_forward, kernel_name
+from .codegen import Emitter, TileConfig, forward_emitter, forward_name, generate_forward
 
 _COMPILED: dict[tuple, object] = {}
 # Every GEMM step has its own shared tiles; lifetime-based merging lets the steps share one
@@ -33,7 +33,7 @@ def load_source(ir: MemoryIR, cfg: TileConfig, kind: str = "fwd"):
     parses a prim_func from its source file)."""
     from .codegen_bwd import generate_backward, kernel_name_bwd
     if kind == "fwd":
-        source, name = generate_forward(ir, cfg), kernel_name(ir)
+        source, name = generate_forward(ir, cfg), forward_name(ir, cfg)
     else:
         source, name = generate_backward(ir, cfg), kernel_name_bwd(ir)
     digest = hashlib.sha256(source.encode()).hexdigest()[:12]
@@ -44,7 +44,7 @@ def load_source(ir: MemoryIR, cfg: TileConfig, kind: str = "fwd"):
 def emitter(ir: MemoryIR, cfg: TileConfig, kind: str = "fwd") -> Emitter:
     """The forward ("fwd") or backward ("bwd") emitter of `ir` after writing its program."""
     from .codegen_bwd import BackwardEmitter
-    em = Emitter(ir, cfg) if kind == "fwd" else BackwardEmitter(ir, cfg)
+    em = forward_emitter(ir, cfg) if kind == "fwd" else BackwardEmitter(ir, cfg)
     em.module()
     return em
 
@@ -129,10 +129,11 @@ def run_forward(ir: MemoryIR, lay: Layout, weights: list[Tensor], momentum: list
             args[f"S{l}"], args[f"CKS{l}"] = state_s[l], ck_s[l]
         if anchor is not None:
             args[f"A{l}"] = anchor[l].float().contiguous()
-    params = Emitter(ir, cfg).params()
+    params = forward_emitter(ir, cfg).params()
+    sizes = {"BH": n, "NB": n * cfg.cluster}
     for name, dims in params:
-        if name not in args:  # per-program scratch: (BH, ...) with constant trailing sizes
-            args[name] = torch.empty(n, *dims[1:], **f32)
+        if name not in args:  # per-program (per-block) scratch: (BH or NB, ...) with constant trailing sizes
+            args[name] = torch.empty(*[sizes.get(d, d) for d in dims], **f32)
     kernel(*[args[name] for name, _ in params])
     checkpoints = None
     if starts:
