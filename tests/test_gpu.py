@@ -203,3 +203,10 @@ def test_tilelang_cluster_forward(name, cluster, tilelang_poisoned):
     compare_backends(name, "tilelang", 1, 4, 200, 64, 64, seed=13, tol=TILELANG_TOL, device="cuda", **opts)
     if name == "titans_mlp2":
         compare_gradients(name, "tilelang", T=150, chunk=64, D=64, device="cuda", tol=3e-2, checkpoint_group=1, **opts)
+
+
+def test_tilelang_resident_bf16_products(tilelang_poisoned):
+    """bfloat16 operand tiles with float32 accumulation, every product group."""
+    pytest.importorskip("tilelang")
+    compare_backends("titans_mlp2", "tilelang", 2, 4, 200, 64, 64, seed=17, tol=3e-2, device="cuda",
+                     config=TritonConfig(kernel="resident", precision="bf16"))

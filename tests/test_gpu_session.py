@@ -191,3 +191,18 @@ def test_model_step_times_each_backend_and_records_failures(tmp_path):
     rows = json.loads(runs[-1].read_text())["rows"]
     assert rows[0]["backend"] == "torch" and rows[0]["tokens_per_s"] > 0 and rows[0]["parameters"] > 0
     assert "unknown backend 'nosuch'" in rows[1]["error"]
+
+
+@pytest.mark.slow
+def test_tilelang_warm_compiles_every_row_on_the_c_target(tmp_path):
+    """tilelang_warm.py, as the session's tilelang step runs it, with --device cpu: one line per
+    kernel, every row compiled (the backward of the generic and resident rows too)."""
+    script = SCRIPT.parent / "tilelang_warm.py"
+    env = dict(os.environ, TILELANG_CACHE_DIR=str(tmp_path / "tl"), TITANS_CACHE_DIR=str(tmp_path / "cache"))
+    proc = subprocess.run([sys.executable, str(script), "--device", "cpu", "--dim", "16", "--chunk", "16", "--jobs", "2"],
+                          env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = sorted(ln.split(" in ")[0] for ln in proc.stdout.splitlines())
+    assert lines == ["compiled tilelang (resident) +backward", "compiled tilelang (resident, bf16 products)",
+                     "compiled tilelang (resident, cluster 2)", "compiled tilelang (resident, cluster 4)",
+                     "compiled tilelang +backward"], proc.stdout

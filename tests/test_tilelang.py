@@ -4,6 +4,7 @@ sm_80 / sm_90a."""
 from __future__ import annotations
 
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -333,3 +334,26 @@ def test_cluster_lowers_for_sm90a():
     report = aot.compile_report(ir, "sm_90a", D=64, chunk_size=64, cfg=TritonConfig(kernel="resident", cluster=2))
     assert report.kernel.startswith("titans_tl_fwdc2_") and report.onchip_bytes == 128 * 1024, report.lines()
     _check_report(report)
+
+
+def test_product_precision_per_group():
+    """precision / key_precision / update_precision choose the operand tiles of the read's, the key
+    path's and the state update's products on a GPU (bf16: bfloat16 tiles, float32 accumulation;
+    ieee and tf32: float32 tiles, which tensor cores run as tf32); the C target keeps float32."""
+    ir = tk.lower(tk.load_spec("titans_mlp2"))
+    cfg = TritonConfig(kernel="resident", precision="tf32", key_precision="bf16")
+    tc = tile_config(cfg, 64, 64, on_gpu=True, target="sm_90a")
+    assert tc.operands == ("float32", "bfloat16", "float32")
+    src = codegen.generate_forward(ir, tc)
+    dtype = dict(re.findall(r"(shared\d+) = T.alloc_shared\(\(\d+, \d+\), \"(\w+)\"\)", src))
+    products = [dtype[a] for a in re.findall(r"T.gemm\((shared\d+), shared\d+", src)]
+    # key path (2 layers) and gradient chain (1), then the read, then the update (W and S of 2 layers)
+    assert products[:3] == ["bfloat16"] * 3 and set(products[3:]) == {"float32"}, products
+    assert tile_config(cfg, 64, 64, on_gpu=False).operands == ("float32",) * 3
+    assert tile_config(cfg, 64, 64, on_gpu=True, kind="bwd", target="sm_90a").operands == ("float32",) * 3
+    # bfloat16 tiles halve the products' reserve: the placement adds the first layer's momentum
+    em = launch.emitter(ir, tile_config(replace(cfg, precision="bf16", key_precision=None), 64, 64, on_gpu=True,
+                                        target="sm_90a"))
+    assert em.placed[:3] == ["W0", "S0", "W1"]
+    with pytest.raises(tk.InputError, match="precision 'bf16x3' is not a tilelang product precision"):
+        tile_config(replace(cfg, update_precision="bf16x3"), 64, 64, on_gpu=True, target="sm_90a")

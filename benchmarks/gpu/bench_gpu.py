@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import torch
-from gpu_case import DTYPES, cuda_case, rule_call
+from gpu_case import DTYPES, cuda_case, rule_call, tilelang_rows
 
 import titans_kernels as tk
 from autotune.measured import cuda_median_seconds
@@ -80,7 +80,10 @@ def main() -> int:
                    "triton (tiled forward + backward), triton (one-pass forward), "
                    "triton (one-pass forward, staged), tilelang, tilelang (resident), "
                    "tilelang (resident, cluster 2), tilelang (resident, cluster 4), "
+                   "tilelang (resident, bf16 products), "
                    "torch.compile(torch))")
+    p.add_argument("--forward-only", action="store_true", help="time the forward only (no backward kernels "
+                   "compiled)")
     p.add_argument("--only", default="", help="comma-separated backends to run, by the names --skip takes "
                    "(default: all)")
     args = p.parse_args()
@@ -109,16 +112,9 @@ def main() -> int:
         if c == D and ir.depth == 2:
             rules["triton (one-pass forward, staged)"] = tk.compile(args.spec, backend="triton",
                                                                     config=onepass_config(stage=True))
-    try:
-        rules["tilelang"] = tk.compile(args.spec, backend="tilelang")
-        # every layer's weights in shared memory, forward and backward (a row's error where they do not fit)
-        from titans_kernels.backends.tilelang_backend import default_config as tilelang_config
-        resident = replace(tilelang_config(ir), kernel="resident", backward="resident")
-        rules["tilelang (resident)"] = tk.compile(args.spec, backend="tilelang", config=resident)
-        # a cluster of blocks per head, each holding a slice of the hidden units (depth 2; the few-heads case)
-        for c in (2, 4):
-            rules[f"tilelang (resident, cluster {c})"] = tk.compile(args.spec, backend="tilelang",
-                                                                   config=replace(resident, cluster=c))
+    try:   # the generic kernel, the resident ones (a row's error where they do not fit or cover the rule)
+        for name, cfg in tilelang_rows(ir).items():
+            rules[name] = tk.compile(args.spec, backend="tilelang", config=cfg)
     except tk.BackendError as exc:
         print(f"tilelang unavailable: {exc}")
     try:   # last: compiling the unrolled chunk loop takes longest
@@ -160,7 +156,8 @@ def main() -> int:
                 out = run(rule, False)()
             entry["rel_error_vs_torch"] = rel_error(out, ref_out)
             entry["forward_s"] = cuda_time(run(rule, False))
-            entry["forward_backward_s"] = cuda_time(run(rule, True), reps=5)
+            if not args.forward_only:
+                entry["forward_backward_s"] = cuda_time(run(rule, True), reps=5)
             entry["forward_tokens_per_s"] = B * T / entry["forward_s"]
             entry["forward_fraction_of_bf16_matmul"] = flops / entry["forward_s"] / rate
             entry["forward_fraction_of_floor"] = floor_s / entry["forward_s"]

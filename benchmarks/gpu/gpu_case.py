@@ -36,3 +36,18 @@ def rule_call(rule, inputs, state, chunk_size: int, grad: bool) -> Callable[[], 
             torch.autograd.grad(out.float().sum(), leaves)
         return out
     return call
+
+
+def tilelang_rows(ir) -> dict:
+    """The TileLang launch configs the GPU scripts time, by row name: the generic kernel, the resident
+    one (weights in shared memory, forward and backward), its cluster forwards (2 and 4 blocks per
+    head) and its bf16 products."""
+    from dataclasses import replace
+
+    from titans_kernels.backends.tilelang_backend import default_config
+    base = default_config(ir)
+    resident = replace(base, kernel="resident", backward="resident")
+    return {"tilelang": base, "tilelang (resident)": resident,
+            "tilelang (resident, cluster 2)": replace(resident, cluster=2),
+            "tilelang (resident, cluster 4)": replace(resident, cluster=4),
+            "tilelang (resident, bf16 products)": replace(resident, precision="bf16")}

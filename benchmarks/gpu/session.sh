@@ -8,9 +8,11 @@
 #                                              the GPU tests
 #   benchmarks/gpu/session.sh tune OUTDIR    # config sweep, then the measured tuner for titans_mlp2
 #                                              (its record lands in OUTDIR/tuning)
-#   benchmarks/gpu/session.sh tilelang OUTDIR # TileLang (generic and resident kernels) against the
-#                                              Triton generic and one-pass ones: correctness and times at
-#                                              B=8 H=16 and B=1 H=16 (T=8192, D=64, bf16), then its GPU tests
+#   benchmarks/gpu/session.sh tilelang OUTDIR # TileLang (generic, resident, cluster, bf16 products)
+#                                              against the Triton generic and one-pass kernels: its
+#                                              kernels compiled in parallel first, then correctness and
+#                                              forward times at B=8 H=16 and B=1 H=16 (T=8192, D=64,
+#                                              bf16), forward+backward, then its titans_mlp2 GPU tests
 #   benchmarks/gpu/session.sh diagnose OUTDIR # one-pass variants (one process each), its hardware
 #                                              counters (ncu), memcheck of the config that faulted,
 #                                              the tiled backward at the issue shape (faulted), and
@@ -86,12 +88,19 @@ if [[ "$step" == check ]]; then
     run gpu-tests 170 "$PY" -m pytest -m gpu tests/test_gpu.py -q -p no:cacheprovider $xdist
 elif [[ "$step" == tilelang ]]; then
     "$PY" -c "import tilelang; print('tilelang', tilelang.__version__)" 2>&1 | tail -1 | tee -a "$out/device-$stamp.txt"
-    rows="torch,triton,triton (one-pass forward),triton (one-pass forward + backward),tilelang,tilelang (resident)"
+    # every TileLang kernel below compiled at once (12 processes) into TileLang's disk cache
+    run tilelang-warm 200 "$PY" benchmarks/gpu/tilelang_warm.py --jobs 12
+    rows="torch,triton,triton (one-pass forward),tilelang,tilelang (resident),tilelang (resident, bf16 products)"
     rows="$rows,tilelang (resident, cluster 2),tilelang (resident, cluster 4)"
-    # many heads first (the issue's target shape), then few heads (the cluster variant's case)
-    run tilelang-bh128 200 "$PY" benchmarks/gpu/bench_gpu.py --only "$rows" --out "$out"
-    run tilelang-bh16 150 "$PY" benchmarks/gpu/bench_gpu.py --batch 1 --only "$rows" --out "$out"
-    run tilelang-tests 150 "$PY" -m pytest -m gpu tests/test_gpu.py -q -p no:cacheprovider -k tilelang
+    # forwards: many heads first (the issue's target shape), then few heads (the cluster forward's case)
+    run tilelang-bh128 110 "$PY" benchmarks/gpu/bench_gpu.py --forward-only --only "$rows" --out "$out"
+    run tilelang-bh16 90 "$PY" benchmarks/gpu/bench_gpu.py --forward-only --batch 1 --only "$rows" --out "$out"
+    # forward+backward of the generic and resident kernels next to Triton's
+    run tilelang-train 100 "$PY" benchmarks/gpu/bench_gpu.py --only "torch,triton,tilelang,tilelang (resident)" \
+        --out "$out"
+    xdist=$("$PY" -c "import importlib.util as u; print('-n 8' if u.find_spec('xdist') else '')")
+    run tilelang-tests 90 "$PY" -m pytest -m gpu tests/test_gpu.py -q -p no:cacheprovider $xdist \
+        -k "tilelang and titans_mlp2 and not nomomentum"
 elif [[ "$step" == diagnose ]]; then
     # logs only in OUTDIR (at most 8 files come back from a lease); each log holds its JSON lines
     op=(benchmarks/gpu/probe.py --out /tmp/probe --parts onepass)

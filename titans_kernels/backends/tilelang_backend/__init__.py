@@ -97,7 +97,24 @@ def tile_config(cfg: TritonConfig, D: int, chunk_size: int, on_gpu: bool, kind: 
                          f"live in the cluster's shared memory); set kernel='resident' or cluster=1")
     onchip = shared_per_block(on_gpu, target) if which == "resident" else 0
     return TileConfig(D=D, b=chunk_size, tile=cfg.tile_for(D, chunk_size), threads=32 * cfg.num_warps, stages=cfg.num_stages,
-                      flavour="gpu" if on_gpu else "cpu", onchip=onchip, cluster=cfg.cluster if kind == "fwd" else 1)
+                      flavour="gpu" if on_gpu else "cpu", onchip=onchip, cluster=cfg.cluster if kind == "fwd" else 1,
+                      operands=operand_dtypes(cfg) if on_gpu and kind == "fwd" else TileConfig.operands)
+
+
+# operand tiles of the products per precision name: float32 tiles run as tf32 on tensor cores
+# (TileLang has no exact float32 tensor-core product), bf16 rounds them to bfloat16
+OPERANDS = {"ieee": "float32", "tf32": "float32", "bf16": "bfloat16"}
+
+
+def operand_dtypes(cfg: TritonConfig) -> tuple[str, str, str]:
+    """The forward's operand tiles for its read, key-path and state-update products (precision,
+    key_precision, update_precision; None: as precision). The C target runs float32 throughout."""
+    groups = (cfg.precision, cfg.key_precision or cfg.precision, cfg.update_precision or cfg.precision)
+    for p in groups:
+        if p not in OPERANDS:
+            raise InputError(f"precision '{p}' is not a tilelang product precision; use ieee or tf32 (float32 "
+                             f"tiles, tf32 on tensor cores) or bf16")
+    return tuple(OPERANDS[p] for p in groups)
 
 
 @register("tilelang")

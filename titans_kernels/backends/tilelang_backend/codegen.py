@@ -57,6 +57,9 @@ class TileConfig:
     onchip: int = 0     # shared memory per block (bytes) of the target, when the kernel holds
                         # state on chip for its whole run (the "resident" kernel); 0: streamed
     cluster: int = 1    # blocks per head (a thread-block cluster), each holding a slice of the hidden units
+    # the products' operand tiles per group (read, key path with its gradient chain, state update):
+    # float32 (tensor cores run them as tf32) or bfloat16 (float32 accumulation either way)
+    operands: tuple[str, str, str] = ("float32", "float32", "float32")
 
     def edge(self, n: int) -> int:
         """Largest tile edge <= `tile` that divides n (every dim is a multiple of 16)."""
@@ -118,6 +121,7 @@ class Emitter:
         self.src = _Source()
         self.placed: list[str] = []               # state buffers held on chip (render: plan_onchip)
         self.staging = 0                          # the largest product's shared tiles, all stages
+        self.group: str | None = None             # the product group being written (TileConfig.operands)
 
     # -- buffers ------------------------------------------------------------------------
     def W(self, l: int) -> str:
@@ -174,11 +178,16 @@ class Emitter:
         ext = ", ".join(str(e) for e in extents)
         return f"T.Parallel({ext})" if self.gpu else f"T.grid({ext})"
 
-    def _alloc(self, shape: tuple[int, int], kind: str) -> str:
+    def _alloc(self, shape: tuple[int, int], kind: str, dtype: str = "float32") -> str:
         name = f"{kind}{self.src.uid()}"
         scope = {"shared": "T.alloc_shared", "frag": "T.alloc_fragment"}[kind] if self.gpu else "T.alloc_local"
-        self.src.allocs.append(f"{name} = {scope}(({shape[0]}, {shape[1]}), \"float32\")")
+        self.src.allocs.append(f"{name} = {scope}(({shape[0]}, {shape[1]}), \"{dtype}\")")
         return name
+
+    def operand_dtype(self) -> str:
+        """The operand tiles' dtype of the product group being written (float32 outside the groups)."""
+        groups = ("read", "key", "update")
+        return self.cfg.operands[groups.index(self.group)] if self.group in groups else "float32"
 
     def sync(self) -> None:
         if self.gpu:
@@ -239,8 +248,10 @@ class Emitter:
         bk = cfg.edge(t.K)
         a_shape = (bk, bm) if t.ta else (bm, bk)
         b_shape = (bn, bk) if t.tb else (bk, bn)
-        As, Bs = self._alloc(a_shape, "shared"), self._alloc(b_shape, "shared")
-        self.staging = max(self.staging, 4 * cfg.stages * (a_shape[0] * a_shape[1] + b_shape[0] * b_shape[1]))
+        dtype = self.operand_dtype()
+        As, Bs = self._alloc(a_shape, "shared", dtype), self._alloc(b_shape, "shared", dtype)
+        size = 4 if dtype == "float32" else 2
+        self.staging = max(self.staging, size * cfg.stages * (a_shape[0] * a_shape[1] + b_shape[0] * b_shape[1]))
         ki = f"ki{s.uid()}"
         a_idx = (f"{t.a.row0} + {ki} * {bk}, {mi} * {bm}" if t.ta else f"{t.a.row0} + {mi} * {bm}, {ki} * {bk}")
         b_idx = (f"{t.b.row0} + {ni} * {bn}, {ki} * {bk}" if t.tb else f"{t.b.row0} + {ki} * {bk}, {ni} * {bn}")
@@ -361,6 +372,7 @@ class Emitter:
         if self.anc:
             for l, (o, i) in enumerate(self.shapes):
                 self.elementwise(o, i, [(f"WE{l}[bh, {{i}}, {{j}}]", f"W{l}[bh, {{i}}, {{j}}] + A{l}[bh, {{i}}, {{j}}]")])
+        self.group = "key"
         # key path: Z_l = X_l W_l^T, X_{l+1} = phi(Z_l); last layer: G = loss'(Z (+k) - v)
         for l, (o, i) in enumerate(self.shapes):
             term = [Term(self.X(l), Operand(self.W(l)), K=i, tb=True)]
@@ -383,6 +395,7 @@ class Emitter:
             if save:
                 stores.append((f"GWK{l}[bh, {{i}}, {{j}}]", "{acc}"))
             self.gemm(b, i, [Term(Operand(f"G{l}"), Operand(self.W(l)), K=o)], stores)
+        self.group = "read"
         # read (state at chunk start; after_update adds this chunk's updates through C)
         for l, (o, i) in enumerate(self.shapes if read else []):
             last = l == L - 1
@@ -412,6 +425,7 @@ class Emitter:
                 self.layer_out(b, o, terms, stores, read=True)
             else:
                 self.gemm(b, o, terms, stores)
+        self.group = "update"
         # state update: W' = a_e W + m_e S - G^T (c X),  S' = p_e S - G^T (w X)
         for l, (o, i) in enumerate(self.shapes):
             x = self.X(l)
@@ -430,6 +444,7 @@ class Emitter:
             if self.mom:
                 self.gemm(o, i, [Term(Operand(f"G{l}"), Operand(f"YW{l}"), K=b, ta=True)],
                           [(f"S{l}[bh, {{i}}, {{j}}]", "{acc}")], init=f"SC[bh, n, 2] * S{l}[bh, {{i}}, {{j}}]")
+        self.group = None
 
     INT_PARAMS: tuple[str, ...] = ("SLOT",)
     DYNAMIC: tuple[str, ...] = ("BH", "NC", "TP", "NG")
