@@ -15,7 +15,8 @@ from titans_kernels.backends.launch_config import TritonConfig
 from titans_kernels.backends.tilelang_backend import (DEFAULT_CONFIG, SHARED_PER_BLOCK, aot, backward_config, codegen,
                                                       default_config, launch, tile_config)
 
-from conftest import GPU_SPECS, compare_backends, compare_gradients, hostile_spec, make_case, representative
+from conftest import (GPU_SPECS, REPRESENTATIVE, compare_backends, compare_gradients, hostile_spec, make_case,
+                      representative)
 
 
 @pytest.fixture
@@ -170,7 +171,7 @@ def _placement(name, D=64, chunk=64, kind="fwd", target="sm_90a", cfg=None):
     return launch.emitter(ir, replace(tc, onchip=SHARED_PER_BLOCK[target]), kind)
 
 
-@pytest.mark.parametrize("name", GPU_SPECS)
+@pytest.mark.parametrize("name", representative(GPU_SPECS, default=REPRESENTATIVE + ("titans_mlp2", "titans_mlp3")))
 def test_resident_forward_matches_torch_backend(name, poisoned):
     """At D=16 the whole per-program working set fits: every state and scratch access goes through
     the on-chip copies (C target: local buffers)."""
