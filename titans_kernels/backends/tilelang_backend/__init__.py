@@ -5,6 +5,7 @@ through TileLang's C target (float32), which is how it is checked without a GPU.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 
 import torch
@@ -59,11 +60,11 @@ def shared_per_block(on_gpu: bool, target: str | None = None) -> int:
     if target is not None:
         return SHARED_PER_BLOCK[target]
     if on_gpu:
-        import torch
         return torch.cuda.get_device_properties(torch.cuda.current_device()).shared_memory_per_block_optin
     return SHARED_PER_BLOCK[CPU_PLAN_TARGET]
 
 
+@functools.lru_cache(maxsize=256)
 def cluster_for(ir, cfg: TritonConfig, heads: int, sms: int, D: int, chunk_size: int, target: str | None = None) -> int:
     """Blocks per head of the resident forward: the largest cluster (4, then 2) whose blocks for
     `heads` programs (batch x heads) all fit on `sms` SMs at once and that covers the rule and fits

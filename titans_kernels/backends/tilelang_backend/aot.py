@@ -131,4 +131,4 @@ def compile_report(ir: MemoryIR, target: str, D: int = 64, chunk_size: int = 64,
     return TileLangReport(spec=ir.name, target=target, kernel=name, head_dim=D, chunk=chunk_size,
                           config=asdict(cfg), cuda_source_bytes=len(source.encode()),
                           registers=regs, spill_bytes=spills, shared_bytes=smem + dyn,
-                          **report_fields(sites), onchip=placed or None, onchip_bytes=placed_bytes)
+                          **report_fields(sites), onchip=list(placed) or None, onchip_bytes=placed_bytes)

@@ -7,6 +7,7 @@ its last real token, so padding never changes the result) and runs every operand
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -49,11 +50,12 @@ def emitter(ir: MemoryIR, cfg: TileConfig, kind: str = "fwd") -> Emitter:
     return em
 
 
-def onchip_plan(ir: MemoryIR, cfg: TileConfig, kind: str = "fwd") -> tuple[list[str], int]:
-    """(buffers held in shared memory, their bytes) of a kernel; raises InputError, in one line,
-    when a resident kernel's weights do not fit (before anything is compiled)."""
+@functools.lru_cache(maxsize=256)
+def onchip_plan(ir: MemoryIR, cfg: TileConfig, kind: str = "fwd") -> tuple[tuple[str, ...], int]:
+    """(buffers held in shared memory, their bytes) of a kernel, once per (IR, config, kind); raises
+    InputError, in one line, when a resident kernel's weights do not fit (before anything is compiled)."""
     em = emitter(ir, cfg, kind)
-    return em.placed, em.onchip_bytes()
+    return tuple(em.placed), em.onchip_bytes()
 
 
 def compiled_kernel(ir: MemoryIR, cfg: TileConfig, target: str, kind: str = "fwd"):
