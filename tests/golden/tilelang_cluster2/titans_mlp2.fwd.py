@@ -73,18 +73,18 @@ def titans_tl_fwdc2_2f689d34c8b059e9(
         shared48 = T.alloc_shared((32, 32), "float32")
         shared50 = T.alloc_shared((32, 32), "float32")
         shared51 = T.alloc_shared((32, 32), "float32")
-        frag55 = T.alloc_fragment((32, 32), "float32")
+        frag54 = T.alloc_fragment((32, 32), "float32")
+        shared56 = T.alloc_shared((32, 32), "float32")
         shared57 = T.alloc_shared((32, 32), "float32")
-        shared58 = T.alloc_shared((32, 32), "float32")
-        frag60 = T.alloc_fragment((32, 32), "float32")
+        frag59 = T.alloc_fragment((32, 32), "float32")
+        shared61 = T.alloc_shared((32, 32), "float32")
         shared62 = T.alloc_shared((32, 32), "float32")
-        shared63 = T.alloc_shared((32, 32), "float32")
-        frag66 = T.alloc_fragment((32, 32), "float32")
+        frag65 = T.alloc_fragment((32, 32), "float32")
+        shared67 = T.alloc_shared((32, 32), "float32")
         shared68 = T.alloc_shared((32, 32), "float32")
-        shared69 = T.alloc_shared((32, 32), "float32")
-        frag71 = T.alloc_fragment((32, 32), "float32")
+        frag70 = T.alloc_fragment((32, 32), "float32")
+        shared72 = T.alloc_shared((32, 32), "float32")
         shared73 = T.alloc_shared((32, 32), "float32")
-        shared74 = T.alloc_shared((32, 32), "float32")
         W0_r = T.alloc_shared((128, 64), "float32")
         S0_r = T.alloc_shared((128, 64), "float32")
         W1_r = T.alloc_shared((64, 128), "float32")
@@ -137,6 +137,10 @@ def titans_tl_fwdc2_2f689d34c8b059e9(
             for i13, j13 in T.Parallel(64, 64):
                 G1[blk, i13, j13] = ((PART[bh, n % 2, 0, i13, j13] + PART[bh, n % 2, 1, i13, j13]) - V[bh, t0 + i13, j13])
             T.sync_threads()
+            if n > 0:
+                for i75, j75 in T.Parallel(32, 64):
+                    O[bh, (n - 1) * 64 + (cr * 32 + i75), j75] = (OPART[bh, (n - 1) % 2, 0, (cr * 32 + i75), j75] + OPART[bh, (n - 1) % 2, 1, (cr * 32 + i75), j75])
+                T.sync_threads()
             for mi15 in T.serial(2):
                 for ni15 in T.serial(4):
                     T.clear(frag14)
@@ -215,62 +219,62 @@ def titans_tl_fwdc2_2f689d34c8b059e9(
                     for ii43, jj43 in T.Parallel(32, 32):
                         OPART[bh, n % 2, cr, (mi43 * 32 + ii43), (ni43 * 32 + jj43)] = frag41[ii43, jj43]
             T.sync_threads()
-            T.cluster_sync()
-            for i53, j53 in T.Parallel(32, 64):
-                O[bh, t0 + (cr * 32 + i53), j53] = (OPART[bh, n % 2, 0, (cr * 32 + i53), j53] + OPART[bh, n % 2, 1, (cr * 32 + i53), j53])
+            for i53, j53 in T.Parallel(64, 64):
+                Y0[blk, i53, j53] = -CC[bh, n, i53] * K[bh, t0 + i53, j53]
+                YW0[blk, i53, j53] = -CW[bh, n, i53] * K[bh, t0 + i53, j53]
             T.sync_threads()
-            for i54, j54 in T.Parallel(64, 64):
-                Y0[blk, i54, j54] = -CC[bh, n, i54] * K[bh, t0 + i54, j54]
-                YW0[blk, i54, j54] = -CW[bh, n, i54] * K[bh, t0 + i54, j54]
+            for mi55 in T.serial(4):
+                for ni55 in T.serial(2):
+                    for ii55, jj55 in T.Parallel(32, 32):
+                        frag54[ii55, jj55] = W0_r[(mi55 * 32 + ii55), (ni55 * 32 + jj55)] * SC[bh, n, 0] + SC[bh, n, 1] * S0_r[(mi55 * 32 + ii55), (ni55 * 32 + jj55)]
+                    for ki58 in T.Pipelined(2, num_stages=2):
+                        T.copy(G0[blk, 0 + ki58 * 32, mi55 * 32], shared56)
+                        T.copy(Y0[blk, 0 + ki58 * 32, ni55 * 32], shared57)
+                        T.gemm(shared56, shared57, frag54, transpose_A=True, transpose_B=False)
+                    for ii55, jj55 in T.Parallel(32, 32):
+                        W0_r[(mi55 * 32 + ii55), (ni55 * 32 + jj55)] = frag54[ii55, jj55]
             T.sync_threads()
-            for mi56 in T.serial(4):
-                for ni56 in T.serial(2):
-                    for ii56, jj56 in T.Parallel(32, 32):
-                        frag55[ii56, jj56] = W0_r[(mi56 * 32 + ii56), (ni56 * 32 + jj56)] * SC[bh, n, 0] + SC[bh, n, 1] * S0_r[(mi56 * 32 + ii56), (ni56 * 32 + jj56)]
-                    for ki59 in T.Pipelined(2, num_stages=2):
-                        T.copy(G0[blk, 0 + ki59 * 32, mi56 * 32], shared57)
-                        T.copy(Y0[blk, 0 + ki59 * 32, ni56 * 32], shared58)
-                        T.gemm(shared57, shared58, frag55, transpose_A=True, transpose_B=False)
-                    for ii56, jj56 in T.Parallel(32, 32):
-                        W0_r[(mi56 * 32 + ii56), (ni56 * 32 + jj56)] = frag55[ii56, jj56]
+            for mi60 in T.serial(4):
+                for ni60 in T.serial(2):
+                    for ii60, jj60 in T.Parallel(32, 32):
+                        frag59[ii60, jj60] = SC[bh, n, 2] * S0_r[(mi60 * 32 + ii60), (ni60 * 32 + jj60)]
+                    for ki63 in T.Pipelined(2, num_stages=2):
+                        T.copy(G0[blk, 0 + ki63 * 32, mi60 * 32], shared61)
+                        T.copy(YW0[blk, 0 + ki63 * 32, ni60 * 32], shared62)
+                        T.gemm(shared61, shared62, frag59, transpose_A=True, transpose_B=False)
+                    for ii60, jj60 in T.Parallel(32, 32):
+                        S0_r[(mi60 * 32 + ii60), (ni60 * 32 + jj60)] = frag59[ii60, jj60]
             T.sync_threads()
-            for mi61 in T.serial(4):
-                for ni61 in T.serial(2):
-                    for ii61, jj61 in T.Parallel(32, 32):
-                        frag60[ii61, jj61] = SC[bh, n, 2] * S0_r[(mi61 * 32 + ii61), (ni61 * 32 + jj61)]
-                    for ki64 in T.Pipelined(2, num_stages=2):
-                        T.copy(G0[blk, 0 + ki64 * 32, mi61 * 32], shared62)
-                        T.copy(YW0[blk, 0 + ki64 * 32, ni61 * 32], shared63)
-                        T.gemm(shared62, shared63, frag60, transpose_A=True, transpose_B=False)
-                    for ii61, jj61 in T.Parallel(32, 32):
-                        S0_r[(mi61 * 32 + ii61), (ni61 * 32 + jj61)] = frag60[ii61, jj61]
+            for i64, j64 in T.Parallel(64, 128):
+                Y1[blk, i64, j64] = -CC[bh, n, i64] * X1[blk, 0 + i64, j64]
+                YW1[blk, i64, j64] = -CW[bh, n, i64] * X1[blk, 0 + i64, j64]
             T.sync_threads()
-            for i65, j65 in T.Parallel(64, 128):
-                Y1[blk, i65, j65] = -CC[bh, n, i65] * X1[blk, 0 + i65, j65]
-                YW1[blk, i65, j65] = -CW[bh, n, i65] * X1[blk, 0 + i65, j65]
+            for mi66 in T.serial(2):
+                for ni66 in T.serial(4):
+                    for ii66, jj66 in T.Parallel(32, 32):
+                        frag65[ii66, jj66] = W1_r[(mi66 * 32 + ii66), (ni66 * 32 + jj66)] * SC[bh, n, 0] + SC[bh, n, 1] * S1_r[(mi66 * 32 + ii66), (ni66 * 32 + jj66)]
+                    for ki69 in T.Pipelined(2, num_stages=2):
+                        T.copy(G1[blk, 0 + ki69 * 32, mi66 * 32], shared67)
+                        T.copy(Y1[blk, 0 + ki69 * 32, ni66 * 32], shared68)
+                        T.gemm(shared67, shared68, frag65, transpose_A=True, transpose_B=False)
+                    for ii66, jj66 in T.Parallel(32, 32):
+                        W1_r[(mi66 * 32 + ii66), (ni66 * 32 + jj66)] = frag65[ii66, jj66]
             T.sync_threads()
-            for mi67 in T.serial(2):
-                for ni67 in T.serial(4):
-                    for ii67, jj67 in T.Parallel(32, 32):
-                        frag66[ii67, jj67] = W1_r[(mi67 * 32 + ii67), (ni67 * 32 + jj67)] * SC[bh, n, 0] + SC[bh, n, 1] * S1_r[(mi67 * 32 + ii67), (ni67 * 32 + jj67)]
-                    for ki70 in T.Pipelined(2, num_stages=2):
-                        T.copy(G1[blk, 0 + ki70 * 32, mi67 * 32], shared68)
-                        T.copy(Y1[blk, 0 + ki70 * 32, ni67 * 32], shared69)
-                        T.gemm(shared68, shared69, frag66, transpose_A=True, transpose_B=False)
-                    for ii67, jj67 in T.Parallel(32, 32):
-                        W1_r[(mi67 * 32 + ii67), (ni67 * 32 + jj67)] = frag66[ii67, jj67]
+            for mi71 in T.serial(2):
+                for ni71 in T.serial(4):
+                    for ii71, jj71 in T.Parallel(32, 32):
+                        frag70[ii71, jj71] = SC[bh, n, 2] * S1_r[(mi71 * 32 + ii71), (ni71 * 32 + jj71)]
+                    for ki74 in T.Pipelined(2, num_stages=2):
+                        T.copy(G1[blk, 0 + ki74 * 32, mi71 * 32], shared72)
+                        T.copy(YW1[blk, 0 + ki74 * 32, ni71 * 32], shared73)
+                        T.gemm(shared72, shared73, frag70, transpose_A=True, transpose_B=False)
+                    for ii71, jj71 in T.Parallel(32, 32):
+                        S1_r[(mi71 * 32 + ii71), (ni71 * 32 + jj71)] = frag70[ii71, jj71]
             T.sync_threads()
-            for mi72 in T.serial(2):
-                for ni72 in T.serial(4):
-                    for ii72, jj72 in T.Parallel(32, 32):
-                        frag71[ii72, jj72] = SC[bh, n, 2] * S1_r[(mi72 * 32 + ii72), (ni72 * 32 + jj72)]
-                    for ki75 in T.Pipelined(2, num_stages=2):
-                        T.copy(G1[blk, 0 + ki75 * 32, mi72 * 32], shared73)
-                        T.copy(YW1[blk, 0 + ki75 * 32, ni72 * 32], shared74)
-                        T.gemm(shared73, shared74, frag71, transpose_A=True, transpose_B=False)
-                    for ii72, jj72 in T.Parallel(32, 32):
-                        S1_r[(mi72 * 32 + ii72), (ni72 * 32 + jj72)] = frag71[ii72, jj72]
-            T.sync_threads()
+        T.cluster_sync()
+        for i76, j76 in T.Parallel(32, 64):
+            O[bh, (NC - 1) * 64 + (cr * 32 + i76), j76] = (OPART[bh, (NC - 1) % 2, 0, (cr * 32 + i76), j76] + OPART[bh, (NC - 1) % 2, 1, (cr * 32 + i76), j76])
+        T.sync_threads()
         T.sync_threads()
         for i, j in T.Parallel(128, 64):
             W0[bh, cr * 128 + i, j] = W0_r[i, j]

@@ -11,11 +11,13 @@ across the cluster). Per chunk, for a depth-2 memory:
   Z1 = X1 W1^T and the read's output are sums over the hidden units: each block writes its
   partial product, the cluster synchronises (`T.cluster_sync()`), and each block adds the
   partials: all of Z1 (every block needs G1 = loss'(Z1 - v)), its 1/cluster of the output rows.
+  The read's sum waits for the next chunk's barrier (after the loop: one more), off the chain of
+  dependent steps: one cluster barrier per chunk.
 
 For a read after the update, the layer-1 term (-C o Xq1 X1^T) G1 is a sum over hidden units too and
-enters each block's partial through its own slice. Partials are double-buffered by chunk parity,
-so a block may write chunk n+1's while another still reads chunk n's (it cannot reach chunk n+2
-before that block has passed chunk n+1's barrier).
+enters each block's partial through its own slice. Partials are double-buffered by chunk parity:
+a block writes chunk n+2's only after chunk n+2's barrier (key path) or n+1's (read), which no
+block reaches before it has read chunk n's.
 
 The CPU flavour (TileLang's C target, which has no clusters) runs the same program with each
 stretch between two cluster barriers wrapped in `for cr in T.serial(cluster)`: every block runs the
@@ -31,6 +33,7 @@ from .codegen import Emitter, TileConfig, forward_name
 
 CLUSTERS = (1, 2, 4)
 SYNC = "#cluster_sync"
+DEFERRED = "#previous_read_sum"
 
 
 def cluster_problem(ir: MemoryIR, cfg: TileConfig) -> str | None:
@@ -98,20 +101,45 @@ class ClusterEmitter(Emitter):
             self.elementwise(o, i, stores)
 
     def layer_out(self, M: int, N: int, terms, stores, read: bool = False) -> None:
-        """Partial product into PART / OPART, a cluster barrier, then the sum of the partials in
-        the stores' {acc}: all rows for the key path, this block's 1/cluster of them for the read."""
+        """Partial product into PART (key path) or OPART (read). The key path's partials are summed
+        right after a cluster barrier (every block needs all of Z1 for G1); the read's wait for the
+        next chunk's barrier (or the one after the chunk loop), so each chunk has one barrier."""
         buf = "OPART" if read else "PART"
         self.gemm(M, N, terms, [(f"{buf}[bh, n % 2, cr, {{i}}, {{j}}]", "{acc}")])
+        if read:
+            self.read_out = (M, N, stores)
+            return
         self.src(SYNC)
-        rows = M // self.CS if read else M
-        row = f"(cr * {rows} + {{i}})" if read else "{i}"
-        total = "(" + " + ".join(f"{buf}[bh, n % 2, {c}, {row}, {{j}}]" for c in range(self.CS)) + ")"
+        self.reduce(buf, M, N, stores, "n % 2", split=False)
+        self.src(DEFERRED)   # the previous chunk's read output goes here (module)
+
+    def reduce(self, buf: str, M: int, N: int, stores, parity: str, split: bool) -> None:
+        """The stores with {acc} the sum of the cluster's partials of chunk parity `parity`: all M
+        rows, or (split) this block's 1/cluster of them."""
+        rows = M // self.CS if split else M
+        row = f"(cr * {rows} + {{i}})" if split else "{i}"
+        total = "(" + " + ".join(f"{buf}[bh, {parity}, {c}, {row}, {{j}}]" for c in range(self.CS)) + ")"
         self.elementwise(rows, N, [(d.replace("{i}", row), e.replace("{i}", row).replace("{acc}", total))
                                    for d, e in stores])
+
+    def _read_sum(self, n: str, indent: int) -> list[str]:
+        """Lines that sum chunk `n`'s read partials into its output rows (t0 and parity of chunk n)."""
+        M, N, stores = self.read_out
+        t0 = f"({n}) * {self.cfg.b}"
+        stores = [(re.sub(r"\bt0\b", t0, d), re.sub(r"\bt0\b", t0, e)) for d, e in stores]
+        lines, self.src.lines = self.src.lines, []
+        indent, self.src.indent = self.src.indent, indent
+        self.reduce("OPART", M, N, stores, f"({n}) % 2", split=True)
+        out, self.src.lines, self.src.indent = self.src.lines, lines, indent
+        return out
 
     # -- the module ---------------------------------------------------------------------
     def module(self) -> str:
         self.chunk()
+        at = next(k for k, ln in enumerate(self.src.lines) if ln.strip() == DEFERRED)
+        depth = (len(self.src.lines[at]) - len(self.src.lines[at].lstrip())) // 4
+        self.src.lines[at:at + 1] = ["    " * depth + "if n > 0:"] + self._read_sum("n - 1", depth + 1)
+        self.epilogue = self._read_sum("NC - 1", 2)   # the last chunk's, after one more barrier
         return self.render(forward_name(self.ir, self.cfg), "cluster forward chunk loop",
                            ["        for n in T.serial(NC):", f"            t0 = n * {self.cfg.b}"])
 
@@ -159,11 +187,12 @@ class ClusterEmitter(Emitter):
             load = [pad + x for ld, _ in moves for x in ld] + [f"{pad}T.sync_threads()"]
             store = [f"{pad}T.sync_threads()"] + [pad + x for _, st in moves for x in st]
             body = [ln.replace(SYNC, "T.cluster_sync()") for ln in body]
-            return head + load + body + store
+            return head + load + body + [f"{pad}T.cluster_sync()"] + self.epilogue + store
         per_block = f"{pad}for cr in T.serial({self.CS}):"
         load = [per_block] + [pad + "    " + x for ld, _ in moves for x in ld]
         store = [per_block] + [pad + "    " + x for _, st in moves for x in st]
-        return load + self._stretches(body) + store
+        last = [per_block] + ["    " + x for x in self.epilogue]
+        return load + self._stretches(body) + last + store
 
     def _stretches(self, body: list[str]) -> list[str]:
         """CPU flavour: the chunk loop's body split at the cluster barriers, each stretch run for
