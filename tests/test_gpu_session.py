@@ -202,7 +202,7 @@ def test_tilelang_warm_compiles_every_row_on_the_c_target(tmp_path):
     proc = subprocess.run([sys.executable, str(script), "--device", "cpu", "--dim", "16", "--chunk", "16", "--jobs", "2"],
                           env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    lines = sorted(ln.split(" in ")[0] for ln in proc.stdout.splitlines())
+    lines = sorted(ln.split(" in ")[0] for ln in proc.stdout.splitlines() if not ln.startswith("20"))
     assert lines == ["compiled tilelang (resident) +backward", "compiled tilelang (resident, bf16 products)",
                      "compiled tilelang (resident, cluster 2)", "compiled tilelang (resident, cluster 4)",
                      "compiled tilelang +backward"], proc.stdout

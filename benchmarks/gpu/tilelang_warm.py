@@ -22,7 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def _compile_one(spec: str, row: str, D: int, chunk: int, backward: bool, device: str) -> str:
+    import tilelang
     import torch
+
+    tilelang.set_log_level("WARNING")   # not its two INFO lines per kernel
 
     import titans_kernels as tk
     from gpu_case import rule_call, tilelang_rows
