@@ -574,8 +574,9 @@ def onepass_rerun(ir, q: Tensor, k: Tensor, v: Tensor, lr: Tensor, momentum: Ten
     n, T, D = q.shape
     opts = dict(dtype=torch.float32, device=q.device)
     states = torch.empty(n, hi - lo, start.shape[1], **opts)
-    r = torch.empty(n, hi - lo, chunk_size, D, **opts)
-    sc = torch.empty(n, hi - lo, chunk_size, **opts)
+    saved = 0 if ir.depth == 3 else hi - lo   # depth 3 writes neither (empty tensors returned)
+    r = torch.empty(n, saved, chunk_size, D, **opts)
+    sc = torch.empty(n, saved, chunk_size, **opts)
     st = start.clone()
     end = hi if ir.depth == 1 else hi - 1
     _launch(ir, (q, k, v), (lr, momentum, decay), q, st, anchor, states, r, sc, chunk_size, (lo, end),
