@@ -207,6 +207,7 @@ def test_measured_tilelang_tuner_times_the_resident_kernels():
                                   timer=lambda cfg: times[cfg.kernel] / cfg.num_warps, train_check=lambda cfg: True,
                                   train_timer=lambda cfg: 10 * times[cfg.backward])
     assert rec.backend == "tilelang" and rec.config["kernel"] == "resident" and rec.config["backward"] == "resident"
+    assert rec.config["cluster"] == 0   # blocks per head chosen per call from batch x heads
     assert {c.config.backward for c in ranked if c.time_s in (20.0, 30.0)} == {"generic", "resident"}
     assert not any(c.config.kernel in ("tiled", "onepass") for c in ranked)
 
