@@ -33,6 +33,8 @@ def main() -> int:
     p.add_argument("--target", default="sm_90a", choices=sorted(set(TARGETS)))
     p.add_argument("--kinds", default="fwd,bwd", help="fwd, bwd or both (a backward lowering takes minutes)")
     p.add_argument("--specs", default=",".join(SPECS))
+    p.add_argument("--tile", type=int, default=None, help="product tile edge (default: the backend's config)")
+    p.add_argument("--stages", type=int, default=None, help="pipeline stages (default: the backend's config)")
     p.add_argument("--variants", default="generic,resident",
                    help="generic, resident, resident-bf16 (bfloat16 operand tiles), cluster2, cluster4 (the "
                         "cluster forward: depth-2 specs, fwd only)")
@@ -45,10 +47,16 @@ def main() -> int:
     rows = []
     results = {"machine": platform.machine(), "python": platform.python_version(), "tilelang": tilelang.__version__,
                "date": time.strftime("%Y-%m-%d"), "target": args.target, "D": 64, "chunk": 64, "rows": rows}
+    def save():   # after each row: the file keeps the rows of other (spec, kind, variant, tile, stages)
+        key = lambda r: (r["spec"], r["kind"], r["kernel"], r["config"]["tile"], r["config"]["num_stages"])  # noqa: E731
+        keys = {key(r) for r in rows}
+        out.write_text(json.dumps({**results, "rows": [r for r in old if key(r) not in keys] + rows}, indent=1) + "\n")
+
     for name in args.specs.split(","):
         ir = tk.lower(tk.load_spec(name))
         for kind in args.kinds.split(","):
             base = default_config(ir) if kind == "fwd" else backward_config(ir)
+            base = replace(base, tile=args.tile or base.tile, num_stages=args.stages or base.num_stages)
             for variant in args.variants.split(","):
                 kernel, cluster = ("resident", int(variant[7:])) if variant.startswith("cluster") else (variant, 1)
                 kernel, precision = (kernel[:-5], "bf16") if kernel.endswith("-bf16") else (kernel, base.precision)
@@ -59,7 +67,14 @@ def main() -> int:
                     continue
                 cfg = replace(base, kernel=kernel, backward=kernel, cluster=cluster, precision=precision)
                 tc = tile_config(cfg, 64, 64, on_gpu=True, kind=kind, target=TARGETS[args.target])
-                em = launch.emitter(ir, tc, kind)   # the placement (and, for a cluster, its slices)
+                try:
+                    em = launch.emitter(ir, tc, kind)   # the placement (and, for a cluster, its slices)
+                except tk.InputError as exc:   # does not fit: the rule's one line is the row
+                    rows.append({"spec": name, "kind": kind, "kernel": variant, "refused": str(exc),
+                                 "config": asdict(cfg)})
+                    print(json.dumps(rows[-1]), flush=True)
+                    save()
+                    continue
                 t0 = time.perf_counter()
                 report = compile_report(ir, args.target, D=64, chunk_size=64, cfg=cfg, kind=kind)
                 row = {"spec": name, "kind": kind, "kernel": variant, "shared_bytes": report.shared_bytes,
@@ -70,9 +85,7 @@ def main() -> int:
                        "compile_s": round(time.perf_counter() - t0, 1)}
                 rows.append(row)
                 print(json.dumps({k: v for k, v in row.items() if k != "config"}), flush=True)
-                keys = {(r["spec"], r["kind"], r["kernel"]) for r in rows}
-                kept = [r for r in old if (r["spec"], r["kind"], r["kernel"]) not in keys]
-                out.write_text(json.dumps({**results, "rows": kept + rows}, indent=1) + "\n")
+                save()
     return 0
 
 
