@@ -68,11 +68,10 @@ def resident_problem(ir: MemoryIR, head_dim: int, chunk_size: int, tile: int, st
     """Why the TileLang resident forward does not fit `target`'s shared memory at this tile and
     stage count (None when it does)."""
     from titans_kernels.backends.tilelang_backend import SHARED_PER_BLOCK
-    from titans_kernels.backends.tilelang_backend.codegen import Emitter, TileConfig
+    from titans_kernels.backends.tilelang_backend.codegen import TileConfig, forward_problem
 
-    em = Emitter(ir, TileConfig(D=head_dim, b=chunk_size, tile=tile, stages=stages, onchip=SHARED_PER_BLOCK[target]))
-    em.chunk()   # the products' tiles are known once the chunk is written
-    return em.onchip_problem()
+    return forward_problem(ir, TileConfig(D=head_dim, b=chunk_size, tile=tile, stages=stages,
+                                          onchip=SHARED_PER_BLOCK[target]))
 
 
 def _onepass_candidates(ir: MemoryIR, head_dim: int, chunk_size: int, allow_tf32: bool) -> tuple[list[TritonConfig], int]:

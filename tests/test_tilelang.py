@@ -164,11 +164,13 @@ def test_tiled_kernel_choice_is_one_line_on_tilelang(field):
 RESIDENT = TritonConfig(kernel="resident", backward="resident")
 
 
-def _placement(name, D=64, chunk=64, kind="fwd", target="sm_90a", cfg=None):
+def _placement(name, kind="fwd", target="sm_90a"):
+    """The written resident forward or backward at D=64, chunk 64, as `target` places it."""
     ir = tk.lower(tk.load_spec(name))
-    tc = tile_config(cfg or (default_config(ir) if kind == "fwd" else backward_config(ir, RESIDENT)), D, chunk,
-                     on_gpu=True, kind=kind, target=target)
-    return launch.emitter(ir, replace(tc, onchip=SHARED_PER_BLOCK[target]), kind)
+    base = default_config(ir) if kind == "fwd" else backward_config(ir)
+    tc = tile_config(replace(base, kernel="resident", backward="resident"), 64, 64, on_gpu=True, kind=kind,
+                     target=target)
+    return launch.emitter(ir, tc, kind)
 
 
 @pytest.mark.parametrize("name", representative(GPU_SPECS, default=REPRESENTATIVE + ("titans_mlp2", "titans_mlp3")))

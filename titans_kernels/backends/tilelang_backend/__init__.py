@@ -69,17 +69,13 @@ def cluster_for(ir, cfg: TritonConfig, heads: int, sms: int, D: int, chunk_size:
     """Blocks per head of the resident forward: the largest cluster (4, then 2) whose blocks for
     `heads` programs (batch x heads) all fit on `sms` SMs at once and that covers the rule and fits
     its shared memory (that of `target`, or of the local GPU); 1 otherwise (and on a CPU, sms = 0)."""
-    from .codegen_cluster import cluster_problem
+    from .codegen import forward_problem
     for c in (4, 2):
         if heads * c > sms:
             continue
         tc = tile_config(replace(cfg, kernel="resident", cluster=c), D, chunk_size, on_gpu=True, target=target)
-        if cluster_problem(ir, tc) is None:
-            from .codegen_cluster import ClusterEmitter
-            em = ClusterEmitter(ir, tc)
-            em.chunk()
-            if em.onchip_problem() is None:
-                return c
+        if forward_problem(ir, tc) is None:
+            return c
     return 1
 
 

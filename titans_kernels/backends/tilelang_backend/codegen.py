@@ -32,8 +32,8 @@ ACT = {
 }
 FLAVOURS = ("gpu", "cpu")
 # Shared memory the products' tiles take after TileLang's lifetime merge, as a multiple of the
-# largest product's tiles (all stages): 2.1x to 4.0x measured on sm_90a at D=64 (tile 32 or 64,
-# 1 or 2 stages; docs/design.md). The resident kernel plans its placement around this bound.
+# largest product's tiles (all stages): 2.0x to 4.0x measured on sm_90a at D=64 (tile 32 or 64,
+# 1 or 2 stages; benchmarks/results/tilelang-resident.json). The resident kernel plans its placement around this bound.
 STAGING_FACTOR = 4
 _HEX = re.compile(r"[0-9a-f]{16}\Z")
 
@@ -473,23 +473,25 @@ class Emitter:
         shapes = self.state_buffers()
         refs = {n: len(re.findall(rf"\b{n}\[bh, ", body)) for n in shapes}
         weights = [f"W{l}" for l in range(self.L)]
-        left = self.cfg.onchip - self.staging_reserve() - sum(4 * shapes[n][0] * shapes[n][1] for n in weights)
-        if left < 0:
-            return []
+        left = self.cfg.onchip - self.staging_reserve() - self.bytes_of(weights)
         placed = list(weights)
         for name in sorted((n for n in refs if refs[n] and n not in weights), key=lambda n: -refs[n]):
-            o, i = shapes[name]
-            if 4 * o * i <= left:
+            if self.bytes_of([name]) <= left:
                 placed.append(name)
-                left -= 4 * o * i
+                left -= self.bytes_of([name])
         order = list(shapes)
         return sorted(placed, key=order.index)
+
+    def bytes_of(self, names: list[str]) -> int:
+        """float32 bytes of the named per-program matrices."""
+        shapes = self.state_buffers()
+        return sum(4 * shapes[n][0] * shapes[n][1] for n in names)
 
     def onchip_problem(self) -> str | None:
         """Why the weights of every layer do not fit in `cfg.onchip` bytes next to the product
         tiles, in one line; None when they do."""
         shapes = self.state_buffers()
-        sizes = [4 * shapes[f"W{l}"][0] * shapes[f"W{l}"][1] for l in range(self.L)]
+        sizes = [self.bytes_of([f"W{l}"]) for l in range(self.L)]
         reserve = self.staging_reserve()
         if sum(sizes) + reserve <= self.cfg.onchip:
             return None
@@ -505,8 +507,8 @@ class Emitter:
         """Rewrite every access of a placed buffer, `NAME[bh, ...]`, to its on-chip copy
         `NAME_r[...]`; the copy is loaded before the loop and written back after it (so the kernel's
         parameters and their meaning do not change). Returns the loop head and body."""
-        if self.cfg.onchip and self.onchip_problem():
-            raise InputError(self.onchip_problem())
+        if self.cfg.onchip and (problem := self.onchip_problem()):
+            raise InputError(problem)
         self.placed = self.plan_onchip() if self.cfg.onchip else []
         body = loop_head + self.src.lines
         if not self.placed:
@@ -524,8 +526,7 @@ class Emitter:
         return load + barrier + body + barrier + store
 
     def onchip_bytes(self) -> int:
-        shapes = self.state_buffers()
-        return sum(4 * shapes[n][0] * shapes[n][1] for n in self.placed)
+        return self.bytes_of(self.placed)
 
     def render(self, name: str, title: str, loop_head: list[str]) -> str:
         """The generated module: imports, dynamic sizes, signature, allocations, then `loop_head`
@@ -557,6 +558,19 @@ def forward_emitter(ir: MemoryIR, cfg: TileConfig) -> Emitter:
         from .codegen_cluster import ClusterEmitter
         return ClusterEmitter(ir, cfg)
     return Emitter(ir, cfg)
+
+
+def forward_problem(ir: MemoryIR, cfg: TileConfig) -> str | None:
+    """Why the forward of `ir` cannot be written for `cfg`, in one line: a cluster kernel that does
+    not cover the rule, or a resident one whose state does not fit `cfg.onchip`; None when it can.
+    Writes the chunk only (the products' tiles set the reserve), nothing is compiled."""
+    if cfg.cluster > 1:
+        from .codegen_cluster import cluster_problem
+        if problem := cluster_problem(ir, cfg):
+            return problem
+    em = forward_emitter(ir, cfg)
+    em.chunk()
+    return em.onchip_problem() if cfg.onchip else None
 
 
 def forward_name(ir: MemoryIR, cfg: TileConfig) -> str:
