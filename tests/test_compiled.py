@@ -136,3 +136,61 @@ def test_the_ab_benchmark_keeps_each_modes_best_round(tmp_path, monkeypatch):
     assert doc["best_fraction_of_matmul"]["off"]["test_rule_forward"] == pytest.approx(0.49)
     assert doc["best_fraction_of_matmul"]["on"]["test_rule_forward_backward"] == pytest.approx(0.29)
     assert doc["first_call_fwd_bwd_s"] == {"off": 1.0, "on": 30.0} and len(doc["rounds"]) == 4
+
+
+def test_silu_derivatives_from_the_kept_sigmoid():
+    """A compiled training step keeps silu's sigmoid s for its backward: phi = z s, phi' and the
+    Hessian-vector product rebuilt from s match the activation's own (fresh random inputs, wide
+    range of z), and an eager step (or a forward that saves nothing) keeps nothing."""
+    from titans_kernels.backends.torch_backend import chunk
+    from titans_kernels.ir import ACTIVATIONS
+    from titans_kernels.testing import rel_error
+    act = ACTIVATIONS["silu"]
+    g = torch.Generator().manual_seed(11)
+    z, dy, dG, gw = (torch.randn(3, 16, 40, generator=g) * 4 for _ in range(4))
+    y, s = chunk._phi(act, z, keep=True)
+    assert rel_error(s, torch.sigmoid(z)) < 1e-6 and rel_error(y, act.fn(z)) < 1e-6
+    assert rel_error(chunk._grad(act, dy, z, s), act.grad(dy, z)) < 1e-5
+    assert rel_error(chunk._hvp(act, dG, gw, z, s), act.hvp(dG, gw, z)) < 1e-5
+    assert chunk._phi(act, z, keep=False)[1] is None
+    assert not chunk._keeps_sigmoid(act, save=True)            # eager: torch's fused silu kernels
+    assert not chunk._keeps_sigmoid(ACTIVATIONS["gelu"], save=True)
+
+
+def test_the_step_graphs_outlast_dynamos_default_limit():
+    """Dynamo runs a function eagerly, silently, once it has 8 graphs of it; every rule x shape x
+    flag set is one graph of the step, so building the compiled step raises that limit."""
+    import torch._dynamo.config as dynamo_config
+    compiled._compiled("forward")
+    assert dynamo_config.recompile_limit >= compiled.RECOMPILE_LIMIT >= 32
+
+
+@pytest.mark.slow
+def test_a_compiled_training_step_keeps_the_sigmoid(fresh):
+    """Compiled forward with save: the chunk's saved intermediates carry silu's sigmoid of the key
+    path and of the read (and none without save); the compiled backward from them matches the
+    eager backward of an eager forward's intermediates."""
+    from titans_kernels.backends.torch_backend import chunk, function as F
+    from titans_kernels.testing import rel_error
+    inputs, state = make_case("titans_mlp2", 1, 2, 32, 16, 16, seed=8, dtype=torch.float32)
+    ir = tk.lower(tk.load_spec("titans_mlp2"))
+    lay = F.Layout(*inputs.args(), 16, torch.float32)
+    WS = F.pack_state(ir, list(state.weights), list(state.momentum), lay.n, torch.float32)
+    co, cok, _, q, k, v, prep = F._group_operands(ir, lay, 0, lay.N)
+    c0 = F.coeff_list(cok)[0]
+    fresh.setenv("TITANS_TORCH_COMPILE", "on")
+    _, end_c, saved_c = compiled.forward(True, ir, WS, k[0], v[0], q[0], c0, prep.at(0), save=True)
+    _, _, unsaved = compiled.forward(True, ir, WS, k[0], v[0], q[0], c0, prep.at(0), save=False)
+    _, end_e, saved_e = chunk.forward(ir, WS, k[0], v[0], q[0], c0, prep.at(0), save=True)
+    assert unsaved is None and saved_e.SZ is None
+    assert len(saved_c.SZ) == len(saved_c.SZq) == ir.depth - 1
+    assert rel_error(saved_c.SZ[0], torch.sigmoid(saved_e.Z[0])) < 1e-6
+    assert rel_error(saved_c.SZq[0], torch.sigmoid(saved_e.Zq[0])) < 1e-6
+    g = torch.Generator().manual_seed(1)
+    d_out = torch.randn(q[0].shape, generator=g)
+    d_end = [torch.randn(w.shape, generator=g) for w in WS]
+    got = compiled.backward(True, ir, WS, c0, saved_c, lay.last[0], d_out, d_end)
+    assert compiled.last_path() == "compiled"
+    want = chunk.backward(ir, WS, c0, saved_e, lay.last[0], d_out, d_end)
+    for a, b in zip([*got[0], *got[1:4]], [*want[0], *want[1:4]], strict=True):
+        assert torch.isfinite(a).all() and rel_error(a, b) < 1e-5

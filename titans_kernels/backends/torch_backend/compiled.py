@@ -63,8 +63,17 @@ def spent(ir, n: int, b: int, D: int, seconds: float) -> None:
     _spent[key] = _spent.get(key, 0.0) + seconds
 
 
+RECOMPILE_LIMIT = 64   # graphs per step kind: one per rule x shape x flags a process uses
+
+
 @lru_cache(maxsize=None)
 def _compiled(kind: str):
+    """The compiled step. Dynamo keeps at most `recompile_limit` graphs per function (8 by
+    default) and runs it eagerly, silently, past that; every rule, shape and flag set (save,
+    need_out, anchor) of a step is one graph, so a process with a few rules reaches 8. The limit is
+    raised (never lowered) to RECOMPILE_LIMIT."""
+    import torch._dynamo.config as dynamo_config
+    dynamo_config.recompile_limit = max(dynamo_config.recompile_limit, RECOMPILE_LIMIT)
     fn = chunk_ops.forward if kind == "forward" else chunk_ops.backward
     return torch.compile(fn, dynamic=False)
 
