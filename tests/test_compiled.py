@@ -148,13 +148,15 @@ def test_silu_derivatives_from_the_kept_sigmoid():
     act = ACTIVATIONS["silu"]
     g = torch.Generator().manual_seed(11)
     z, dy, dG, gw = (torch.randn(3, 16, 40, generator=g) * 4 for _ in range(4))
-    y, s = chunk._phi(act, z, keep=True)
+    y, s = act.fn_keep(z, keep=True)
     assert rel_error(s, torch.sigmoid(z)) < 1e-6 and rel_error(y, act.fn(z)) < 1e-6
-    assert rel_error(chunk._grad(act, dy, z, s), act.grad(dy, z)) < 1e-5
-    assert rel_error(chunk._hvp(act, dG, gw, z, s), act.hvp(dG, gw, z)) < 1e-5
-    assert chunk._phi(act, z, keep=False)[1] is None
-    assert not chunk._keeps_sigmoid(act, save=True)            # eager: torch's fused silu kernels
-    assert not chunk._keeps_sigmoid(ACTIVATIONS["gelu"], save=True)
+    assert rel_error(act.grad_from(dy, z, s), act.grad(dy, z)) < 1e-5
+    assert rel_error(act.jvp(dy, z, s), act.jvp(dy, z)) < 1e-5
+    assert rel_error(act.hvp(dG, gw, z, s), act.hvp(dG, gw, z)) < 1e-5
+    assert act.fn_keep(z, keep=False)[1] is None
+    assert ACTIVATIONS["gelu"].fn_keep(z, keep=True)[1] is None   # no aux: nothing kept
+    assert not chunk._keeps_aux(act, save=True)            # eager: torch's fused silu kernels
+    assert not chunk._keeps_aux(ACTIVATIONS["gelu"], save=True)
 
 
 def test_the_step_graphs_outlast_dynamos_default_limit():
@@ -179,13 +181,13 @@ def test_a_compiled_training_step_keeps_the_sigmoid(fresh):
     co, cok, _, q, k, v, prep = F._group_operands(ir, lay, 0, lay.N)
     c0 = F.coeff_list(cok)[0]
     fresh.setenv("TITANS_TORCH_COMPILE", "on")
-    _, end_c, saved_c = compiled.forward(True, ir, WS, k[0], v[0], q[0], c0, prep.at(0), save=True)
+    _, _, saved_c = compiled.forward(True, ir, WS, k[0], v[0], q[0], c0, prep.at(0), save=True)
     _, _, unsaved = compiled.forward(True, ir, WS, k[0], v[0], q[0], c0, prep.at(0), save=False)
-    _, end_e, saved_e = chunk.forward(ir, WS, k[0], v[0], q[0], c0, prep.at(0), save=True)
-    assert unsaved is None and saved_e.SZ is None
-    assert len(saved_c.SZ) == len(saved_c.SZq) == ir.depth - 1
-    assert rel_error(saved_c.SZ[0], torch.sigmoid(saved_e.Z[0])) < 1e-6
-    assert rel_error(saved_c.SZq[0], torch.sigmoid(saved_e.Zq[0])) < 1e-6
+    _, _, saved_e = chunk.forward(ir, WS, k[0], v[0], q[0], c0, prep.at(0), save=True)
+    assert unsaved is None and saved_e.aux is None and saved_e.kept(0) is None
+    assert len(saved_c.aux) == len(saved_c.aux_q) == ir.depth - 1
+    assert rel_error(saved_c.kept(0), torch.sigmoid(saved_e.Z[0])) < 1e-6
+    assert rel_error(saved_c.kept(0, read=True), torch.sigmoid(saved_e.Zq[0])) < 1e-6
     g = torch.Generator().manual_seed(1)
     d_out = torch.randn(q[0].shape, generator=g)
     d_end = [torch.randn(w.shape, generator=g) for w in WS]

@@ -24,6 +24,10 @@ class Activation:
     elementwise: `grad` is its vector-Jacobian product (h -> 2h), `jvp` its Jacobian-vector
     product (2h -> h), and `hvp(dG, g, z)` the gradient in z of <dG, grad(g, z)>; d1 and d2 are
     not defined. For an elementwise activation jvp = grad and hvp = dG * g * phi''(z).
+
+    `aux` (silu: its sigmoid) is a tensor from which phi, phi' and phi'' are cheap arithmetic
+    (`fn_aux`, `d1_aux`, `d2_aux` of (z, aux)): a caller that keeps it (`fn_keep`) passes it to
+    `grad_from`, `jvp` and `hvp` instead of having each take it again; None recomputes.
     """
 
     name: str
@@ -35,12 +39,29 @@ class Activation:
     gated: bool = False
     gated_jvp: Callable[[Tensor, Tensor], Tensor] | None = None
     gated_hvp: Callable[[Tensor, Tensor, Tensor], Tensor] | None = None
+    aux: Callable[[Tensor], Tensor] | None = None
+    fn_aux: Callable[[Tensor, Tensor], Tensor] | None = None
+    d1_aux: Callable[[Tensor, Tensor], Tensor] | None = None
+    d2_aux: Callable[[Tensor, Tensor], Tensor] | None = None
 
-    def jvp(self, t: Tensor, z: Tensor) -> Tensor:
-        return self.gated_jvp(t, z) if self.gated else self.grad(t, z)
+    def fn_keep(self, z: Tensor, keep: bool) -> tuple[Tensor, Tensor | None]:
+        """(phi(z), aux(z) when `keep` and the activation has one, else None)."""
+        if not keep or self.aux is None:
+            return self.fn(z), None
+        a = self.aux(z)
+        return self.fn_aux(z, a), a
 
-    def hvp(self, dG: Tensor, g: Tensor, z: Tensor) -> Tensor:
-        return self.gated_hvp(dG, g, z) if self.gated else dG * g * self.d2(z)
+    def grad_from(self, g: Tensor, z: Tensor, aux: Tensor | None) -> Tensor:
+        """`grad`, from a kept aux when given."""
+        return self.grad(g, z) if aux is None else g * self.d1_aux(z, aux)
+
+    def jvp(self, t: Tensor, z: Tensor, aux: Tensor | None = None) -> Tensor:
+        return self.gated_jvp(t, z) if self.gated else self.grad_from(t, z, aux)
+
+    def hvp(self, dG: Tensor, g: Tensor, z: Tensor, aux: Tensor | None = None) -> Tensor:
+        if self.gated:
+            return self.gated_hvp(dG, g, z)
+        return dG * g * (self.d2(z) if aux is None else self.d2_aux(z, aux))
 
 
 def _tracked(x: Tensor) -> bool:
@@ -51,17 +72,27 @@ def _tracked(x: Tensor) -> bool:
 # out-of-place temporaries of this size (chunk x hidden floats) ran several times slower in some
 # processes (glibc malloc trimming and re-mapping freed blocks). Tracked by autograd, they keep
 # the out-of-place form it can differentiate.
+def _silu_d1_aux(x: Tensor, s: Tensor) -> Tensor:
+    """silu'(x) from s = sigmoid(x)."""
+    return s * (1 + x * (1 - s))
+
+
+def _silu_d2_aux(x: Tensor, s: Tensor) -> Tensor:
+    """silu''(x) from s = sigmoid(x)."""
+    return (s - s * s) * (x + 2 - 2 * x * s)
+
+
 def _silu_d1(x: Tensor) -> Tensor:
     s = torch.sigmoid(x)
     if _tracked(x):
-        return s * (1 + x * (1 - s))
+        return _silu_d1_aux(x, s)
     return (1 - s).mul_(x).add_(1).mul_(s)
 
 
 def _silu_d2(x: Tensor) -> Tensor:
     s = torch.sigmoid(x)
     if _tracked(x):
-        return (s - s * s) * (x + 2 - 2 * x * s)
+        return _silu_d2_aux(x, s)
     second = (x + 2).addcmul_(x, s, value=-2.0)
     return s.addcmul_(s, s, value=-1.0).mul_(second)
 
@@ -126,7 +157,8 @@ def _swiglu_hvp(dG: Tensor, g: Tensor, z: Tensor) -> Tensor:
 
 ACTIVATIONS: dict[str, Activation] = {
     "silu": Activation("silu", torch.nn.functional.silu, _silu_d1, _silu_d2,
-                       _fused_grad(_aten.silu_backward, _silu_d1)),
+                       _fused_grad(_aten.silu_backward, _silu_d1),
+                       aux=torch.sigmoid, fn_aux=torch.mul, d1_aux=_silu_d1_aux, d2_aux=_silu_d2_aux),
     "gelu": Activation("gelu", torch.nn.functional.gelu, _gelu_d1, _gelu_d2,
                        _fused_grad(_aten.gelu_backward, _gelu_d1)),
     "relu": Activation("relu", torch.relu, _relu_d1, torch.zeros_like,

@@ -97,35 +97,13 @@ def _state_base_backward(g_end: Tensor, in_f: int, out_f: int, co: Coeffs) -> Te
     return _pair_mix(g_end, in_f, out_f, co, into_w=False)
 
 
-def _keeps_sigmoid(act, save: bool) -> bool:
-    """Whether a forward step keeps silu's sigmoid for its backward (`save`): in a compiled step,
-    where the compiler fuses the arithmetic around it, so the backward takes no sigmoid at all
-    instead of one per derivative. Not in a forward that saves nothing (recomputing within the step
-    is cheaper than a stored copy there), nor eager (torch's fused silu kernels beat the composed
-    formulas)."""
-    return save and act.name == "silu" and torch.compiler.is_compiling()
-
-
-def _phi(act, z: Tensor, keep: bool) -> tuple[Tensor, Tensor | None]:
-    """(phi(z), sigmoid(z) for silu when `keep`, else None)."""
-    if not keep:
-        return act.fn(z), None
-    s = torch.sigmoid(z)
-    return z * s, s
-
-
-def _grad(act, g: Tensor, z: Tensor, s: Tensor | None) -> Tensor:
-    """g * phi'(z) (act.grad / act.jvp of an elementwise activation); from silu's sigmoid s when kept."""
-    if s is None:
-        return act.grad(g, z)
-    return g * s * (1 + z * (1 - s))
-
-
-def _hvp(act, dG: Tensor, g: Tensor, z: Tensor, s: Tensor | None) -> Tensor:
-    """act.hvp; from silu's sigmoid s when kept: dG g s(1-s)(2 + z(1-2s))."""
-    if s is None:
-        return act.hvp(dG, g, z)
-    return dG * g * (s - s * s) * (2 + z * (1 - 2 * s))
+def _keeps_aux(act, save: bool) -> bool:
+    """Whether a forward step keeps the activation's `aux` (silu: its sigmoid) for its backward
+    (`save`): in a compiled step, where the compiler fuses the arithmetic around it, so the
+    backward takes no sigmoid at all instead of one per derivative. Not in a forward that saves
+    nothing (recomputing within the step is cheaper than a stored copy there), nor eager (torch's
+    fused silu kernels beat the composed formulas)."""
+    return save and act.aux is not None and torch.compiler.is_compiling()
 
 
 @dataclass
@@ -173,8 +151,13 @@ class ChunkSaved:
     V: Tensor | None = None       # the values (a loss not of the error alone reads them)
     norm: tuple | None = None     # memory.norm: layer: (zhat, inv_sigma, g, h) of the key path, g the
     #                               loss gradient at f and h = J^T g at Z[-1], then (zhat, inv_sigma) of the read
-    SZ: list[Tensor | None] | None = None    # silu's sigmoid of Z[l] / Zq[l] when the step kept it
-    SZq: list[Tensor | None] | None = None   # (`_keeps_sigmoid`), else None: the backward recomputes
+    aux: list[Tensor] | None = None    # the activation's aux (silu: sigmoid) of Z[l] / Zq[l], l < depth - 1,
+    aux_q: list[Tensor] | None = None  # when the step kept it (`_keeps_aux`); None: the backward recomputes
+
+    def kept(self, l: int, read: bool = False) -> Tensor | None:
+        """The kept aux of Z[l] (read: of Zq[l]), or None."""
+        kept = self.aux_q if read else self.aux
+        return kept[l] if kept is not None else None
 
 
 def forward(ir: MemoryIR, WS: list[Tensor], k: Tensor, v: Tensor, q: Tensor, co: Coeffs,
@@ -191,14 +174,14 @@ def forward(ir: MemoryIR, WS: list[Tensor], k: Tensor, v: Tensor, q: Tensor, co:
     shapes = [(o, i) for o, i in ir.layer_shapes(k.shape[-1])]
     Weff = [w_part(WS[l], i, o) if anchor is None else w_part(WS[l], i, o) + anchor[l]
             for l, (o, i) in enumerate(shapes)]
-    keep = _keeps_sigmoid(act, save)
-    X, Z, SZ = [k], [], []
+    keep = _keeps_aux(act, save)
+    X, Z, AZ = [k], [], []
     for l in range(L):
         Z.append(X[l] @ _t(Weff[l]))
         if l < L - 1:
-            x_next, s_l = _phi(act, Z[l], keep)
+            x_next, a_l = act.fn_keep(Z[l], keep)
             X.append(x_next)
-            SZ.append(s_l)
+            AZ.append(a_l)
     F = Z[-1]
     if ir.out_norm:
         zhat, inv_sigma = layer_norm(Z[-1])
@@ -218,10 +201,10 @@ def forward(ir: MemoryIR, WS: list[Tensor], k: Tensor, v: Tensor, q: Tensor, co:
     for l in range(L - 1, 0, -1):
         out_f, in_f = shapes[l]
         GW[l] = G[l] @ Weff[l]
-        G[l - 1] = _grad(act, GW[l], Z[l - 1], SZ[l - 1])
+        G[l - 1] = act.grad_from(GW[l], Z[l - 1], AZ[l - 1])
 
     after = ir.read is ReadMode.AFTER_UPDATE
-    Xq, Zq, SZq = [q], [], []
+    Xq, Zq, AZq = [q], [], []
     XS, PQ, QK, QKraw = ([None] * L for _ in range(4))
     for l, (out_f, in_f) in enumerate(shapes):
         x = Xq[l]
@@ -251,9 +234,9 @@ def forward(ir: MemoryIR, WS: list[Tensor], k: Tensor, v: Tensor, q: Tensor, co:
                         zq.baddbmm_(x, _t(anchor[l]))
         Zq.append(zq)
         if l < L - 1:
-            x_next, s_l = _phi(act, zq, keep)
+            x_next, a_l = act.fn_keep(zq, keep)
             Xq.append(x_next)
-            SZq.append(s_l)
+            AZq.append(a_l)
     top = Zq[-1]
     if ir.out_norm:
         top, inv_q = layer_norm(Zq[-1])
@@ -271,7 +254,7 @@ def forward(ir: MemoryIR, WS: list[Tensor], k: Tensor, v: Tensor, q: Tensor, co:
             new.baddbmm_(_t(U[l]), X[l], alpha=-1.0)
         WS_end.append(new)
     saved = ChunkSaved(X, Z, G, GW, R, Xq, Zq, XS, PQ, QK, QKraw, U, Weff, scale, v, norm,
-                       SZ if keep else None, SZq if keep else None) if save else None
+                       AZ if keep else None, AZq if keep else None) if save else None
     return out, WS_end, saved
 
 
@@ -387,7 +370,7 @@ def backward(ir: MemoryIR, WS: list[Tensor], co: Coeffs, sv: ChunkSaved, last: T
             dxq.baddbmm_(d_qk, sv.X[l], alpha=-1.0)
             ndX[l].baddbmm_(_t(d_qk), x)
         if l > 0:
-            dz = _grad(act, dxq, sv.Zq[l - 1], sv.SZq[l - 1] if sv.SZq else None)
+            dz = act.grad_from(dxq, sv.Zq[l - 1], sv.kept(l - 1, read=True))
         else:
             dq = dxq if dq is None else dq + dxq
     dG = [t.neg_() for t in ndG]
@@ -397,9 +380,8 @@ def backward(ir: MemoryIR, WS: list[Tensor], co: Coeffs, sv: ChunkSaved, last: T
     dZ: list[Tensor] = [None] * L  # type: ignore[list-item]
     for j in range(L - 1):
         out_f, in_f = shapes[j + 1]
-        s_j = sv.SZ[j] if sv.SZ else None
-        dp = act.jvp(dG[j], sv.Z[j]) if s_j is None else _grad(act, dG[j], sv.Z[j], s_j)
-        dZ[j] = _hvp(act, dG[j], sv.GW[j + 1], sv.Z[j], s_j)
+        dp = act.jvp(dG[j], sv.Z[j], sv.kept(j))
+        dZ[j] = act.hvp(dG[j], sv.GW[j + 1], sv.Z[j], sv.kept(j))
         dG[j + 1].baddbmm_(dp, _t(sv.Weff[j + 1]))
         dKey[j + 1].baddbmm_(_t(sv.G[j + 1]), dp)
     dGL = dG[L - 1] if sv.scale is None else dG[L - 1] * sv.scale.unsqueeze(-1)
@@ -423,7 +405,7 @@ def backward(ir: MemoryIR, WS: list[Tensor], co: Coeffs, sv: ChunkSaved, last: T
         if dA is not None:
             dA[l] += dKey[l]
         if l > 0:
-            dZ[l - 1] = dZ[l - 1] + _grad(act, dX[l], sv.Z[l - 1], sv.SZ[l - 1] if sv.SZ else None)
+            dZ[l - 1] = dZ[l - 1] + act.grad_from(dX[l], sv.Z[l - 1], sv.kept(l - 1))
     dk = dX[0] if dk is None else dk + dX[0]
 
     at_last = torch.zeros(n, b, **opts).scatter_(1, last.view(n, 1), 1.0)
