@@ -54,7 +54,7 @@ def candidates(ir: MemoryIR, head_dim: int, chunk_size: int, allow_tf32: bool = 
         if kernel == "tiled" and (warps not in TILED_WARPS or stages not in TILED_STAGES):
             pruned += 1
             continue
-        if kernel == "resident" and resident_problem(ir, head_dim, chunk_size, tile, stages):
+        if kernel == "resident" and resident_problem(ir, head_dim, chunk_size, tile, stages, precision=prec):
             pruned += 1
             continue
         # the resident forward's blocks per head: chosen per call from batch x heads (cluster=0)
@@ -64,14 +64,15 @@ def candidates(ir: MemoryIR, head_dim: int, chunk_size: int, allow_tf32: bool = 
 
 
 def resident_problem(ir: MemoryIR, head_dim: int, chunk_size: int, tile: int, stages: int,
-                     target: str = "sm_90a") -> str | None:
-    """Why the TileLang resident forward does not fit `target`'s shared memory at this tile and
-    stage count (None when it does)."""
-    from titans_kernels.backends.tilelang_backend import SHARED_PER_BLOCK
+                     target: str = "sm_90a", precision: str = "ieee") -> str | None:
+    """Why the TileLang resident forward does not fit `target`'s shared memory at this tile, stage
+    count and product precision (its operand tiles' size and shape; None when it does)."""
+    from titans_kernels.backends.tilelang_backend import SHARED_PER_BLOCK, operand_dtypes
     from titans_kernels.backends.tilelang_backend.codegen import TileConfig, forward_problem
 
     return forward_problem(ir, TileConfig(D=head_dim, b=chunk_size, tile=tile, stages=stages,
-                                          onchip=SHARED_PER_BLOCK[target]))
+                                          onchip=SHARED_PER_BLOCK[target],
+                                          operands=operand_dtypes(TritonConfig(precision=precision))))
 
 
 def _onepass_candidates(ir: MemoryIR, head_dim: int, chunk_size: int, allow_tf32: bool) -> tuple[list[TritonConfig], int]:

@@ -36,8 +36,9 @@ def main() -> int:
     p.add_argument("--tile", type=int, default=None, help="product tile edge (default: the backend's config)")
     p.add_argument("--stages", type=int, default=None, help="pipeline stages (default: the backend's config)")
     p.add_argument("--variants", default="generic,resident",
-                   help="generic, resident, resident-bf16 (bfloat16 operand tiles), cluster2, cluster4 (the "
-                        "cluster forward: depth-2 specs, fwd only)")
+                   help="generic, resident, cluster2, cluster4 (the cluster forward: depth-2 specs, fwd only); "
+                        "generic or resident with -tf32 (tf32 tiles: K-major, warpgroup products) or -bf16 "
+                        "(bfloat16 tiles, fwd only)")
     p.add_argument("--out", default=str(Path(__file__).parent / "results" / "tilelang-resident.json"),
                    help="JSON file; rows already in it for other (spec, kind, variant) are kept")
     args = p.parse_args()
@@ -59,8 +60,9 @@ def main() -> int:
             base = replace(base, tile=args.tile or base.tile, num_stages=args.stages or base.num_stages)
             for variant in args.variants.split(","):
                 kernel, cluster = ("resident", int(variant[7:])) if variant.startswith("cluster") else (variant, 1)
-                kernel, precision = (kernel[:-5], "bf16") if kernel.endswith("-bf16") else (kernel, base.precision)
-                if (cluster > 1 or precision == "bf16") and kind != "fwd":   # backwards: one block, float32
+                kernel, _, precision = kernel.partition("-")
+                precision = precision or base.precision
+                if (cluster > 1 or precision == "bf16") and kind != "fwd":   # backwards: one block, tf32 for bf16
                     continue
                 if cluster > 1 and cluster_problem(ir, replace(tile_config(base, 64, 64, True, target=TARGETS[args.target]),
                                                                    cluster=cluster)):

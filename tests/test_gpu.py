@@ -210,3 +210,15 @@ def test_tilelang_resident_bf16_products(tilelang_poisoned):
     pytest.importorskip("tilelang")
     compare_backends("titans_mlp2", "tilelang", 2, 4, 200, 64, 64, seed=17, tol=3e-2, device="cuda",
                      config=TritonConfig(kernel="resident", precision="bf16"))
+
+
+@pytest.mark.parametrize("kernel", ["generic", "resident"])
+@pytest.mark.parametrize("name", ["titans_mlp2", "titans_linear", "titans_mlp3", "titans_mlp2_residual"])
+def test_tilelang_tf32_warpgroup_products(name, kernel, tilelang_poisoned):
+    """tf32 tiles, K-major (every product a wgmma on sm_90a; mma.sync elsewhere): forward, and the
+    gradients through the backward, which takes tf32 tiles after a tf32 read."""
+    pytest.importorskip("tilelang")
+    opts = {"config": TritonConfig(kernel=kernel, backward=kernel, precision="tf32")}
+    compare_backends(name, "tilelang", 2, 4, 200, 64, 64, seed=19, tol=TILELANG_TOL, device="cuda", **opts)
+    if name == "titans_mlp2":
+        compare_gradients(name, "tilelang", T=150, chunk=64, D=64, device="cuda", tol=3e-2, checkpoint_group=1, **opts)

@@ -196,7 +196,7 @@ def test_model_step_times_each_backend_and_records_failures(tmp_path):
 @pytest.mark.slow
 def test_tilelang_warm_compiles_every_row_on_the_c_target(tmp_path):
     """tilelang_warm.py, as the session's tilelang step runs it, with --device cpu: one line per
-    kernel, every row compiled (the backward of the generic and resident rows too)."""
+    kernel, every row compiled (the backward of the generic, resident and tf32 rows too)."""
     script = SCRIPT.parent / "tilelang_warm.py"
     env = dict(os.environ, TILELANG_CACHE_DIR=str(tmp_path / "tl"), TITANS_CACHE_DIR=str(tmp_path / "cache"))
     proc = subprocess.run([sys.executable, str(script), "--device", "cpu", "--dim", "16", "--chunk", "16", "--jobs", "2"],
@@ -205,4 +205,4 @@ def test_tilelang_warm_compiles_every_row_on_the_c_target(tmp_path):
     lines = sorted(ln.split(" in ")[0] for ln in proc.stdout.splitlines() if not ln.startswith("20"))
     assert lines == ["compiled tilelang (resident) +backward", "compiled tilelang (resident, bf16 products)",
                      "compiled tilelang (resident, cluster 2)", "compiled tilelang (resident, cluster 4)",
-                     "compiled tilelang +backward"], proc.stdout
+                     "compiled tilelang (resident, tf32 wgmma) +backward", "compiled tilelang +backward"], proc.stdout

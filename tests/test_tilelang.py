@@ -235,14 +235,18 @@ def test_resident_kernel_is_tilelang_only():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name, kind", [("titans_mlp2", "fwd"), ("titans_mlp2_nomomentum", "fwd"),
-                                        ("titans_linear", "fwd"), ("titans_mlp2", "bwd")])
-def test_resident_lowers_within_shared_memory(name, kind):
+@pytest.mark.parametrize("name, kind, precision", [
+    ("titans_mlp2", "fwd", "ieee"), ("titans_mlp2_nomomentum", "fwd", "ieee"), ("titans_linear", "fwd", "ieee"),
+    ("titans_mlp2", "bwd", "ieee"), ("titans_mlp2", "fwd", "tf32"), ("titans_mlp3", "fwd", "bf16"),
+    ("titans_mlp2", "bwd", "tf32")])
+def test_resident_lowers_within_shared_memory(name, kind, precision):
     """sm_90a, D=64: the lowered kernel's shared memory (placement + product tiles as TileLang
-    merges them) stays within the block, i.e. the staging reserve is not too small."""
+    merges them) stays within the block, i.e. the staging reserve is not too small (the smaller
+    one of warpgroup products included)."""
     ir = tk.lower(tk.load_spec(name))
-    cfg = replace(default_config(ir) if kind == "fwd" else backward_config(ir, RESIDENT), kernel="resident",
-                  backward="resident")
+    fwd = replace(default_config(ir), precision=precision)
+    cfg = replace(fwd if kind == "fwd" else backward_config(ir, replace(RESIDENT, precision=precision)),
+                  kernel="resident", backward="resident")
     report = aot.compile_report(ir, "sm_90a", D=64, chunk_size=64, cfg=cfg, kind=kind)
     assert report.onchip and {"W0"} <= set(report.onchip), report.lines()
     _check_report(report, max_spill=0 if kind == "fwd" else BWD_MAX_SPILL)
@@ -339,24 +343,73 @@ def test_cluster_lowers_for_sm90a():
     _check_report(report)
 
 
+@pytest.mark.parametrize("config", [TritonConfig(), pytest.param(RESIDENT, marks=pytest.mark.slow)],
+                         ids=["generic", "resident"])
+def test_k_major_operand_tiles_match_torch_backend(config, monkeypatch, poisoned):
+    """tf32 tiles lay every product's operands out K-major (A as rows x k, B as columns x k: what a
+    tf32 warpgroup product takes), copying transposed blocks element by element. The C target runs
+    that layout when asked (`TileConfig.k_major`), so its indexing is checked against torch here."""
+    import titans_kernels.backends.tilelang_backend as tl_backend
+    plain = tl_backend.tile_config
+    monkeypatch.setattr(tl_backend, "tile_config", lambda *a, **k: replace(plain(*a, **k), k_major=True))
+    ir = tk.lower(tk.load_spec("titans_mlp2"))
+    src = codegen.generate_forward(ir, tl_backend.tile_config(config, 16, 16, on_gpu=False))
+    assert "transpose_A=True" not in src and "transpose_B=False" not in src
+    _compare("titans_mlp2", 1, 2, 40, 16, 16, seed=31, config=config)
+
+
+@pytest.mark.slow
+def test_k_major_operand_tiles_backward(monkeypatch, poisoned):
+    """The backward kernel with every product's tiles K-major (as tf32 tiles lay them out on a GPU),
+    on the C target: every gradient against torch."""
+    import titans_kernels.backends.tilelang_backend as tl_backend
+    plain = tl_backend.tile_config
+    monkeypatch.setattr(tl_backend, "tile_config", lambda *a, **k: replace(plain(*a, **k), k_major=True))
+    compare_gradients("titans_mlp2", "tilelang", T=40, checkpoint_group=2)
+
+
+def test_tf32_products_are_warpgroup_products():
+    """On sm_90a, tf32 tiles (K-major) and 64-row products: every product of the forward a wgmma
+    (HGMMA in the SASS, none an HMMA), without spills, at the default tile, generic and resident."""
+    ir = tk.lower(tk.load_spec("titans_mlp2"))
+    for kernel in ("generic", "resident"):
+        cfg = replace(default_config(ir), precision="tf32", kernel=kernel)
+        tc = tile_config(cfg, 64, 64, on_gpu=True, target="sm_90a")
+        assert tc.operands == (codegen.TF32,) * 3
+        src = codegen.generate_forward(ir, tc)
+        assert "transpose_A=True" not in src and "transpose_B=False" not in src
+        if kernel == "generic":
+            continue
+        report = aot.compile_report(ir, "sm_90a", D=64, chunk_size=64, cfg=cfg)
+        assert sum(report.hgmma_sites) > 0 and sum(report.hmma_sites) == 0, report.lines()
+        _check_report(report)
+
+
 def test_product_precision_per_group():
     """precision / key_precision / update_precision choose the operand tiles of the read's, the key
     path's and the state update's products on a GPU (bf16: bfloat16 tiles, float32 accumulation;
-    ieee and tf32: float32 tiles, which tensor cores run as tf32); the C target keeps float32."""
+    tf32: tf32 tiles; ieee: float32 tiles, which tensor cores also run as tf32); the C target
+    keeps float32."""
     ir = tk.lower(tk.load_spec("titans_mlp2"))
-    cfg = TritonConfig(kernel="resident", precision="tf32", key_precision="bf16")
+    cfg = TritonConfig(kernel="resident", precision="tf32", key_precision="bf16", update_precision="ieee")
     tc = tile_config(cfg, 64, 64, on_gpu=True, target="sm_90a")
-    assert tc.operands == ("float32", "bfloat16", "float32")
+    assert tc.operands == (codegen.TF32, "bfloat16", "float32")
     src = codegen.generate_forward(ir, tc)
-    dtype = dict(re.findall(r"(shared\d+) = T.alloc_shared\(\(\d+, \d+\), \"(\w+)\"\)", src))
+    dtype = dict(re.findall(r"(shared\d+) = T.alloc_shared\(\(\d+, \d+\), \"([\w\[\]]+)\"\)", src))
     products = [dtype[a] for a in re.findall(r"T.gemm\((shared\d+), shared\d+", src)]
     # key path (2 layers) and gradient chain (1), then the read, then the update (W and S of 2 layers)
-    assert products[:3] == ["bfloat16"] * 3 and set(products[3:]) == {"float32"}, products
+    assert products[:3] == ["bfloat16"] * 3 and products[-4:] == ["float32"] * 4, products
+    assert set(products[3:-4]) == {codegen.TF32}, products
     assert tile_config(cfg, 64, 64, on_gpu=False).operands == ("float32",) * 3
-    assert tile_config(cfg, 64, 64, on_gpu=True, kind="bwd", target="sm_90a").operands == ("float32",) * 3
-    # bfloat16 tiles halve the products' reserve: the placement adds the first layer's momentum
-    em = launch.emitter(ir, tile_config(replace(cfg, precision="bf16", key_precision=None), 64, 64, on_gpu=True,
-                                        target="sm_90a"))
-    assert em.placed[:3] == ["W0", "S0", "W1"]
+    # the backward (re-run included): tf32 tiles in every product after a tf32 or bf16 read, else float32
+    for read, tiles in (("tf32", codegen.TF32), ("bf16", codegen.TF32), ("ieee", "float32")):
+        tc = tile_config(backward_config(ir, replace(cfg, precision=read)), 64, 64, on_gpu=True, kind="bwd",
+                         target="sm_90a")
+        assert tc.operands == (tiles,) * 3 and tc.other == tiles
+    # warpgroup products (tf32, bf16 tiles) leave a smaller reserve, bfloat16 tiles the smallest: more on chip
+    onchip = [launch.emitter(ir, tile_config(replace(cfg, precision=p, key_precision=None, update_precision=None),
+                                             64, 64, on_gpu=True, target="sm_90a")).onchip_bytes()
+              for p in ("ieee", "tf32", "bf16")]
+    assert onchip[0] < onchip[1] < onchip[2], onchip
     with pytest.raises(tk.InputError, match="precision 'bf16x3' is not a tilelang product precision"):
         tile_config(replace(cfg, update_precision="bf16x3"), 64, 64, on_gpu=True, target="sm_90a")

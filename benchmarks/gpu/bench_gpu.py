@@ -80,7 +80,7 @@ def main() -> int:
                    "triton (tiled forward + backward), triton (one-pass forward), "
                    "triton (one-pass forward, staged), tilelang, tilelang (resident), "
                    "tilelang (resident, cluster 2), tilelang (resident, cluster 4), "
-                   "tilelang (resident, bf16 products), "
+                   "tilelang (resident, bf16 products), tilelang (resident, tf32 wgmma), "
                    "torch.compile(torch))")
     p.add_argument("--forward-only", action="store_true", help="time the forward only (no backward kernels "
                    "compiled)")

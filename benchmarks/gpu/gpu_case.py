@@ -41,7 +41,7 @@ def rule_call(rule, inputs, state, chunk_size: int, grad: bool) -> Callable[[], 
 def tilelang_rows(ir) -> dict:
     """The TileLang launch configs the GPU scripts time, by row name: the generic kernel, the resident
     one (weights in shared memory, forward and backward), its cluster forwards (2 and 4 blocks per
-    head) and its bf16 products."""
+    head), its bf16 products, and its tf32 products as warpgroup products (K-major tiles)."""
     from dataclasses import replace
 
     from titans_kernels.backends.tilelang_backend import default_config
@@ -50,4 +50,5 @@ def tilelang_rows(ir) -> dict:
     return {"tilelang": base, "tilelang (resident)": resident,
             "tilelang (resident, cluster 2)": replace(resident, cluster=2),
             "tilelang (resident, cluster 4)": replace(resident, cluster=4),
-            "tilelang (resident, bf16 products)": replace(resident, precision="bf16")}
+            "tilelang (resident, bf16 products)": replace(resident, precision="bf16"),
+            "tilelang (resident, tf32 wgmma)": replace(resident, precision="tf32")}

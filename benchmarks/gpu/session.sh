@@ -8,7 +8,7 @@
 #                                              the GPU tests
 #   benchmarks/gpu/session.sh tune OUTDIR    # config sweep, then the measured tuner for titans_mlp2
 #                                              (its record lands in OUTDIR/tuning)
-#   benchmarks/gpu/session.sh tilelang OUTDIR # TileLang (generic, resident, cluster, bf16 products)
+#   benchmarks/gpu/session.sh tilelang OUTDIR # TileLang (generic, resident, cluster, bf16 and tf32 wgmma)
 #                                              against the Triton generic and one-pass kernels: its
 #                                              kernels compiled in parallel first, then correctness and
 #                                              forward times at B=8 H=16 and B=1 H=16 (T=8192, D=64,
@@ -91,7 +91,7 @@ elif [[ "$step" == tilelang ]]; then
     # every TileLang kernel below compiled at once (12 processes) into TileLang's disk cache
     run tilelang-warm 200 "$PY" benchmarks/gpu/tilelang_warm.py --jobs 12
     rows="torch,triton,triton (one-pass forward),tilelang,tilelang (resident),tilelang (resident, bf16 products)"
-    rows="$rows,tilelang (resident, cluster 2),tilelang (resident, cluster 4)"
+    rows="$rows,tilelang (resident, tf32 wgmma),tilelang (resident, cluster 2),tilelang (resident, cluster 4)"
     # forwards: many heads first (the target shape), then few heads (the cluster forward's case)
     run tilelang-bh128 110 "$PY" benchmarks/gpu/bench_gpu.py --forward-only --only "$rows" --out "$out"
     run tilelang-bh16 90 "$PY" benchmarks/gpu/bench_gpu.py --forward-only --batch 1 --only "$rows" --out "$out"
@@ -100,7 +100,7 @@ elif [[ "$step" == tilelang ]]; then
         --out "$out"
     xdist=$("$PY" -c "import importlib.util as u; print('-n 8' if u.find_spec('xdist') else '')")
     run tilelang-tests 90 "$PY" -m pytest -m gpu tests/test_gpu.py -q -p no:cacheprovider $xdist \
-        -k "tilelang and titans_mlp2 and not nomomentum"
+        -k "tilelang and titans_mlp2 and not nomomentum and not residual and not (tf32 and generic)"
 elif [[ "$step" == diagnose ]]; then
     # logs only in OUTDIR (at most 8 files come back from a lease); each log holds its JSON lines
     op=(benchmarks/gpu/probe.py --out /tmp/probe --parts onepass)

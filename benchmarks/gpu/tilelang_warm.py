@@ -55,7 +55,7 @@ def main() -> int:
     p.add_argument("--chunk", type=int, default=64)
     p.add_argument("--jobs", type=int, default=8)
     p.add_argument("--device", default="cuda", help="cuda, or cpu (TileLang's C target: a check of this script)")
-    p.add_argument("--backward", default="tilelang,tilelang (resident)",
+    p.add_argument("--backward", default="tilelang,tilelang (resident),tilelang (resident, tf32 wgmma)",
                    help="comma-separated rows whose backward kernel is compiled too")
     args = p.parse_args()
     import titans_kernels as tk

@@ -15,7 +15,7 @@ from ..base import register
 from ..kernel_rule import KernelRule
 from ..state import MemoryState
 from ..launch_config import TritonConfig, check_shape, gpu_problem
-from .codegen import TileConfig
+from .codegen import TF32, TileConfig
 
 
 def tilelang_available() -> str | None:
@@ -42,10 +42,16 @@ def default_config(ir) -> TritonConfig:
 def backward_config(ir, forward: TritonConfig | None = None) -> TritonConfig:
     """Launch parameters of the backward kernel (chosen apart from the forward's): 4 warps, the
     fewest spills on sm_90a at D=64 for every shipped rule (docs/design.md); the kernel the
-    forward's config names as its backward (generic or resident)."""
-    if forward is not None and forward.backward != DEFAULT_CONFIG.backward:
-        return replace(DEFAULT_CONFIG, backward=forward.backward)
-    return DEFAULT_CONFIG
+    forward's config names as its backward (generic or resident), at `backward_precision`."""
+    if forward is None:
+        return DEFAULT_CONFIG
+    return replace(DEFAULT_CONFIG, backward=forward.backward, precision=backward_precision(forward.precision))
+
+
+def backward_precision(precision: str) -> str:
+    """The backward's products: tf32 where the forward's read takes tensor-core precision (bf16
+    becomes tf32: its gradients are sums of many small products), float32 tiles otherwise."""
+    return "tf32" if precision in ("tf32", "bf16") else "ieee"
 
 
 KERNELS = ("generic", "resident")
@@ -93,14 +99,20 @@ def tile_config(cfg: TritonConfig, D: int, chunk_size: int, on_gpu: bool, kind: 
         raise InputError(f"config cluster={cfg.cluster} applies to kernel='resident' (the forward's state slices "
                          f"live in the cluster's shared memory); set kernel='resident' or cluster=1")
     onchip = shared_per_block(on_gpu, target) if which == "resident" else 0
+    operands, other = TileConfig.operands, TileConfig.other
+    if on_gpu and kind == "fwd":
+        operands = operand_dtypes(cfg)
+    elif on_gpu:   # the backward, its re-run of the forward included: one precision for every product
+        other = OPERANDS[backward_precision(cfg.precision)]
+        operands = (other,) * 3
     return TileConfig(D=D, b=chunk_size, tile=cfg.tile_for(D, chunk_size), threads=32 * cfg.num_warps, stages=cfg.num_stages,
                       flavour="gpu" if on_gpu else "cpu", onchip=onchip, cluster=cfg.cluster if kind == "fwd" else 1,
-                      operands=operand_dtypes(cfg) if on_gpu and kind == "fwd" else TileConfig.operands)
+                      operands=operands, other=other)
 
 
 # operand tiles of the products per precision name: float32 tiles run as tf32 on tensor cores
 # (TileLang has no exact float32 tensor-core product), bf16 rounds them to bfloat16
-OPERANDS = {"ieee": "float32", "tf32": "float32", "bf16": "bfloat16"}
+OPERANDS = {"ieee": "float32", "tf32": TF32, "bf16": "bfloat16"}
 
 
 def operand_dtypes(cfg: TritonConfig) -> tuple[str, str, str]:

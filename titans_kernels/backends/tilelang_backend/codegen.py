@@ -35,6 +35,13 @@ FLAVOURS = ("gpu", "cpu")
 # largest product's tiles (all stages): 2.0x to 4.0x measured on sm_90a at D=64 (tile 32 or 64,
 # 1 or 2 stages; benchmarks/results/tilelang-resident.json). The resident kernel plans its placement around this bound.
 STAGING_FACTOR = 4
+# The same multiple when every product is a warpgroup product (bfloat16 or tf32 tiles, 64 rows):
+# the merge left exactly 1.0x for every forward lowered at D=64 (tile 32, 2 stages); 2 keeps a margin.
+STAGING_FACTOR_WIDE = 2
+# TileLang's dtype of tf32 operand tiles: tensor cores round float32 to it; on sm_90a its products
+# are warpgroup products (wgmma) when both tiles are K-major (Emitter._kloop lays them out so)
+TF32 = "custom[tfloat32]"
+WGMMA_ROWS = 64
 _HEX = re.compile(r"[0-9a-f]{16}\Z")
 
 
@@ -60,6 +67,8 @@ class TileConfig:
     # the products' operand tiles per group (read, key path with its gradient chain, state update):
     # float32 (tensor cores run them as tf32) or bfloat16 (float32 accumulation either way)
     operands: tuple[str, str, str] = ("float32", "float32", "float32")
+    other: str = "float32"  # operand tiles of the products outside the three groups (the backward's own)
+    k_major: bool = False   # every product's operand tiles K-major (always for tf32 tiles; the C target can take it)
 
     def edge(self, n: int) -> int:
         """Largest tile edge <= `tile` that divides n (every dim is a multiple of 16)."""
@@ -121,6 +130,7 @@ class Emitter:
         self.src = _Source()
         self.placed: list[str] = []               # state buffers held on chip (render: plan_onchip)
         self.staging = 0                          # the largest product's shared tiles, all stages
+        self.narrow = False                       # some product is not a warpgroup product (STAGING_FACTOR)
         self.group: str | None = None             # the product group being written (TileConfig.operands)
 
     # -- buffers ------------------------------------------------------------------------
@@ -185,9 +195,9 @@ class Emitter:
         return name
 
     def operand_dtype(self) -> str:
-        """The operand tiles' dtype of the product group being written (float32 outside the groups)."""
+        """The operand tiles' dtype of the product group being written (TileConfig.other outside the groups)."""
         groups = ("read", "key", "update")
-        return self.cfg.operands[groups.index(self.group)] if self.group in groups else "float32"
+        return self.cfg.operands[groups.index(self.group)] if self.group in groups else self.cfg.other
 
     def sync(self) -> None:
         if self.gpu:
@@ -208,7 +218,10 @@ class Emitter:
         """out (M x N) = init + sum of terms; `stores` are (dst, expr) with {i}, {j} (global row and
         column) and {acc} (the accumulated value) in them; `init` may use {i}, {j}."""
         s, cfg = self.src, self.cfg
-        bm, bn = cfg.edge(M), cfg.edge(N)
+        # a warpgroup product (wgmma) writes 64 rows: bfloat16 and tf32 tiles take it when M allows
+        wide = self.gpu and self.operand_dtype() != "float32" and M % WGMMA_ROWS == 0
+        self.narrow = self.narrow or not wide
+        bm, bn = (WGMMA_ROWS if wide else cfg.edge(M)), cfg.edge(N)
         acc = self._alloc((bm, bn), "frag")
         part = self._alloc((bm, bn), "frag") if any(t.scale or t.neg for t in terms) else None
         u = s.uid()
@@ -249,16 +262,37 @@ class Emitter:
         a_shape = (bk, bm) if t.ta else (bm, bk)
         b_shape = (bn, bk) if t.tb else (bk, bn)
         dtype = self.operand_dtype()
+        k_major = dtype == TF32 or cfg.k_major
+        if k_major:   # tf32 tensor-core products (wgmma) take both operands K-major: A (m, k), B (n, k)
+            a_shape, b_shape = (bm, bk), (bn, bk)
         As, Bs = self._alloc(a_shape, "shared", dtype), self._alloc(b_shape, "shared", dtype)
-        size = 4 if dtype == "float32" else 2
+        size = 2 if dtype == "bfloat16" else 4
         self.staging = max(self.staging, size * cfg.stages * (a_shape[0] * a_shape[1] + b_shape[0] * b_shape[1]))
         ki = f"ki{s.uid()}"
         a_idx = (f"{t.a.row0} + {ki} * {bk}, {mi} * {bm}" if t.ta else f"{t.a.row0} + {mi} * {bm}, {ki} * {bk}")
         b_idx = (f"{t.b.row0} + {ni} * {bn}, {ki} * {bk}" if t.tb else f"{t.b.row0} + {ki} * {bk}, {ni} * {bn}")
         s(f"for {ki} in T.Pipelined({t.K // bk}, num_stages={cfg.stages}):")
-        s(f"    T.copy({t.a.buf}[bh, {a_idx}], {As})")
-        s(f"    T.copy({t.b.buf}[bh, {b_idx}], {Bs})")
-        s(f"    T.gemm({As}, {Bs}, {acc}, transpose_A={t.ta}, transpose_B={t.tb})")
+        s.indent += 1
+        if k_major and t.ta:
+            self._copy_t(t.a, As, ki, bk, mi, bm)
+        else:
+            s(f"T.copy({t.a.buf}[bh, {a_idx}], {As})")
+        if k_major and not t.tb:
+            self._copy_t(t.b, Bs, ki, bk, ni, bn)
+        else:
+            s(f"T.copy({t.b.buf}[bh, {b_idx}], {Bs})")
+        ta, tb = (False, True) if k_major else (t.ta, t.tb)
+        s(f"T.gemm({As}, {Bs}, {acc}, transpose_A={ta}, transpose_B={tb})")
+        s.indent -= 1
+
+    def _copy_t(self, x: Operand, dst: str, ki: str, bk: int, oi: str, bo: int) -> None:
+        """dst (bo, bk) = the transpose of the (bk, bo) block of x at rows ki * bk, columns oi * bo
+        (threads along the block's rows of x, so that the global reads are contiguous)."""
+        s = self.src
+        u = s.uid()
+        kk, oo = f"kk{u}", f"oo{u}"
+        s(f"for {kk}, {oo} in {self._par(bk, bo)}:")
+        s(f"    {dst}[{oo}, {kk}] = {x.buf}[bh, {x.row0} + {ki} * {bk} + {kk}, {oi} * {bo} + {oo}]")
 
     def _row_loop(self, statement: str, rows: int, cols: int) -> None:
         """for i < rows (parallel on the GPU), for j < cols (serial): `statement` with {i}, {j}."""
@@ -459,9 +493,10 @@ class Emitter:
 
     def staging_reserve(self) -> int:
         """Shared memory left to the products' tiles next to the on-chip state: STAGING_FACTOR
-        times the largest product's tiles (TileLang merges the per-step tiles by lifetime; the
-        factor bounds what the merge leaves, checked against lowered kernels in the slow tests)."""
-        return STAGING_FACTOR * self.staging
+        (STAGING_FACTOR_WIDE when every product is a warpgroup product) times the largest
+        product's tiles (TileLang merges the per-step tiles by lifetime; the factor bounds what the
+        merge leaves, checked against lowered kernels in the slow tests)."""
+        return (STAGING_FACTOR if self.narrow else STAGING_FACTOR_WIDE) * self.staging
 
     def plan_onchip(self) -> list[str]:
         """The buffers the kernel keeps in shared memory: every layer's weights first (what
