@@ -199,7 +199,8 @@ def test_measured_tilelang_tuner_times_the_resident_kernels():
     gpu = get_gpu("h100")
     configs, _ = candidates(IR, 64, 64, allow_tf32=True, kernels=("generic", "resident"))
     resident = [c for c in configs if c.kernel == "resident"]
-    assert resident and all(resident_problem(IR, 64, 64, c.tile, c.num_stages) is None for c in resident)
+    assert resident and all(resident_problem(IR, 64, 64, c.tile, c.num_stages, precision=c.precision) is None
+                            for c in resident)
     assert not any(c.tile == 64 and c.num_stages >= 2 for c in resident)
     assert any(c.tile == 64 and c.num_stages >= 2 and c.kernel == "generic" for c in configs)
     times = {"generic": 3.0, "resident": 2.0}
