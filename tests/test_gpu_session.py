@@ -206,3 +206,26 @@ def test_tilelang_warm_compiles_every_row_on_the_c_target(tmp_path):
     assert lines == ["compiled tilelang (resident) +backward", "compiled tilelang (resident, bf16 products)",
                      "compiled tilelang (resident, cluster 2)", "compiled tilelang (resident, cluster 4)",
                      "compiled tilelang (resident, tf32 wgmma) +backward", "compiled tilelang +backward"], proc.stdout
+
+
+def test_row_lists_name_rows_with_commas(monkeypatch):
+    """--only / --skip / --backward take comma-separated row names, and some names hold commas
+    ("tilelang (resident, cluster 2)"): every TileLang row the tilelang step names is one of
+    gpu_case.tilelang_rows, parsed whole (split at every comma, they matched nothing and the
+    rows were silently left out)."""
+    import importlib
+    import re
+
+    import titans_kernels as tk
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    gpu_case = importlib.import_module("gpu_case")
+    rows = list(gpu_case.tilelang_rows(tk.lower(tk.load_spec("titans_mlp2"))))
+    assert gpu_case.row_names(",".join(rows)) == set(rows)
+    assert gpu_case.row_names(" torch.compile(torch) ,, triton ") == {"torch.compile(torch)", "triton"}
+    text = SCRIPT.read_text()
+    listed = "".join(m.replace("$rows", "") for m in re.findall(r'rows="([^"]*)"', text))
+    named = {r for r in gpu_case.row_names(listed) if r.startswith("tilelang")}
+    assert "tilelang (resident, cluster 4)" in named and named <= set(rows), named - set(rows)
+    warm = (SCRIPT.parent / "tilelang_warm.py").read_text()
+    backward = re.search(r'"--backward", default="([^"]*)"', warm).group(1)
+    assert gpu_case.row_names(backward) <= set(rows) and len(gpu_case.row_names(backward)) == 3

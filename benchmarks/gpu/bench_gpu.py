@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import torch
-from gpu_case import DTYPES, cuda_case, rule_call, tilelang_rows
+from gpu_case import DTYPES, cuda_case, row_names, rule_call, tilelang_rows
 
 import titans_kernels as tk
 from autotune.measured import cuda_median_seconds
@@ -96,7 +96,7 @@ def main() -> int:
     ir = ref_rule.ir
     flops = 2 * ir.macs_per_chunk(D, c) * B * H * (T / c)
 
-    skip = {s for s in args.skip.split(",") if s}
+    skip = row_names(args.skip)
     rules = {"torch": ref_rule, "triton": tk.compile(args.spec, backend="triton")}
     if tiled_supported(ir):   # the tiled forward at its AOT-chosen config (tiled.py); same backward
         rules["triton (tiled forward)"] = tk.compile(args.spec, backend="triton", config=TILED_CONFIG)
@@ -121,7 +121,7 @@ def main() -> int:
         rules["torch.compile(torch)"] = torch.compile(ref_rule.__call__)
     except Exception as exc:  # noqa: BLE001
         print(f"torch.compile unavailable: {exc}")
-    only = {s for s in args.only.split(",") if s}
+    only = row_names(args.only)
     rules = {name: rule for name, rule in rules.items() if name not in skip and (not only or name in only)}
 
     def run(rule, grad: bool):

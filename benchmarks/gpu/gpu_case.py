@@ -1,5 +1,5 @@
-"""What the GPU scripts share: the dtype names, one random case on the GPU, and the call that
-they time (forward, or forward and the gradients of every input)."""
+"""What the GPU scripts share: the dtype names, row-name lists, one random case on the GPU, and the
+call that they time (forward, or forward and the gradients of every input)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -10,6 +10,18 @@ import titans_kernels as tk
 from titans_kernels.testing import random_inputs
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def row_names(text: str) -> set[str]:
+    """The row names of a comma-separated list (--only, --skip, --backward): commas inside a name's
+    parentheses, as in "tilelang (resident, cluster 2)", do not separate names."""
+    names, depth, start = set(), 0, 0
+    for i, ch in enumerate(text + ","):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            names.add(text[start:i].strip())
+            start = i + 1
+    return names - {""}
 
 
 def cuda_case(spec: str, B: int, H: int, T: int, D: int, chunk_size: int, dtype: torch.dtype, seed: int = 0):

@@ -59,10 +59,10 @@ def main() -> int:
                    help="comma-separated rows whose backward kernel is compiled too")
     args = p.parse_args()
     import titans_kernels as tk
-    from gpu_case import tilelang_rows
+    from gpu_case import row_names, tilelang_rows
 
     rows = list(tilelang_rows(tk.lower(tk.load_spec(args.spec))))
-    backward = {r for r in args.backward.split(",") if r}
+    backward = row_names(args.backward)
     jobs = [(row, row in backward) for row in rows]
     # backward kernels first: they take longest
     jobs.sort(key=lambda j: not j[1])
