@@ -66,13 +66,13 @@ def candidates(ir: MemoryIR, head_dim: int, chunk_size: int, allow_tf32: bool = 
 def resident_problem(ir: MemoryIR, head_dim: int, chunk_size: int, tile: int, stages: int,
                      target: str = "sm_90a", precision: str = "ieee") -> str | None:
     """Why the TileLang resident forward does not fit `target`'s shared memory at this tile, stage
-    count and product precision (its operand tiles' size and shape; None when it does)."""
-    from titans_kernels.backends.tilelang_backend import SHARED_PER_BLOCK, operand_dtypes
-    from titans_kernels.backends.tilelang_backend.codegen import TileConfig, forward_problem
+    count and product precision (its operand tiles' size and shape; None when it does): the
+    generator's parameters as the rule builds them (`tile_config`)."""
+    from titans_kernels.backends.tilelang_backend import tile_config
+    from titans_kernels.backends.tilelang_backend.codegen import forward_problem
 
-    return forward_problem(ir, TileConfig(D=head_dim, b=chunk_size, tile=tile, stages=stages,
-                                          onchip=SHARED_PER_BLOCK[target],
-                                          operands=operand_dtypes(TritonConfig(precision=precision))))
+    cfg = TritonConfig(tile=tile, num_stages=stages, precision=precision, kernel="resident")
+    return forward_problem(ir, tile_config(cfg, head_dim, chunk_size, on_gpu=True, target=target))
 
 
 def _onepass_candidates(ir: MemoryIR, head_dim: int, chunk_size: int, allow_tf32: bool) -> tuple[list[TritonConfig], int]:

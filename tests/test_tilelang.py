@@ -405,7 +405,8 @@ def test_product_precision_per_group():
     for read, tiles in (("tf32", codegen.TF32), ("bf16", codegen.TF32), ("ieee", "float32")):
         tc = tile_config(backward_config(ir, replace(cfg, precision=read)), 64, 64, on_gpu=True, kind="bwd",
                          target="sm_90a")
-        assert tc.operands == (tiles,) * 3 and tc.other == tiles
+        em = launch.emitter(ir, tc, "bwd")
+        assert tc.operands == (tiles,) * 3 and em.operand_dtype() == tiles   # outside the groups too
     # warpgroup products (tf32, bf16 tiles) leave a smaller reserve, bfloat16 tiles the smallest: more on chip
     onchip = [launch.emitter(ir, tile_config(replace(cfg, precision=p, key_precision=None, update_precision=None),
                                              64, 64, on_gpu=True, target="sm_90a")).onchip_bytes()

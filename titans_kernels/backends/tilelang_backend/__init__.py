@@ -99,15 +99,14 @@ def tile_config(cfg: TritonConfig, D: int, chunk_size: int, on_gpu: bool, kind: 
         raise InputError(f"config cluster={cfg.cluster} applies to kernel='resident' (the forward's state slices "
                          f"live in the cluster's shared memory); set kernel='resident' or cluster=1")
     onchip = shared_per_block(on_gpu, target) if which == "resident" else 0
-    operands, other = TileConfig.operands, TileConfig.other
+    operands = TileConfig.operands
     if on_gpu and kind == "fwd":
         operands = operand_dtypes(cfg)
     elif on_gpu:   # the backward, its re-run of the forward included: one precision for every product
-        other = OPERANDS[backward_precision(cfg.precision)]
-        operands = (other,) * 3
+        operands = (OPERANDS[backward_precision(cfg.precision)],) * 3
     return TileConfig(D=D, b=chunk_size, tile=cfg.tile_for(D, chunk_size), threads=32 * cfg.num_warps, stages=cfg.num_stages,
                       flavour="gpu" if on_gpu else "cpu", onchip=onchip, cluster=cfg.cluster if kind == "fwd" else 1,
-                      operands=operands, other=other)
+                      operands=operands)
 
 
 # operand tiles of the products per precision name: float32 tiles run as tf32 on tensor cores

@@ -64,10 +64,10 @@ class TileConfig:
     onchip: int = 0     # shared memory per block (bytes) of the target, when the kernel holds
                         # state on chip for its whole run (the "resident" kernel); 0: streamed
     cluster: int = 1    # blocks per head (a thread-block cluster), each holding a slice of the hidden units
-    # the products' operand tiles per group (read, key path with its gradient chain, state update):
-    # float32 (tensor cores run them as tf32) or bfloat16 (float32 accumulation either way)
+    # the products' operand tiles per group (read, key path with its gradient chain, state update;
+    # the backward's own products take the read's): float32 (tensor cores run them as tf32), TF32
+    # or bfloat16 (float32 accumulation either way)
     operands: tuple[str, str, str] = ("float32", "float32", "float32")
-    other: str = "float32"  # operand tiles of the products outside the three groups (the backward's own)
     k_major: bool = False   # every product's operand tiles K-major (always for tf32 tiles; the C target can take it)
 
     def edge(self, n: int) -> int:
@@ -195,9 +195,10 @@ class Emitter:
         return name
 
     def operand_dtype(self) -> str:
-        """The operand tiles' dtype of the product group being written (TileConfig.other outside the groups)."""
+        """The operand tiles' dtype of the product group being written; outside the groups (the
+        backward's own products), the read's."""
         groups = ("read", "key", "update")
-        return self.cfg.operands[groups.index(self.group)] if self.group in groups else self.cfg.other
+        return self.cfg.operands[groups.index(self.group) if self.group in groups else 0]
 
     def sync(self) -> None:
         if self.gpu:
