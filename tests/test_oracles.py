@@ -199,6 +199,25 @@ def test_checkpoint_group_does_not_change_results(group):
     assert torch.equal(a, b)
 
 
+def test_a_forward_without_grad_keeps_nothing(monkeypatch):
+    """Under torch.no_grad no backward can follow, so inputs that require grad (a layer's
+    parameters) do not make the forward keep its intermediates; the result is the same."""
+    from titans_kernels.backends.torch_backend import function as F
+    walks = []
+    run_forward = F.run_forward
+    monkeypatch.setattr(F, "run_forward", lambda *a, for_backward, **kw: walks.append(for_backward)
+                        or run_forward(*a, for_backward=for_backward, **kw))
+    inputs, state = make_case("titans_mlp2", 1, 2, 40, 8, 8, seed=9)
+    rule = tk.compile("titans_mlp2", backend="torch")
+    leaves = [t.requires_grad_() for t in [*inputs.tensors(), *state.tensors()]]
+    with torch.no_grad():
+        out, end = rule(*inputs.args(), state=state, chunk_size=8)
+    want, want_end = rule(*inputs.args(), state=state, chunk_size=8)
+    assert walks == [False, True] and leaves
+    assert not out.requires_grad and torch.equal(out, want.detach())
+    assert all(torch.equal(a, b.detach()) for a, b in zip(end.tensors(), want_end.tensors(), strict=True))
+
+
 def test_checkpoint_policy_keeps_all_within_budget_and_regroups_beyond():
     """Calls whose intermediates fit the budget keep them all (one group, no re-run in the
     backward); larger ones fall back to ~sqrt(N) checkpoint groups. The per-chunk size is

@@ -85,8 +85,10 @@ class CompiledRule:
         the backends' autograd.Functions, whose outputs are (out, *W_end, *S_end); returns
         (out, end state). The anchor is passed only for rules that forget toward it."""
         anchor = state.anchor if self.ir.decay_to_init else None
-        res = function.apply(*leading, anchor is not None, q, k, v, theta, eta, alpha, *state.tensors(),
-                             *(anchor or []), *(state.history or []))
+        args = (q, k, v, theta, eta, alpha, *state.tensors(), *(anchor or []), *(state.history or []))
+        if not torch.is_grad_enabled():   # no backward can follow: the Function keeps nothing for one
+            args = tuple(a.detach() if isinstance(a, Tensor) else a for a in args)
+        res = function.apply(*leading, anchor is not None, *args)
         L = self.ir.depth
         ends = list(res[1:])
         return res[0], MemoryState(ends[:L], ends[L:] if self.ir.gates.has_momentum else None, anchor,
