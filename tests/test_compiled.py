@@ -76,6 +76,44 @@ def test_a_failing_compile_runs_eager_with_one_warning(fresh):
     assert torch.equal(out, want)
 
 
+def test_a_forward_compiles_unroll_chunks_per_call(fresh):
+    """A forward that keeps nothing runs UNROLL chunks per compiled call and the rest one per call
+    (two graphs per shape at most), in order, each chunk's real tokens passed along for
+    update.shrink; the results are the eager loop's."""
+    calls = []
+
+    def recording(kind):
+        def run(ir, WS, k, *args, tokens=None, **kwargs):
+            calls.append((kind, k.shape[0], tokens))
+            return compiled._EAGER[kind](ir, WS, k, *args, tokens=tokens, **kwargs)
+        return run
+    fresh.setattr(compiled, "_compiled", recording)
+    inputs, state = make_case("elastic_net", 1, 2, 88, 16, 16, seed=4, dtype=torch.float32)   # 6 chunks, the last 8 tokens
+    rule = tk.compile("elastic_net", backend="torch")
+    fresh.setenv("TITANS_TORCH_COMPILE", "on")
+    out, end = rule(*inputs.args(), state=state, chunk_size=16)
+    assert rule.last_step == "compiled"
+    unroll, tokens = compiled.UNROLL, (16,) * 5 + (8,)
+    sizes = [unroll] * (6 // unroll) + [1] * (6 % unroll)
+    starts = [sum(sizes[:i]) for i in range(len(sizes))]
+    assert unroll > 1 and calls == [("chunks", n, tokens[lo:lo + n]) for lo, n in zip(starts, sizes)]
+    fresh.setenv("TITANS_TORCH_COMPILE", "off")
+    want, want_end = rule(*inputs.args(), state=state, chunk_size=16)
+    assert torch.equal(out, want)
+    assert all(torch.equal(a, b) for a, b in zip(end.tensors(), want_end.tensors(), strict=True))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["elastic_net", "titans_mlp2_anchored"])
+def test_compiled_forward_runs_match_the_oracles(name, fresh):
+    """The compiled forward that keeps nothing (UNROLL chunks per call, then single chunks; the
+    last chunk ragged): out and end state against the reference backend's exact recurrence."""
+    from conftest import compare_backends
+    fresh.setenv("TITANS_TORCH_COMPILE", "on")
+    compare_backends(name, "torch", 1, 2, 88, 16, 16, seed=7, other="reference", tol=1e-4)
+    assert compiled.last_path() == "compiled"
+
+
 def _gradients(name: str, monkeypatch, setting: str):
     """out and every gradient (inputs and initial state) of a random projection of out and the
     end state, with TITANS_TORCH_COMPILE=setting; and which path the forward took."""

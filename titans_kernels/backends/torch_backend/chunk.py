@@ -26,7 +26,7 @@ import torch
 from torch import Tensor
 
 from ...ir import ACTIVATIONS, LOSSES, MemoryIR, ReadMode, step_scale
-from ...ir.ops import layer_norm, layer_norm_vjp, layer_norm_vjp_backward, loss_curvature
+from ...ir.ops import layer_norm, layer_norm_vjp, layer_norm_vjp_backward, loss_curvature, soft_threshold
 from .coeffs import Coeffs
 
 
@@ -119,6 +119,10 @@ class Layer1Prep:
     def at(self, i: int) -> "Layer1Prep":
         pick = lambda t: t[i] if t is not None else None  # noqa: E731
         return Layer1Prep(pick(self.xs), pick(self.qk), pick(self.qkC), self.y[i])
+
+    def part(self, lo: int, hi: int) -> "Layer1Prep":
+        """Chunks [lo, hi) of a batch, still batched."""
+        return self.at(slice(lo, hi))  # type: ignore[arg-type]
 
 
 def prepare_layer1(ir: MemoryIR, q: Tensor, k: Tensor, co: Coeffs) -> Layer1Prep:
@@ -256,6 +260,31 @@ def forward(ir: MemoryIR, WS: list[Tensor], k: Tensor, v: Tensor, q: Tensor, co:
     saved = ChunkSaved(X, Z, G, GW, R, Xq, Zq, XS, PQ, QK, QKraw, U, Weff, scale, v, norm,
                        AZ if keep else None, AZq if keep else None) if save else None
     return out, WS_end, saved
+
+
+def shrink_state(ir: MemoryIR, WS: list[Tensor], D: int, tokens: int) -> list[Tensor]:
+    """Elastic-net retention at a chunk end: the W half of each packed state (not the momentum)
+    soft-thresholded by ir.shrink * tokens, the chunk's real tokens. A fresh list; WS unchanged."""
+    out = []
+    for ws, (o, i) in zip(WS, ir.layer_shapes(D)):
+        new = ws.clone()
+        w_part(new, i, o).copy_(soft_threshold(w_part(ws, i, o), ir.shrink * tokens))
+        out.append(new)
+    return out
+
+
+def forward_run(ir: MemoryIR, WS: list[Tensor], k: Tensor, v: Tensor, q: Tensor, co: Coeffs, prep: Layer1Prep,
+                anchor: list[Tensor] | None = None, tokens: tuple[int, ...] | None = None):
+    """`forward` over u consecutive chunks, nothing saved: returns ([out of each chunk], WS at the
+    end). k, v, q: (u, n, ., D); co, prep: the u chunks' batched coefficients and layer-1 operands;
+    tokens: each chunk's real tokens, with update.shrink (the state is thresholded after each)."""
+    outs = []
+    for i in range(k.shape[0]):
+        out, WS, _ = forward(ir, WS, k[i], v[i], q[i], co.at(i), prep.at(i), anchor=anchor)
+        if ir.shrink:
+            WS = shrink_state(ir, WS, q.shape[-1], tokens[i])
+        outs.append(out)
+    return outs, WS
 
 
 @dataclass

@@ -12,7 +12,7 @@ no decay gives L_B = lower-triangular ones and a = None (meaning 1). No log(0) i
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import torch
 from torch import Tensor
@@ -39,6 +39,21 @@ class Coeffs:
     L_B: Tensor | None
     L_P: Tensor | None
     pv: Tensor | None         # (..., b)   P_{s->j}
+
+    def at(self, i: int) -> "Coeffs":
+        """Chunk i of a batch of chunks (every field indexed along its first dim)."""
+        return Coeffs(**{f: _index(getattr(self, f), i) for f in _FIELDS})
+
+    def part(self, lo: int, hi: int) -> "Coeffs":
+        """Chunks [lo, hi) of a batch of chunks, still batched."""
+        return Coeffs(**{f: _index(getattr(self, f), slice(lo, hi)) for f in _FIELDS})
+
+
+_FIELDS = tuple(f.name for f in fields(Coeffs))
+
+
+def _index(t: Tensor | None, i: int | slice) -> Tensor | None:
+    return t[i] if t is not None else None
 
 
 def _tril(chunk_size: int, like: Tensor) -> Tensor:

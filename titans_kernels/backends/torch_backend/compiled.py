@@ -5,6 +5,11 @@ operators (scalings, concatenations, activations, views), each a pass over a (ro
 features) block or a dispatch; on a CPU whose products are fast those dominate. Compiling the
 step, not the chunk loop (whose unrolled graph takes minutes to compile), fuses the elementwise
 work around the products (Inductor), once per shape signature; the products stay library calls.
+A forward that keeps nothing for a backward (inference, `torch.no_grad`) compiles UNROLL chunks
+per call (`forward_run`): a compiled call costs a fixed few hundred microseconds beyond its
+arithmetic (guards, argument handling, its buffers), and one graph over several chunks reuses
+its buffers from chunk to chunk while they are still in cache. A forward that keeps its
+intermediates and the backward stay one chunk per call.
 
 Modes (`TITANS_TORCH_COMPILE`): "auto" (the default) compiles the steps of a shape once this
 process has spent `AUTO_BUDGET_S` seconds running them eagerly, about what one compile costs:
@@ -63,6 +68,9 @@ def spent(ir, n: int, b: int, D: int, seconds: float) -> None:
     _spent[key] = _spent.get(key, 0.0) + seconds
 
 
+_EAGER = {"forward": chunk_ops.forward, "backward": chunk_ops.backward, "chunks": chunk_ops.forward_run}
+_LABEL = {"forward": "forward", "backward": "backward", "chunks": "forward"}
+UNROLL = 4   # chunks per compiled call of a forward that keeps nothing for a backward
 RECOMPILE_LIMIT = 64   # graphs per step kind: one per rule x shape x flags a process uses
 
 
@@ -74,8 +82,7 @@ def _compiled(kind: str):
     raised (never lowered) to RECOMPILE_LIMIT."""
     import torch._dynamo.config as dynamo_config
     dynamo_config.recompile_limit = max(dynamo_config.recompile_limit, RECOMPILE_LIMIT)
-    fn = chunk_ops.forward if kind == "forward" else chunk_ops.backward
-    return torch.compile(fn, dynamic=False)
+    return torch.compile(_EAGER[kind], dynamic=False)
 
 
 def _announce(kind: str, ir, like: torch.Tensor, kwargs: dict) -> None:
@@ -84,14 +91,14 @@ def _announce(kind: str, ir, like: torch.Tensor, kwargs: dict) -> None:
                                                      for k, v in kwargs.items())))
     if key not in _announced:
         _announced.add(key)
-        print(f"titans-kernels: compiling the torch backend's chunk {kind} for {ir.name} at {tuple(like.shape)} "
+        print(f"titans-kernels: compiling the torch backend's chunk {_LABEL[kind]} for {ir.name} at {tuple(like.shape)} "
               f"(once per shape and process; TITANS_TORCH_COMPILE=off runs eager)", file=sys.stderr, flush=True)
 
 
 def _run(kind: str, use: bool, ir, args: tuple, kwargs: dict):
-    eager = chunk_ops.forward if kind == "forward" else chunk_ops.backward
+    eager = _EAGER[kind]
     if use and kind not in _failed:
-        _announce(kind, ir, args[1] if kind == "forward" else args[4], kwargs)
+        _announce(kind, ir, args[4] if kind == "backward" else args[1], kwargs)
         try:
             result = _compiled(kind)(ir, *args, **kwargs)
             _last["path"] = "compiled"
@@ -99,7 +106,7 @@ def _run(kind: str, use: bool, ir, args: tuple, kwargs: dict):
         except Exception as exc:  # noqa: BLE001 - any compiler failure: this step runs eager
             _failed.add(kind)
             first = str(exc).splitlines()[0] if str(exc) else ""
-            warnings.warn(f"torch backend: compiling the chunk {kind} failed ({type(exc).__name__}: {first}); "
+            warnings.warn(f"torch backend: compiling the chunk {_LABEL[kind]} failed ({type(exc).__name__}: {first}); "
                           f"it runs eager from now on (TITANS_TORCH_COMPILE=off skips the attempt)",
                           RuntimeWarning, stacklevel=3)
     _last["path"] = "eager"
@@ -109,6 +116,20 @@ def _run(kind: str, use: bool, ir, args: tuple, kwargs: dict):
 def forward(use: bool, ir, WS, k, v, q, co, prep, save: bool = False, need_out: bool = True, anchor=None):
     """chunk.forward, compiled when `use` (decide()) and eager otherwise."""
     return _run("forward", use, ir, (WS, k, v, q, co, prep), dict(save=save, need_out=need_out, anchor=anchor))
+
+
+def forward_run(use: bool, ir, WS, k, v, q, co, prep, anchor=None, tokens=None):
+    """chunk.forward_run over a batch of chunks (nothing saved): compiled, UNROLL chunks per call,
+    when `use`, else one eager loop. Returns ([out of each chunk], end state)."""
+    if not use:
+        return _run("chunks", False, ir, (WS, k, v, q, co, prep), dict(anchor=anchor, tokens=tokens))
+    outs, count = [], k.shape[0]
+    whole = count - count % UNROLL   # then the rest one chunk per call: two graphs per shape at most
+    for lo, hi in [(lo, lo + UNROLL) for lo in range(0, whole, UNROLL)] + [(i, i + 1) for i in range(whole, count)]:
+        part, WS = _run("chunks", True, ir, (WS, k[lo:hi], v[lo:hi], q[lo:hi], co.part(lo, hi), prep.part(lo, hi)),
+                        dict(anchor=anchor, tokens=tokens[lo:hi] if tokens is not None else None))
+        outs += part
+    return outs, WS
 
 
 def backward(use: bool, ir, WS, co, sv, last, d_out, dWS_end, anchor=None):

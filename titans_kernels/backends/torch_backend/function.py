@@ -22,8 +22,8 @@ from torch import Tensor
 
 from ..checkpoints import default_group, group_bounds  # noqa: F401 (torch_backend.function API)
 from ...ir import MemoryIR
-from ...ir.ops import soft_threshold
 from . import chunk as chunk_ops
+from .chunk import shrink_state  # noqa: F401 (torch_backend.function API)
 from . import coeffs as coeff_ops
 from . import compiled as steps
 from .engine import matmul_engine
@@ -153,17 +153,6 @@ def coeff_list(co: coeff_ops.Coeffs) -> list[coeff_ops.Coeffs]:
     return [coeff_ops.Coeffs(**{f: split[f][i] for f in fields}) for i in range(count)]
 
 
-def shrink_state(ir: MemoryIR, WS: list[Tensor], D: int, tokens: int) -> list[Tensor]:
-    """Elastic-net retention at a chunk end: the W half of each packed state (not the momentum)
-    soft-thresholded by ir.shrink * tokens, the chunk's real tokens. A fresh list; WS unchanged."""
-    out = []
-    for ws, (o, i) in zip(WS, ir.layer_shapes(D)):
-        new = ws.clone()
-        chunk_ops.w_part(new, i, o).copy_(soft_threshold(chunk_ops.w_part(ws, i, o), ir.shrink * tokens))
-        out.append(new)
-    return out
-
-
 def shrink_backward(ir: MemoryIR, dWS: list[Tensor], post: list[Tensor], D: int) -> list[Tensor]:
     """Backward of `shrink_state`, from its output `post`: W's gradient kept where post's W is
     non-zero (the threshold's derivative), the momentum's passed through."""
@@ -276,16 +265,20 @@ def run_forward(ir: MemoryIR, lay: Layout, WS: list[Tensor], group: int, for_bac
         checkpoints.append(WS)
         keep = for_backward and g_idx == len(bounds) - 1
         co, co_keys, band, q, k, v, prep = _group_operands(ir, lay, lo, hi)
+        if not keep:
+            tokens = tuple(chunk_tokens(lay, i) for i in range(lo, hi)) if ir.shrink else None
+            outs, WS = steps.forward_run(use, ir, WS, k, v, q, co_keys, prep, anchor=anchor, tokens=tokens)
+            for j, o in enumerate(outs):
+                out[:, lay.chunk_rows(lo + j)] = o
+            continue
         saves = []
         for j, c_j in enumerate(coeff_list(co_keys)):
-            o, WS_next, saved = steps.forward(use, ir, WS, k[j], v[j], q[j], c_j, prep.at(j), save=keep,
+            o, WS_next, saved = steps.forward(use, ir, WS, k[j], v[j], q[j], c_j, prep.at(j), save=True,
                                                   anchor=anchor)
             out[:, lay.chunk_rows(lo + j)] = o
-            if keep:
-                saves.append((WS, c_j, saved))
+            saves.append((WS, c_j, saved))
             WS = shrink_state(ir, WS_next, lay.D, chunk_tokens(lay, lo + j)) if ir.shrink else WS_next
-        if keep:
-            tail = (co, saves, band)
+        tail = (co, saves, band)
     if not use:
         steps.spent(ir, lay.n, lay.b, lay.D, time.perf_counter() - start)
     return out, WS, checkpoints, tail
