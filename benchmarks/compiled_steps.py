@@ -6,8 +6,9 @@ Runs the rule benchmarks of titans_mlp2 (B=2, H=4, D=64, T=2048, chunk 64, float
 forward+backward, benchmarks/test_rules.py) with the steps eager and compiled, each in its own
 process, interleaved (off, on, off, on, ...) so both see the machine in the same minutes; each
 run's figure is its fraction of the same run's matmul rate (the compiled runs' first call, in the
-benchmark's warm-up, pays the compile; it is timed separately here, as the first call of a
-fresh process with the compile caches of this machine). Per mode the best round is kept (noise
+benchmark's warm-up, pays the compile; it is timed separately here, as the first
+forward+backward call and the first forward under no_grad of a fresh process, with the compile
+caches of this machine). Per mode the best round is kept (noise
 on a shared machine only slows a run). Results: JSON (machine, versions, date, every round).
 """
 from __future__ import annotations
@@ -42,16 +43,21 @@ def one_run(mode: str, threads: int) -> dict:
             for b in data["benchmarks"]}
 
 
-def first_call_seconds(mode: str, threads: int) -> float:
-    """Seconds of a fresh process's first forward+backward call (the compile, with caches warm)."""
+def first_call_seconds(mode: str, threads: int, grad: bool = True) -> float:
+    """Seconds of a fresh process's first forward+backward call, or with grad=False its first
+    forward under no_grad (the compile of the graphs that call uses, with caches warm)."""
+    call = ("leaves = [t.requires_grad_() for t in x.tensors()]\n"
+            "t = time.perf_counter(); o, _ = r(*x.args(), state=s, chunk_size=64)\n"
+            "torch.autograd.grad(o.square().mean(), leaves); print(time.perf_counter() - t)\n") if grad else (
+            "t = time.perf_counter()\n"
+            "with torch.no_grad(): r(*x.args(), state=s, chunk_size=64)\n"
+            "print(time.perf_counter() - t)\n")
     code = ("import time, torch, titans_kernels as tk\n"
             "from titans_kernels.testing import random_inputs\n"
             f"torch.set_num_threads({threads})\n"
             "r = tk.compile('titans_mlp2', backend='torch'); g = torch.Generator().manual_seed(0)\n"
             "x = random_inputs(r.ir, 2, 4, 2048, 64, 64, generator=g); s = r.init_state(2, 4, 64, generator=g)\n"
-            "leaves = [t.requires_grad_() for t in x.tensors()]\n"
-            "t = time.perf_counter(); o, _ = r(*x.args(), state=s, chunk_size=64)\n"
-            "torch.autograd.grad(o.square().mean(), leaves); print(time.perf_counter() - t)\n")
+            + call)
     env = dict(os.environ, TITANS_TORCH_COMPILE=mode)
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -77,14 +83,16 @@ def main() -> int:
         best[mode] = {name: max(r[name]["fraction_of_matmul"] for r in mine)
                       for name in ("test_rule_forward", "test_rule_forward_backward")}
     first = {mode: first_call_seconds(mode, args.threads) for mode in ("off", "on")}
+    first_fwd = {mode: first_call_seconds(mode, args.threads, grad=False) for mode in ("off", "on")}
     import torch
     doc = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(), "threads": args.threads,
            "torch": torch.__version__, "python": platform.python_version(), "date": time.strftime("%Y-%m-%d"),
            "shape": dict(spec="titans_mlp2", B=2, H=4, D=64, T=2048, chunk=64, dtype="float32"),
-           "best_fraction_of_matmul": best, "first_call_fwd_bwd_s": first, "rounds": rounds}
+           "best_fraction_of_matmul": best, "first_call_fwd_bwd_s": first, "first_call_fwd_s": first_fwd,
+           "rounds": rounds}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(doc, indent=1))
-    print(json.dumps({"best_fraction_of_matmul": best, "first_call_fwd_bwd_s": first}))
+    print(json.dumps({"best_fraction_of_matmul": best, "first_call_fwd_bwd_s": first, "first_call_fwd_s": first_fwd}))
     print(f"wrote {args.out}")
     return 0
 

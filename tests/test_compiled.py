@@ -165,7 +165,8 @@ def test_the_ab_benchmark_keeps_each_modes_best_round(tmp_path, monkeypatch):
         return {"test_rule_forward": {"fraction_of_matmul": f, "tokens_per_s": 1.0},
                 "test_rule_forward_backward": {"fraction_of_matmul": f / 2, "tokens_per_s": 1.0}}
     monkeypatch.setattr(bench, "one_run", fake_run)
-    monkeypatch.setattr(bench, "first_call_seconds", lambda mode, threads: {"off": 1.0, "on": 30.0}[mode])
+    monkeypatch.setattr(bench, "first_call_seconds",
+                        lambda mode, threads, grad=True: {"off": 1.0, "on": 30.0}[mode] / (1 if grad else 2))
     out = tmp_path / "c.json"
     monkeypatch.setattr(sys, "argv", ["compiled_steps.py", "--rounds", "2", "--out", str(out)])
     assert bench.main() == 0
@@ -174,6 +175,7 @@ def test_the_ab_benchmark_keeps_each_modes_best_round(tmp_path, monkeypatch):
     assert doc["best_fraction_of_matmul"]["off"]["test_rule_forward"] == pytest.approx(0.49)
     assert doc["best_fraction_of_matmul"]["on"]["test_rule_forward_backward"] == pytest.approx(0.29)
     assert doc["first_call_fwd_bwd_s"] == {"off": 1.0, "on": 30.0} and len(doc["rounds"]) == 4
+    assert doc["first_call_fwd_s"] == {"off": 0.5, "on": 15.0}
 
 
 def test_silu_derivatives_from_the_kept_sigmoid():
