@@ -103,6 +103,23 @@ def test_a_forward_compiles_unroll_chunks_per_call(fresh):
     assert all(torch.equal(a, b) for a, b in zip(end.tensors(), want_end.tensors(), strict=True))
 
 
+def test_steps_run_eager_under_a_dispatch_mode(fresh):
+    """A call that a user's torch dispatch mode sees (a FLOP counter) runs the eager steps, which
+    the mode sees op by op; the next call without it runs compiled again."""
+    from torch.utils.flop_counter import FlopCounterMode
+    from titans_kernels.testing import rel_error
+    compiles = []
+    fresh.setattr(compiled, "_compiled", lambda kind: compiles.append(kind) or compiled._EAGER[kind])
+    fresh.setenv("TITANS_TORCH_COMPILE", "on")
+    inputs, state = make_case("titans_mlp2", 1, 2, 40, 16, 16, seed=3, dtype=torch.float32)
+    rule = tk.compile("titans_mlp2", backend="torch")
+    with FlopCounterMode(display=False) as counter:
+        out, _ = rule(*inputs.args(), state=state, chunk_size=16)
+    assert rule.last_step == "eager" and not compiles and counter.get_total_flops() > 0
+    again, _ = rule(*inputs.args(), state=state, chunk_size=16)
+    assert rule.last_step == "compiled" and compiles and rel_error(again, out) < 1e-6
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["elastic_net", "titans_mlp2_anchored"])
 def test_compiled_forward_runs_match_the_oracles(name, fresh):
