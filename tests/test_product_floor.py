@@ -61,3 +61,39 @@ def test_peer_needs_the_layer_and_titans_pytorch(capsys, monkeypatch):
     assert product_floor.main(["--layer", "--peer", "--seq", "64", "--device", "cpu"]) == 2
     err = capsys.readouterr().err
     assert "--peer needs titans-pytorch" in err and "Traceback" not in err
+
+
+def test_layer_vs_peer_interleaves_the_sides_and_writes_their_ratios(tmp_path, monkeypatch):
+    """benchmarks/layer_vs_peer.py with the layers replaced by timed stand-ins: every round runs
+    every side (eager steps, compiled steps, the peer) in alternating order, each ratio is the
+    peer's time over ours, the compile setting is restored, the JSON written."""
+    import json
+    import os
+    import time
+    import types
+    import layer_vs_peer as bench
+    monkeypatch.setitem(sys.modules, "titans_pytorch", types.ModuleType("titans_pytorch"))
+    monkeypatch.setenv("TITANS_TORCH_COMPILE", "auto")
+    seen = []
+
+    def ours(spec, B, H, D, T, chunk, grad, dev):
+        def call():
+            mode = os.environ["TITANS_TORCH_COMPILE"]
+            seen.append((mode, grad))
+            time.sleep(0.002 if mode == "on" else 0.006)
+        return call
+
+    def peer(B, H, D, T, chunk, grad, dev):
+        return lambda: seen.append(("peer", grad)) or time.sleep(0.012)
+    monkeypatch.setattr(bench.product_floor, "layer_call", ours)
+    monkeypatch.setattr(bench.product_floor, "peer_call", peer)
+    out = tmp_path / "layer.json"
+    assert bench.main(["--rounds", "2", "--threads", "1", "--out", str(out)]) == 0
+    assert os.environ["TITANS_TORCH_COMPILE"] == "auto"
+    fwd = [m for m, g in seen if not g]
+    assert fwd == ["off", "on", "peer"] * 2 + ["off", "on", "peer", "peer", "on", "off"]
+    doc = json.loads(out.read_text())
+    for kind in ("forward", "forward+backward"):
+        ratios = doc[kind]["vs_peer"]
+        assert ratios["ours (compiled steps)"]["median"] > ratios["ours (eager steps)"]["median"] > 1.2
+        assert len(doc[kind]["times_s"]["titans-pytorch"]) == 2 and set(doc[kind]["first_call_s"]) == set(bench.SIDES)

@@ -1,0 +1,108 @@
+"""The NeuralMemory layer against titans-pytorch's NeuralMemory on this CPU, interleaved.
+
+    python benchmarks/layer_vs_peer.py [--rounds 12] [--threads 2] [--out FILE]
+
+benchmarks/test_layer.py times its rows one after the other, so a machine whose speed drifts
+between rows moves their ratio (the same row pair read 1.4x and 2.1x in two runs here). Here our
+layer with eager steps, ours with compiled steps (TITANS_TORCH_COMPILE) and the peer take turns in
+every round, in one process: forward under no_grad, then forward+backward. Each ratio is the
+peer's time over ours, best against best and median against median. The compiled steps' first
+calls, which compile, are timed apart from the rounds. Shapes as in test_layer.py: B=2, T=2048,
+dim 256, 4 heads of 64, chunk 64, our default rule against the peer updating once per 64 tokens.
+Results: JSON (machine, versions, date, every time).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+import product_floor  # noqa: E402
+
+SHAPE = dict(B=2, H=4, D=64, T=2048, chunk=64)
+SPEC = "titans_mlp2_normalized"
+SIDES = {"ours (eager steps)": "off", "ours (compiled steps)": "on", "titans-pytorch": None}
+
+
+def _timed(fn, mode: str | None) -> float:
+    if mode is not None:
+        os.environ["TITANS_TORCH_COMPILE"] = mode
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def measure(kind: str, rounds: int) -> dict:
+    """Times of each side for one kind ("forward" or "forward+backward"), interleaved."""
+    grad = kind == "forward+backward"
+    dev = torch.device("cpu")
+    s = SHAPE
+    ours = product_floor.layer_call(SPEC, s["B"], s["H"], s["D"], s["T"], s["chunk"], grad, dev)
+    fns = {side: (product_floor.peer_call(s["B"], s["H"], s["D"], s["T"], s["chunk"], grad, dev)
+                  if mode is None else ours) for side, mode in SIDES.items()}
+    first = {side: _timed(fn, SIDES[side]) for side, fn in fns.items()}
+    for side, fn in fns.items():
+        _timed(fn, SIDES[side])
+    times: dict[str, list[float]] = {side: [] for side in fns}
+    for r in range(rounds):
+        order = list(fns) if r % 2 == 0 else list(reversed(fns))
+        for side in order:
+            times[side].append(_timed(fns[side], SIDES[side]))
+    peer = times["titans-pytorch"]
+    out = {"first_call_s": first, "times_s": times, "best_s": {k: min(v) for k, v in times.items()},
+           "median_s": {k: statistics.median(v) for k, v in times.items()}}
+    out["vs_peer"] = {side: {"best": min(peer) / min(t), "median": statistics.median(peer) / statistics.median(t)}
+                      for side, t in times.items() if side != "titans-pytorch"}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rounds", type=int, default=12)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--out", default=str(ROOT / "results" / "layer-vs-titans-pytorch.json"))
+    args = p.parse_args(argv)
+    try:
+        import titans_pytorch  # noqa: F401
+    except ImportError:
+        print("error: the peer is titans-pytorch: pip install titans-pytorch", file=sys.stderr)
+        return 2
+    import titans_kernels as tk
+    tk.keep_heap()
+    torch.set_num_threads(args.threads)
+    saved = os.environ.get("TITANS_TORCH_COMPILE")
+    results = {}
+    try:
+        for kind in ("forward", "forward+backward"):
+            print(f"{kind}: {args.rounds} rounds ...", file=sys.stderr, flush=True)
+            results[kind] = measure(kind, args.rounds)
+    finally:
+        if saved is None:
+            os.environ.pop("TITANS_TORCH_COMPILE", None)
+        else:
+            os.environ["TITANS_TORCH_COMPILE"] = saved
+    doc = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(), "threads": args.threads,
+           "torch": torch.__version__, "python": platform.python_version(), "date": time.strftime("%Y-%m-%d"),
+           "shape": {**SHAPE, "dim": SHAPE["H"] * SHAPE["D"], "spec": SPEC}, "rounds": args.rounds, **results}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(doc, indent=1))
+    print(f"{'':24s} {'kind':18s} {'best':>7s} {'median':>7s}  (titans-pytorch time / ours)")
+    for kind, res in results.items():
+        for side, r in res["vs_peer"].items():
+            print(f"{side:24s} {kind:18s} {r['best']:6.2f}x {r['median']:6.2f}x")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
