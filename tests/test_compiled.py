@@ -76,7 +76,7 @@ def test_a_failing_compile_runs_eager_with_one_warning(fresh):
     assert torch.equal(out, want)
 
 
-def test_a_forward_compiles_unroll_chunks_per_call(fresh):
+def test_a_forward_compiles_unroll_chunks_per_call(fresh, capsys):
     """A forward that keeps nothing runs UNROLL chunks per compiled call and the rest one per call
     (two graphs per shape at most), in order, each chunk's real tokens passed along for
     update.shrink; the results are the eager loop's."""
@@ -88,11 +88,14 @@ def test_a_forward_compiles_unroll_chunks_per_call(fresh):
             return compiled._EAGER[kind](ir, WS, k, *args, tokens=tokens, **kwargs)
         return run
     fresh.setattr(compiled, "_compiled", recording)
+    fresh.setattr(compiled, "_announced", set())
     inputs, state = make_case("elastic_net", 1, 2, 88, 16, 16, seed=4, dtype=torch.float32)   # 6 chunks, the last 8 tokens
     rule = tk.compile("elastic_net", backend="torch")
     fresh.setenv("TITANS_TORCH_COMPILE", "on")
     out, end = rule(*inputs.args(), state=state, chunk_size=16)
     assert rule.last_step == "compiled"
+    said = capsys.readouterr().err
+    assert f"chunk forward for elastic_net at {compiled.UNROLL} chunk(s) of (2, 16, 16) per call" in said
     unroll, tokens = compiled.UNROLL, (16,) * 5 + (8,)
     sizes = [unroll] * (6 // unroll) + [1] * (6 % unroll)
     starts = [sum(sizes[:i]) for i in range(len(sizes))]

@@ -91,7 +91,9 @@ def _announce(kind: str, ir, like: torch.Tensor, kwargs: dict) -> None:
                                                      for k, v in kwargs.items())))
     if key not in _announced:
         _announced.add(key)
-        print(f"titans-kernels: compiling the torch backend's chunk {_LABEL[kind]} for {ir.name} at {tuple(like.shape)} "
+        shape = (f"{like.shape[0]} chunk(s) of {tuple(like.shape[1:])} per call" if kind == "chunks"
+                 else f"{tuple(like.shape)}")
+        print(f"titans-kernels: compiling the torch backend's chunk {_LABEL[kind]} for {ir.name} at {shape} "
               f"(once per shape and process; TITANS_TORCH_COMPILE=off runs eager)", file=sys.stderr, flush=True)
 
 
