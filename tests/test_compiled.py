@@ -55,7 +55,29 @@ def test_auto_counts_eager_walks_and_compiles_no_short_call(fresh):
     torch.autograd.grad(out.sum(), leaves)
     assert rule.last_step == "eager"
     (key, seconds), = compiled._spent.items()
-    assert key[1:] == (2, 16, 16) and 0 < seconds < compiled.AUTO_BUDGET_S
+    assert key[1:] == (2, 16, 16, False) and 0 < seconds < compiled.AUTO_BUDGET_S
+
+
+def test_auto_budgets_a_forward_that_keeps_nothing_apart(fresh):
+    """A forward under no_grad compiles graphs of its own: training walks that have earned their
+    compile do not make an evaluation compile; its own eager walks do."""
+    fresh.setenv("TITANS_TORCH_COMPILE", "auto")
+    fresh.setattr(compiled, "_compiled", lambda kind: compiled._EAGER[kind])
+    inputs, state = make_case("titans_mlp2", 1, 2, 40, 16, 16, seed=3, dtype=torch.float32)
+    rule = tk.compile("titans_mlp2", backend="torch")
+    ir = rule.ir
+    compiled.spent(ir, 2, 16, 16, compiled.AUTO_BUDGET_S)       # training walks of this shape
+    leaves = [t.requires_grad_() for t in inputs.tensors()]
+    out, _ = rule(*inputs.args(), state=state, chunk_size=16)
+    assert rule.last_step == "compiled"
+    torch.autograd.grad(out.sum(), leaves)
+    with torch.no_grad():
+        rule(*inputs.args(), state=state, chunk_size=16)
+    assert rule.last_step == "eager" and compiled._spent[(ir, 2, 16, 16, True)] > 0
+    compiled.spent(ir, 2, 16, 16, compiled.AUTO_BUDGET_S, infer=True)
+    with torch.no_grad():
+        rule(*inputs.args(), state=state, chunk_size=16)
+    assert rule.last_step == "compiled"
 
 
 def test_a_failing_compile_runs_eager_with_one_warning(fresh):

@@ -50,21 +50,23 @@ def mode() -> str:
     return choice
 
 
-def decide(ir, n: int, b: int, D: int, device: torch.device, dtype: torch.dtype) -> bool:
+def decide(ir, n: int, b: int, D: int, device: torch.device, dtype: torch.dtype, infer: bool = False) -> bool:
     """Whether the next walk over chunk steps of (n rows, chunk b, head dim D) runs compiled: CPU
     float32 only; with "auto", once the eager walks of that shape (`spent`) have taken
-    AUTO_BUDGET_S seconds in this process."""
+    AUTO_BUDGET_S seconds in this process. A forward that keeps nothing for a backward (`infer`)
+    compiles graphs of its own, so its walks have their own budget: an evaluation after training
+    runs eager until it has earned its compile too."""
     if device.type != "cpu" or dtype != torch.float32:
         return False
     choice = mode()
     if choice != "auto":
         return choice == "on"
-    return _spent.get((ir, n, b, D), 0.0) >= AUTO_BUDGET_S
+    return _spent.get((ir, n, b, D, infer), 0.0) >= AUTO_BUDGET_S
 
 
-def spent(ir, n: int, b: int, D: int, seconds: float) -> None:
-    """Count an eager walk's seconds toward its shape's compile budget."""
-    key = (ir, n, b, D)
+def spent(ir, n: int, b: int, D: int, seconds: float, infer: bool = False) -> None:
+    """Count an eager walk's seconds toward its shape's compile budget (`infer`: see decide)."""
+    key = (ir, n, b, D, infer)
     _spent[key] = _spent.get(key, 0.0) + seconds
 
 

@@ -259,7 +259,7 @@ def run_forward(ir: MemoryIR, lay: Layout, WS: list[Tensor], group: int, for_bac
     out = lay.token_buffer()
     checkpoints, tail = [], None
     bounds = group_bounds(lay.N, group)
-    use = steps.decide(ir, lay.n, lay.b, lay.D, lay.device, lay.cdt)
+    use = steps.decide(ir, lay.n, lay.b, lay.D, lay.device, lay.cdt, infer=not for_backward)
     start = time.perf_counter()
     for g_idx, (lo, hi) in enumerate(bounds):
         checkpoints.append(WS)
@@ -280,7 +280,7 @@ def run_forward(ir: MemoryIR, lay: Layout, WS: list[Tensor], group: int, for_bac
             WS = shrink_state(ir, WS_next, lay.D, chunk_tokens(lay, lo + j)) if ir.shrink else WS_next
         tail = (co, saves, band)
     if not use:
-        steps.spent(ir, lay.n, lay.b, lay.D, time.perf_counter() - start)
+        steps.spent(ir, lay.n, lay.b, lay.D, time.perf_counter() - start, infer=not for_backward)
     return out, WS, checkpoints, tail
 
 
