@@ -196,7 +196,10 @@ def test_two_processes_train_as_one_and_resume_at_another_world_size(corpus, tmp
         got = torch.load(tmp_path / run / "ckpt.pt", weights_only=True)
         assert got["step"] == 12
         for k in want:
-            assert torch.allclose(got["model"][k], want[k], rtol=1e-4, atol=1e-5), (run, k)
+            # float32: the two ranks' averaged gradient rounds differently from one batch's mean,
+            # and AdamW's step on an entry with a near-zero gradient follows that rounding (up to
+            # 2e-5 seen on one corpus); a rank on the wrong half moves weights by ~lr = 2e-3 a step
+            assert torch.allclose(got["model"][k], want[k], rtol=1e-4, atol=2e-4), (run, k)
 
 
 @pytest.mark.slow
