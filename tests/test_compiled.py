@@ -128,6 +128,32 @@ def test_a_forward_compiles_unroll_chunks_per_call(fresh, capsys):
     assert all(torch.equal(a, b) for a, b in zip(end.tensors(), want_end.tensors(), strict=True))
 
 
+@pytest.mark.parametrize("name", ["titans_mlp2", "titans_linear", "titans_mlp2_nomomentum"])
+def test_chunks_picked_from_a_batch_agree(name):
+    """Coeffs.chunks() (the eager loops), Coeffs.at / part and Layer1Prep.at / part (the compiled
+    runs) pick the same chunks out of a batch, absent gates staying None."""
+    from dataclasses import fields
+    from titans_kernels.backends.torch_backend import function as F
+    inputs, _ = make_case(name, 1, 2, 64, 16, 16, seed=5, dtype=torch.float32)
+    ir = tk.lower(tk.load_spec(name))
+    lay = F.Layout(*inputs.args(), 16, torch.float32)
+    _, co, _, _, _, _, prep = F._group_operands(ir, lay, 0, lay.N)
+    names = [f.name for f in fields(co)]
+    every = co.chunks()
+    assert len(every) == lay.N == 4
+    for i, one in enumerate(every):
+        for f in names:
+            got, by_index, by_part = getattr(one, f), getattr(co.at(i), f), getattr(co.part(i, i + 1), f)
+            assert (got is None) == (by_index is None) == (getattr(co, f) is None), f
+            if got is not None:
+                assert torch.equal(got, by_index) and torch.equal(got, by_part[0]), f
+        for f in ("xs", "qk", "qkC", "y"):
+            whole, one_p, part_p = getattr(prep, f), getattr(prep.at(i), f), getattr(prep.part(i, 4), f)
+            assert (whole is None) == (one_p is None) == (part_p is None), f
+            if whole is not None:
+                assert torch.equal(one_p, whole[i]) and torch.equal(part_p, whole[i:]), f
+
+
 def test_steps_run_eager_under_a_dispatch_mode(fresh):
     """A call that a user's torch dispatch mode sees (a FLOP counter) runs the eager steps, which
     the mode sees op by op; the next call without it runs compiled again."""
@@ -261,7 +287,7 @@ def test_a_compiled_training_step_keeps_the_sigmoid(fresh):
     lay = F.Layout(*inputs.args(), 16, torch.float32)
     WS = F.pack_state(ir, list(state.weights), list(state.momentum), lay.n, torch.float32)
     co, cok, _, q, k, v, prep = F._group_operands(ir, lay, 0, lay.N)
-    c0 = F.coeff_list(cok)[0]
+    c0 = cok.at(0)
     fresh.setenv("TITANS_TORCH_COMPILE", "on")
     _, _, saved_c = compiled.forward(True, ir, WS, k[0], v[0], q[0], c0, prep.at(0), save=True)
     _, _, unsaved = compiled.forward(True, ir, WS, k[0], v[0], q[0], c0, prep.at(0), save=False)

@@ -5,7 +5,7 @@ import torch
 
 from ..state import MemoryState, next_history
 from . import chunk as chunk_ops
-from .function import Layout, _group_operands, chunk_tokens, coeff_list, pack_state, shrink_state, unpack_state
+from .function import Layout, _group_operands, chunk_tokens, pack_state, shrink_state, unpack_state
 
 
 def forward_autograd(ir, q, k, v, theta, eta, alpha, state: MemoryState, chunk_size: int):
@@ -21,7 +21,7 @@ def forward_autograd(ir, q, k, v, theta, eta, alpha, state: MemoryState, chunk_s
     out_dtype = q.dtype
     _, co, _, q, k, v, prep = _group_operands(ir, lay, 0, lay.N)
     outs = []
-    for i, c_i in enumerate(coeff_list(co)):
+    for i, c_i in enumerate(co.chunks()):
         o, WS, _ = chunk_ops.forward(ir, WS, k[i], v[i], q[i], c_i, prep.at(i), anchor=anchor)
         if ir.shrink:
             WS = shrink_state(ir, WS, lay.D, chunk_tokens(lay, i))

@@ -117,12 +117,16 @@ class Layer1Prep:
     y: Tensor
 
     def at(self, i: int) -> "Layer1Prep":
-        pick = lambda t: t[i] if t is not None else None  # noqa: E731
-        return Layer1Prep(pick(self.xs), pick(self.qk), pick(self.qkC), self.y[i])
+        """Chunk i of a batch of chunks."""
+        return self._index(i)
 
     def part(self, lo: int, hi: int) -> "Layer1Prep":
         """Chunks [lo, hi) of a batch, still batched."""
-        return self.at(slice(lo, hi))  # type: ignore[arg-type]
+        return self._index(slice(lo, hi))
+
+    def _index(self, i: int | slice) -> "Layer1Prep":
+        pick = lambda t: t[i] if t is not None else None  # noqa: E731
+        return Layer1Prep(pick(self.xs), pick(self.qk), pick(self.qkC), self.y[i])
 
 
 def prepare_layer1(ir: MemoryIR, q: Tensor, k: Tensor, co: Coeffs) -> Layer1Prep:

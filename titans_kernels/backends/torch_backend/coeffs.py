@@ -44,6 +44,13 @@ class Coeffs:
         """Chunk i of a batch of chunks (every field indexed along its first dim)."""
         return Coeffs(**{f: _index(getattr(self, f), i) for f in _FIELDS})
 
+    def chunks(self) -> list["Coeffs"]:
+        """Every chunk of a batch of chunks, as `at(i)` for each i, with one unbind per field
+        (cheaper than indexing field by field when all chunks are walked eagerly)."""
+        count = self.C.shape[0]
+        split = {f: _unbind(getattr(self, f), count) for f in _FIELDS}
+        return [Coeffs(**{f: split[f][i] for f in _FIELDS}) for i in range(count)]
+
     def part(self, lo: int, hi: int) -> "Coeffs":
         """Chunks [lo, hi) of a batch of chunks, still batched."""
         return Coeffs(**{f: _index(getattr(self, f), slice(lo, hi)) for f in _FIELDS})
@@ -54,6 +61,10 @@ _FIELDS = tuple(f.name for f in fields(Coeffs))
 
 def _index(t: Tensor | None, i: int | slice) -> Tensor | None:
     return t[i] if t is not None else None
+
+
+def _unbind(t: Tensor | None, count: int) -> tuple:
+    return t.unbind(0) if t is not None else (None,) * count
 
 
 def _tril(chunk_size: int, like: Tensor) -> Tensor:

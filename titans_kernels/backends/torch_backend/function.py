@@ -145,14 +145,6 @@ def unpack_state(ir: MemoryIR, WS: list[Tensor], B: int, H: int, D: int):
     return weights, [chunk_ops.s_part(ws, i, o).reshape(B, H, o, i) for ws, (o, i) in zip(WS, shapes)]
 
 
-def coeff_list(co: coeff_ops.Coeffs) -> list[coeff_ops.Coeffs]:
-    """All chunks' coefficients of a (N', n, ...) batch, split with one unbind per field."""
-    fields = {f: getattr(co, f) for f in co.__dataclass_fields__}
-    count = co.C.shape[0]
-    split = {f: (t.unbind(0) if t is not None else [None] * count) for f, t in fields.items()}
-    return [coeff_ops.Coeffs(**{f: split[f][i] for f in fields}) for i in range(count)]
-
-
 def shrink_backward(ir: MemoryIR, dWS: list[Tensor], post: list[Tensor], D: int) -> list[Tensor]:
     """Backward of `shrink_state`, from its output `post`: W's gradient kept where post's W is
     non-zero (the threshold's derivative), the momentum's passed through."""
@@ -188,7 +180,7 @@ def saved_bytes_per_row(ir: MemoryIR, chunk_size: int, D: int, has_anchor: bool,
     WS = pack_state(ir, weights, momentum, 1, cdt)
     anchor = [w.reshape(1, *w.shape[2:]) for w in weights] if has_anchor else None
     _, co, _, qb, kb, vb, prep = _group_operands(ir, lay, 0, 1)
-    _, _, saved = chunk_ops.forward(ir, WS, kb[0], vb[0], qb[0], coeff_list(co)[0], prep.at(0), save=True,
+    _, _, saved = chunk_ops.forward(ir, WS, kb[0], vb[0], qb[0], co.at(0), prep.at(0), save=True,
                                     anchor=anchor)
     tensors = list(WS)
     for value in vars(saved).values():
@@ -272,7 +264,7 @@ def run_forward(ir: MemoryIR, lay: Layout, WS: list[Tensor], group: int, for_bac
                 out[:, lay.chunk_rows(lo + j)] = o
             continue
         saves = []
-        for j, c_j in enumerate(coeff_list(co_keys)):
+        for j, c_j in enumerate(co_keys.chunks()):
             o, WS_next, saved = steps.forward(use, ir, WS, k[j], v[j], q[j], c_j, prep.at(j), save=True,
                                                   anchor=anchor)
             out[:, lay.chunk_rows(lo + j)] = o
@@ -315,7 +307,7 @@ def run_backward(ir: MemoryIR, lay: Layout, checkpoints, tail, group: int, d_out
             WS = checkpoints[g_idx]
             co, co_keys, band, q, k, v, prep = _group_operands(ir, lay, lo, hi)
             per_chunk = []
-            for j, c_j in enumerate(coeff_list(co_keys)):
+            for j, c_j in enumerate(co_keys.chunks()):
                 _, WS_next, saved = steps.forward(use, ir, WS, k[j], v[j], q[j], c_j, prep.at(j),
                                                   save=True, need_out=False, anchor=anchor)
                 per_chunk.append((WS, c_j, saved))

@@ -29,7 +29,7 @@ from ...ir.ops import newton_schulz, newton_schulz_vjp
 from . import chunk as chunk_ops
 from . import coeffs as coeff_ops
 from .engine import matmul_engine
-from .function import (Layout, chunk_tokens, coeff_list, omega_band, omega_coeffs, shrink_backward, shrink_state,
+from .function import (Layout, chunk_tokens, omega_band, omega_coeffs, shrink_backward, shrink_state,
                        split_state)
 
 
@@ -51,7 +51,7 @@ def _operands(ir: MemoryIR, ir0: MemoryIR, lay: Layout, i: int):
     if ir.window > 1:
         co = omega_coeffs(co, omega_band(ir, lay, i, i + 1), last)
     prep = chunk_ops.prepare_layer1(ir0, q, k, co)
-    return q[0], k[0], v[0], coeff_list(co)[0], prep.at(0)
+    return q[0], k[0], v[0], co.at(0), prep.at(0)
 
 
 def _gate(g: Tensor | None, i: int) -> Tensor | None:
