@@ -55,7 +55,7 @@ bench: setup
 	$(PY) -m pytest benchmarks/ $(BENCH_FLAGS) --benchmark-json=$(BENCH_JSON) $(PYTEST_ARGS)
 	$(VENV)/bin/titans-kernels report --results $(BENCH_JSON) --out docs/perf
 
-# record this machine's baseline (benchmarks/baselines/<device + versions>.json) over two runs
+# record this machine's baseline (benchmarks/baselines/<device, CPU ISA and count, versions>.json) over two runs
 bench-save: setup
 	TITANS_BENCH_THREADS=1 $(PY) -m pytest benchmarks/ -m "not peer" $(BENCH_FLAGS) --benchmark-json=$(GATE_JSON) $(PYTEST_ARGS)
 	$(VENV)/bin/titans-kernels bench save --reset $(GATE_JSON)

@@ -38,6 +38,21 @@ def test_fingerprint_names_device_and_versions():
     assert slug(FP) == "cpu-test-cpu-9000_torch-2.13.0-cpu_triton-3.7.1"
 
 
+def test_cpus_of_one_model_name_with_other_vector_units_are_other_machines(monkeypatch):
+    """A CPU model name shared by hosts with and without AVX-512 (a virtual machine's "AMD EPYC")
+    gives two fingerprints, so one host's baseline is never the other's gate."""
+    import torch
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    slugs = set()
+    for isa in ("AVX2", "AVX512"):
+        monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda isa=isa: isa)
+        fp = fingerprint()
+        assert fp["isa"] == isa.lower() and fp["cpus"] >= 1
+        slugs.add(slug(fp))
+    assert len(slugs) == 2 and all(f"_{n}cpu_" in s for s in slugs for n in [fingerprint()["cpus"]])
+    assert slug({**FP, "isa": "avx512", "cpus": 2}) == "cpu-test-cpu-9000_avx512_2cpu_torch-2.13.0-cpu_triton-3.7.1"
+
+
 def test_gate_catches_a_drop_and_ignores_small_moves(tmp_path):
     base = {"a": 0.50, "b": 0.30, "c": 0.20}
     gate.save(_results(tmp_path / "r0.json", base), tmp_path / "bl", fp=FP)

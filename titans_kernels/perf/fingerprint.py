@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.metadata as md
+import os
 import platform
 import re
 from pathlib import Path
@@ -25,9 +26,12 @@ def _version(pkg: str) -> str | None:
 
 
 def fingerprint() -> dict:
-    """{"device", "torch", "triton", "tilelang"[, "matmul"]}: device is the GPU name on a CUDA
-    machine, else the CPU model; on CPU, "matmul" names the engine of float32 products when it is
-    not torch's default (`tk.cpu_engine`)."""
+    """{"device", "torch", "triton", "tilelang"[, "isa", "cpus", "matmul"]}: device is the GPU name
+    on a CUDA machine, else the CPU model. On CPU the model name alone does not tell machines
+    apart (virtual machines often report just the vendor's family, over hosts with and without
+    AVX-512), so "isa" is the widest vector instruction set torch's kernels use there
+    (`torch.backends.cpu.get_cpu_capability()`) and "cpus" the logical CPU count; "matmul" names
+    the engine of float32 products when it is not torch's default (`tk.cpu_engine`)."""
     import torch
     fp = {"device": f"cpu {cpu_model()}", "torch": _version("torch"), "triton": _version("triton"),
           "tilelang": _version("tilelang")}
@@ -35,13 +39,21 @@ def fingerprint() -> dict:
         fp["device"] = torch.cuda.get_device_name()
     else:
         from ..backends.torch_backend.engine import cpu_engine
+        fp["isa"] = torch.backends.cpu.get_cpu_capability().lower()
+        fp["cpus"] = os.cpu_count()
         if cpu_engine() != "default":
             fp["matmul"] = cpu_engine()
     return fp
 
 
 def slug(fp: dict) -> str:
-    """File-name form of a fingerprint, e.g. cpu-amd-epyc-7b13_torch-2.13.0_triton-3.7.1_matmul-onednn."""
-    parts = [fp["device"]] + [f"{k}-{fp[k]}" for k in ("torch", "triton", "matmul") if fp.get(k)]
+    """File-name form of a fingerprint, e.g.
+    cpu-amd-epyc-7b13_avx512_2cpu_torch-2.13.0_triton-3.7.1_matmul-onednn."""
+    parts = [fp["device"]]
+    if fp.get("isa"):
+        parts.append(fp["isa"])
+    if fp.get("cpus"):
+        parts.append(f"{fp['cpus']}cpu")
+    parts += [f"{k}-{fp[k]}" for k in ("torch", "triton", "matmul") if fp.get(k)]
     text = "_".join(re.sub(r"[^a-z0-9.]+", "-", p.lower()).strip("-") for p in parts)
     return text[:160]
