@@ -9,7 +9,7 @@ run's figure is its fraction of the same run's matmul rate (the compiled runs' f
 benchmark's warm-up, pays the compile; it is timed separately here, as the first
 forward+backward call and the first forward under no_grad of a fresh process, with the compile
 caches of this machine). Per mode the best round is kept (noise
-on a shared machine only slows a run). Results: JSON (machine, versions, date, every round).
+on a shared machine only slows a run). Results: JSON (machine and its fingerprint, versions, date, every round), one file per CPU ISA.
 """
 from __future__ import annotations
 
@@ -69,8 +69,12 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "torch-compile-steps.json"))
+    p.add_argument("--out", help="default: benchmarks/results/torch-compile-steps-<isa>.json, the CPU's "
+                                 "vector ISA as in the bench gate's fingerprint (avx2, avx512, ...)")
     args = p.parse_args()
+    from titans_kernels.perf.fingerprint import fingerprint
+    fp = fingerprint()
+    out_path = args.out or str(ROOT / "benchmarks" / "results" / f"torch-compile-steps-{fp.get('isa', 'gpu')}.json")
     rounds = []
     for r in range(args.rounds):
         for mode in ("off", "on"):
@@ -87,13 +91,13 @@ def main() -> int:
     import torch
     doc = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(), "threads": args.threads,
            "torch": torch.__version__, "python": platform.python_version(), "date": time.strftime("%Y-%m-%d"),
-           "shape": dict(spec="titans_mlp2", B=2, H=4, D=64, T=2048, chunk=64, dtype="float32"),
+           "fingerprint": fp, "shape": dict(spec="titans_mlp2", B=2, H=4, D=64, T=2048, chunk=64, dtype="float32"),
            "best_fraction_of_matmul": best, "first_call_fwd_bwd_s": first, "first_call_fwd_s": first_fwd,
            "rounds": rounds}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(doc, indent=1))
+    Path(out_path).parent.mkdir(parents=True, exist_ok=True)
+    Path(out_path).write_text(json.dumps(doc, indent=1))
     print(json.dumps({"best_fraction_of_matmul": best, "first_call_fwd_bwd_s": first, "first_call_fwd_s": first_fwd}))
-    print(f"wrote {args.out}")
+    print(f"wrote {out_path}")
     return 0
 
 

@@ -9,7 +9,7 @@ every round, in one process: forward under no_grad, then forward+backward. Each 
 peer's time over ours, best against best and median against median. The compiled steps' first
 calls, which compile, are timed apart from the rounds. Shapes as in test_layer.py: B=2, T=2048,
 dim 256, 4 heads of 64, chunk 64, our default rule against the peer updating once per 64 tokens.
-Results: JSON (machine, versions, date, every time).
+Results: JSON (machine and its fingerprint, versions, date, every time), one file per CPU ISA.
 """
 from __future__ import annotations
 
@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=12)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--out", default=str(ROOT / "results" / "layer-vs-titans-pytorch.json"))
+    p.add_argument("--out", help="default: benchmarks/results/layer-vs-titans-pytorch-<isa>.json, the CPU's "
+                                 "vector ISA as in the bench gate's fingerprint (avx2, avx512, ...)")
     args = p.parse_args(argv)
     try:
         import titans_pytorch  # noqa: F401
@@ -78,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
         print("error: the peer is titans-pytorch: pip install titans-pytorch", file=sys.stderr)
         return 2
     import titans_kernels as tk
+    from titans_kernels.perf.fingerprint import fingerprint
+    fp = fingerprint()
+    out_path = args.out or str(ROOT / "results" / f"layer-vs-titans-pytorch-{fp.get('isa', 'gpu')}.json")
     tk.keep_heap()
     torch.set_num_threads(args.threads)
     saved = os.environ.get("TITANS_TORCH_COMPILE")
@@ -93,14 +97,14 @@ def main(argv: list[str] | None = None) -> int:
             os.environ["TITANS_TORCH_COMPILE"] = saved
     doc = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(), "threads": args.threads,
            "torch": torch.__version__, "python": platform.python_version(), "date": time.strftime("%Y-%m-%d"),
-           "shape": {**SHAPE, "dim": SHAPE["H"] * SHAPE["D"], "spec": SPEC}, "rounds": args.rounds, **results}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(doc, indent=1))
+           "fingerprint": fp, "shape": {**SHAPE, "dim": SHAPE["H"] * SHAPE["D"], "spec": SPEC}, "rounds": args.rounds, **results}
+    Path(out_path).parent.mkdir(parents=True, exist_ok=True)
+    Path(out_path).write_text(json.dumps(doc, indent=1))
     print(f"{'':24s} {'kind':18s} {'best':>7s} {'median':>7s}  (titans-pytorch time / ours)")
     for kind, res in results.items():
         for side, r in res["vs_peer"].items():
             print(f"{side:24s} {kind:18s} {r['best']:6.2f}x {r['median']:6.2f}x")
-    print(f"wrote {args.out}")
+    print(f"wrote {out_path}")
     return 0
 
 
