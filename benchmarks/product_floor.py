@@ -7,16 +7,26 @@ per operator, and the many small elementwise operators of a chunk loop take a la
 it than without it. The replay runs the same products in the same order on the same engine
 (`tk.matmul_engine`), so "products" is what the call would cost with every other operator free.
 
+Two more replays say what the products' own speed depends on: "warm" runs them in the same order
+on one set of operands per distinct shape signature (operands recently used, in cache), "grouped"
+the same with the products sorted by shape (each product's operands and output were touched by
+the one before it). Cold-in-order against warm-in-order is the cost of operands that come from
+memory; warm-in-order against grouped is the cost of switching shapes and operands from one
+product to the next. A 1024^3 product timed in the same rounds gives each its fraction of the
+machine's matmul rate; `--json FILE` writes every figure with the machine's fingerprint.
+
   python benchmarks/product_floor.py [--spec titans_mlp2_normalized] [--layer [--peer]] [--backward]
-      [--batch 2] [--heads 4] [--dim 64] [--seq 2048] [--chunk 64] [--repeats 5]
+      [--batch 2] [--heads 4] [--dim 64] [--seq 2048] [--chunk 64] [--repeats 5] [--json FILE]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import torch
@@ -63,13 +73,20 @@ def record(fn: Callable[[], object]) -> list[Product]:
     return rec.products
 
 
-def replay_fn(products: list[Product], device: torch.device, dtype: torch.dtype = torch.float32) -> Callable[[], None]:
-    """A function that runs `products` alone, on random operands allocated once."""
-    calls = []
+def replay_fn(products: list[Product], device: torch.device, dtype: torch.dtype = torch.float32,
+              warm: bool = False, grouped: bool = False) -> Callable[[], None]:
+    """A function that runs `products` alone, on random operands allocated once: each product its
+    own (the call's footprint), or with `warm` one set per distinct (op, shapes), so operands are
+    reused while in cache; `grouped` also sorts the products by shape (same-shape runs back to back)."""
+    calls, shared = [], {}
     for p in products:
-        args = [torch.randn(s, device=device, dtype=dtype) for s in p.shapes]
-        op = getattr(torch.ops.aten, p.op).default
-        calls.append((op, args))
+        key = (p.op, p.shapes)
+        if not warm or key not in shared:
+            shared[key] = [torch.randn(s, device=device, dtype=dtype) for s in p.shapes]
+        calls.append((getattr(torch.ops.aten, p.op).default, shared[key], key))
+    if grouped:
+        calls.sort(key=lambda c: (c[2][1], c[2][0]))
+    calls = [(op, args) for op, args, _ in calls]
 
     def run() -> None:
         with tk.matmul_engine(device):
@@ -165,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chunk", type=int, default=64)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--json", help="write every figure, with the machine's fingerprint, to this file")
     ap.add_argument("--peer", action="store_true",
                     help="with --layer: time titans-pytorch's NeuralMemory in the same rounds, and the "
                          "ratio ours could reach if everything but the products were free")
@@ -189,16 +207,48 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     products = record(call)
     flops = sum(p.flops for p in products)
-    total, *peer, alone = paired_medians_ms(fns + [replay_fn(products, device)], args.repeats, device)
+    replays = [replay_fn(products, device), replay_fn(products, device, warm=True),
+               replay_fn(products, device, warm=True, grouped=True)]
+    total, *peer, alone, warm, grouped, mm = paired_medians_ms(fns + replays + [matmul_fn(device)], args.repeats,
+                                                               device)
+    rate = MATMUL_FLOPS / mm   # FLOP per ms
     what = f"{'NeuralMemory' if args.layer else 'rule'} {args.spec}, {'forward+backward' if args.backward else 'forward'}"
     print(f"{what}: B={args.batch} H={args.heads} D={args.dim} T={args.seq} chunk={args.chunk} on {device}")
     print(f"  products: {len(products)}, {flops / 1e9:.2f} GFLOP")
     print(f"  call: {total:.1f} ms; products alone: {alone:.1f} ms ({alone / total:.0%} of the call, "
           f"{flops / alone / 1e6:.0f} GFLOP/s); everything else: {total - alone:.1f} ms")
+    print(f"  products at the 1024^3 product's rate ({rate / 1e6:.0f} GFLOP/s): call {flops / total / rate:.0%}, "
+          f"alone {flops / alone / rate:.0%}, warm {flops / warm / rate:.0%}, grouped by shape {flops / grouped / rate:.0%}")
     if peer:
         print(f"  titans-pytorch: {peer[0]:.1f} ms; ours is {peer[0] / total:.2f}x its speed, and would be "
               f"{peer[0] / alone:.2f}x with everything but the products free")
+    if args.json:
+        from titans_kernels import settings
+        from titans_kernels.perf.fingerprint import fingerprint
+        doc = {"what": what, "fingerprint": fingerprint(), "threads": torch.get_num_threads(),
+               "compile": settings.torch_compile(), "date": time.strftime("%Y-%m-%d"),
+               "shape": dict(B=args.batch, H=args.heads, D=args.dim, T=args.seq, chunk=args.chunk),
+               "repeats": args.repeats, "products": len(products), "gflop": flops / 1e9,
+               "median_ms": {"call": total, "products cold, in order": alone, "products warm, in order": warm,
+                             "products warm, grouped by shape": grouped, "matmul 1024^3": mm,
+                             **({"titans-pytorch": peer[0]} if peer else {})}}
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(doc, indent=1))
+        print(f"wrote {args.json}")
     return 0
+
+
+MATMUL_FLOPS = 2 * 1024 ** 3
+
+
+def matmul_fn(device: torch.device) -> Callable[[], None]:
+    """One 1024^3 float32 product on the engine the call's products use."""
+    a, b = (torch.randn(1024, 1024, device=device) for _ in range(2))
+
+    def run() -> None:
+        with tk.matmul_engine(device):
+            a @ b
+    return run
 
 
 if __name__ == "__main__":

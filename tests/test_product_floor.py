@@ -40,12 +40,34 @@ def test_replay_runs_the_same_products():
     assert product_floor.record(replay) == products
 
 
-def test_main_prints_the_summary(capsys):
+def test_warm_and_grouped_replays_run_the_same_products():
+    """The warm replay runs the call's products in order on shared operands; grouped, the same
+    products sorted by shape (a permutation of the call's)."""
+    call = product_floor.rule_call("titans_mlp2", 1, 2, 16, 64, 32, False, CPU)
+    products = product_floor.record(call)
+    assert len({p.shapes for p in products}) > 1
+    warm = product_floor.record(product_floor.replay_fn(products, CPU, warm=True))
+    grouped = product_floor.record(product_floor.replay_fn(products, CPU, warm=True, grouped=True))
+    assert warm == products
+    assert sorted(grouped, key=repr) == sorted(products, key=repr) and grouped != products
+    assert grouped == sorted(grouped, key=lambda p: (p.shapes, p.op))
+
+
+def test_main_prints_the_summary(capsys, tmp_path):
+    out_file = tmp_path / "floor.json"
     assert product_floor.main(["--layer", "--backward", "--batch", "1", "--heads", "2", "--dim", "16", "--seq", "64",
-                               "--chunk", "32", "--repeats", "1", "--device", "cpu"]) == 0
+                               "--chunk", "32", "--repeats", "1", "--device", "cpu", "--json", str(out_file)]) == 0
     out = capsys.readouterr().out
     assert "NeuralMemory titans_mlp2_normalized, forward+backward" in out
     assert "products:" in out and "products alone:" in out and "of the call" in out
+    assert "grouped by shape" in out
+    import json
+    doc = json.loads(out_file.read_text())
+    assert doc["fingerprint"]["device"] and doc["gflop"] > 0 and doc["shape"]["T"] == 64
+    times = doc["median_ms"]
+    assert set(times) == {"call", "products cold, in order", "products warm, in order",
+                          "products warm, grouped by shape", "matmul 1024^3"}
+    assert all(t > 0 for t in times.values())
 
 
 def test_unknown_spec_is_one_line(capsys):
