@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import pytest
 import torch
@@ -59,6 +60,22 @@ def test_absent_gates_give_simpler_coefficients_without_log_zero():
     eta = torch.rand(2, 3, 8, dtype=torch.float64)
     co_m = coeffs.compute(theta, eta, None, last)
     assert co_m.a is None and co_m.m is not None and torch.isfinite(co_m.C).all()
+
+
+@pytest.mark.parametrize("eta_scale", [1.0, 1e-14])
+def test_momentum_carry_follows_its_definition(eta_scale):
+    """m_t = sum_{j<=t} B_{j->t} P_{s->j} (read off the first column of F = L_B L_P), checked
+    against the sum written out in float64, with ordinary and vanishing momentum gates."""
+    g = torch.Generator().manual_seed(3)
+    theta, alpha = (torch.rand(2, 3, 8, dtype=torch.float64, generator=g) for _ in range(2))
+    eta = torch.rand(2, 3, 8, dtype=torch.float64, generator=g) * eta_scale
+    co = coeffs.compute(theta, eta, alpha, torch.full((2, 3), 7))
+    keep, mom = 1 - alpha, eta.clamp_min(math.exp(coeffs.LOG_FLOOR))
+    want = torch.zeros_like(theta)
+    for t in range(8):
+        for j in range(t + 1):
+            want[..., t] += keep[..., j + 1:t + 1].prod(-1) * mom[..., :j + 1].prod(-1)
+    assert rel_error(co.m, want) < 1e-12 and torch.isfinite(co.m).all()
 
 
 def test_gates_at_extremes_stay_finite():

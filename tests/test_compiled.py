@@ -154,6 +154,24 @@ def test_chunks_picked_from_a_batch_agree(name):
                 assert torch.equal(one_p, whole[i]) and torch.equal(part_p, whole[i:]), f
 
 
+def test_scaled_halves_written_in_place_equal_the_concatenation():
+    """chunk._scaled_cat's eager path (both halves written into one buffer) gives exactly
+    cat([first*x, second*x]): broadcast batch dims, a wider scale dtype, first absent, strided x,
+    and the autograd form where an input requires grad."""
+    from titans_kernels.backends.torch_backend.chunk import _scaled_cat
+    g = torch.Generator().manual_seed(6)
+    r = lambda *s, dt=torch.float32: torch.rand(*s, generator=g).to(dt)  # noqa: E731
+    cases = [(r(3, 5, 4), r(3, 5), r(3, 5)), (r(1, 5, 4), r(3, 5), r(3, 5)),
+             (r(3, 5, 4, dt=torch.bfloat16), r(3, 5), r(3, 5)), (r(3, 5, 4), None, r(3, 5)),
+             (r(3, 4, 5).transpose(1, 2), r(3, 5), r(3, 5)), (r(3, 5, 4).requires_grad_(), r(3, 5), r(3, 5))]
+    for x, first, second in cases:
+        head = x if first is None else first.unsqueeze(-1) * x
+        want = torch.cat([head, second.unsqueeze(-1) * x], dim=-1)
+        got = _scaled_cat(x, first, second)
+        assert got.dtype == want.dtype and torch.equal(got, want)
+        assert got.requires_grad == x.requires_grad
+
+
 def test_steps_run_eager_under_a_dispatch_mode(fresh):
     """A call that a user's torch dispatch mode sees (a FLOP counter) runs the eager steps, which
     the mode sees op by op; the next call without it runs compiled again."""

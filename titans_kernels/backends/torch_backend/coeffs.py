@@ -124,7 +124,9 @@ def compute(theta: Tensor, eta: Tensor | None, alpha: Tensor | None, last: Tenso
     if ln is not None:
         ncum = ln.cumsum(-1)
         pv = torch.exp(ncum)
-        m = (L_B @ pv.unsqueeze(-1)).squeeze(-1) if L_B is not None else pv.cumsum(-1)
+        # m = L_B @ pv, read off F = L_B @ L_P: pv_j = P_{s->j} = eta_0 P_{0->j} = pv_0 L_P[j, 0], so
+        # m = pv_0 F[:, 0] (a matrix-vector product per chunk saved)
+        m = pv[..., :1] * F[..., :, 0] if L_B is not None else pv.cumsum(-1)
         m_e = _pick(m, last)
         p_e = _pick(pv, last)
         Pe = torch.exp((_pick(ncum, last).unsqueeze(-1) - ncum).clamp_max(0.0))
