@@ -3,6 +3,7 @@ full-attention baseline, evaluation by position, exact resume."""
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import numpy as np
@@ -22,12 +23,35 @@ TINY = ["--dim", "32", "--layers", "1", "--heads", "2", "--mem-heads", "2", "--m
         "--segment", "16", "--window", "16", "--persistent", "2", "--batch", "4", "--no-progress"]
 
 
+WORDS = ("the memory reads a key and writes its value with a gradient step on the loss while momentum "
+         "carries surprise across tokens and decay forgets old pairs so that each chunk updates weights "
+         "in parallel from its start state then attention looks back over a window of recent bytes").split()
+
+
+def write_documents(directory: Path, count: int = 24, sentences: int = 80, seed: int = 0) -> list[Path]:
+    """A fixed corpus of `count` text files (seeded sentences over a small vocabulary): the tests'
+    data never changes with the repository's own text."""
+    rng = random.Random(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for d in range(count):
+        lines = []
+        for _ in range(sentences):
+            words = rng.choices(WORDS, k=rng.randint(5, 14))
+            lines.append(" ".join(words).capitalize() + rng.choice((".", ".", ",", ";", "?")))
+        path = directory / f"doc{d:02d}.txt"
+        path.write_text("\n".join(lines) + "\n")
+        paths.append(path)
+    return paths
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
-    """The package's own docs and sources as a byte corpus (the design notes first: validation is
-    the trailing documents, at least one, and the notes alone outweigh the model sources)."""
-    out = tmp_path_factory.mktemp("lm") / "data"
-    prepare([str(ROOT / "docs" / "design.md"), str(ROOT / "titans_models")], str(out), progress=lambda *_: None)
+    """A fixed byte corpus of generated documents (validation is the trailing documents)."""
+    root = tmp_path_factory.mktemp("lm")
+    write_documents(root / "docs")
+    out = root / "data"
+    prepare([str(root / "docs")], str(out), progress=lambda *_: None)
     return out
 
 
@@ -36,7 +60,7 @@ def test_prepare_writes_memory_mapped_splits(corpus, tmp_path):
     assert data.vocab_size == 256 and data.meta["tokenizer"] == "bytes" and data.train.dtype == np.uint8
     assert data.train.size > 10_000 and 0 < data.val.size < data.train.size
     # the byte tokenizer is the UTF-8 encoding: the files' bytes come back
-    source = (ROOT / "titans_models" / "__init__.py").read_bytes()
+    source = (corpus.parent / "docs" / "doc00.txt").read_bytes()
     assert source[:200] in bytes(np.asarray(data.train))
     x, y = data.batch("train", 3, 20, torch.Generator().manual_seed(0))
     assert x.shape == y.shape == (3, 20) and torch.equal(x[:, 1:], y[:, :-1])
