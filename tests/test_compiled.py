@@ -234,6 +234,38 @@ def test_compiled_steps_match_the_oracles(name, fresh):
         assert torch.isfinite(got).all() and rel_error(got, exp) < 1e-5
 
 
+def test_the_unroll_sweep_interleaves_and_writes_each_values_figures(tmp_path, monkeypatch, capsys):
+    """benchmarks/unroll_sweep.py: one compile per value, then every round runs each value in
+    turn (interleaved) with a 1024^3 product; the best, the median and the fraction of the
+    product's rate per value go to the JSON with the fingerprint; bad --unroll is one line."""
+    import importlib
+    import json
+    from pathlib import Path
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    bench = importlib.import_module("unroll_sweep")
+    order = []
+
+    def fake_forward_rule(*args, **kwargs):
+        order.append(compiled.UNROLL)
+        return None, None
+    rule = tk.compile("titans_mlp2", backend="torch")
+    monkeypatch.setattr(type(rule), "__call__", fake_forward_rule)
+    default = compiled.UNROLL
+    monkeypatch.setattr(compiled, "UNROLL", default)
+    monkeypatch.setenv("TITANS_TORCH_COMPILE", "off")   # main sets "on"; restored after the test
+    out = tmp_path / "sweep.json"
+    assert bench.main(["--unroll", "1,4", "--rounds", "3", "--out", str(out)]) == 0
+    assert order == [1, 4] + [1, 4] * 3 and compiled.UNROLL == default
+    doc = json.loads(out.read_text())
+    assert set(doc["unroll"]) == {"1", "4"} and doc["rounds"] == 3 and doc["fingerprint"]["device"]
+    for row in doc["unroll"].values():
+        assert 0 < row["best_ms"] <= row["median_ms"] and row["fraction_of_matmul"] > 0
+    assert "chunks/call" in capsys.readouterr().out
+    for bad in ("1,x", "0,2"):
+        with pytest.raises(SystemExit, match="--unroll"):
+            bench.main(["--unroll", bad])
+
+
 def test_the_ab_benchmark_keeps_each_modes_best_round(tmp_path, monkeypatch):
     """benchmarks/compiled_steps.py with its runs replaced: rounds interleaved off/on, per mode
     the best fraction of the matmul rate, the first-call times, the JSON written."""

@@ -1,0 +1,121 @@
+"""Chunks per compiled call of a forward that keeps nothing (`compiled.UNROLL`), on this CPU.
+
+    python benchmarks/unroll_sweep.py [--unroll 1,2,4] [--rounds 30] [--threads 2] [--spec titans_mlp2]
+        [--out FILE]
+
+Runs the torch backend's no_grad forward of one rule (B=2, H=4, D=64, T=2048, chunk 64, float32,
+steps compiled) with each number of chunks per compiled call in turn, in one process, interleaved
+round by round (so a drifting machine moves them alike), after one warm-up call each that pays its
+compile. Each value's best and median time and its fraction of a 1024^3 product's rate timed in
+the same rounds (the rule's dual-form FLOP count) go to a JSON file with the machine's fingerprint:
+benchmarks/results/torch-compile-unroll-<isa>.json by default.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHAPE = dict(B=2, H=4, D=64, T=2048, chunk=64)
+
+
+def parse_unrolls(text: str) -> list[int]:
+    """'1,2,4' -> [1, 2, 4]; one clear error for anything else."""
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise SystemExit(f"error: --unroll {text!r}: expected whole numbers separated by commas, e.g. 1,2,4") from None
+    if not values or min(values) < 1:
+        raise SystemExit(f"error: --unroll {text!r}: every value must be at least 1")
+    return values
+
+
+def sweep(spec: str, unrolls: list[int], rounds: int) -> dict:
+    """{unroll: [seconds per forward]} and the 1024^3 product's times, interleaved."""
+    import torch
+
+    import titans_kernels as tk
+    from titans_kernels.backends.torch_backend import compiled
+    from titans_kernels.testing import random_inputs
+    rule = tk.compile(spec, backend="torch")
+    g = torch.Generator().manual_seed(0)
+    x = random_inputs(rule.ir, SHAPE["B"], SHAPE["H"], SHAPE["T"], SHAPE["D"], SHAPE["chunk"], generator=g)
+    state = rule.init_state(SHAPE["B"], SHAPE["H"], SHAPE["D"], generator=g)
+    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+    saved = compiled.UNROLL
+
+    def forward(u: int) -> float:
+        compiled.UNROLL = u
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            rule(*x.args(), state=state, chunk_size=SHAPE["chunk"])
+        return time.perf_counter() - t0
+
+    def product() -> float:
+        with tk.matmul_engine(a.device):
+            t0 = time.perf_counter()
+            a @ b
+            return time.perf_counter() - t0
+    times: dict[int, list[float]] = {u: [] for u in unrolls}
+    mm: list[float] = []
+    try:
+        for u in unrolls:
+            print(f"unroll {u}: compiling (first call) ...", file=sys.stderr, flush=True)
+            forward(u)
+        for r in range(rounds):
+            for u in unrolls:
+                times[u].append(forward(u))
+            mm.append(product())
+    finally:
+        compiled.UNROLL = saved
+    return {"times": times, "matmul": mm, "flops": 2 * rule.ir.macs_per_chunk(SHAPE["D"], SHAPE["chunk"])
+            * SHAPE["B"] * SHAPE["H"] * SHAPE["T"] / SHAPE["chunk"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--unroll", default="1,2,4", help="chunks per compiled call to compare (default 1,2,4)")
+    p.add_argument("--rounds", type=int, default=30)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--spec", default="titans_mlp2")
+    p.add_argument("--out", help="default: benchmarks/results/torch-compile-unroll-<isa>.json")
+    args = p.parse_args(argv)
+    unrolls = parse_unrolls(args.unroll)
+    if args.rounds < 1:
+        raise SystemExit(f"error: --rounds {args.rounds}: expected at least 1")
+    os.environ["TITANS_TORCH_COMPILE"] = "on"
+    import torch
+
+    import titans_kernels as tk
+    from titans_kernels.perf.fingerprint import fingerprint
+    tk.keep_heap()
+    torch.set_num_threads(args.threads)
+    fp = fingerprint()
+    out = args.out or str(ROOT / "benchmarks" / "results" / f"torch-compile-unroll-{fp.get('isa', 'gpu')}.json")
+    try:
+        res = sweep(args.spec, unrolls, args.rounds)
+    except tk.TitansError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    rate = 2 * 1024 ** 3 / min(res["matmul"])
+    rows = {str(u): {"best_ms": min(t) * 1e3, "median_ms": statistics.median(t) * 1e3,
+                     "fraction_of_matmul": res["flops"] / min(t) / rate} for u, t in res["times"].items()}
+    doc = {"fingerprint": fp, "threads": args.threads, "date": time.strftime("%Y-%m-%d"), "spec": args.spec,
+           "shape": {**SHAPE, "dtype": "float32"}, "rounds": args.rounds, "matmul_gflops": rate / 1e9,
+           "unroll": rows, "times_s": {str(u): t for u, t in res["times"].items()}}
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps(doc, indent=1))
+    print(f"{'chunks/call':>11s} {'best ms':>8s} {'median ms':>9s} {'of matmul':>9s}")
+    for u, r in rows.items():
+        print(f"{u:>11s} {r['best_ms']:8.1f} {r['median_ms']:9.1f} {r['fraction_of_matmul']:9.1%}")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
