@@ -65,6 +65,23 @@ def test_gate_catches_a_drop_and_ignores_small_moves(tmp_path):
     assert any("REGRESSION" in ln and ln.startswith("b ") for ln in lines)
 
 
+def test_all_lists_every_benchmark_worst_first(tmp_path, monkeypatch, capsys):
+    """`--all` (show_all): a row for every compared benchmark, worst change first, the verdict
+    unchanged; without it only the moves beyond half the threshold are rows."""
+    base = {"a": 0.50, "b": 0.30, "c": 0.20}
+    gate.save(_results(tmp_path / "r0.json", base), tmp_path / "bl", fp=FP)
+    now = _results(tmp_path / "r1.json", {"a": 0.49, "b": 0.31, "c": 0.195})
+    ok, moved, lines = gate.compare(now, tmp_path / "bl", fp=FP, show_all=True)
+    rows = [ln.split()[0] for ln in lines[2:-2]]
+    assert ok and not moved and rows == ["c", "a", "b"]
+    assert lines[-2] == "nothing moved by more than half the threshold" and lines[-1] == "ok: 0 regression(s)"
+    assert gate.compare(now, tmp_path / "bl", fp=FP)[2] == [lines[0]] + lines[-2:]
+    monkeypatch.setattr(gate, "fingerprint", lambda: FP)
+    assert main(["bench", "compare", str(now), "--baselines", str(tmp_path / "bl"), "--all"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"\n{name} " in out for name in "abc")
+
+
 def test_baseline_keeps_the_slowest_run_per_benchmark(tmp_path):
     gate.save(_results(tmp_path / "r0.json", {"a": 0.5, "b": 0.3}), tmp_path, fp=FP)
     gate.save(_results(tmp_path / "r1.json", {"a": 0.4, "b": 0.35}), tmp_path, fp=FP)

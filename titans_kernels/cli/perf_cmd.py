@@ -23,6 +23,8 @@ def add_parser(sub) -> None:
     cmp_.add_argument("results", nargs="?", default=DEFAULT_RESULTS)
     cmp_.add_argument("--baselines", default="benchmarks/baselines")
     cmp_.add_argument("--threshold", type=float, default=0.10, help="allowed relative drop (default 0.10)")
+    cmp_.add_argument("--all", action="store_true", dest="show_all",
+                      help="list every benchmark's ratios, not only those that moved")
     cmp_.set_defaults(func=cmd_compare)
     ab = bs.add_parser("ab", help="run the benchmarks of a base commit (temporary git worktree) and of the working "
                                   "tree interleaved in one session and compare their ratios; needs no baseline")
@@ -30,6 +32,8 @@ def add_parser(sub) -> None:
                     help="commit to compare with (default auto: HEAD when tracked files changed, else HEAD~1)")
     ab.add_argument("--rounds", type=int, default=2, help="runs per side, interleaved (default 2)")
     ab.add_argument("--threshold", type=float, default=0.10, help="allowed relative drop (default 0.10)")
+    ab.add_argument("--all", action="store_true", dest="show_all",
+                    help="list every benchmark's ratios, not only those that moved")
     ab.add_argument("pytest_args", nargs="*",
                     help="what to run (after --), e.g. -- benchmarks/test_rules.py -k titans_mlp2; "
                          "default: benchmarks/ -m 'not peer'")
@@ -55,7 +59,7 @@ def cmd_save(args) -> int:
 
 def cmd_compare(args) -> int:
     from ..perf.gate import compare
-    ok, _, lines = compare(args.results, args.baselines, args.threshold)
+    ok, _, lines = compare(args.results, args.baselines, args.threshold, show_all=args.show_all)
     print("\n".join(lines))
     return 0 if ok else 1
 
@@ -69,7 +73,7 @@ def cmd_ab(args) -> int:
         raise InputError(f"--rounds {args.rounds}: expected 1 or more")
     root = Path.cwd()
     ok, _, lines = ab(root, args.base, args.rounds, args.threshold, args.pytest_args or None,
-                      progress=lambda text: print(text, flush=True))
+                      progress=lambda text: print(text, flush=True), show_all=args.show_all)
     print("\n".join(lines))
     return 0 if ok else 1
 

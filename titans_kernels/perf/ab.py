@@ -99,9 +99,10 @@ def best_ratios(paths: list[Path]) -> dict[str, float]:
     return best
 
 
-def judge(base: list[Path], head: list[Path], threshold: float = 0.10,
-          label: str = "base") -> tuple[bool, list[Change], list[str]]:
-    """(passed, changes beyond threshold/2, lines) of the head's runs against the base's."""
+def judge(base: list[Path], head: list[Path], threshold: float = 0.10, label: str = "base",
+          show_all: bool = False) -> tuple[bool, list[Change], list[str]]:
+    """(passed, changes beyond threshold/2, lines) of the head's runs against the base's
+    (`show_all`: a row for every benchmark)."""
     a, b = best_ratios(base), best_ratios(head)
     common = sorted(set(a) & set(b))
     if not common:
@@ -109,14 +110,15 @@ def judge(base: list[Path], head: list[Path], threshold: float = 0.10,
     changes = [Change(name, a[name], b[name]) for name in common]
     header = (f"compared {len(changes)} benchmark(s), working tree against {label}, best of "
               f"{len(head)} interleaved run(s) each (fail below -{threshold:.0%})")
-    return change_lines(changes, threshold, header, base_name=label[:8])
+    return change_lines(changes, threshold, header, base_name=label[:8], show_all=show_all)
 
 
 def ab(root: Path, base: str = "auto", rounds: int = 2, threshold: float = 0.10,
-       pytest_args: list[str] | None = None, progress: Callable[[str], None] | None = None):
+       pytest_args: list[str] | None = None, progress: Callable[[str], None] | None = None,
+       show_all: bool = False):
     """The whole A/B gate: (passed, changes, lines)."""
     commit = resolve_base(root, base)
     args = pytest_args or SUITES
     with worktree(root, commit) as tree, tempfile.TemporaryDirectory(prefix="titans-ab-results-") as tmp:
         runs = interleave({"base": (tree, None), "head": (root, None)}, rounds, args, Path(tmp), progress)
-        return judge(runs["base"], runs["head"], threshold, label=commit[:12])
+        return judge(runs["base"], runs["head"], threshold, label=commit[:12], show_all=show_all)

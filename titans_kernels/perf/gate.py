@@ -63,8 +63,8 @@ class Change:
 
 
 def compare(results: str | Path, directory: str | Path = DEFAULT_DIR, threshold: float = 0.10,
-            fp: dict | None = None) -> tuple[bool, list[Change], list[str]]:
-    """(passed, changes beyond threshold/2, lines to print)."""
+            fp: dict | None = None, show_all: bool = False) -> tuple[bool, list[Change], list[str]]:
+    """(passed, changes beyond threshold/2, lines to print; `show_all`: every benchmark's row)."""
     fp = fp or fingerprint()
     path = baseline_path(directory, fp)
     if not path.exists():
@@ -76,23 +76,25 @@ def compare(results: str | Path, directory: str | Path = DEFAULT_DIR, threshold:
         raise InputError(f"no benchmark in {results} has a baseline in {path}; run the same suites as the baseline")
     changes = [Change(r.name, float(base[r.name]), r.ratio) for r in rows]
     return change_lines(changes, threshold, f"compared {len(changes)} benchmark(s) with {path.name} "
-                                            f"(fail below -{threshold:.0%})")
+                                            f"(fail below -{threshold:.0%})", show_all=show_all)
 
 
-def change_lines(changes: list[Change], threshold: float, header: str,
-                 base_name: str = "baseline") -> tuple[bool, list[Change], list[str]]:
+def change_lines(changes: list[Change], threshold: float, header: str, base_name: str = "baseline",
+                 show_all: bool = False) -> tuple[bool, list[Change], list[str]]:
     """(passed, changes beyond threshold/2 sorted worst first, lines to print): the gate's verdict
-    on a list of ratio changes, shared by the baseline and the A/B comparisons."""
+    on a list of ratio changes, shared by the baseline and the A/B comparisons. The table lists
+    the changes beyond threshold/2, or with `show_all` every benchmark (worst first)."""
     failed = [c for c in changes if c.rel < -threshold]
     moved = sorted((c for c in changes if abs(c.rel) > threshold / 2), key=lambda c: c.rel)
+    shown = sorted(changes, key=lambda c: c.rel) if show_all else moved
     lines = [header]
-    if moved:
-        width = max(len(c.name) for c in moved)
+    if shown:
+        width = max(len(c.name) for c in shown)
         lines.append(f"{'benchmark':{width}s}  {base_name:>8s}  {'now':>8s}  {'change':>7s}")
-        for c in moved:
+        for c in shown:
             flag = "  REGRESSION" if c in failed else ""
             lines.append(f"{c.name:{width}s}  {c.baseline:8.1%}  {c.now:8.1%}  {c.rel:+7.1%}{flag}")
-    else:
+    if not moved:
         lines.append("nothing moved by more than half the threshold")
     lines.append(f"{'FAIL' if failed else 'ok'}: {len(failed)} regression(s)")
     return not failed, moved, lines
