@@ -106,4 +106,7 @@ def test_peer_torch_compile(benchmark):
 
 def test_matmul_reference(benchmark):
     a, b = torch.randn(1024, 1024, device=DEV), torch.randn(1024, 1024, device=DEV)
-    run(benchmark, lambda: a @ b, group="reference", flops=2 * 1024 ** 3, tokens=0, rounds=20, warmup=2)
+    # the yardstick itself: its ratio is the machine's noise between two timings of one product,
+    # so it is recorded but never gated
+    run(benchmark, lambda: a @ b, group="reference", flops=2 * 1024 ** 3, tokens=0, rounds=20, warmup=2,
+        gated=False)

@@ -15,6 +15,7 @@ import titans_kernels as tk
 from titans_kernels.cli import main
 from titans_kernels.perf import gate, report
 from titans_kernels.perf.fingerprint import fingerprint, slug
+from titans_kernels.perf.results import load
 
 ROOT = Path(__file__).resolve().parents[1]
 FP = {"device": "cpu Test CPU 9000", "torch": "2.13.0+cpu", "triton": "3.7.1", "tilelang": None}
@@ -80,6 +81,18 @@ def test_all_lists_every_benchmark_worst_first(tmp_path, monkeypatch, capsys):
     assert main(["bench", "compare", str(now), "--baselines", str(tmp_path / "bl"), "--all"]) == 0
     out = capsys.readouterr().out
     assert all(f"\n{name} " in out for name in "abc")
+
+
+def test_the_matmul_reference_is_recorded_but_never_gated(tmp_path):
+    """The 1024^3 product is the yardstick of every ratio; its own row (timed against the same
+    product) is machine noise, so the gate skips it while its figure stays in the results."""
+    out = tmp_path / "ref.json"
+    proc = subprocess.run([sys.executable, "-m", "pytest", "benchmarks/test_rules.py", "-q", "-p", "no:cacheprovider",
+                           "--benchmark-only", "-k", "matmul_reference", f"--benchmark-json={out}"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    (row,) = load(out)
+    assert row.name == "test_matmul_reference" and row.info["fraction_of_matmul"] > 0 and row.ratio is None
 
 
 def test_baseline_keeps_the_slowest_run_per_benchmark(tmp_path):
