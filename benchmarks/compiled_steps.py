@@ -72,9 +72,9 @@ def main() -> int:
     p.add_argument("--out", help="default: benchmarks/results/torch-compile-steps-<isa>.json, the CPU's "
                                  "vector ISA as in the bench gate's fingerprint (avx2, avx512, ...)")
     args = p.parse_args()
-    from titans_kernels.perf.fingerprint import fingerprint
+    from titans_kernels.perf.fingerprint import fingerprint, results_file
     fp = fingerprint()
-    out_path = args.out or str(ROOT / "benchmarks" / "results" / f"torch-compile-steps-{fp.get('isa', 'gpu')}.json")
+    out_path = args.out or str(ROOT / "benchmarks" / "results" / results_file("torch-compile-steps", fp))
     rounds = []
     for r in range(args.rounds):
         for mode in ("off", "on"):

@@ -79,9 +79,9 @@ def main(argv: list[str] | None = None) -> int:
         print("error: the peer is titans-pytorch: pip install titans-pytorch", file=sys.stderr)
         return 2
     import titans_kernels as tk
-    from titans_kernels.perf.fingerprint import fingerprint
+    from titans_kernels.perf.fingerprint import fingerprint, results_file
     fp = fingerprint()
-    out_path = args.out or str(ROOT / "results" / f"layer-vs-titans-pytorch-{fp.get('isa', 'gpu')}.json")
+    out_path = args.out or str(ROOT / "results" / results_file("layer-vs-titans-pytorch", fp))
     tk.keep_heap()
     torch.set_num_threads(args.threads)
     saved = os.environ.get("TITANS_TORCH_COMPILE")

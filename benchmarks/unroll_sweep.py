@@ -92,11 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     import titans_kernels as tk
-    from titans_kernels.perf.fingerprint import fingerprint
+    from titans_kernels.perf.fingerprint import fingerprint, results_file
     tk.keep_heap()
     torch.set_num_threads(args.threads)
     fp = fingerprint()
-    out = args.out or str(ROOT / "benchmarks" / "results" / f"torch-compile-unroll-{fp.get('isa', 'gpu')}.json")
+    out = args.out or str(ROOT / "benchmarks" / "results" / results_file("torch-compile-unroll", fp))
     try:
         res = sweep(args.spec, unrolls, args.rounds)
     except tk.TitansError as exc:

@@ -14,7 +14,7 @@ import pytest
 import titans_kernels as tk
 from titans_kernels.cli import main
 from titans_kernels.perf import gate, report
-from titans_kernels.perf.fingerprint import fingerprint, slug
+from titans_kernels.perf.fingerprint import fingerprint, results_file, slug
 from titans_kernels.perf.results import load
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,6 +52,7 @@ def test_cpus_of_one_model_name_with_other_vector_units_are_other_machines(monke
         slugs.add(slug(fp))
     assert len(slugs) == 2 and all(f"_{n}cpu_" in s for s in slugs for n in [fingerprint()["cpus"]])
     assert slug({**FP, "isa": "avx512", "cpus": 2}) == "cpu-test-cpu-9000_avx512_2cpu_torch-2.13.0-cpu_triton-3.7.1"
+    assert results_file("steps", {**FP, "isa": "avx2"}) == "steps-avx2.json" and results_file("steps", FP) == "steps-gpu.json"
 
 
 def test_gate_catches_a_drop_and_ignores_small_moves(tmp_path):

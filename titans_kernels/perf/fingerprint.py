@@ -46,6 +46,12 @@ def fingerprint() -> dict:
     return fp
 
 
+def results_file(stem: str, fp: dict) -> str:
+    """The per-machine-kind name of a CPU speed results file: `<stem>-<isa>.json` (avx2, avx512,
+    ...; `<stem>-gpu.json` on a CUDA machine, whose fingerprint names no ISA)."""
+    return f"{stem}-{fp.get('isa') or 'gpu'}.json"
+
+
 def slug(fp: dict) -> str:
     """File-name form of a fingerprint, e.g.
     cpu-amd-epyc-7b13_avx512_2cpu_torch-2.13.0_triton-3.7.1_matmul-onednn."""
