@@ -21,6 +21,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import product_floor  # noqa: E402
+
 SHAPE = dict(B=2, H=4, D=64, T=2048, chunk=64)
 
 
@@ -46,7 +50,8 @@ def sweep(spec: str, unrolls: list[int], rounds: int) -> dict:
     g = torch.Generator().manual_seed(0)
     x = random_inputs(rule.ir, SHAPE["B"], SHAPE["H"], SHAPE["T"], SHAPE["D"], SHAPE["chunk"], generator=g)
     state = rule.init_state(SHAPE["B"], SHAPE["H"], SHAPE["D"], generator=g)
-    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+    cpu = torch.device("cpu")
+    product = product_floor.matmul_fn(cpu)
     saved = compiled.UNROLL
 
     def forward(u: int) -> float:
@@ -55,12 +60,6 @@ def sweep(spec: str, unrolls: list[int], rounds: int) -> dict:
         with torch.no_grad():
             rule(*x.args(), state=state, chunk_size=SHAPE["chunk"])
         return time.perf_counter() - t0
-
-    def product() -> float:
-        with tk.matmul_engine(a.device):
-            t0 = time.perf_counter()
-            a @ b
-            return time.perf_counter() - t0
     times: dict[int, list[float]] = {u: [] for u in unrolls}
     mm: list[float] = []
     try:
@@ -70,7 +69,7 @@ def sweep(spec: str, unrolls: list[int], rounds: int) -> dict:
         for r in range(rounds):
             for u in unrolls:
                 times[u].append(forward(u))
-            mm.append(product())
+            mm.append(product_floor._timed_ms(product, cpu) / 1e3)
     finally:
         compiled.UNROLL = saved
     return {"times": times, "matmul": mm, "flops": 2 * rule.ir.macs_per_chunk(SHAPE["D"], SHAPE["chunk"])
@@ -102,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     except tk.TitansError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    rate = 2 * 1024 ** 3 / min(res["matmul"])
+    rate = product_floor.MATMUL_FLOPS / min(res["matmul"])
     rows = {str(u): {"best_ms": min(t) * 1e3, "median_ms": statistics.median(t) * 1e3,
                      "fraction_of_matmul": res["flops"] / min(t) / rate} for u, t in res["times"].items()}
     doc = {"fingerprint": fp, "threads": args.threads, "date": time.strftime("%Y-%m-%d"), "spec": args.spec,
