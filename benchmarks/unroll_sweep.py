@@ -6,9 +6,13 @@
 Runs the torch backend's no_grad forward of one rule (B=2, H=4, D=64, T=2048, chunk 64, float32,
 steps compiled) with each number of chunks per compiled call in turn, in one process, interleaved
 round by round (so a drifting machine moves them alike), after one warm-up call each that pays its
-compile. Each value's best and median time and its fraction of a 1024^3 product's rate timed in
-the same rounds (the rule's dual-form FLOP count) go to a JSON file with the machine's fingerprint:
-benchmarks/results/torch-compile-unroll-<isa>.json by default.
+compile (every other round runs them in reverse order). Each value's
+best and median time, its fraction of a 1024^3 product's rate timed in the same rounds (the rule's
+dual-form FLOP count), and its paired ratio to the reference value (the default `compiled.UNROLL`
+when swept, else the first): the median over the rounds of its time over the reference's in the
+same round, with a bootstrap 95% interval (`titans_kernels.perf.stats`), which resolves changes of a
+few percent that this machine's drift hides from the best and median alone. All go to a JSON file
+with the machine's fingerprint: benchmarks/results/torch-compile-unroll-<isa>.json by default.
 """
 from __future__ import annotations
 
@@ -67,7 +71,7 @@ def sweep(spec: str, unrolls: list[int], rounds: int) -> dict:
             print(f"unroll {u}: compiling (first call) ...", file=sys.stderr, flush=True)
             forward(u)
         for r in range(rounds):
-            for u in unrolls:
+            for u in (unrolls if r % 2 == 0 else unrolls[::-1]):
                 times[u].append(forward(u))
             mm.append(product_floor._timed_ms(product, cpu) / 1e3)
     finally:
@@ -91,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     import titans_kernels as tk
+    from titans_kernels.backends.torch_backend import compiled
     from titans_kernels.perf.fingerprint import fingerprint, results_file
+    from titans_kernels.perf.stats import paired_ratio
     tk.keep_heap()
     torch.set_num_threads(args.threads)
     fp = fingerprint()
@@ -102,16 +108,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     rate = product_floor.MATMUL_FLOPS / min(res["matmul"])
+    ref = compiled.UNROLL if compiled.UNROLL in unrolls else unrolls[0]
     rows = {str(u): {"best_ms": min(t) * 1e3, "median_ms": statistics.median(t) * 1e3,
-                     "fraction_of_matmul": res["flops"] / min(t) / rate} for u, t in res["times"].items()}
+                     "fraction_of_matmul": res["flops"] / min(t) / rate,
+                     "paired_vs_reference": paired_ratio(t, res["times"][ref]).to_dict()}
+            for u, t in res["times"].items()}
     doc = {"fingerprint": fp, "threads": args.threads, "date": time.strftime("%Y-%m-%d"), "spec": args.spec,
            "shape": {**SHAPE, "dtype": "float32"}, "rounds": args.rounds, "matmul_gflops": rate / 1e9,
+           "reference_unroll": ref,
            "unroll": rows, "times_s": {str(u): t for u, t in res["times"].items()}}
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(doc, indent=1))
-    print(f"{'chunks/call':>11s} {'best ms':>8s} {'median ms':>9s} {'of matmul':>9s}")
+    print(f"{'chunks/call':>11s} {'best ms':>8s} {'median ms':>9s} {'of matmul':>9s}  time / time at {ref} (95% CI)")
     for u, r in rows.items():
-        print(f"{u:>11s} {r['best_ms']:8.1f} {r['median_ms']:9.1f} {r['fraction_of_matmul']:9.1%}")
+        pr = r["paired_vs_reference"]
+        paired = ("(reference)" if int(u) == ref else
+                  f"{pr['median_ratio']:.3f} [{pr['ci95'][0]:.3f}, {pr['ci95'][1]:.3f}] {pr['verdict']}")
+        print(f"{u:>11s} {r['best_ms']:8.1f} {r['median_ms']:9.1f} {r['fraction_of_matmul']:9.1%}  {paired}")
     print(f"wrote {out}")
     return 0
 

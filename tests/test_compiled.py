@@ -236,8 +236,9 @@ def test_compiled_steps_match_the_oracles(name, fresh):
 
 def test_the_unroll_sweep_interleaves_and_writes_each_values_figures(tmp_path, monkeypatch, capsys):
     """benchmarks/unroll_sweep.py: one compile per value, then every round runs each value in
-    turn (interleaved) with a 1024^3 product; the best, the median and the fraction of the
-    product's rate per value go to the JSON with the fingerprint; bad --unroll is one line."""
+    turn (interleaved, every other round reversed) with a 1024^3 product; the best, the median,
+    the fraction of the product's rate and the paired ratio to the default value go to the JSON
+    with the fingerprint; bad --unroll is one line."""
     import importlib
     import json
     from pathlib import Path
@@ -255,11 +256,16 @@ def test_the_unroll_sweep_interleaves_and_writes_each_values_figures(tmp_path, m
     monkeypatch.setenv("TITANS_TORCH_COMPILE", "off")   # main sets "on"; restored after the test
     out = tmp_path / "sweep.json"
     assert bench.main(["--unroll", "1,4", "--rounds", "3", "--out", str(out)]) == 0
-    assert order == [1, 4] + [1, 4] * 3 and compiled.UNROLL == default
+    assert order == [1, 4] + [1, 4, 4, 1, 1, 4] and compiled.UNROLL == default
     doc = json.loads(out.read_text())
     assert set(doc["unroll"]) == {"1", "4"} and doc["rounds"] == 3 and doc["fingerprint"]["device"]
-    for row in doc["unroll"].values():
+    assert doc["reference_unroll"] == (default if default in (1, 4) else 1)
+    for u, row in doc["unroll"].items():
         assert 0 < row["best_ms"] <= row["median_ms"] and row["fraction_of_matmul"] > 0
+        paired = row["paired_vs_reference"]
+        assert paired["rounds"] == 3 and paired["ci95"][0] <= paired["median_ratio"] <= paired["ci95"][1]
+        if int(u) == doc["reference_unroll"]:
+            assert paired["median_ratio"] == 1.0
     assert "chunks/call" in capsys.readouterr().out
     for bad in ("1,x", "0,2"):
         with pytest.raises(SystemExit, match="--unroll"):

@@ -55,6 +55,32 @@ def test_cpus_of_one_model_name_with_other_vector_units_are_other_machines(monke
     assert results_file("steps", {**FP, "isa": "avx2"}) == "steps-avx2.json" and results_file("steps", FP) == "steps-gpu.json"
 
 
+def test_paired_ratio_resolves_a_small_change_under_large_drift():
+    """Rounds drifting by up to 2x around a 3 % change: the paired median recovers it and its
+    interval excludes 1, while the two sides' ranges overlap; no change gives an interval around 1."""
+    import random
+    from titans_kernels.perf.stats import paired_ratio
+    rng = random.Random(7)
+    drift = [rng.uniform(1.0, 2.0) for _ in range(200)]
+    old = [d * rng.uniform(0.995, 1.005) for d in drift]
+    new = [d * 0.97 * rng.uniform(0.995, 1.005) for d in drift]
+    assert min(old) < max(new)       # the sides alone overlap
+    got = paired_ratio(new, old)
+    assert abs(got.median - 0.97) < 0.005 and got.hi < 1.0 and got.verdict() == "faster"
+    same = paired_ratio(old, [d * rng.uniform(0.995, 1.005) for d in drift])
+    assert same.lo <= 1.0 <= same.hi and same.verdict() == "no change resolved"
+    assert paired_ratio(old, new).verdict() == "slower"
+    assert paired_ratio(new, old).to_dict() == paired_ratio(new, old).to_dict()   # seeded
+
+
+@pytest.mark.parametrize("new, old, what", [([1.0], [1.0, 2.0], "one value per round"), ([], [], "no rounds"),
+                                             ([1.0], [0.0], "positive")])
+def test_paired_ratio_errors_are_one_line(new, old, what):
+    from titans_kernels.perf.stats import paired_ratio
+    with pytest.raises(tk.InputError, match=what):
+        paired_ratio(new, old)
+
+
 def test_gate_catches_a_drop_and_ignores_small_moves(tmp_path):
     base = {"a": 0.50, "b": 0.30, "c": 0.20}
     gate.save(_results(tmp_path / "r0.json", base), tmp_path / "bl", fp=FP)
