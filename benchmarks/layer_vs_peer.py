@@ -6,7 +6,9 @@ benchmarks/test_layer.py times its rows one after the other, so a machine whose 
 between rows moves their ratio (the same row pair read 1.4x and 2.1x in two runs here). Here our
 layer with eager steps, ours with compiled steps (TITANS_TORCH_COMPILE) and the peer take turns in
 every round, in one process: forward under no_grad, then forward+backward. Each ratio is the
-peer's time over ours, best against best and median against median. The compiled steps' first
+peer's time over ours, best against best, median against median, and paired: the median over the
+rounds of the peer's time over ours in the same round, with a bootstrap 95% interval
+(`titans_kernels.perf.stats`), the figure the drift moves least. The compiled steps' first
 calls, which compile, are timed apart from the rounds. Shapes as in test_layer.py: B=2, T=2048,
 dim 256, 4 heads of 64, chunk 64, our default rule against the peer updating once per 64 tokens.
 Results: JSON (machine and its fingerprint, versions, date, every time), one file per CPU ISA.
@@ -61,9 +63,16 @@ def measure(kind: str, rounds: int) -> dict:
     peer = times["titans-pytorch"]
     out = {"first_call_s": first, "times_s": times, "best_s": {k: min(v) for k, v in times.items()},
            "median_s": {k: statistics.median(v) for k, v in times.items()}}
-    out["vs_peer"] = {side: {"best": min(peer) / min(t), "median": statistics.median(peer) / statistics.median(t)}
-                      for side, t in times.items() if side != "titans-pytorch"}
+    out["vs_peer"] = {side: _ratios(peer, t) for side, t in times.items() if side != "titans-pytorch"}
     return out
+
+
+def _ratios(peer: list[float], ours: list[float]) -> dict:
+    """The peer's time over ours: best over best, median over median, paired per round."""
+    from titans_kernels.perf.stats import paired_ratio
+    paired = paired_ratio(peer, ours)
+    return {"best": min(peer) / min(ours), "median": statistics.median(peer) / statistics.median(ours),
+            "paired": paired.median, "paired_ci95": [paired.lo, paired.hi]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,10 +109,11 @@ def main(argv: list[str] | None = None) -> int:
            "fingerprint": fp, "shape": {**SHAPE, "dim": SHAPE["H"] * SHAPE["D"], "spec": SPEC}, "rounds": args.rounds, **results}
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
     Path(out_path).write_text(json.dumps(doc, indent=1))
-    print(f"{'':24s} {'kind':18s} {'best':>7s} {'median':>7s}  (titans-pytorch time / ours)")
+    print(f"{'':24s} {'kind':18s} {'best':>7s} {'median':>7s} {'paired (95% CI)':>22s}  (titans-pytorch time / ours)")
     for kind, res in results.items():
         for side, r in res["vs_peer"].items():
-            print(f"{side:24s} {kind:18s} {r['best']:6.2f}x {r['median']:6.2f}x")
+            lo, hi = r["paired_ci95"]
+            print(f"{side:24s} {kind:18s} {r['best']:6.2f}x {r['median']:6.2f}x {r['paired']:6.2f}x [{lo:.2f}, {hi:.2f}]")
     print(f"wrote {out_path}")
     return 0
 

@@ -118,4 +118,6 @@ def test_layer_vs_peer_interleaves_the_sides_and_writes_their_ratios(tmp_path, m
     for kind in ("forward", "forward+backward"):
         ratios = doc[kind]["vs_peer"]
         assert ratios["ours (compiled steps)"]["median"] > ratios["ours (eager steps)"]["median"] > 1.2
+        for r in ratios.values():
+            assert r["paired_ci95"][0] <= r["paired"] <= r["paired_ci95"][1] and r["paired"] > 1.2
         assert len(doc[kind]["times_s"]["titans-pytorch"]) == 2 and set(doc[kind]["first_call_s"]) == set(bench.SIDES)
