@@ -119,8 +119,8 @@ def _keeps_aux(act, save: bool) -> bool:
     """Whether a forward step keeps the activation's `aux` (silu: its sigmoid) for its backward
     (`save`): in a compiled step, where the compiler fuses the arithmetic around it, so the
     backward takes no sigmoid at all instead of one per derivative. Not in a forward that saves
-    nothing (recomputing within the step is cheaper than a stored copy there), nor eager (torch's
-    fused silu kernels beat the composed formulas)."""
+    nothing (keeping it there measured no faster than recomputing: docs/design.md), nor eager
+    (torch's fused silu kernels beat the composed formulas)."""
     return save and act.aux is not None and torch.compiler.is_compiling()
 
 
