@@ -62,7 +62,7 @@ def test_auto_budgets_a_forward_that_keeps_nothing_apart(fresh):
     """A forward under no_grad compiles graphs of its own: training walks that have earned their
     compile do not make an evaluation compile; its own eager walks do."""
     fresh.setenv("TITANS_TORCH_COMPILE", "auto")
-    fresh.setattr(compiled, "_compiled", lambda kind: compiled._EAGER[kind])
+    fresh.setattr(compiled, "_compiled", lambda kind, options=(): compiled._EAGER[kind])
     inputs, state = make_case("titans_mlp2", 1, 2, 40, 16, 16, seed=3, dtype=torch.float32)
     rule = tk.compile("titans_mlp2", backend="torch")
     ir = rule.ir
@@ -86,7 +86,7 @@ def test_a_failing_compile_runs_eager_with_one_warning(fresh):
     class Broken:
         def __call__(self, *args, **kwargs):
             raise RuntimeError("inductor: no working C++ compiler")
-    fresh.setattr(compiled, "_compiled", lambda kind: Broken())
+    fresh.setattr(compiled, "_compiled", lambda kind, options=(): Broken())
     fresh.setenv("TITANS_TORCH_COMPILE", "on")
     inputs, state = make_case("titans_mlp2", 1, 2, 40, 16, 16, seed=3, dtype=torch.float32)
     rule = tk.compile("titans_mlp2", backend="torch")
@@ -98,13 +98,40 @@ def test_a_failing_compile_runs_eager_with_one_warning(fresh):
     assert torch.equal(out, want)
 
 
+def test_options_that_fail_fall_back_to_inductors_defaults_with_one_warning(fresh):
+    """The step built with OPTIONS (the C++ wrapper) raising: one warning, that step kind is
+    built with Inductor's defaults from then on and still runs compiled; other kinds keep OPTIONS."""
+    built = []
+
+    def build(kind, options=()):
+        built.append((kind, options))
+        if options:
+            def broken(*args, **kwargs):
+                raise RuntimeError("cpp wrapper: unsupported")
+            return broken
+        return compiled._EAGER[kind]
+    fresh.setattr(compiled, "_compiled", build)
+    fresh.setenv("TITANS_TORCH_COMPILE", "on")
+    inputs, state = make_case("titans_mlp2", 1, 2, 40, 16, 16, seed=3, dtype=torch.float32)
+    rule = tk.compile("titans_mlp2", backend="torch")
+    with pytest.warns(RuntimeWarning, match="with Inductor options .*cpp_wrapper.* failed .*unsupported.*defaults") as rec:
+        with torch.no_grad():
+            out, _ = rule(*inputs.args(), state=state, chunk_size=16)
+    assert len(rec) == 1 and rule.last_step == "compiled"
+    assert built == [("chunks", (("cpp_wrapper", True),))] + [("chunks", ())] * 3   # 3 chunks, one call each
+    fresh.setenv("TITANS_TORCH_COMPILE", "off")
+    with torch.no_grad():
+        want, _ = rule(*inputs.args(), state=state, chunk_size=16)
+    assert torch.equal(out, want)
+
+
 def test_a_forward_compiles_unroll_chunks_per_call(fresh, capsys):
     """A forward that keeps nothing runs UNROLL chunks per compiled call and the rest one per call
     (two graphs per shape at most), in order, each chunk's real tokens passed along for
     update.shrink; the results are the eager loop's."""
     calls = []
 
-    def recording(kind):
+    def recording(kind, options=()):
         def run(ir, WS, k, *args, tokens=None, **kwargs):
             calls.append((kind, k.shape[0], tokens))
             return compiled._EAGER[kind](ir, WS, k, *args, tokens=tokens, **kwargs)
@@ -178,7 +205,7 @@ def test_steps_run_eager_under_a_dispatch_mode(fresh):
     from torch.utils.flop_counter import FlopCounterMode
     from titans_kernels.testing import rel_error
     compiles = []
-    fresh.setattr(compiled, "_compiled", lambda kind: compiles.append(kind) or compiled._EAGER[kind])
+    fresh.setattr(compiled, "_compiled", lambda kind, options=(): compiles.append(kind) or compiled._EAGER[kind])
     fresh.setenv("TITANS_TORCH_COMPILE", "on")
     inputs, state = make_case("titans_mlp2", 1, 2, 40, 16, 16, seed=3, dtype=torch.float32)
     rule = tk.compile("titans_mlp2", backend="torch")
@@ -360,3 +387,38 @@ def test_a_compiled_training_step_keeps_the_sigmoid(fresh):
     want = chunk.backward(ir, WS, c0, saved_e, lay.last[0], d_out, d_end)
     for a, b in zip([*got[0], *got[1:4]], [*want[0], *want[1:4]], strict=True):
         assert torch.isfinite(a).all() and rel_error(a, b) < 1e-5
+
+
+def test_the_options_benchmark_pairs_the_package_options_with_the_changed_ones(tmp_path, monkeypatch, capsys):
+    """benchmarks/inductor_options.py with the rule call replaced: each side's options are in
+    force during its calls, rounds alternate the order, the paired ratio and the cold first calls
+    go to the JSON, the package's options are restored; a bad --set is one line."""
+    import importlib
+    import json
+    from pathlib import Path
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    bench = importlib.import_module("inductor_options")
+    seen = []
+
+    def fake_call(spec, backward):
+        def call():
+            seen.append(compiled.OPTIONS.get("cpp_wrapper"))
+            return 0.010 if compiled.OPTIONS.get("cpp_wrapper") else 0.012
+        return call
+    monkeypatch.setattr(bench, "_call", fake_call)
+    monkeypatch.setattr(bench, "cold_first_call", lambda spec, options, backward, threads: 30.0 + len(options))
+    monkeypatch.setattr(compiled, "OPTIONS", {"cpp_wrapper": True})
+    monkeypatch.setenv("TITANS_TORCH_COMPILE", "off")   # main sets "on"; restored after the test
+    out = tmp_path / "opts.json"
+    assert bench.main(["--rounds", "3", "--cold", "--out", str(out)]) == 0
+    assert seen == [True, False] + [True, False, False, True, True, False]
+    assert compiled.OPTIONS == {"cpp_wrapper": True}
+    doc = json.loads(out.read_text())
+    assert doc["sides"]["changed"]["options"] == {"cpp_wrapper": False} and doc["fingerprint"]["device"]
+    ratio = doc["changed_over_package"]
+    assert abs(ratio["median_ratio"] - 1.2) < 1e-9 and ratio["verdict"] == "slower"
+    assert doc["sides"]["package"]["cold_first_call_s"] == 31.0
+    assert "paired over 3 rounds: 1.200" in capsys.readouterr().out
+    for bad in ("cpp_wrapper", "x=not a literal"):
+        with pytest.raises(SystemExit, match="--set"):
+            bench.main(["--set", bad])

@@ -9,7 +9,9 @@ A forward that keeps nothing for a backward (inference, `torch.no_grad`) compile
 per call (`forward_run`): a compiled call costs a fixed few hundred microseconds beyond its
 arithmetic (guards, argument handling, its buffers), and one graph over several chunks reuses
 its buffers from chunk to chunk while they are still in cache. A forward that keeps its
-intermediates and the backward stay one chunk per call.
+intermediates and the backward stay one chunk per call. The graphs are built with Inductor's C++
+wrapper (`OPTIONS`), which calls a graph's kernels and products from C++ instead of a Python
+function; a graph it cannot build is built with the Python wrapper instead (one warning).
 
 Modes (`TITANS_TORCH_COMPILE`): "auto" (the default) compiles the steps of a shape once this
 process has spent `AUTO_BUDGET_S` seconds running them eagerly, about what one compile costs:
@@ -37,8 +39,11 @@ from . import chunk as chunk_ops
 MODES = ("auto", "on", "off")
 AUTO_BUDGET_S = 30.0   # eager seconds on one shape after which "auto" compiles it (about a compile's cost)
 
+OPTIONS = {"cpp_wrapper": True}   # Inductor options of the compiled steps (docs/design.md, "Compiled chunk steps")
+
 _spent: dict[tuple, float] = {}
 _failed: set[str] = set()
+_wrapper_failed: set[str] = set()   # kinds whose graphs are built with the Python wrapper after a failure
 _announced: set[tuple] = set()
 _last = {"path": "eager"}
 
@@ -77,14 +82,33 @@ RECOMPILE_LIMIT = 64   # graphs per step kind: one per rule x shape x flags a pr
 
 
 @lru_cache(maxsize=None)
-def _compiled(kind: str):
-    """The compiled step. Dynamo keeps at most `recompile_limit` graphs per function (8 by
-    default) and runs it eagerly, silently, past that; every rule, shape and flag set (save,
-    need_out, anchor) of a step is one graph, so a process with a few rules reaches 8. The limit is
-    raised (never lowered) to RECOMPILE_LIMIT."""
+def _compiled(kind: str, options: tuple = ()):
+    """The compiled step, built with Inductor `options` ((name, value) pairs; none: Inductor's
+    defaults), one compiled function per set. Dynamo keeps at most
+    `recompile_limit` graphs per function (8 by default) and runs it eagerly, silently, past
+    that; every rule, shape and flag set (save, need_out, anchor) of a step is one graph, so a
+    process with a few rules reaches 8. The limit is raised (never lowered) to RECOMPILE_LIMIT."""
     import torch._dynamo.config as dynamo_config
     dynamo_config.recompile_limit = max(dynamo_config.recompile_limit, RECOMPILE_LIMIT)
-    return torch.compile(_EAGER[kind], dynamic=False)
+    return torch.compile(_EAGER[kind], dynamic=False, options=dict(options) or None)
+
+
+def _call_compiled(kind: str, ir, args: tuple, kwargs: dict):
+    """The compiled step with OPTIONS; where that raises, with Inductor's defaults from then on."""
+    if kind not in _wrapper_failed and OPTIONS:
+        try:
+            return _compiled(kind, tuple(sorted(OPTIONS.items())))(ir, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - the options' failure: retried without them
+            _wrapper_failed.add(kind)
+            warnings.warn(f"torch backend: compiling the chunk {_LABEL[kind]} with Inductor options {OPTIONS} failed "
+                          f"({_first_line(exc)}); it compiles with Inductor's defaults from now on",
+                          RuntimeWarning, stacklevel=4)
+    return _compiled(kind)(ir, *args, **kwargs)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}"
 
 
 def _announce(kind: str, ir, like: torch.Tensor, kwargs: dict) -> None:
@@ -115,13 +139,12 @@ def _run(kind: str, use: bool, ir, args: tuple, kwargs: dict):
     if use and kind not in _failed and not _under_dispatch_mode():
         _announce(kind, ir, args[4] if kind == "backward" else args[1], kwargs)
         try:
-            result = _compiled(kind)(ir, *args, **kwargs)
+            result = _call_compiled(kind, ir, args, kwargs)
             _last["path"] = "compiled"
             return result
         except Exception as exc:  # noqa: BLE001 - any compiler failure: this step runs eager
             _failed.add(kind)
-            first = str(exc).splitlines()[0] if str(exc) else ""
-            warnings.warn(f"torch backend: compiling the chunk {_LABEL[kind]} failed ({type(exc).__name__}: {first}); "
+            warnings.warn(f"torch backend: compiling the chunk {_LABEL[kind]} failed ({_first_line(exc)}); "
                           f"it runs eager from now on (TITANS_TORCH_COMPILE=off skips the attempt)",
                           RuntimeWarning, stacklevel=3)
     _last["path"] = "eager"
@@ -161,3 +184,4 @@ def reset() -> None:
     """Forget the per-shape eager time and the failures (tests)."""
     _spent.clear()
     _failed.clear()
+    _wrapper_failed.clear()
