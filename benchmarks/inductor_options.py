@@ -156,8 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, r in rows.items():
         first = f"{r['cold_first_call_s']:14.1f}s" if cold else f"{'-':>15s}"
         print(f"{name:8s} {r['best_ms']:8.1f} {r['median_ms']:9.1f} {first}  {r['options']}")
+    verdict = paired.verdict()
     print(f"changed / package time, paired over {args.rounds} rounds: {paired.median:.3f} "
-          f"[{paired.lo:.3f}, {paired.hi:.3f}] ({paired.verdict()} with the change)")
+          f"[{paired.lo:.3f}, {paired.hi:.3f}] ({verdict + ' with the change' if verdict != 'no change resolved' else verdict})")
     print(f"wrote {out}")
     return 0
 
