@@ -178,7 +178,9 @@ class NeuralMemory(nn.Module):
         full = torch.cat([state.pending, x], dim=1)
         # silu, then l2-normalised q and k, unit-RMS v (bounded targets keep steps bounded)
         qkv = silu_head_norm(self.conv(self.to_qkv(full), self.to_qkv(state.history)), self.heads)
-        q, k, v = (qkv[:, :, i].transpose(1, 2) for i in range(3))      # (B, H, T, D) each
+        # unbind, not three selects: its backward stacks the three gradients into one buffer,
+        # where each select's backward zero-fills a buffer of qkv's size and the three are summed
+        q, k, v = (t.transpose(1, 2) for t in qkv.unbind(2))           # (B, H, T, D) each
         gates = self._gates(full)
         n_full = (full.shape[1] // self.chunk) * self.chunk
         outs, mem = [], state.memory
