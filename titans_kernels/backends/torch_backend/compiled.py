@@ -43,7 +43,7 @@ OPTIONS = {"cpp_wrapper": True}   # Inductor options of the compiled steps (docs
 
 _spent: dict[tuple, float] = {}
 _failed: set[str] = set()
-_wrapper_failed: set[str] = set()   # kinds whose graphs are built with the Python wrapper after a failure
+_wrapper_failed: set[str] = set()   # kinds built with Inductor's defaults after OPTIONS failed
 _announced: set[tuple] = set()
 _last = {"path": "eager"}
 
@@ -84,10 +84,10 @@ RECOMPILE_LIMIT = 64   # graphs per step kind: one per rule x shape x flags a pr
 @lru_cache(maxsize=None)
 def _compiled(kind: str, options: tuple = ()):
     """The compiled step, built with Inductor `options` ((name, value) pairs; none: Inductor's
-    defaults), one compiled function per set. Dynamo keeps at most
-    `recompile_limit` graphs per function (8 by default) and runs it eagerly, silently, past
-    that; every rule, shape and flag set (save, need_out, anchor) of a step is one graph, so a
-    process with a few rules reaches 8. The limit is raised (never lowered) to RECOMPILE_LIMIT."""
+    defaults), one compiled function per set. Dynamo keeps at most `recompile_limit` graphs per
+    function (8 by default) and runs it eagerly, silently, past that; every rule, shape and flag
+    set (save, need_out, anchor) of a step is one graph, so a process with a few rules reaches 8.
+    The limit is raised (never lowered) to RECOMPILE_LIMIT."""
     import torch._dynamo.config as dynamo_config
     dynamo_config.recompile_limit = max(dynamo_config.recompile_limit, RECOMPILE_LIMIT)
     return torch.compile(_EAGER[kind], dynamic=False, options=dict(options) or None)
