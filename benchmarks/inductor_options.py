@@ -47,25 +47,17 @@ def parse_sets(items: list[str]) -> dict:
 
 
 def _call(spec: str, backward: bool):
-    """One call of the rule at SHAPE: a function returning its seconds."""
+    """One call of the rule at SHAPE (`product_floor.rule_call`): a function returning its seconds."""
     import torch
 
-    import titans_kernels as tk
-    from titans_kernels.testing import random_inputs
-    rule = tk.compile(spec, backend="torch")
-    g = torch.Generator().manual_seed(0)
-    x = random_inputs(rule.ir, SHAPE["B"], SHAPE["H"], SHAPE["T"], SHAPE["D"], SHAPE["chunk"], generator=g)
-    state = rule.init_state(SHAPE["B"], SHAPE["H"], SHAPE["D"], generator=g)
-    leaves = [t.requires_grad_() for t in x.tensors()] if backward else []
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import product_floor
+    run = product_floor.rule_call(spec, SHAPE["B"], SHAPE["H"], SHAPE["D"], SHAPE["T"], SHAPE["chunk"], backward,
+                                  torch.device("cpu"))
 
     def call() -> float:
         t0 = time.perf_counter()
-        if backward:
-            out, _ = rule(*x.args(), state=state, chunk_size=SHAPE["chunk"])
-            torch.autograd.grad(out.square().mean(), leaves)
-        else:
-            with torch.no_grad():
-                rule(*x.args(), state=state, chunk_size=SHAPE["chunk"])
+        run()
         return time.perf_counter() - t0
     return call
 

@@ -49,20 +49,16 @@ def sweep(spec: str, unrolls: list[int], rounds: int) -> dict:
 
     import titans_kernels as tk
     from titans_kernels.backends.torch_backend import compiled
-    from titans_kernels.testing import random_inputs
-    rule = tk.compile(spec, backend="torch")
-    g = torch.Generator().manual_seed(0)
-    x = random_inputs(rule.ir, SHAPE["B"], SHAPE["H"], SHAPE["T"], SHAPE["D"], SHAPE["chunk"], generator=g)
-    state = rule.init_state(SHAPE["B"], SHAPE["H"], SHAPE["D"], generator=g)
+    ir = tk.compile(spec, backend="torch").ir
     cpu = torch.device("cpu")
+    run = product_floor.rule_call(spec, SHAPE["B"], SHAPE["H"], SHAPE["D"], SHAPE["T"], SHAPE["chunk"], False, cpu)
     product = product_floor.matmul_fn(cpu)
     saved = compiled.UNROLL
 
     def forward(u: int) -> float:
         compiled.UNROLL = u
         t0 = time.perf_counter()
-        with torch.no_grad():
-            rule(*x.args(), state=state, chunk_size=SHAPE["chunk"])
+        run()
         return time.perf_counter() - t0
     times: dict[int, list[float]] = {u: [] for u in unrolls}
     mm: list[float] = []
@@ -76,7 +72,7 @@ def sweep(spec: str, unrolls: list[int], rounds: int) -> dict:
             mm.append(product_floor._timed_ms(product, cpu) / 1e3)
     finally:
         compiled.UNROLL = saved
-    return {"times": times, "matmul": mm, "flops": 2 * rule.ir.macs_per_chunk(SHAPE["D"], SHAPE["chunk"])
+    return {"times": times, "matmul": mm, "flops": 2 * ir.macs_per_chunk(SHAPE["D"], SHAPE["chunk"])
             * SHAPE["B"] * SHAPE["H"] * SHAPE["T"] / SHAPE["chunk"]}
 
 
