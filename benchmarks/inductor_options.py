@@ -65,6 +65,7 @@ def _call(spec: str, backward: bool):
 def paired_rounds(spec: str, sides: dict[str, dict], rounds: int, backward: bool) -> dict[str, list[float]]:
     """{side: [seconds per call]}, the sides' Inductor options set before each of their calls."""
     from titans_kernels.backends.torch_backend import compiled
+    from titans_kernels.perf.stats import round_order
     call = _call(spec, backward)
     saved = compiled.OPTIONS
     names = list(sides)
@@ -75,7 +76,7 @@ def paired_rounds(spec: str, sides: dict[str, dict], rounds: int, backward: bool
             compiled.OPTIONS = sides[name]
             call()
         for r in range(rounds):
-            for name in (names if r % 2 == 0 else names[::-1]):
+            for name in round_order(names, r):
                 compiled.OPTIONS = sides[name]
                 times[name].append(call())
     finally:

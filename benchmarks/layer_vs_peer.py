@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 import product_floor  # noqa: E402
+from titans_kernels.perf.stats import paired_ratio, round_order  # noqa: E402
 
 SHAPE = dict(B=2, H=4, D=64, T=2048, chunk=64)
 SPEC = "titans_mlp2_normalized"
@@ -57,8 +58,7 @@ def measure(kind: str, rounds: int) -> dict:
         _timed(fn, SIDES[side])
     times: dict[str, list[float]] = {side: [] for side in fns}
     for r in range(rounds):
-        order = list(fns) if r % 2 == 0 else list(reversed(fns))
-        for side in order:
+        for side in round_order(list(fns), r):
             times[side].append(_timed(fns[side], SIDES[side]))
     peer = times["titans-pytorch"]
     out = {"first_call_s": first, "times_s": times, "best_s": {k: min(v) for k, v in times.items()},
@@ -69,7 +69,6 @@ def measure(kind: str, rounds: int) -> dict:
 
 def _ratios(peer: list[float], ours: list[float]) -> dict:
     """The peer's time over ours: best over best, median over median, paired per round."""
-    from titans_kernels.perf.stats import paired_ratio
     paired = paired_ratio(peer, ours)
     return {"best": min(peer) / min(ours), "median": statistics.median(peer) / statistics.median(ours),
             "paired": paired.median, "paired_ci95": [paired.lo, paired.hi]}

@@ -49,7 +49,8 @@ def sweep(spec: str, unrolls: list[int], rounds: int) -> dict:
 
     import titans_kernels as tk
     from titans_kernels.backends.torch_backend import compiled
-    ir = tk.compile(spec, backend="torch").ir
+    from titans_kernels.perf.stats import round_order
+    ir = tk.lower(tk.load_spec(spec))
     cpu = torch.device("cpu")
     run = product_floor.rule_call(spec, SHAPE["B"], SHAPE["H"], SHAPE["D"], SHAPE["T"], SHAPE["chunk"], False, cpu)
     product = product_floor.matmul_fn(cpu)
@@ -67,7 +68,7 @@ def sweep(spec: str, unrolls: list[int], rounds: int) -> dict:
             print(f"unroll {u}: compiling (first call) ...", file=sys.stderr, flush=True)
             forward(u)
         for r in range(rounds):
-            for u in (unrolls if r % 2 == 0 else unrolls[::-1]):
+            for u in round_order(unrolls, r):
                 times[u].append(forward(u))
             mm.append(product_floor._timed_ms(product, cpu) / 1e3)
     finally:

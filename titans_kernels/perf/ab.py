@@ -22,6 +22,7 @@ from .. import settings
 from ..errors import InputError
 from .gate import Change, change_lines
 from .results import load
+from .stats import round_order
 
 SUITES = ["benchmarks/", "-m", "not peer"]
 PYTEST_FLAGS = ["-q", "-p", "no:cacheprovider", "--benchmark-only"]
@@ -81,7 +82,7 @@ def interleave(sides: dict[str, tuple[Path, dict | None]], rounds: int, pytest_a
     names = list(sides)
     runs: dict[str, list[Path]] = {name: [] for name in names}
     for r in range(rounds):
-        for name in (names if r % 2 == 0 else names[::-1]):
+        for name in round_order(names, r):
             tree, env = sides[name]
             if progress:
                 progress(f"round {r + 1}/{rounds}: {name} ({tree})")

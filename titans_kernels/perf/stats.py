@@ -10,9 +10,17 @@ from __future__ import annotations
 import random
 import statistics
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Sequence, TypeVar
 
 from ..errors import InputError
+
+T = TypeVar("T")
+
+
+def round_order(sides: Sequence[T], r: int) -> list[T]:
+    """The order in which round r runs the sides: as given on even rounds, reversed on odd ones,
+    so that no side always runs right after another (whose heat or cache state it would inherit)."""
+    return list(sides) if r % 2 == 0 else list(sides)[::-1]
 
 
 @dataclass(frozen=True)
